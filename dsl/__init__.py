@@ -1,0 +1,1 @@
+"""The .kzf language: grammar, parser, positioned AST and diagnostics."""

@@ -1,0 +1,230 @@
+"""Positions, diagnostics and the typed exceptions every stage of kzf raises.
+
+Every message a user sees goes through `Diagnostic.render`, so that all of them share one
+shape: ``path:line:col: error[KZF010]: message`` followed by the source line and a caret.
+The codes are stable (programs and CI scripts match on them); docs/errors.md lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of a source file; lines and columns are 1-based, end_column is exclusive."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+# The catalogue of codes. Keep in step with docs/errors.md (a test checks that every code
+# used in the package is documented there).
+CODES: dict[str, str] = {
+    # parsing
+    "KZF001": "syntax error: a character that cannot start any token",
+    "KZF002": "syntax error: an unexpected token or end of file",
+    "KZF003": "the file cannot be read or is not valid UTF-8 text",
+    "KZF004": "a resource limit was exceeded (nesting depth, file size, literal size)",
+    # names and structure
+    "KZF010": "undefined name",
+    "KZF011": "duplicate definition",
+    "KZF012": "definition cycle",
+    "KZF013": "wrong number of arguments",
+    "KZF014": "unknown function",
+    "KZF015": "`over` or `where` used where it does not belong, or missing where it is needed",
+    "KZF016": "unknown dimension",
+    "KZF017": "type error: a text, condition or number used in the wrong place",
+    "KZF018": "recursive user function",
+    "KZF019": "invalid or unknown parameter value",
+    "KZF020": "import not found",
+    "KZF021": "import cycle",
+    "KZF022": "import outside the folder of the importing file",
+    "KZF023": "invalid statement value (title, dims, data, expect)",
+    # data
+    "KZF101": "data file not found or unreadable",
+    "KZF102": "missing input column",
+    "KZF103": "duplicate panel key",
+    "KZF104": "non-numeric value in an input column",
+    "KZF105": "missing dimension column",
+    "KZF106": "unsupported data format or layout",
+    "KZF107": "invalid --where or --select",
+    "KZF108": "output cannot be written",
+    # evaluation warnings
+    "KZF201": "division by zero gave a missing value",
+    "KZF202": "argument outside the domain of a function gave a missing value",
+    # static warnings
+    "KZF301": "`-x^2` means -(x^2); spreadsheets read it as (-x)^2",
+    # expectations
+    "KZF401": "expectation not reproduced",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a program or its data, with the position it concerns when known."""
+
+    code: str
+    message: str
+    span: Span | None = None
+    severity: Severity = Severity.ERROR
+    notes: tuple[str, ...] = ()
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def headline(self) -> str:
+        where = f"{self.span}: " if self.span else ""
+        return f"{where}{self.severity.value}[{self.code}]: {self.message}"
+
+    def render(self, source: str | None = None) -> str:
+        """The headline, then the offending source line with a caret under the span."""
+        lines = [self.headline()]
+        if self.span is not None and source is not None:
+            src_lines = source.splitlines()
+            if 1 <= self.span.line <= len(src_lines):
+                text = src_lines[self.span.line - 1].replace("\t", " ")
+                start = max(self.span.column, 1)
+                if self.span.end_line == self.span.line:
+                    width = max(self.span.end_column - start, 1)
+                else:
+                    width = max(len(text) - start + 1, 1)
+                gutter = f"{self.span.line:>4} | "
+                lines.append(gutter + text)
+                lines.append(" " * (len(gutter) + start - 1) + "^" * width)
+        lines.extend(f"  = note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+
+class KzfError(Exception):
+    """Base class of every error kzf raises for a user's mistake (never for its own bugs)."""
+
+    exit_status = 1
+
+    def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, str] | None = None):
+        self.diagnostics = diagnostics
+        self.sources = sources or {}
+        super().__init__(self.render())
+
+    @property
+    def first(self) -> Diagnostic:
+        return self.diagnostics[0]
+
+    @property
+    def code(self) -> str:
+        return self.first.code
+
+    @property
+    def path(self) -> str | None:
+        return self.first.span.path if self.first.span else None
+
+    @property
+    def line(self) -> int | None:
+        return self.first.span.line if self.first.span else None
+
+    @property
+    def column(self) -> int | None:
+        return self.first.span.column if self.first.span else None
+
+    def render(self) -> str:
+        parts = []
+        for d in self.diagnostics:
+            src = self.sources.get(d.span.path) if d.span else None
+            parts.append(d.render(src))
+        return "\n".join(parts)
+
+
+class ProgramError(KzfError):
+    """The program is not valid: syntax, names, cycles, arity, imports. Exit status 2."""
+
+    exit_status = 2
+
+
+class UsageError(KzfError):
+    """The command line or API call is wrong (a bad --param, --select or --where). Exit status 2."""
+
+    exit_status = 2
+
+
+class DataError(KzfError):
+    """The data cannot be used: a missing file or column, a duplicate key, a bad cell. Exit status 1."""
+
+    exit_status = 1
+
+    def __init__(
+        self,
+        diagnostics: list[Diagnostic],
+        sources: dict[str, str] | None = None,
+        location: DataLocation | None = None,
+    ):
+        self.location = location
+        super().__init__(diagnostics, sources)
+
+
+class EvaluationError(KzfError):
+    """Evaluation failed on this data. Exit status 1."""
+
+    exit_status = 1
+
+
+def error(code: str, message: str, span: Span | None = None, *notes: str) -> Diagnostic:
+    return Diagnostic(code, message, span, Severity.ERROR, tuple(notes))
+
+
+def warning(code: str, message: str, span: Span | None = None, *notes: str) -> Diagnostic:
+    return Diagnostic(code, message, span, Severity.WARNING, tuple(notes))
+
+
+@dataclass(frozen=True)
+class DataLocation:
+    """Where in a data file a problem sits; rows are 1-based and count the header as row 1."""
+
+    path: str
+    row: int | None = None
+    column: str | None = None
+
+    def describe(self) -> str:
+        parts = [self.path]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        return ", ".join(parts)
+
+
+def data_error(code: str, message: str, where: DataLocation, *notes: str) -> DataError:
+    """A DataError whose message starts with the file, row and column it concerns."""
+    diag = Diagnostic(code, f"{where.describe()}: {message}", None, Severity.ERROR, tuple(notes))
+    return DataError([diag], location=where)
+
+
+@dataclass
+class DiagnosticBag:
+    """Collects diagnostics of one pass so that all of them are reported together."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, d: Diagnostic) -> None:
+        if d not in self.items:
+            self.items.append(d)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.is_error]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if not d.is_error]

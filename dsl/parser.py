@@ -1,0 +1,419 @@
+"""Parse .kzf text into the positioned AST (`kzf.dsl.ast`).
+
+The Lark grammar lives in `kzf.lark`. Parsing is LALR(1): linear time, and about 27x faster
+than Earley on our files (anchors.md §8). The parser object is built once per thread; Lark
+parsers hold per-parse state, so sharing one across threads is not something we rely on.
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from kzf.dsl import ast
+from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error
+from kzf.dsl.statements import Chunk, split_statements
+
+MAX_SOURCE_BYTES = 2_000_000
+MAX_NESTING = 200
+
+_local = threading.local()
+_GRAMMAR = resources.files("kzf.dsl").joinpath("kzf.lark").read_text(encoding="utf-8")
+
+
+def _lark() -> Lark:
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = Lark(
+            _GRAMMAR,
+            parser="lalr",
+            lexer="contextual",
+            start=["statement", "expr"],
+            propagate_positions=True,
+            maybe_placeholders=True,
+            cache=False,
+        )
+        _local.parser = parser
+    return parser
+
+
+# Friendly names for the terminals Lark reports in "expected ..." lists.
+_TERMINAL_NAMES = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a quoted text",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "COMP_OP": "a comparison",
+    "ADD_OP": "'+' or '-'",
+    "MUL_OP": "'*' or '/'",
+    "MINUS": "'-'",
+    "PLUS": "'+'",
+    "CIRCUMFLEX": "'^'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COLON": "':'",
+    "UNIT_WORD": "a unit",
+    "UNIT_OP": "'/' or '*'",
+    "PERCENT": "'%'",
+    "LANG": "a language code such as kk, ru or en",
+    "INT": "a whole number",
+    "ROUND_MODE": "round or trunc",
+    "$END": "the end of the statement",
+}
+
+
+class _Positions:
+    """Turns Lark positions, relative to one statement, into spans in the whole file."""
+
+    def __init__(self, path: str, chunk: Chunk):
+        self.path = path
+        self.chunk = chunk
+
+    def span(self, line: int, column: int, end_line: int, end_column: int) -> Span:
+        base = self.chunk.line - 1
+        return Span(self.path, line + base, column, end_line + base, end_column)
+
+    def of_meta(self, meta: Any) -> Span:
+        return self.span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def of_token(self, tok: Token) -> Span:
+        assert tok.line is not None and tok.column is not None
+        end_line = tok.end_line if tok.end_line is not None else tok.line
+        end_col = tok.end_column if tok.end_column is not None else tok.column + len(tok)
+        return self.span(tok.line, tok.column, end_line, end_col)
+
+
+def _unquote(tok: Token) -> str:
+    body = str(tok)[1:-1]
+    out, i = [], 0
+    escapes = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            out.append(escapes.get(body[i + 1], body[i + 1]))
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer[Token, Any]):
+    """Parse tree → AST nodes, with every position shifted into file coordinates."""
+
+    def __init__(self, positions: _Positions):
+        super().__init__()
+        self._positions = positions
+
+    # ---- helpers
+    def _s(self, meta: Any) -> Span:
+        return self._positions.of_meta(meta)
+
+    def _t(self, tok: Token) -> Span:
+        return self._positions.of_token(tok)
+
+    # ---- expressions
+    def number(self, meta: Any, children: list[Token]) -> ast.Number:
+        return ast.Number(float(children[0]), self._t(children[0]))
+
+    def string(self, meta: Any, children: list[Token]) -> ast.String:
+        return ast.String(_unquote(children[0]), self._t(children[0]))
+
+    def name(self, meta: Any, children: list[Token]) -> ast.Name:
+        return ast.Name(str(children[0]), self._t(children[0]))
+
+    def neg(self, meta: Any, children: list[Any]) -> ast.Unary:
+        return ast.Unary("-", children[0], self._s(meta))
+
+    def plus(self, meta: Any, children: list[Any]) -> ast.Unary:
+        return ast.Unary("+", children[0], self._s(meta))
+
+    def not_(self, meta: Any, children: list[Any]) -> ast.Unary:
+        return ast.Unary("not", children[0], self._s(meta))
+
+    def binary(self, meta: Any, children: list[Any]) -> ast.Binary:
+        left, op, right = children
+        return ast.Binary(str(op), left, right, self._s(meta), self._t(op))
+
+    def compare(self, meta: Any, children: list[Any]) -> ast.Binary:
+        left, op, right = children
+        symbol = "=" if str(op) == "==" else str(op)
+        return ast.Binary(symbol, left, right, self._s(meta), self._t(op))
+
+    def pow(self, meta: Any, children: list[Any]) -> ast.Binary:
+        left, right = children
+        return ast.Binary("^", left, right, self._s(meta), self._s(meta))
+
+    def _logical(self, op: str, meta: Any, children: list[Any]) -> ast.Expr:
+        result = children[0]
+        for nxt in children[1:]:
+            span = Span(
+                result.span.path,
+                result.span.line,
+                result.span.column,
+                nxt.span.end_line,
+                nxt.span.end_column,
+            )
+            result = ast.Binary(op, result, nxt, span, span)
+        return result
+
+    def or_(self, meta: Any, children: list[Any]) -> ast.Expr:
+        return self._logical("or", meta, children)
+
+    def and_(self, meta: Any, children: list[Any]) -> ast.Expr:
+        return self._logical("and", meta, children)
+
+    def between(self, meta: Any, children: list[Any]) -> ast.Between:
+        operand, low, high = children
+        return ast.Between(operand, low, high, self._s(meta))
+
+    def call(self, meta: Any, children: list[Any]) -> ast.Call:
+        func, args, over, where = children
+        return ast.Call(
+            str(func),
+            tuple(args or ()),
+            over,
+            where,
+            self._s(meta),
+            self._t(func),
+        )
+
+    def arguments(self, meta: Any, children: list[Any]) -> list[Any]:
+        return list(children)
+
+    def over_clause(self, meta: Any, children: list[Token]) -> ast.Name:
+        return ast.Name(str(children[0]), self._t(children[0]))
+
+    def where_clause(self, meta: Any, children: list[Any]) -> Any:
+        return children[0]
+
+    def signed_number(self, meta: Any, children: list[Token]) -> float:
+        return float(children[0])
+
+    def negative_number(self, meta: Any, children: list[Token]) -> float:
+        return -float(children[0])
+
+    # ---- statements
+    def title(self, meta: Any, children: list[Token]) -> ast.Title:
+        return ast.Title(_unquote(children[0]), self._s(meta))
+
+    def source(self, meta: Any, children: list[Token]) -> ast.Source:
+        return ast.Source(_unquote(children[0]), self._s(meta))
+
+    def dims(self, meta: Any, children: list[Token]) -> ast.Dims:
+        return ast.Dims(tuple(ast.Name(str(t), self._t(t)) for t in children), self._s(meta))
+
+    def data_decl(self, meta: Any, children: list[Token]) -> ast.DataDecl:
+        return ast.DataDecl(_unquote(children[0]), self._s(meta))
+
+    def import_stmt(self, meta: Any, children: list[Token]) -> ast.Import:
+        return ast.Import(_unquote(children[0]), self._s(meta))
+
+    def unit(self, meta: Any, children: list[Any]) -> str:
+        return " ".join(str(c) for c in children).replace(" / ", "/").replace(" * ", "*")
+
+    def unit_factor(self, meta: Any, children: list[Any]) -> str:
+        if len(children) == 1 and isinstance(children[0], str) and not isinstance(
+            children[0], Token
+        ):
+            return f"({children[0]})"
+        return " ".join(str(c) for c in children)
+
+    def input_item(self, meta: Any, children: list[Any]) -> ast.InputDecl:
+        name, unit = children
+        return ast.InputDecl(str(name), unit, self._t(name))
+
+    def input_decl(self, meta: Any, children: list[ast.InputDecl]) -> list[ast.InputDecl]:
+        return list(children)
+
+    def param_decl(self, meta: Any, children: list[Any]) -> ast.ParamDecl:
+        name, unit, value = children
+        return ast.ParamDecl(str(name), unit, value, self._s(meta))
+
+    def definition(self, meta: Any, children: list[Any]) -> ast.Definition:
+        name, expr = children
+        return ast.Definition(str(name), expr, self._s(meta), self._t(name))
+
+    def func_def(self, meta: Any, children: list[Any]) -> ast.FunctionDef:
+        name, *params, expr = children
+        names = tuple(ast.Name(str(p), self._t(p)) for p in params if p is not None)
+        return ast.FunctionDef(str(name), names, expr, self._s(meta), self._t(name))
+
+    def label_stmt(self, meta: Any, children: list[Token]) -> ast.Label:
+        name, *rest = children
+        pairs = tuple((str(rest[i]), _unquote(rest[i + 1])) for i in range(0, len(rest), 2))
+        return ast.Label(str(name), pairs, self._s(meta))
+
+    def expect_key(self, meta: Any, children: list[Any]) -> tuple[str | float, ...]:
+        return tuple(children)
+
+    def key_part(self, meta: Any, children: list[Any]) -> str | float:
+        part = children[0]
+        if isinstance(part, Token):
+            return _unquote(part) if part.type == "STRING" else str(part)
+        return float(part)
+
+    def rounding(self, meta: Any, children: list[Token]) -> tuple[str, int]:
+        return (str(children[0]), int(children[1]))
+
+    def tolerance(self, meta: Any, children: list[float]) -> float:
+        return children[0]
+
+    def erratum(self, meta: Any, children: list[Token]) -> str:
+        return _unquote(children[0])
+
+    def expect_stmt(self, meta: Any, children: list[Any]) -> ast.Expect:
+        name, key, value, rounding, tol, erratum = children
+        return ast.Expect(
+            str(name),
+            tuple(key or ()),
+            value,
+            rounding,
+            tol,
+            erratum,
+            self._s(meta),
+            self._t(name),
+        )
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, pos: _Positions, text: str) -> Diagnostic:
+    line = exc.line if isinstance(exc.line, int) and exc.line > 0 else 1
+    column = exc.column if isinstance(exc.column, int) and exc.column > 0 else 1
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        shown = repr(char) if char.isprintable() and char else f"U+{ord(char):04X}" if char else ""
+        return error("KZF001", f"unexpected character {shown}", pos.span(line, column, line, column + 1))
+    if isinstance(exc, UnexpectedEOF) or (
+        isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+    ):
+        expected = getattr(exc, "expected", None) or getattr(exc, "accepts", None) or set()
+        body = text.rstrip()  # point just after the last character written
+        last_line = body.count("\n") + 1
+        last_col = len(body.rsplit("\n", 1)[-1]) + 1
+        return error(
+            "KZF002",
+            "the statement ends too early; expected " + _describe(expected),
+            pos.span(last_line, last_col, last_line, last_col + 1),
+        )
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    expected = exc.accepts or exc.expected
+    width = max(len(str(tok)), 1)
+    return error(
+        "KZF002",
+        f"unexpected {str(tok)!r}; expected " + _describe(expected),
+        pos.span(line, column, line, column + width),
+    )
+
+
+def _describe(expected: Any) -> str:
+    names = sorted({_TERMINAL_NAMES.get(t, _keyword(t)) for t in expected})
+    if not names:
+        return "something else"
+    if len(names) > 6:
+        return ", ".join(names[:6]) + ", …"
+    return " or ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _keyword(terminal: str) -> str:
+    # Anonymous keyword terminals are named by Lark after their text, e.g. "OVER".
+    return f"'{terminal.lower()}'" if terminal.isalpha() else terminal
+
+
+def _check_nesting(text: str, pos: _Positions) -> Diagnostic | None:
+    depth = 0
+    for i, c in enumerate(text):
+        if c in "([":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = text.count("\n", 0, i) + 1
+                col = i - (text.rfind("\n", 0, i) + 1) + 1
+                return error(
+                    "KZF004",
+                    f"brackets nested more than {MAX_NESTING} deep",
+                    pos.span(line, col, line, col + 1),
+                )
+        elif c in ")]":
+            depth -= 1
+    return None
+
+
+def parse_module(source: str, path: str = "<string>") -> ast.Module:
+    """Parse a whole file. Raises ProgramError with every syntax error found."""
+    if len(source) > MAX_SOURCE_BYTES:
+        raise ProgramError(
+            [error("KZF004", f"{path}: file larger than {MAX_SOURCE_BYTES} characters")]
+        )
+    if "\x00" in source:
+        line = source.count("\n", 0, source.index("\x00")) + 1
+        raise ProgramError([error("KZF003", "the file contains a NUL byte", Span(path, line, 1, line, 2))], {path: source})
+    chunks, unclosed = split_statements(source)
+    diagnostics: list[Diagnostic] = []
+    statements: list[ast.Statement] = []
+    closing = {"(": ")", "[": "]"}
+    unclosed_lines = {u.line for u in unclosed}
+    for u in unclosed:
+        diagnostics.append(
+            error(
+                "KZF002",
+                f"'{u.char}' is never closed; expected '{closing[u.char]}'",
+                Span(path, u.line, u.column, u.line, u.column + 1),
+            )
+        )
+    parser = _lark()
+    for chunk in chunks:
+        pos = _Positions(path, chunk)
+        too_deep = _check_nesting(chunk.text, pos)
+        if too_deep:
+            diagnostics.append(too_deep)
+            continue
+        try:
+            tree = parser.parse(chunk.text, start="statement")
+        except UnexpectedInput as exc:
+            diag = _syntax_diagnostic(exc, pos, chunk.text)
+            if not (diag.span and diag.span.line in unclosed_lines and "too early" in diag.message):
+                diagnostics.append(diag)
+            continue
+        except RecursionError:
+            diagnostics.append(
+                error("KZF004", "the statement is nested too deeply", pos.span(1, 1, 1, 2))
+            )
+            continue
+        node = _transform(tree, pos)
+        if isinstance(node, list):
+            statements.extend(node)
+        else:
+            statements.append(node)
+    if diagnostics:
+        diagnostics.sort(key=lambda d: (d.span.line, d.span.column) if d.span else (0, 0))
+        raise ProgramError(diagnostics, {path: source})
+    return ast.Module(path, source, tuple(statements))
+
+
+def parse_expression(text: str, path: str = "<expression>") -> ast.Expr:
+    """Parse a lone expression, as given to `kzf eval --where`."""
+    chunk = Chunk(text, 0, 1)
+    pos = _Positions(path, chunk)
+    too_deep = _check_nesting(text, pos)
+    if too_deep:
+        raise ProgramError([too_deep], {path: text})
+    try:
+        tree = _lark().parse(text, start="expr")
+    except UnexpectedInput as exc:
+        raise ProgramError([_syntax_diagnostic(exc, pos, text)], {path: text}) from None
+    result = _transform(tree, pos)
+    return result  # type: ignore[no-any-return]
+
+
+def _transform(tree: Tree[Token] | Token, pos: _Positions) -> Any:
+    if isinstance(tree, Token):  # a lone NAME or NUMBER inlined by `?atom`
+        return _ToAst(pos).transform(Tree("name" if tree.type == "NAME" else "number", [tree]))
+    return _ToAst(pos).transform(tree)

@@ -1,0 +1,1 @@
+"""From a parsed program to results: resolution, planning, lowering, data, CLI and API."""

@@ -1,0 +1,61 @@
+"""The whitelist of functions a .kzf file may call.
+
+This table is the only way from a name in user text to behaviour: a call to anything not
+listed here (or defined as a user function in .kzf itself) is an error before any data is
+read. Nothing a user writes is ever handed to Python's eval or exec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(str, Enum):
+    AGGREGATE = "aggregate"  # AGG(x over D [where c])
+    RANK = "rank"  # rank(x over D [where c])
+    SHIFT = "shift"  # lag(x[, k]), lead(x[, k])
+    TIME = "time"  # diff(x), growth(x)
+    MATH = "math"  # abs, ln, log10, exp, sqrt
+    ROUNDING = "rounding"  # round(x[, d]), trunc(x[, d])
+    CLAMP = "clamp"
+    IF = "if"
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    kind: Kind
+    min_args: int
+    max_args: int
+    summary: str
+
+
+_TABLE = [
+    Builtin("sum", Kind.AGGREGATE, 1, 1, "sum across a dimension; missing values are skipped"),
+    Builtin("mean", Kind.AGGREGATE, 1, 1, "arithmetic mean across a dimension"),
+    Builtin("min", Kind.AGGREGATE, 1, 99, "smallest value across a dimension, or of its arguments"),
+    Builtin("max", Kind.AGGREGATE, 1, 99, "largest value across a dimension, or of its arguments"),
+    Builtin("count", Kind.AGGREGATE, 1, 1, "number of non-missing values across a dimension"),
+    Builtin("median", Kind.AGGREGATE, 1, 1, "median across a dimension"),
+    Builtin("std", Kind.AGGREGATE, 1, 1, "sample standard deviation (ddof = 1)"),
+    Builtin("var", Kind.AGGREGATE, 1, 1, "sample variance (ddof = 1)"),
+    Builtin("first", Kind.AGGREGATE, 1, 1, "first non-missing value in dimension order"),
+    Builtin("last", Kind.AGGREGATE, 1, 1, "last non-missing value in dimension order"),
+    Builtin("rank", Kind.RANK, 1, 1, "1 = largest; ties share the lowest rank (1, 2, 2, 4)"),
+    Builtin("lag", Kind.SHIFT, 1, 2, "the value k years earlier (default 1), same entity"),
+    Builtin("lead", Kind.SHIFT, 1, 2, "the value k years later (default 1), same entity"),
+    Builtin("diff", Kind.TIME, 1, 1, "x - lag(x)"),
+    Builtin("growth", Kind.TIME, 1, 1, "x / lag(x) - 1"),
+    Builtin("abs", Kind.MATH, 1, 1, "absolute value"),
+    Builtin("ln", Kind.MATH, 1, 1, "natural logarithm; missing for x <= 0"),
+    Builtin("log10", Kind.MATH, 1, 1, "base-10 logarithm; missing for x <= 0"),
+    Builtin("exp", Kind.MATH, 1, 1, "e to the power x"),
+    Builtin("sqrt", Kind.MATH, 1, 1, "square root; missing for x < 0"),
+    Builtin("round", Kind.ROUNDING, 1, 2, "round half away from zero to d decimals"),
+    Builtin("trunc", Kind.ROUNDING, 1, 2, "truncate toward zero to d decimals"),
+    Builtin("clamp", Kind.CLAMP, 3, 3, "clamp(x, lo, hi): x limited to [lo, hi]"),
+    Builtin("if", Kind.IF, 3, 3, "if(condition, then, else)"),
+]
+
+BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}

@@ -1,0 +1,227 @@
+"""The `kzf` command: eval, check and test.
+
+Exit status: 0 success; 1 a data or evaluation error (or an expectation not reproduced);
+2 a usage, syntax or check error. A user's mistake never shows a Python traceback;
+`--debug` shows one for kzf's own bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from kzf import __version__
+from kzf.dsl.diagnostics import Diagnostic, KzfError, UsageError, error
+from kzf.engine import output
+from kzf.engine.expect import Status, judge
+from kzf.engine.program import Program, load
+
+EPILOG = """\
+examples:
+  kzf eval formulas/ict_efficiency.kzf --data data/table05_kz_ict_trade.csv
+  kzf eval formulas/egdi.kzf --data data/eaeu.csv --select egdi_place --where "year >= 2016"
+  kzf eval formulas/document_processing.kzf --param T1=45 --format json
+  kzf eval formulas/egdi.kzf --data data/eaeu.csv --out results.xlsx
+  kzf check formulas/*.kzf
+  kzf test formulas indicators
+
+exit status: 0 success; 1 data or evaluation error, or an expectation not reproduced;
+2 usage, syntax or check error.  Language reference: docs/language.md
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kzf",
+        description="Compute statistical indicators from formula files (.kzf) and panel data.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"kzf {__version__}")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    ev = sub.add_parser(
+        "eval",
+        help="evaluate a formula file on data",
+        description="Evaluate FILE on a panel and print or write the results.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ev.add_argument("file", metavar="FILE")
+    ev.add_argument("--data", metavar="PATH", help="csv, xlsx or parquet (default: the file's `data`)")
+    ev.add_argument(
+        "--param", metavar="NAME=VALUE", action="append", default=[], help="override a param"
+    )
+    ev.add_argument("--select", metavar="A,B", help="only these definitions, in this order")
+    ev.add_argument("--where", metavar="COND", help='keep rows where COND holds, e.g. "year >= 2017"')
+    ev.add_argument("--format", choices=output.FORMATS, help="default: table on a terminal, else csv")
+    ev.add_argument("--out", metavar="PATH", help="write .csv, .json, .parquet or .xlsx")
+    _data_options(ev)
+    ev.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
+    ev.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    ck = sub.add_parser("check", help="check formula files without data")
+    ck.add_argument("files", metavar="FILE", nargs="+")
+    ck.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    ck.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
+    ck.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    ts = sub.add_parser("test", help="reproduce the published values stated with `expect`")
+    ts.add_argument("paths", metavar="PATH", nargs="+", help=".kzf files or folders of them")
+    ts.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
+    ts.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--decimal", default=".", choices=[".", ","], help="decimal mark in csv files")
+    p.add_argument("--sep", help="csv field separator (default: detected)")
+    p.add_argument("--encoding", help="text encoding of csv files (default: UTF-8)")
+    p.add_argument("--sheet", help="Excel sheet name or number (default: the first)")
+
+
+def _print_diagnostics(items: Sequence[Diagnostic], sources: dict[str, str]) -> None:
+    for d in items:
+        src = sources.get(d.span.path) if d.span else None
+        print(d.render(src), file=sys.stderr)
+
+
+def _parse_params(pairs: Sequence[str]) -> dict[str, float]:
+    params: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError([error("KZF019", f"--param {pair!r}: write NAME=VALUE, e.g. T1=45")])
+        try:
+            params[name.strip()] = float(value)
+        except ValueError:
+            raise UsageError(
+                [error("KZF019", f"--param {pair!r}: {value!r} is not a number")]
+            ) from None
+    return params
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    prog = load(args.file, allow_import_outside=args.allow_import_outside)
+    _print_diagnostics(prog.diagnostics, prog.checked.sources)
+    data = args.data or prog.data_path
+    if data is None:
+        raise UsageError(
+            [error("KZF107", f"{args.file} declares no `data`; give one with --data PATH")]
+        )
+    select = [s.strip() for s in args.select.split(",") if s.strip()] if args.select else None
+    sheet = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
+    panel = prog.read_data(
+        data, decimal=args.decimal, sep=args.sep, encoding=args.encoding, sheet=sheet
+    )
+    result = prog.run(panel, _parse_params(args.param), select, args.where)
+    _print_diagnostics(result.warnings, prog.checked.sources)
+    if args.out:
+        output.write_frame(result.frame, args.out)
+        if args.format:
+            sys.stdout.write(output.render(result.frame, args.format))
+        return 0
+    fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
+    sys.stdout.write(output.render(result.frame, fmt))
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    status = 0
+    for file in args.files:
+        try:
+            prog = load(file, allow_import_outside=args.allow_import_outside)
+        except KzfError as exc:
+            print(exc.render(), file=sys.stderr)
+            status = 2
+            continue
+        _print_diagnostics(prog.diagnostics, prog.checked.sources)
+        if prog.diagnostics and args.strict:
+            status = 2
+    if status == 0:
+        print(f"checked {len(args.files)} file(s): no errors", file=sys.stderr)
+    return status
+
+
+def _kzf_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            files.extend(sorted(p.rglob("*.kzf")))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise UsageError([error("KZF020", f"no such file or folder: {raw}")])
+    return files
+
+
+def _cmd_test(args: argparse.Namespace) -> int:
+    counts = {Status.REPRODUCED: 0, Status.ERRATUM: 0, Status.FAILED: 0}
+    broken = 0
+    for file in _kzf_files(args.paths):
+        try:
+            prog = load(file, allow_import_outside=args.allow_import_outside)
+            if not prog.checked.expects:
+                print(f"{file}: no expectations")
+                continue
+            outcomes = _run_expectations(prog)
+        except KzfError as exc:
+            print(f"{file}: ERROR")
+            print(exc.render(), file=sys.stderr)
+            broken += 1
+            continue
+        print(f"{file}")
+        for o in outcomes:
+            counts[o.status] += 1
+            label = {Status.REPRODUCED: "ok", Status.ERRATUM: "erratum", Status.FAILED: "FAILED"}
+            print(f"  {label[o.status]:<8} {o.describe()}")
+    print(
+        f"{counts[Status.REPRODUCED]} reproduced, {counts[Status.ERRATUM]} known errata, "
+        f"{counts[Status.FAILED]} failed, {broken} file(s) with errors"
+    )
+    return 1 if counts[Status.FAILED] or broken else 0
+
+
+def _run_expectations(prog: Program) -> list:  # type: ignore[type-arg]
+    if prog.data_path is None:
+        raise UsageError([error("KZF023", f"{prog.path}: has `expect` but declares no `data`")])
+    names = list(dict.fromkeys(e.name for e in prog.checked.expects))
+    frame = prog.run(prog.data_path, select=names).frame
+    return [judge(frame, prog.dims, e) for e in prog.checked.expects]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    commands = {"eval": _cmd_eval, "check": _cmd_check, "test": _cmd_test}
+    try:
+        return commands[args.command](args)
+    except KzfError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_status
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("kzf: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"kzf: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in kzf, not in your file; run with --debug for details.",
+            file=sys.stderr,
+        )
+        return 3
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""The resolved expression IR: what a definition means once names and functions are resolved.
+
+Nodes are frozen and compare by structure, not by position (spans are excluded from equality),
+so two occurrences of `max(osi over entity)` are the same node. The plan relies on this to
+compute a shared subexpression once. Each node caches its hash, because nodes nest deeply and
+are used as dictionary keys throughout planning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from kzf.dsl.diagnostics import Span
+
+
+class Type(str, Enum):
+    NUMBER = "number"
+    BOOL = "condition"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class Node:
+    type: Type = field(compare=False, kw_only=True)
+    span: Span | None = field(compare=False, repr=False, kw_only=True, default=None)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash(self._key()))
+
+    def _key(self) -> tuple[object, ...]:
+        raise NotImplementedError
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return ()
+
+
+@dataclass(frozen=True, eq=True)
+class Const(Node):
+    value: float | str
+
+    def _key(self) -> tuple[object, ...]:
+        return ("const", self.value)
+
+    __hash__ = Node.__hash__
+
+
+@dataclass(frozen=True, eq=True)
+class Param(Node):
+    name: str
+
+    def _key(self) -> tuple[object, ...]:
+        return ("param", self.name)
+
+    __hash__ = Node.__hash__
+
+
+@dataclass(frozen=True, eq=True)
+class Column(Node):
+    """An input column of the data."""
+
+    name: str
+
+    def _key(self) -> tuple[object, ...]:
+        return ("column", self.name)
+
+    __hash__ = Node.__hash__
+
+
+@dataclass(frozen=True, eq=True)
+class Dim(Node):
+    """The value of a panel dimension on each row (the entity's name, the year)."""
+
+    name: str
+
+    def _key(self) -> tuple[object, ...]:
+        return ("dim", self.name)
+
+    __hash__ = Node.__hash__
+
+
+# Element-wise operators and functions, by the name the backends dispatch on.
+ELEMENTWISE = {
+    "add", "sub", "mul", "div", "pow", "neg",
+    "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "if",
+    "abs", "ln", "log10", "exp", "sqrt", "round", "trunc", "clamp", "min", "max",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, eq=True)
+class Op(Node):
+    """An element-wise operation; `attrs` holds constant settings such as round's digits."""
+
+    op: str
+    args: tuple[Node, ...]
+    attrs: tuple[object, ...] = ()
+
+    def _key(self) -> tuple[object, ...]:
+        return ("op", self.op, self.args, self.attrs)
+
+    __hash__ = Node.__hash__
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return self.args
+
+
+AGGREGATES = ("sum", "mean", "min", "max", "count", "median", "std", "var", "first", "last")
+
+
+@dataclass(frozen=True, eq=True)
+class Aggregate(Node):
+    """AGG(arg over dim where cond): reduce across `dim` within each combination of the other
+    dimensions, and broadcast the result back to every row of the group."""
+
+    func: str
+    arg: Node
+    over: str
+    where: Node | None
+
+    def _key(self) -> tuple[object, ...]:
+        return ("agg", self.func, self.arg, self.over, self.where)
+
+    __hash__ = Node.__hash__
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.arg,) if self.where is None else (self.arg, self.where)
+
+
+@dataclass(frozen=True, eq=True)
+class Rank(Node):
+    """rank(arg over dim): 1 = largest within each group; ties share the lowest rank."""
+
+    arg: Node
+    over: str
+    where: Node | None
+
+    def _key(self) -> tuple[object, ...]:
+        return ("rank", self.arg, self.over, self.where)
+
+    __hash__ = Node.__hash__
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.arg,) if self.where is None else (self.arg, self.where)
+
+
+@dataclass(frozen=True, eq=True)
+class Shift(Node):
+    """The value `k` time steps earlier (k > 0, lag) or later (k < 0, lead) within each entity."""
+
+    arg: Node
+    k: int
+
+    def _key(self) -> tuple[object, ...]:
+        return ("shift", self.arg, self.k)
+
+    __hash__ = Node.__hash__
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.arg,)

@@ -1,0 +1,349 @@
+"""Lower a plan to vectorised numpy/pandas and run it on a panel.
+
+Every step is a whole-column operation: there is no Python loop over rows. Numbers are
+float64 arrays; conditions are float64 arrays holding 1, 0 or NaN (missing), so that missing
+values propagate through logic as they do through arithmetic (Kleene logic: `false and
+missing` is false, `true and missing` is missing). Text dimensions stay as category codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kzf.dsl.diagnostics import Diagnostic, Span, warning
+from kzf.engine import ir
+from kzf.engine.numeric import round_half_away, truncate
+from kzf.engine.plan import Plan
+
+Value = Any  # np.ndarray (float64), a Python float, str, or _Text
+_MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A text column as category codes, so comparisons with a constant are integer compares."""
+
+    codes: np.ndarray
+    categories: tuple[str, ...]
+
+    def values(self) -> np.ndarray:
+        return np.asarray(self.categories, dtype=object)[self.codes]
+
+
+@dataclass
+class _Context:
+    frame: pd.DataFrame
+    dims: tuple[str, ...]
+    time_dim: str
+    params: Mapping[str, float]
+    n: int
+    issues: list[Diagnostic] = field(default_factory=list)
+    _groups: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
+    _codes: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
+
+    def dim_codes(self, dim: str) -> tuple[np.ndarray, int]:
+        if dim not in self._codes:
+            codes, uniques = pd.factorize(self.frame[dim], sort=True)
+            self._codes[dim] = (codes.astype(np.int64), len(uniques))
+        return self._codes[dim]
+
+    def groups_without(self, dim: str) -> tuple[np.ndarray, int]:
+        """Group ids of the rows for every combination of the dimensions other than `dim`."""
+        if dim not in self._groups:
+            others = [d for d in self.dims if d != dim]
+            gid = np.zeros(self.n, dtype=np.int64)
+            for d in others:
+                codes, size = self.dim_codes(d)
+                gid = gid * size + codes
+            if others:
+                gid, uniques = pd.factorize(gid, sort=True)
+                count = len(uniques)
+            else:
+                count = 1 if self.n else 0
+            self._groups[dim] = (gid.astype(np.int64), count)
+        return self._groups[dim]
+
+    def row_labels(self, mask: np.ndarray) -> str:
+        rows = np.flatnonzero(mask)
+        shown = [
+            "(" + ", ".join(str(self.frame[d].iat[i]) for d in self.dims) + ")"
+            for i in rows[:_MAX_ROWS_SHOWN]
+        ]
+        more = f" and {len(rows) - _MAX_ROWS_SHOWN} more" if len(rows) > _MAX_ROWS_SHOWN else ""
+        return ", ".join(shown) + more
+
+    def warn(self, code: str, message: str, span: Span | None, mask: np.ndarray) -> None:
+        self.issues.append(warning(code, f"{message} in rows {self.row_labels(mask)}", span))
+
+    def full(self, value: Value) -> np.ndarray:
+        if isinstance(value, np.ndarray):
+            return value
+        return np.full(self.n, float(value))
+
+
+class PandasBackend:
+    """Runs plans with numpy and pandas, in memory."""
+
+    name = "pandas"
+
+    def execute(
+        self, plan: Plan, frame: pd.DataFrame, params: Mapping[str, float]
+    ) -> tuple[dict[str, Value], list[Diagnostic]]:
+        ctx = _Context(frame, plan.dims, plan.time_dim, params, len(frame))
+        values: dict[int, Value] = {}
+        keep = set(plan.outputs.values())
+        with np.errstate(all="ignore"):
+            for step in plan.steps:
+                args = [values[i] for i in step.inputs]
+                values[step.id] = _evaluate(step.node, args, ctx)
+                for i in step.inputs:
+                    if plan.last_use.get(i) == step.id and i not in keep:
+                        values.pop(i, None)
+        results = {name: values[sid] for name, sid in plan.outputs.items()}
+        return results, ctx.issues
+
+
+def _evaluate(node: ir.Node, args: list[Value], ctx: _Context) -> Value:
+    if isinstance(node, ir.Const):
+        return node.value
+    if isinstance(node, ir.Param):
+        return float(ctx.params[node.name])
+    if isinstance(node, ir.Column):
+        return ctx.frame[node.name].to_numpy(dtype=np.float64, na_value=np.nan)
+    if isinstance(node, ir.Dim):
+        if node.type is ir.Type.NUMBER:
+            return ctx.frame[node.name].to_numpy(dtype=np.float64)
+        codes, _ = ctx.dim_codes(node.name)
+        cats = pd.factorize(ctx.frame[node.name], sort=True)[1]
+        return _Text(codes, tuple(str(c) for c in cats))
+    if isinstance(node, ir.Op):
+        return _elementwise(node, args, ctx)
+    if isinstance(node, ir.Aggregate):
+        return _aggregate(node, args, ctx)
+    if isinstance(node, ir.Rank):
+        return _rank(node, args, ctx)
+    if isinstance(node, ir.Shift):
+        return _shift(node, args[0], ctx)
+    raise TypeError(f"no pandas lowering for {type(node).__name__}")
+
+
+# ---------------------------------------------------------------- element-wise
+
+
+def _isnan(x: Value) -> Any:
+    return np.isnan(x) if isinstance(x, np.ndarray) else (x != x)
+
+
+def _as_condition(result: Any, *operands: Value) -> Value:
+    """Booleans as 1/0 floats, missing where any operand is missing."""
+    out = np.asarray(result, dtype=np.float64)
+    missing = np.zeros(out.shape, dtype=bool)
+    for o in operands:
+        if not isinstance(o, str | _Text):
+            missing = missing | _isnan(o)
+    if out.ndim == 0:
+        return float("nan") if bool(missing) else float(out)
+    if missing.any():
+        out = out.copy()
+        out[np.broadcast_to(missing, out.shape)] = np.nan
+    return out
+
+
+def _compare(op: str, a: Value, b: Value, ctx: _Context) -> Value:
+    if isinstance(a, _Text) or isinstance(b, _Text) or isinstance(a, str):
+        return _compare_text(op, a, b, ctx)
+    fn = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+          "gt": np.greater, "ge": np.greater_equal}[op]  # fmt: skip
+    return _as_condition(fn(a, b), a, b)
+
+
+def _compare_text(op: str, a: Value, b: Value, ctx: _Context) -> Value:
+    if isinstance(b, _Text) and not isinstance(a, _Text):
+        a, b = b, a
+    if isinstance(a, _Text) and isinstance(b, str):
+        idx = a.categories.index(b) if b in a.categories else -1
+        equal = a.codes == idx
+    elif isinstance(a, _Text) and isinstance(b, _Text):
+        equal = a.values() == b.values()
+    else:
+        equal = np.full(ctx.n, a == b)
+    result = equal if op == "eq" else ~equal
+    return np.asarray(result, dtype=np.float64)
+
+
+def _divide(node: ir.Op, a: Value, b: Value, ctx: _Context) -> Value:
+    out = np.true_divide(a, b)
+    zero = np.asarray(b == 0) & ~np.asarray(_isnan(a))
+    if zero.any():
+        out = ctx.full(out).copy()
+        zero = np.broadcast_to(zero, out.shape)
+        out[zero] = np.nan
+        ctx.warn("KZF201", "division by zero gave a missing value", node.span, zero)
+    return out
+
+
+def _domain(node: ir.Op, x: Value, bad: Any, fn: Any, ctx: _Context, what: str) -> Value:
+    bad = np.asarray(bad) & ~np.asarray(_isnan(x))
+    out = fn(x)
+    if bad.any():
+        out = ctx.full(out).copy()
+        bad = np.broadcast_to(bad, out.shape)
+        out[bad] = np.nan
+        ctx.warn("KZF202", f"{node.op}() of {what} gave a missing value", node.span, bad)
+    return out
+
+
+def _elementwise(node: ir.Op, args: list[Value], ctx: _Context) -> Value:
+    op = node.op
+    if op in ("eq", "ne", "lt", "le", "gt", "ge"):
+        return _compare(op, args[0], args[1], ctx)
+    if op == "and":
+        a, b = args
+        false = (np.asarray(a) == 0) | (np.asarray(b) == 0)
+        missing = np.asarray(_isnan(a)) | np.asarray(_isnan(b))
+        return _scalar_or_array(np.where(false, 0.0, np.where(missing, np.nan, 1.0)))
+    if op == "or":
+        a, b = args
+        true = (np.asarray(a) == 1) | (np.asarray(b) == 1)
+        missing = np.asarray(_isnan(a)) | np.asarray(_isnan(b))
+        return _scalar_or_array(np.where(true, 1.0, np.where(missing, np.nan, 0.0)))
+    if op == "not":
+        return 1.0 - args[0]
+    if op == "if":
+        c, a, b = args
+        return _scalar_or_array(
+            np.where(np.asarray(_isnan(c)), np.nan, np.where(np.asarray(c) == 1, a, b))
+        )
+    if op == "div":
+        result = _divide(node, args[0], args[1], ctx)
+    elif op == "ln":
+        result = _domain(node, args[0], np.asarray(args[0]) <= 0, np.log, ctx, "a value <= 0")
+    elif op == "log10":
+        result = _domain(node, args[0], np.asarray(args[0]) <= 0, np.log10, ctx, "a value <= 0")
+    elif op == "sqrt":
+        result = _domain(node, args[0], np.asarray(args[0]) < 0, np.sqrt, ctx, "a negative value")
+    elif op == "pow":
+        result = _power(node, args[0], args[1], ctx)
+    elif op == "round":
+        result = round_half_away(args[0], int(node.attrs[0]))  # type: ignore[call-overload]
+    elif op == "trunc":
+        result = truncate(args[0], int(node.attrs[0]))  # type: ignore[call-overload]
+    else:
+        result = _SIMPLE[op](*args)
+    return _no_infinity(node, result, ctx)
+
+
+def _power(node: ir.Op, a: Value, b: Value, ctx: _Context) -> Value:
+    base, exp = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    invalid = (base < 0) & (exp != np.round(exp))
+    if np.any(invalid):
+        out = ctx.full(np.power(a, b)).copy()
+        invalid = np.broadcast_to(invalid, out.shape)
+        out[invalid] = np.nan
+        ctx.warn(
+            "KZF202", "a negative number to a fractional power gave a missing value", node.span, invalid
+        )
+        return out
+    return np.power(a, b)
+
+
+def _no_infinity(node: ir.Op, result: Value, ctx: _Context) -> Value:
+    if isinstance(result, np.ndarray):
+        inf = np.isinf(result)
+        if inf.any():
+            result = result.copy()
+            result[inf] = np.nan
+            code = "KZF201" if node.op == "pow" else "KZF202"
+            what = "division by zero" if node.op == "pow" else "a result too large for float64"
+            ctx.warn(code, f"{what} gave a missing value", node.span, inf)
+        return result
+    if isinstance(result, float | np.floating) and np.isinf(result):
+        ctx.warn("KZF202", "an infinite result gave a missing value", node.span, np.ones(ctx.n, bool))
+        return float("nan")
+    return result
+
+
+def _scalar_or_array(x: np.ndarray) -> Value:
+    return float(x) if x.ndim == 0 else x
+
+
+_SIMPLE = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "neg": np.negative,
+    "abs": np.abs,
+    "exp": np.exp,
+    "min": lambda *xs: _reduce_pairwise(np.minimum, xs),
+    "max": lambda *xs: _reduce_pairwise(np.maximum, xs),
+    "clamp": lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+}
+
+
+def _reduce_pairwise(fn: Any, xs: tuple[Value, ...]) -> Value:
+    out = xs[0]
+    for x in xs[1:]:
+        out = fn(out, x)
+    return out
+
+
+# ---------------------------------------------------------------- across rows
+
+
+def _masked(values: Value, where: Value | None, ctx: _Context) -> np.ndarray:
+    x = ctx.full(values)
+    if where is None:
+        return x
+    return np.where(ctx.full(where) == 1.0, x, np.nan)
+
+
+def _aggregate(node: ir.Aggregate, args: list[Value], ctx: _Context) -> Value:
+    x = _masked(args[0], args[1] if node.where is not None else None, ctx)
+    gid, ngroups = ctx.groups_without(node.over)
+    if ctx.n == 0:
+        return x
+    func = node.func
+    if func in ("sum", "mean", "count"):
+        present = ~np.isnan(x)
+        counts = np.bincount(gid, weights=present, minlength=ngroups)
+        if func == "count":
+            per_group = counts
+        else:
+            totals = np.bincount(gid, weights=np.where(present, x, 0.0), minlength=ngroups)
+            if func == "mean":
+                totals = totals / np.where(counts > 0, counts, np.nan)
+            per_group = np.where(counts > 0, totals, np.nan)
+    else:
+        grouped = pd.Series(x).groupby(gid, sort=True)
+        reduced = getattr(grouped, func)()
+        per_group = reduced.reindex(range(ngroups)).to_numpy(dtype=np.float64, na_value=np.nan)
+    return per_group[gid]
+
+
+def _rank(node: ir.Rank, args: list[Value], ctx: _Context) -> Value:
+    x = _masked(args[0], args[1] if node.where is not None else None, ctx)
+    gid, _ = ctx.groups_without(node.over)
+    ranks = pd.Series(x).groupby(gid).rank(method="min", ascending=False, na_option="keep")
+    return ranks.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _shift(node: ir.Shift, values: Value, ctx: _Context) -> Value:
+    x = ctx.full(values)
+    n, k = ctx.n, node.k
+    if n == 0 or k == 0:
+        return x
+    gid, _ = ctx.groups_without(ctx.time_dim)
+    source = np.arange(n) - k
+    inside = (source >= 0) & (source < n)
+    source = np.clip(source, 0, n - 1)
+    valid = inside & (gid[source] == gid)
+    time = ctx.frame[ctx.time_dim]
+    if pd.api.types.is_integer_dtype(time.dtype):
+        t = time.to_numpy()
+        valid &= t[source] == t - k
+    return np.where(valid, x[source], np.nan)

@@ -1,0 +1,147 @@
+"""Read a .kzf file and, transitively, the files it imports.
+
+Imports are resolved relative to the importing file. A file imported twice along different
+paths (a diamond) is loaded once. A cycle, a missing file, or (unless allowed) a path that
+leaves the folder of the root file is an error positioned at the `import` statement.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kzf.dsl import ast
+from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error
+from kzf.dsl.parser import MAX_SOURCE_BYTES, parse_module
+
+
+@dataclass
+class ModuleSet:
+    """The root module and everything it imports, in dependency order (imports first)."""
+
+    root: ast.Module
+    modules: list[ast.Module] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def read_source(path: str | os.PathLike[str], span: Span | None = None) -> str:
+    """The text of a .kzf file, or a positioned KZF003/KZF020 error."""
+    p = Path(path)
+    shown = str(path)
+    try:
+        size = p.stat().st_size
+    except OSError:
+        raise ProgramError([error("KZF020", f"file not found: {shown}", span)]) from None
+    if size > MAX_SOURCE_BYTES:
+        raise ProgramError(
+            [error("KZF004", f"{shown}: file larger than {MAX_SOURCE_BYTES} bytes", span)]
+        )
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ProgramError([error("KZF003", f"{shown}: cannot read: {exc.strerror}", span)]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ProgramError(
+            [
+                error(
+                    "KZF003",
+                    f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02X}); "
+                    "save it as UTF-8",
+                    Span(shown, line, col, line, col + 1),
+                )
+            ]
+        ) from None
+    return text
+
+
+def load_modules(
+    root_text: str,
+    root_path: str,
+    *,
+    base_dir: str | None,
+    boundary: str | None = None,
+    allow_import_outside: bool = False,
+) -> ModuleSet:
+    """Parse the root text and every import it reaches; collect all errors in one pass.
+
+    `base_dir` is the folder imports of the root are relative to; `boundary` the folder no
+    import may leave (default: base_dir)."""
+    diagnostics: list[Diagnostic] = []
+    sources: dict[str, str] = {root_path: root_text}
+    loaded: dict[str, ast.Module] = {}
+    order: list[ast.Module] = []
+    limit = boundary or base_dir
+    fence = Path(limit).resolve() if limit else None
+
+    def visit(module: ast.Module, directory: Path | None, stack: list[str]) -> None:
+        for stmt in module.statements:
+            if not isinstance(stmt, ast.Import):
+                continue
+            if directory is None:
+                diagnostics.append(
+                    error(
+                        "KZF020",
+                        f"cannot import {stmt.path!r} from a program given as text; "
+                        "pass base_dir to compile()",
+                        stmt.span,
+                    )
+                )
+                continue
+            target = (directory / stmt.path).resolve()
+            key = str(target)
+            if fence is not None and not allow_import_outside:
+                if not target.is_relative_to(fence):
+                    diagnostics.append(
+                        error(
+                            "KZF022",
+                            f"import {stmt.path!r} leaves the folder {fence}",
+                            stmt.span,
+                            "pass --allow-import-outside to allow it",
+                        )
+                    )
+                    continue
+            if key in stack:
+                cycle = " -> ".join(Path(s).name for s in [*stack[stack.index(key) :], key])
+                diagnostics.append(error("KZF021", f"import cycle: {cycle}", stmt.span))
+                continue
+            if key in loaded:
+                continue
+            if not target.is_file():
+                diagnostics.append(error("KZF020", f"import not found: {stmt.path!r}", stmt.span))
+                continue
+            try:
+                text = read_source(target, stmt.span)
+                display = _display_path(target)
+                sources[display] = text
+                child = parse_module(text, display)
+            except ProgramError as exc:
+                diagnostics.extend(exc.diagnostics)
+                sources.update(exc.sources)
+                continue
+            loaded[key] = child
+            visit(child, target.parent, [*stack, key])
+            order.append(child)
+
+    try:
+        root = parse_module(root_text, root_path)
+    except ProgramError as exc:
+        raise ProgramError(exc.diagnostics, {**sources, **exc.sources}) from None
+    root_key = str(Path(root_path).resolve()) if base_dir else "<root>"
+    visit(root, Path(base_dir) if base_dir else None, [root_key])
+    if diagnostics:
+        raise ProgramError(diagnostics, sources)
+    order.append(root)
+    return ModuleSet(root, order, sources)
+
+
+def _display_path(target: Path) -> str:
+    """Show imported files relative to the working directory when they are below it."""
+    try:
+        return str(target.relative_to(Path.cwd()))
+    except ValueError:
+        return str(target)

@@ -1,0 +1,49 @@
+"""Rounding as published tables need it.
+
+Binary floating point stores 1502.9 × 147.35 as 221452.31499999997, so a naive half-away
+rounding to 2 decimals gives 221452.31 where the table (and decimal arithmetic) says
+221452.32. Both functions therefore first snap the scaled value to 15 significant digits
+(float64 carries 15.95), which removes representation noise without changing any value that
+was really computed to more digits, and only then round half away from zero or truncate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+SIGNIFICANT_DIGITS = 15
+
+
+def _snap(scaled: np.ndarray) -> np.ndarray:
+    magnitude = np.abs(scaled)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exponent = np.floor(np.log10(np.where(magnitude > 0, magnitude, 1.0)))
+    # Keep 15 significant digits; values of 1e15 and more have no fraction left to fix.
+    decimals = np.clip(SIGNIFICANT_DIGITS - 1 - exponent, 0, 300)
+    factor = np.power(10.0, decimals)
+    return np.where(magnitude < 1e15, np.round(scaled * factor) / factor, scaled)
+
+
+def _apply(x: Any, digits: int, mode: str) -> Any:
+    arr = np.asarray(x, dtype=np.float64)
+    scale = 10.0**digits
+    scaled = _snap(arr * scale)
+    if mode == "round":
+        rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
+    else:
+        rounded = np.trunc(scaled)
+    out = rounded / scale
+    out = np.where(np.isfinite(arr), out, arr)
+    return float(out) if out.ndim == 0 else out
+
+
+def round_half_away(x: Any, digits: int = 0) -> Any:
+    """Round to `digits` decimals, halves away from zero (2.5 → 3, -2.5 → -3)."""
+    return _apply(x, digits, "round")
+
+
+def truncate(x: Any, digits: int = 0) -> Any:
+    """Cut to `digits` decimals toward zero (8.4608 → 8.4, -86.054 → -86.0)."""
+    return _apply(x, digits, "trunc")

@@ -1,0 +1,150 @@
+"""Turn a result frame into text (table, csv, json) or a file, and write files atomically.
+
+Machine-readable output is deterministic: floats are written with the shortest text that
+reads back to the same float64 (Python's repr), missing values as empty cells (csv) or null
+(json), so the same program and data give byte-identical output on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kzf.dsl.diagnostics import DataError, UsageError, error
+
+FORMATS = ("table", "csv", "json")
+OUT_EXTENSIONS = (".csv", ".json", ".parquet", ".xlsx")
+
+
+def _cell(value: object) -> object:
+    """A JSON-ready scalar: NaN and NA become None, numpy scalars become Python ones."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return None if math.isnan(f) else f
+    return value
+
+
+def to_json(frame: pd.DataFrame) -> str:
+    records = [
+        {col: _cell(v) for col, v in zip(frame.columns, row, strict=True)}
+        for row in frame.itertuples(index=False, name=None)
+    ]
+    return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    text: str = frame.to_csv(index=False, lineterminator="\n", na_rep="")
+    return text
+
+
+def _format_number(v: float) -> str:
+    if math.isnan(v):
+        return "NA"
+    if v == 0:
+        return "0"
+    if abs(v) >= 1e12 or abs(v) < 1e-6:
+        return f"{v:.6g}"
+    text = f"{v:,.6f}".rstrip("0").rstrip(".")
+    return text.replace(",", " ")
+
+
+def to_table(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
+    """An aligned plain-text table: text left-aligned, numbers right-aligned."""
+    labels = labels or {}
+    headers = [labels.get(str(c), str(c)) for c in frame.columns]
+    columns: list[list[str]] = []
+    numeric: list[bool] = []
+    for col in frame.columns:
+        series = frame[col]
+        if pd.api.types.is_bool_dtype(series.dtype):
+            cells = ["NA" if v is pd.NA else ("true" if v else "false") for v in series]
+            numeric.append(False)
+        elif pd.api.types.is_float_dtype(series.dtype):
+            cells = [_format_number(float(v)) for v in series]
+            numeric.append(True)
+        else:
+            cells = [str(v) for v in series]
+            numeric.append(pd.api.types.is_integer_dtype(series.dtype))
+        columns.append(cells)
+    widths = [
+        max([len(h), *(len(c) for c in cells)]) for h, cells in zip(headers, columns, strict=True)
+    ]
+
+    def line(cells: list[str]) -> str:
+        parts = [
+            c.rjust(w) if num else c.ljust(w)
+            for c, w, num in zip(cells, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(headers), "  ".join("-" * w for w in widths)]
+    out.extend(line([col[i] for col in columns]) for i in range(len(frame)))
+    return "\n".join(out) + "\n"
+
+
+def render(frame: pd.DataFrame, fmt: str, labels: dict[str, str] | None = None) -> str:
+    if fmt == "csv":
+        return to_csv(frame)
+    if fmt == "json":
+        return to_json(frame)
+    return to_table(frame, labels)
+
+
+def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None]) -> None:
+    """Write through a temporary file in the same folder, then rename over the target.
+
+    A failed run leaves an existing output untouched; readers never see a half-written file.
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError([error("KZF108", f"cannot write {path}: folder {folder} does not exist")])
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=folder)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise DataError([error("KZF108", f"cannot write {path}: {exc.strerror or exc}")]) from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUT_EXTENSIONS:
+        raise UsageError(
+            [
+                error(
+                    "KZF108",
+                    f"--out {path}: unknown extension {suffix or '(none)'}; "
+                    f"use one of {', '.join(OUT_EXTENSIONS)}",
+                )
+            ]
+        )
+
+    def write(tmp: str) -> None:
+        if suffix == ".csv":
+            Path(tmp).write_text(to_csv(frame), encoding="utf-8")
+        elif suffix == ".json":
+            Path(tmp).write_text(to_json(frame), encoding="utf-8")
+        elif suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_excel(tmp, index=False, engine="openpyxl")
+
+    write_atomically(path, write)

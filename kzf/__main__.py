@@ -1,0 +1,7 @@
+"""`python -m kzf` is the `kzf` command."""
+
+import sys
+
+from kzf.engine.cli import main
+
+sys.exit(main())
