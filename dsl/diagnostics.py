@@ -8,7 +8,7 @@ The codes are stable (programs and CI scripts match on them); docs/errors.md lis
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Span:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -160,7 +160,9 @@ class UsageError(KzfError):
 
 
 class DataError(KzfError):
-    """The data cannot be used: a missing file or column, a duplicate key, a bad cell. Exit status 1."""
+    """The data cannot be used: a missing file or column, a duplicate key, a bad cell.
+
+    Exit status 1."""
 
     exit_status = 1
 

@@ -11,12 +11,11 @@ import threading
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error
 from kzf.dsl.statements import Chunk, split_statements
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 MAX_SOURCE_BYTES = 2_000_000
 MAX_NESTING = 200
@@ -221,8 +220,10 @@ class _ToAst(Transformer[Token, Any]):
         return " ".join(str(c) for c in children).replace(" / ", "/").replace(" * ", "*")
 
     def unit_factor(self, meta: Any, children: list[Any]) -> str:
-        if len(children) == 1 and isinstance(children[0], str) and not isinstance(
-            children[0], Token
+        if (
+            len(children) == 1
+            and isinstance(children[0], str)
+            and not isinstance(children[0], Token)
         ):
             return f"({children[0]})"
         return " ".join(str(c) for c in children)
@@ -288,9 +289,12 @@ def _syntax_diagnostic(exc: UnexpectedInput, pos: _Positions, text: str) -> Diag
     line = exc.line if isinstance(exc.line, int) and exc.line > 0 else 1
     column = exc.column if isinstance(exc.column, int) and exc.column > 0 else 1
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        at = exc.pos_in_stream or 0
+        char = text[at] if at < len(text) else ""
         shown = repr(char) if char.isprintable() and char else f"U+{ord(char):04X}" if char else ""
-        return error("KZF001", f"unexpected character {shown}", pos.span(line, column, line, column + 1))
+        return error(
+            "KZF001", f"unexpected character {shown}", pos.span(line, column, line, column + 1)
+        )
     if isinstance(exc, UnexpectedEOF) or (
         isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
     ):
@@ -354,7 +358,10 @@ def parse_module(source: str, path: str = "<string>") -> ast.Module:
         )
     if "\x00" in source:
         line = source.count("\n", 0, source.index("\x00")) + 1
-        raise ProgramError([error("KZF003", "the file contains a NUL byte", Span(path, line, 1, line, 2))], {path: source})
+        raise ProgramError(
+            [error("KZF003", "the file contains a NUL byte", Span(path, line, 1, line, 2))],
+            {path: source},
+        )
     chunks, unclosed = split_statements(source)
     diagnostics: list[Diagnostic] = []
     statements: list[ast.Statement] = []
@@ -409,8 +416,8 @@ def parse_expression(text: str, path: str = "<expression>") -> ast.Expr:
         tree = _lark().parse(text, start="expr")
     except UnexpectedInput as exc:
         raise ProgramError([_syntax_diagnostic(exc, pos, text)], {path: text}) from None
-    result = _transform(tree, pos)
-    return result  # type: ignore[no-any-return]
+    result: ast.Expr = _transform(tree, pos)
+    return result
 
 
 def _transform(tree: Tree[Token] | Token, pos: _Positions) -> Any:

@@ -8,10 +8,10 @@ read. Nothing a user writes is ever handed to Python's eval or exec.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     AGGREGATE = "aggregate"  # AGG(x over D [where c])
     RANK = "rank"  # rank(x over D [where c])
     SHIFT = "shift"  # lag(x[, k]), lead(x[, k])

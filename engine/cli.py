@@ -13,11 +13,12 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from kzf import __version__
 from kzf.dsl.diagnostics import Diagnostic, KzfError, UsageError, error
 from kzf.engine import output
-from kzf.engine.expect import Status, judge
+from kzf.engine.expect import Outcome, Status, judge
 from kzf.engine.program import Program, load
+
+from kzf import __version__
 
 EPILOG = """\
 examples:
@@ -52,13 +53,19 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ev.add_argument("file", metavar="FILE")
-    ev.add_argument("--data", metavar="PATH", help="csv, xlsx or parquet (default: the file's `data`)")
+    ev.add_argument(
+        "--data", metavar="PATH", help="csv, xlsx or parquet (default: the file's `data`)"
+    )
     ev.add_argument(
         "--param", metavar="NAME=VALUE", action="append", default=[], help="override a param"
     )
     ev.add_argument("--select", metavar="A,B", help="only these definitions, in this order")
-    ev.add_argument("--where", metavar="COND", help='keep rows where COND holds, e.g. "year >= 2017"')
-    ev.add_argument("--format", choices=output.FORMATS, help="default: table on a terminal, else csv")
+    ev.add_argument(
+        "--where", metavar="COND", help='keep rows where COND holds, e.g. "year >= 2017"'
+    )
+    ev.add_argument(
+        "--format", choices=output.FORMATS, help="default: table on a terminal, else csv"
+    )
     ev.add_argument("--out", metavar="PATH", help="write .csv, .json, .parquet or .xlsx")
     _data_options(ev)
     ev.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
@@ -187,7 +194,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
     return 1 if counts[Status.FAILED] or broken else 0
 
 
-def _run_expectations(prog: Program) -> list:  # type: ignore[type-arg]
+def _run_expectations(prog: Program) -> list[Outcome]:
     if prog.data_path is None:
         raise UsageError([error("KZF023", f"{prog.path}: has `expect` but declares no `data`")])
     names = list(dict.fromkeys(e.name for e in prog.checked.expects))

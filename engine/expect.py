@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
-
 from kzf.dsl import ast
 from kzf.engine.numeric import round_half_away, truncate
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     REPRODUCED = "reproduced"
     ERRATUM = "erratum"
     FAILED = "failed"

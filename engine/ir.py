@@ -9,12 +9,12 @@ are used as dictionary keys throughout planning.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from kzf.dsl.diagnostics import Span
 
 
-class Type(str, Enum):
+class Type(StrEnum):
     NUMBER = "number"
     BOOL = "condition"
     TEXT = "text"
@@ -32,7 +32,7 @@ class Node:
         raise NotImplementedError
 
     def __hash__(self) -> int:
-        return self._hash  # type: ignore[attr-defined, no-any-return]
+        return self._hash  # type: ignore[attr-defined]
 
     @property
     def children(self) -> tuple[Node, ...]:

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from kzf.dsl.diagnostics import Diagnostic, Span, warning
 from kzf.engine import ir
 from kzf.engine.numeric import round_half_away, truncate
@@ -230,12 +229,18 @@ def _elementwise(node: ir.Op, args: list[Value], ctx: _Context) -> Value:
     elif op == "pow":
         result = _power(node, args[0], args[1], ctx)
     elif op == "round":
-        result = round_half_away(args[0], int(node.attrs[0]))  # type: ignore[call-overload]
+        result = round_half_away(args[0], _digits(node))
     elif op == "trunc":
-        result = truncate(args[0], int(node.attrs[0]))  # type: ignore[call-overload]
+        result = truncate(args[0], _digits(node))
     else:
         result = _SIMPLE[op](*args)
     return _no_infinity(node, result, ctx)
+
+
+def _digits(node: ir.Op) -> int:
+    digits = node.attrs[0]
+    assert isinstance(digits, int)
+    return digits
 
 
 def _power(node: ir.Op, a: Value, b: Value, ctx: _Context) -> Value:
@@ -246,7 +251,10 @@ def _power(node: ir.Op, a: Value, b: Value, ctx: _Context) -> Value:
         invalid = np.broadcast_to(invalid, out.shape)
         out[invalid] = np.nan
         ctx.warn(
-            "KZF202", "a negative number to a fractional power gave a missing value", node.span, invalid
+            "KZF202",
+            "a negative number to a fractional power gave a missing value",
+            node.span,
+            invalid,
         )
         return out
     return np.power(a, b)
@@ -263,7 +271,9 @@ def _no_infinity(node: ir.Op, result: Value, ctx: _Context) -> Value:
             ctx.warn(code, f"{what} gave a missing value", node.span, inf)
         return result
     if isinstance(result, float | np.floating) and np.isinf(result):
-        ctx.warn("KZF202", "an infinite result gave a missing value", node.span, np.ones(ctx.n, bool))
+        ctx.warn(
+            "KZF202", "an infinite result gave a missing value", node.span, np.ones(ctx.n, bool)
+        )
         return float("nan")
     return result
 
@@ -272,7 +282,7 @@ def _scalar_or_array(x: np.ndarray) -> Value:
     return float(x) if x.ndim == 0 else x
 
 
-_SIMPLE = {
+_SIMPLE: dict[str, Any] = {
     "add": np.add,
     "sub": np.subtract,
     "mul": np.multiply,
@@ -310,11 +320,13 @@ def _aggregate(node: ir.Aggregate, args: list[Value], ctx: _Context) -> Value:
     func = node.func
     if func in ("sum", "mean", "count"):
         present = ~np.isnan(x)
-        counts = np.bincount(gid, weights=present, minlength=ngroups)
+        counts: np.ndarray = np.bincount(gid, weights=present, minlength=ngroups)
         if func == "count":
-            per_group = counts
+            per_group = counts.astype(np.float64)
         else:
-            totals = np.bincount(gid, weights=np.where(present, x, 0.0), minlength=ngroups)
+            totals: np.ndarray = np.bincount(
+                gid, weights=np.where(present, x, 0.0), minlength=ngroups
+            )
             if func == "mean":
                 totals = totals / np.where(counts > 0, counts, np.nan)
             per_group = np.where(counts > 0, totals, np.nan)
@@ -338,9 +350,9 @@ def _shift(node: ir.Shift, values: Value, ctx: _Context) -> Value:
     if n == 0 or k == 0:
         return x
     gid, _ = ctx.groups_without(ctx.time_dim)
-    source = np.arange(n) - k
-    inside = (source >= 0) & (source < n)
-    source = np.clip(source, 0, n - 1)
+    wanted = np.arange(n) - k
+    inside = (wanted >= 0) & (wanted < n)
+    source = np.clip(wanted, 0, n - 1)
     valid = inside & (gid[source] == gid)
     time = ctx.frame[ctx.time_dim]
     if pd.api.types.is_integer_dtype(time.dtype):

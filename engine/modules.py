@@ -40,7 +40,9 @@ def read_source(path: str | os.PathLike[str], span: Span | None = None) -> str:
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise ProgramError([error("KZF003", f"{shown}: cannot read: {exc.strerror}", span)]) from None
+        raise ProgramError(
+            [error("KZF003", f"{shown}: cannot read: {exc.strerror}", span)]
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -50,8 +52,7 @@ def read_source(path: str | os.PathLike[str], span: Span | None = None) -> str:
             [
                 error(
                     "KZF003",
-                    f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02X}); "
-                    "save it as UTF-8",
+                    f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02X}); save it as UTF-8",
                     Span(shown, line, col, line, col + 1),
                 )
             ]

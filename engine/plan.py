@@ -44,9 +44,7 @@ class Plan:
         return tuple(s.node.name for s in self.steps if isinstance(s.node, ir.Param))
 
 
-def build_plan(
-    roots: Mapping[str, ir.Node], dims: Iterable[str], time_dim: str
-) -> Plan:
+def build_plan(roots: Mapping[str, ir.Node], dims: Iterable[str], time_dim: str) -> Plan:
     ids: dict[ir.Node, int] = {}
     steps: list[Step] = []
 

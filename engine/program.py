@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from kzf.dsl.diagnostics import Diagnostic, ProgramError, UsageError, error
 from kzf.dsl.parser import parse_expression
 from kzf.engine import ir
@@ -87,11 +86,13 @@ class Program:
         names = self._selection(select)
         roots: dict[str, ir.Node] = {n: self.checked.definitions[n].node for n in names}
         if where:
-            roots[_WHERE] = resolve_extra(self.checked, parse_expression(where, "--where"), "--where")
+            roots[_WHERE] = resolve_extra(
+                self.checked, parse_expression(where, "--where"), "--where"
+            )
         return build_plan(roots, self.checked.dims, self.checked.time_dim)
 
     def read_data(self, path: str | os.PathLike[str], **options: object) -> Panel:
-        return load_panel(path, self.dims, self._columns_needed(), **options)  # type: ignore[arg-type]
+        return load_panel(path, self.dims, self._columns_needed(), **options)
 
     def run(
         self,
@@ -180,9 +181,7 @@ class Program:
             value = results[name]
             array = value if isinstance(value, np.ndarray) else np.full(n, value, dtype=np.float64)
             if self.checked.definitions[name].node.type is ir.Type.BOOL:
-                columns[name] = pd.array(
-                    np.where(np.isnan(array), None, array == 1.0), dtype="boolean"
-                )
+                columns[name] = pd.arrays.BooleanArray(array == 1.0, np.isnan(array))
             else:
                 columns[name] = np.asarray(array, dtype=np.float64)
         frame = pd.DataFrame(columns)

@@ -151,7 +151,9 @@ class _Resolver:
     def _claim(self, name: str, span: Span) -> bool:
         if name in self.dims:
             self.bag.add(
-                error("KZF011", f"'{name}' is a dimension of the panel and cannot be redefined", span)
+                error(
+                    "KZF011", f"'{name}' is a dimension of the panel and cannot be redefined", span
+                )
             )
             return False
         prior = self.declared_at.get(name)
@@ -162,7 +164,9 @@ class _Resolver:
         return True
 
     def _duplicate(self, name: str, span: Span) -> None:
-        prior = self.declared_at.get(name) or (self.inputs[name].span if name in self.inputs else None)
+        prior = self.declared_at.get(name) or (
+            self.inputs[name].span if name in self.inputs else None
+        )
         where = f" (first defined at {prior})" if prior else ""
         self.bag.add(error("KZF011", f"'{name}' is defined more than once{where}", span))
 
@@ -262,7 +266,11 @@ class _Resolver:
         elif node.type is ir.Type.TEXT:
             hint = "; text can only be compared with = or !="
         self.bag.add(
-            error("KZF017", f"{what} must be a {kind.value}, but this is a {node.type.value}{hint}", span)
+            error(
+                "KZF017",
+                f"{what} must be a {kind.value}, but this is a {node.type.value}{hint}",
+                span,
+            )
         )
         return _POISON if kind is ir.Type.NUMBER else ir.Const(float("nan"), type=kind)
 
@@ -273,8 +281,10 @@ class _Resolver:
         x = self.number(e.operand, env, f"the operand of unary '{e.op}'")
         if e.op == "+":
             return x
-        if isinstance(e.operand, ast.Binary) and e.operand.op == "^" and not self._parenthesised(
-            e.span, e.operand.span
+        if (
+            isinstance(e.operand, ast.Binary)
+            and e.operand.op == "^"
+            and not self._parenthesised(e.span, e.operand.span)
         ):
             self.bag.add(
                 warning(
@@ -317,7 +327,9 @@ class _Resolver:
                 )
             elif a.type is ir.Type.TEXT and e.op not in ("=", "!="):
                 self.bag.add(
-                    error("KZF017", f"text can only be compared with = or !=, not {e.op}", e.op_span)
+                    error(
+                        "KZF017", f"text can only be compared with = or !=, not {e.op}", e.op_span
+                    )
                 )
         return ir.Op(_COMPARE[e.op], (a, b), type=ir.Type.BOOL, span=e.span)
 
@@ -330,7 +342,9 @@ class _Resolver:
             if e.func in self.def_asts or e.func in self.inputs or e.func in self.params:
                 msg = f"'{e.func}' is not a function"
             else:
-                msg = f"unknown function '{e.func}'" + _suggest(e.func, [*BUILTINS, *self.functions])
+                msg = f"unknown function '{e.func}'" + _suggest(
+                    e.func, [*BUILTINS, *self.functions]
+                )
             self.bag.add(error("KZF014", msg, e.func_span))
             return _POISON
         nargs = len(e.args)
@@ -358,7 +372,9 @@ class _Resolver:
         if not takes_over and (e.over is not None or e.where is not None):
             clause = "over" if e.over is not None else "where"
             span = e.over.span if e.over is not None else e.span
-            extra = " (min and max of several arguments are element-wise)" if elementwise_minmax else ""
+            extra = (
+                " (min and max of several arguments are element-wise)" if elementwise_minmax else ""
+            )
             self.bag.add(error("KZF015", f"{e.func}() does not take `{clause}`{extra}", span))
             return _POISON
         if takes_over and e.over is None:
@@ -366,8 +382,8 @@ class _Resolver:
             self.bag.add(
                 error(
                     "KZF015",
-                    f"{e.func}() needs `over` and a dimension, e.g. {e.func}(x over {self.dims[0]}); "
-                    f"dimensions: {dims}",
+                    f"{e.func}() needs `over` and a dimension, "
+                    f"e.g. {e.func}(x over {self.dims[0]}); dimensions: {dims}",
                     e.span,
                 )
             )
@@ -458,7 +474,9 @@ class _Resolver:
         fdef = self.functions[e.func]
         if e.over is not None or e.where is not None:
             self.bag.add(
-                error("KZF015", f"{e.func}() is a user function and takes no `over`/`where`", e.span)
+                error(
+                    "KZF015", f"{e.func}() is a user function and takes no `over`/`where`", e.span
+                )
             )
             return _POISON
         if len(e.args) != len(fdef.params):
@@ -518,9 +536,7 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         for stmt in module.statements:
             if isinstance(stmt, ast.Label):
                 if stmt.name not in known:
-                    r.bag.add(
-                        error("KZF010", f"label for undefined name '{stmt.name}'", stmt.span)
-                    )
+                    r.bag.add(error("KZF010", f"label for undefined name '{stmt.name}'", stmt.span))
                 labels.setdefault(stmt.name, {}).update(dict(stmt.labels))
     for stmt in root.statements:
         if isinstance(stmt, ast.Expect):

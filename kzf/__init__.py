@@ -1,9 +1,9 @@
 """kzf: statistical indicator formulas as checked plain-text files, run on pandas.
 
-    >>> import kzf
-    >>> prog = kzf.compile("input a, b\\nratio = a / b")
-    >>> prog.outputs
-    ('ratio',)
+>>> import kzf
+>>> prog = kzf.compile("input a, b\\nratio = a / b")
+>>> prog.outputs
+('ratio',)
 """
 
 from __future__ import annotations

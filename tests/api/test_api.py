@@ -57,9 +57,14 @@ def test_three_layouts_give_the_same_result(tmp_path: Path) -> None:
         + "".join(
             f"{e},{y},{i},{v},x\n"
             for (e, y, i, v) in [
-                ("KZ", 2010, "osi", 1), ("KZ", 2010, "tii", 2), ("KZ", 2011, "osi", 3),
-                ("KZ", 2011, "tii", 4), ("RU", 2010, "osi", 5), ("RU", 2010, "tii", 6),
-                ("RU", 2011, "osi", 7), ("RU", 2011, "tii", 8),
+                ("KZ", 2010, "osi", 1),
+                ("KZ", 2010, "tii", 2),
+                ("KZ", 2011, "osi", 3),
+                ("KZ", 2011, "tii", 4),
+                ("RU", 2010, "osi", 5),
+                ("RU", 2010, "tii", 6),
+                ("RU", 2011, "osi", 7),
+                ("RU", 2011, "tii", 8),
             ]
         )
     )

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from kzf.engine.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,8 +42,18 @@ def test_eval_csv_matches_an_independent_computation(capsys: pytest.CaptureFixtu
 
 def test_json_and_select_and_where(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(
-        ["eval", str(EGDI), "--data", str(EAEU), "--format", "json", "--select", "egdi_place",
-         "--where", 'year = 2020 and entity = "Kazakhstan"'],
+        [
+            "eval",
+            str(EGDI),
+            "--data",
+            str(EAEU),
+            "--format",
+            "json",
+            "--select",
+            "egdi_place",
+            "--where",
+            'year = 2020 and entity = "Kazakhstan"',
+        ],
         capsys,
     )
     assert status == 0
@@ -53,7 +62,16 @@ def test_json_and_select_and_where(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_table_format_is_aligned(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(
-        ["eval", str(EGDI), "--format", "table", "--select", "egdi_place", "--where", "year = 2022"],
+        [
+            "eval",
+            str(EGDI),
+            "--format",
+            "table",
+            "--select",
+            "egdi_place",
+            "--where",
+            "year = 2022",
+        ],
         capsys,
     )
     assert status == 0
@@ -68,11 +86,15 @@ def test_param_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     prog.write_text("dims year\nparam T1 = 60\nparam T2 = 5\nE = 100 * (T1 - T2) / T1\n")
     data = tmp_path / "d.csv"
     data.write_text("year\n2020\n")
-    status, out, _ = run(["eval", str(prog), "--data", str(data), "--param", "T1=45", "--format", "csv"], capsys)
+    status, out, _ = run(
+        ["eval", str(prog), "--data", str(data), "--param", "T1=45", "--format", "csv"], capsys
+    )
     assert status == 0 and out.splitlines()[1] == f"2020,{100 * 40 / 45!r}"
 
 
-def test_out_writes_every_format_and_is_atomic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_out_writes_every_format_and_is_atomic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for ext in ("csv", "json", "parquet", "xlsx"):
         target = tmp_path / f"r.{ext}"
         status, _, err = run(["eval", str(EGDI), "--out", str(target)], capsys)
@@ -101,14 +123,18 @@ def test_help_and_version() -> None:
         [sys.executable, "-m", "kzf", "--help"], capture_output=True, text=True, env=env, check=True
     ).stdout
     assert "kzf eval formulas/" in help_text and "exit status" in help_text
-    version = subprocess.run([sys.executable, "-m", "kzf", "--version"], capture_output=True, text=True, check=True)
+    version = subprocess.run(
+        [sys.executable, "-m", "kzf", "--version"], capture_output=True, text=True, check=True
+    )
     assert version.stdout.startswith("kzf ")
 
 
 def test_no_traceback_for_a_broken_file_through_the_real_command(tmp_path: Path) -> None:
     f = tmp_path / "broken.kzf"
     f.write_text("x = (1 +\n")
-    proc = subprocess.run([sys.executable, "-m", "kzf", "eval", str(f)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kzf", "eval", str(f)], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "error[KZF002]" in proc.stderr
 

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from kzf.dsl.diagnostics import CODES
 from kzf.engine.cli import main
 
@@ -19,8 +18,20 @@ PROGRAM_ERRORS = [
     ("KZF002", "input a\nx = (a + 1\n", 2, 5, "'(' is never closed"),
     ("KZF002", "input a\nx = \n", 2, 4, "ends too early"),
     ("KZF004", "x = " + "(" * 250 + "1" + ")" * 250 + "\n", 1, 205, "nested more than 200"),
-    ("KZF010", "input osi\negdi = osi_m + 1\n", 2, 8, "undefined name 'osi_m'; did you mean 'osi'?"),
-    ("KZF011", "input a\nb = a\nb = 2 * a\n", 3, 1, "'b' is defined more than once (first defined at"),
+    (
+        "KZF010",
+        "input osi\negdi = osi_m + 1\n",
+        2,
+        8,
+        "undefined name 'osi_m'; did you mean 'osi'?",
+    ),
+    (
+        "KZF011",
+        "input a\nb = a\nb = 2 * a\n",
+        3,
+        1,
+        "'b' is defined more than once (first defined at",
+    ),
     ("KZF011", "input a\nyear = a\n", 2, 1, "'year' is a dimension"),
     ("KZF012", "input c\na = b + 1\nb = a * 2 + c\n", 2, 1, "definition cycle: a -> b -> a"),
     ("KZF013", "input a\nf(x) = x * 2\ny = f(a, a)\n", 3, 5, "f() takes 1 argument, got 2"),
@@ -77,7 +88,12 @@ def test_all_errors_of_a_file_are_reported_in_one_pass(
     assert "error[KZF002]" in err and "error[KZF001]" in err
     f.write_text("input a\ny = bb\nz = cc\nw = sum(a)\nq = f(a)\n", encoding="utf-8")
     status, _, err = run_cli(["check", str(f)], capsys)
-    assert [c for c in re.findall(r"error\[(KZF\d+)\]", err)] == ["KZF010", "KZF010", "KZF015", "KZF014"]
+    assert [c for c in re.findall(r"error\[(KZF\d+)\]", err)] == [
+        "KZF010",
+        "KZF010",
+        "KZF015",
+        "KZF014",
+    ]
 
 
 def test_import_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -137,23 +153,35 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return p
 
 
-def test_missing_input_column(tmp_path: Path, prog: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_input_column(
+    tmp_path: Path, prog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = write(tmp_path, "d.csv", "entity,year,osi,tij\nKZ,2010,1,2\n")
     status, _, err = run_cli(["eval", str(prog), "--data", str(data)], capsys)
     assert status == 1
-    assert "error[KZF102]" in err and "d.csv" in err and "'tii'" in err and "did you mean 'tij'" in err
+    assert (
+        "error[KZF102]" in err and "d.csv" in err and "'tii'" in err and "did you mean 'tij'" in err
+    )
 
 
 def test_duplicate_key(tmp_path: Path, prog: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = write(tmp_path, "d.csv", "entity,year,osi,tii\nKZ,2010,1,2\nRU,2010,1,2\nKZ,2010,3,4\n")
     status, _, err = run_cli(["eval", str(prog), "--data", str(data)], capsys)
-    assert status == 1 and "error[KZF103]" in err and "rows 2 and 4" in err and "Kazakhstan" not in err
+    assert (
+        status == 1 and "error[KZF103]" in err and "rows 2 and 4" in err and "Kazakhstan" not in err
+    )
 
 
 def test_non_numeric_cell(tmp_path: Path, prog: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = write(tmp_path, "d.csv", "entity,year,osi,tii\nKZ,2010,1,2\nRU,2010,12x,4\n")
     status, _, err = run_cli(["eval", str(prog), "--data", str(data)], capsys)
-    assert status == 1 and "error[KZF104]" in err and "row 3" in err and "'osi'" in err and "12x" in err
+    assert (
+        status == 1
+        and "error[KZF104]" in err
+        and "row 3" in err
+        and "'osi'" in err
+        and "12x" in err
+    )
 
 
 def test_missing_data_file(tmp_path: Path, prog: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,11 +197,15 @@ def test_usage_errors(tmp_path: Path, prog: Path, capsys: pytest.CaptureFixture[
     assert status == 2 and "error[KZF019]" in err
     status, _, err = run_cli(["eval", str(prog), "--data", str(data), "--select", "ratoi"], capsys)
     assert status == 2 and "error[KZF107]" in err and "did you mean 'ratio'" in err
-    status, _, err = run_cli(["eval", str(prog), "--data", str(data), "--where", "yeer > 1"], capsys)
+    status, _, err = run_cli(
+        ["eval", str(prog), "--data", str(data), "--where", "yeer > 1"], capsys
+    )
     assert status == 2 and "--where:1:1: error[KZF010]" in err
     status, _, err = run_cli(["eval", str(prog)], capsys)
     assert status == 2 and "error[KZF107]" in err and "--data" in err
-    status, _, err = run_cli(["eval", str(prog), "--data", str(data), "--out", str(tmp_path / "x.doc")], capsys)
+    status, _, err = run_cli(
+        ["eval", str(prog), "--data", str(data), "--out", str(tmp_path / "x.doc")], capsys
+    )
     assert status == 2 and "error[KZF108]" in err
 
 

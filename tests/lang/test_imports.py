@@ -20,7 +20,9 @@ def test_import_brings_functions_and_definitions(tmp_path: Path) -> None:
     )
     main = tmp_path / "indicators" / "main.kzf"
     main.parent.mkdir()
-    main.write_text('import "../common/normalise.kzf"\ninput osi\nosi_n = minmax(osi)\nshare = osi / osi_total\n')
+    main.write_text(
+        'import "../common/normalise.kzf"\ninput osi\nosi_n = minmax(osi)\nshare = osi / osi_total\n'
+    )
     prog = kzf.load(main)
     assert prog.outputs == ("osi_n", "share")  # imported definitions are not outputs
     df = pd.DataFrame({"entity": ["A", "B", "C"], "year": [2020] * 3, "osi": [1.0, 3.0, 5.0]})

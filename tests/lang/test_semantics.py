@@ -35,12 +35,16 @@ def by_key(frame: pd.DataFrame, col: str) -> pd.Series:
 
 
 def expected_series(df: pd.DataFrame, values: pd.Series | np.ndarray) -> pd.Series:
-    s = pd.Series(np.asarray(values, dtype=float), index=pd.MultiIndex.from_frame(df[["entity", "year"]]))
+    s = pd.Series(
+        np.asarray(values, dtype=float), index=pd.MultiIndex.from_frame(df[["entity", "year"]])
+    )
     return s.sort_index()
 
 
 def assert_same(got: pd.Series, want: pd.Series) -> None:
-    np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(
+        got.to_numpy(float), want.to_numpy(float), rtol=1e-12, equal_nan=True
+    )
 
 
 def test_min_max_normalisation_over_entity(panel: pd.DataFrame) -> None:
@@ -107,7 +111,10 @@ def test_where_on_text_dimension_and_values(panel: pd.DataFrame) -> None:
 
 
 def test_sum_of_nothing_is_missing_and_count_is_zero(panel: pd.DataFrame) -> None:
-    out = run("input c\ns = sum(c over year where year > 3000)\nn = count(c over year where year > 3000)", panel)
+    out = run(
+        "input c\ns = sum(c over year where year > 3000)\nn = count(c over year where year > 3000)",
+        panel,
+    )
     assert out["s"].isna().all()
     assert (out["n"] == 0).all()
 
@@ -160,7 +167,9 @@ def test_power_precedence_as_in_mathematics() -> None:
 
 
 def test_division_by_zero_is_missing_with_a_warning_naming_rows() -> None:
-    df = pd.DataFrame({"entity": ["A", "B"], "year": [2000, 2000], "x": [1.0, 2.0], "y": [0.0, 4.0]})
+    df = pd.DataFrame(
+        {"entity": ["A", "B"], "year": [2000, 2000], "x": [1.0, 2.0], "y": [0.0, 4.0]}
+    )
     result = kzf.compile("input x, y\nq = x / y").run(df)
     assert np.isnan(result.frame["q"].iloc[0]) and result.frame["q"].iloc[1] == 0.5
     (w,) = result.warnings
@@ -181,7 +190,12 @@ def test_domain_errors_give_missing_values() -> None:
 
 def test_missing_values_propagate_and_logic_is_kleene() -> None:
     df = pd.DataFrame(
-        {"entity": ["A", "B", "C"], "year": [2000] * 3, "x": [np.nan, 1.0, 5.0], "y": [1.0, 1.0, 1.0]}
+        {
+            "entity": ["A", "B", "C"],
+            "year": [2000] * 3,
+            "x": [np.nan, 1.0, 5.0],
+            "y": [1.0, 1.0, 1.0],
+        }
     )
     text = """
 input x, y
@@ -215,7 +229,9 @@ def test_functions_round_half_away_trunc_clamp_abs_exp() -> None:
 
 
 def test_elementwise_min_max() -> None:
-    df = pd.DataFrame({"entity": ["A", "B"], "year": [2000, 2000], "x": [1.0, 5.0], "y": [3.0, 2.0]})
+    df = pd.DataFrame(
+        {"entity": ["A", "B"], "year": [2000, 2000], "x": [1.0, 5.0], "y": [3.0, 2.0]}
+    )
     f = run("input x, y\nlo = min(x, y)\nhi = max(x, y, 4)", df)
     assert f["lo"].tolist() == [1.0, 2.0] and f["hi"].tolist() == [4.0, 5.0]
 
@@ -243,10 +259,14 @@ def test_custom_dims_region_sector_year() -> None:
             "va": [1.0, 3.0, 2.0, 2.0, 2.0, 4.0, 1.0, 1.0],
         }
     )
-    f = kzf.compile("dims region, sector, year\ninput va\nshare = va / sum(va over sector)\ng = growth(va)").evaluate(df)
+    f = kzf.compile(
+        "dims region, sector, year\ninput va\nshare = va / sum(va over sector)\ng = growth(va)"
+    ).evaluate(df)
     want_share = df["va"] / df.groupby(["region", "year"])["va"].transform("sum")
     got = f.set_index(["region", "sector", "year"])["share"]
-    want = pd.Series(want_share.to_numpy(), index=pd.MultiIndex.from_frame(df[["region", "sector", "year"]]))
+    want = pd.Series(
+        want_share.to_numpy(), index=pd.MultiIndex.from_frame(df[["region", "sector", "year"]])
+    )
     assert_same(got.sort_index(), want.sort_index())
     g = f.set_index(["region", "sector", "year"])["g"]
     assert g.loc[("N", "agri", 2021)] == pytest.approx(4.0 / 3.0 - 1)
