@@ -68,6 +68,26 @@ _TERMINAL_NAMES = {
 }
 
 
+# Characters that word processors substitute for the ASCII ones the language uses.
+_CONFUSABLES = {
+    "\u2010": ("-", "a hyphen"),
+    "\u2011": ("-", "a non-breaking hyphen"),
+    "\u2012": ("-", "a figure dash"),
+    "\u2013": ("-", "an en dash"),
+    "\u2014": ("-", "an em dash"),
+    "\u2212": ("-", "the minus sign"),
+    "\u00d7": ("*", "the multiplication sign"),
+    "\u00f7": ("/", "the division sign"),
+    "\u201c": ('"', "a curly quote"),
+    "\u201d": ('"', "a curly quote"),
+    "\u00ab": ('"', "a guillemet"),
+    "\u00bb": ('"', "a guillemet"),
+    "\u2264": ("<=", "the less-or-equal sign"),
+    "\u2265": (">=", "the greater-or-equal sign"),
+    "\u2260": ("!=", "the not-equal sign"),
+}
+
+
 class _Positions:
     """Turns Lark positions, relative to one statement, into spans in the whole file."""
 
@@ -292,9 +312,21 @@ def _syntax_diagnostic(exc: UnexpectedInput, pos: _Positions, text: str) -> Diag
         at = exc.pos_in_stream or 0
         char = text[at] if at < len(text) else ""
         shown = repr(char) if char.isprintable() and char else f"U+{ord(char):04X}" if char else ""
-        return error(
-            "KZF001", f"unexpected character {shown}", pos.span(line, column, line, column + 1)
-        )
+        if char == '"':
+            return error(
+                "KZF001",
+                'a text is not closed: the closing " is missing on this line',
+                pos.span(line, column, line, column + 1),
+            )
+        span = pos.span(line, column, line, column + 1)
+        if char in _CONFUSABLES:
+            ascii_char, name = _CONFUSABLES[char]
+            return error(
+                "KZF001",
+                f"unexpected character {shown} ({name}); write the plain '{ascii_char}'",
+                span,
+            )
+        return error("KZF001", f"unexpected character {shown}", span)
     if isinstance(exc, UnexpectedEOF) or (
         isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
     ):
@@ -311,10 +343,15 @@ def _syntax_diagnostic(exc: UnexpectedInput, pos: _Positions, text: str) -> Diag
     tok = exc.token
     expected = exc.accepts or exc.expected
     width = max(len(str(tok)), 1)
+    notes = []
+    at = tok.start_pos or 0
+    if str(tok) == "*" and at > 0 and text[at - 1] == "*":
+        notes.append("powers are written with ^, as in x^2")
     return error(
         "KZF002",
         f"unexpected {str(tok)!r}; expected " + _describe(expected),
         pos.span(line, column, line, column + width),
+        *notes,
     )
 
 

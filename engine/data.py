@@ -47,6 +47,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from kzf.dsl.diagnostics import DataError, DataLocation, data_error
 from kzf.engine.readers import RawTable, read_table, table_from_frame
 
@@ -62,6 +64,7 @@ _SPACE_GROUPS = {
     ".": rf"[+-]?\d{{1,3}}(?:{_SP}\d{{3}})+(?:\.\d*)?",
     ",": rf"[+-]?\d{{1,3}}(?:{_SP}\d{{3}})+(?:,\d*)?",
 }
+_PLAIN = {".": _NUMBER, ",": r"[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"}
 _COMMA_GROUPS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 _IND = "\0indicator"
 _VAL = "\0value"
@@ -308,8 +311,38 @@ def _parse_values(
     values = cells.number.copy()
     bad = np.zeros(len(values), dtype=bool)
     infinite = cells.is_number & np.isinf(values)
-    text = cells.text.str.strip()
-    present = ~cells.is_number & ~text.str.lower().isin(list(NA_TEXT)).to_numpy(dtype=bool)
+    textual = ~cells.is_number
+    if textual.any():
+        text = cells.text.str.strip()
+        sub = text if textual.all() else text[textual]
+        parsed, not_number, inf_text = _text_numbers(sub, decimal)
+        values[textual] = parsed
+        bad[textual] = not_number
+        infinite[textual] |= inf_text
+    if bad.any() or infinite.any():
+        pos = int(np.flatnonzero(bad | infinite)[0])
+        about = f" (indicator '{indicator[pos]}')" if indicator is not None else ""
+        where = DataLocation(source, int(rows[pos]), name)
+        if infinite[pos]:
+            msg = f"{cells.show(pos)}: infinite values are not allowed{about}"
+            raise data_error("KZF104", msg, where, "leave the cell empty for a missing value")
+        hint = _decimal_hint(str(cells.original.iloc[pos]).strip(), decimal)
+        notes = [hint] if hint else []
+        raise data_error("KZF104", f"{cells.show(pos)} is not a number{about}", where, *notes)
+    return values
+
+
+def _text_numbers(text: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stripped text cells as (values, not-a-number mask, infinite mask); NaN if missing."""
+    plain = text.str.fullmatch(_PLAIN[decimal]).to_numpy(dtype=bool)
+    if (plain | (text == "").to_numpy(dtype=bool)).all():  # the usual column: no NA words
+        norm = text if decimal == "." else text.str.replace(",", ".", regex=False)
+        values = _to_float(norm.where(plain))
+        return values, np.zeros(len(values), dtype=bool), np.isinf(values)
+    values = np.full(len(text), np.nan)
+    bad = np.zeros(len(text), dtype=bool)
+    infinite = np.zeros(len(text), dtype=bool)
+    present = ~text.str.lower().isin(list(NA_TEXT)).to_numpy(dtype=bool)
     if present.any():
         t = text[present]
         spaced = t.str.fullmatch(_SPACE_GROUPS[decimal]).to_numpy(dtype=bool)
@@ -322,22 +355,25 @@ def _parse_values(
             norm = t.where(~grouped, t.str.replace(f",|{_SP}", "", regex=True))
             dotted = np.zeros(len(t), dtype=bool)
         ok = norm.str.fullmatch(_NUMBER).to_numpy(dtype=bool) & ~dotted
-        parsed = pd.to_numeric(norm.where(ok), errors="coerce").to_numpy(dtype="float64")
+        parsed = _to_float(norm.where(ok))
         inf_text = t.str.lower().str.fullmatch(_INFINITY).to_numpy(dtype=bool)
         values[present] = parsed
         bad[present] = ~ok & ~inf_text
-        infinite[present] |= inf_text | (ok & np.isinf(parsed))
-    if bad.any() or infinite.any():
-        pos = int(np.flatnonzero(bad | infinite)[0])
-        about = f" (indicator '{indicator[pos]}')" if indicator is not None else ""
-        where = DataLocation(source, int(rows[pos]), name)
-        if infinite[pos]:
-            msg = f"{cells.show(pos)}: infinite values are not allowed{about}"
-            raise data_error("KZF104", msg, where, "leave the cell empty for a missing value")
-        shown = str(cells.original.iloc[pos]).strip()
-        notes = [_decimal_hint(shown, decimal)] if _decimal_hint(shown, decimal) else []
-        raise data_error("KZF104", f"{cells.show(pos)} is not a number{about}", where, *notes)
-    return values
+        infinite[present] = inf_text | (ok & np.isinf(parsed))
+    return values, bad, infinite
+
+
+def _to_float(text: pd.Series) -> np.ndarray:
+    """Already validated number text (NaN for the rest) as float64, correctly rounded.
+
+    pyarrow's cast is exact and ~50x faster than pd.to_numeric on text; the fallback only
+    serves text pyarrow will not take.
+    """
+    try:
+        cast = pc.cast(pa.array(text, from_pandas=True), pa.float64())
+        return np.array(cast.to_numpy(zero_copy_only=False), dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", copy=True)
 
 
 def _decimal_hint(text: str, decimal: str) -> str:

@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PROGRAM_ERRORS = [
     ("KZF001", "input a\nx = a @ 2\n", 2, 7, "unexpected character '@'"),
     ("KZF002", "input a\ny = a +* 2\n", 2, 8, "unexpected '*'"),
+    ("KZF002", "input a\ny = a ** 2\n", 2, 8, "powers are written with ^"),
+    ("KZF001", "input a\ny = a \u2212 2\n", 2, 7, "(the minus sign); write the plain '-'"),
+    ("KZF001", 'title "abc\n', 1, 7, "a text is not closed"),
     ("KZF002", "input a\nx = (a + 1\n", 2, 5, "'(' is never closed"),
     ("KZF002", "input a\nx = \n", 2, 4, "ends too early"),
     ("KZF004", "x = " + "(" * 250 + "1" + ")" * 250 + "\n", 1, 205, "nested more than 200"),
