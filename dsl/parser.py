@@ -11,11 +11,12 @@ import threading
 from importlib import resources
 from typing import Any
 
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error
 from kzf.dsl.statements import Chunk, split_statements
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 MAX_SOURCE_BYTES = 2_000_000
 MAX_NESTING = 200

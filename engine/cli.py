@@ -13,12 +13,11 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from kzf import __version__
 from kzf.dsl.diagnostics import Diagnostic, KzfError, UsageError, error
 from kzf.engine import output
 from kzf.engine.expect import Outcome, Status, judge
 from kzf.engine.program import Program, load
-
-from kzf import __version__
 
 EPILOG = """\
 examples:

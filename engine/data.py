@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from kzf.dsl.diagnostics import DataError, DataLocation, data_error
 from kzf.engine.readers import RawTable, read_table, table_from_frame
 

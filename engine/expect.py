@@ -14,6 +14,7 @@ from enum import StrEnum
 
 import numpy as np
 import pandas as pd
+
 from kzf.dsl import ast
 from kzf.engine.numeric import round_half_away, truncate
 

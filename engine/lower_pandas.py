@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from kzf.dsl.diagnostics import Diagnostic, Span, warning
 from kzf.engine import ir
 from kzf.engine.numeric import round_half_away, truncate

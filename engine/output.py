@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from kzf.dsl.diagnostics import DataError, UsageError, error
 
 FORMATS = ("table", "csv", "json")

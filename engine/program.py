@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from kzf.dsl.diagnostics import Diagnostic, ProgramError, UsageError, error
 from kzf.dsl.parser import parse_expression
 from kzf.engine import ir

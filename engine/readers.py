@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
 from kzf.dsl.diagnostics import DataError, DataLocation, data_error
 
 TEXT_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})

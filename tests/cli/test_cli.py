@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from kzf.engine.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

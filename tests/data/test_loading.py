@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from kzf.dsl.diagnostics import DataError
 from kzf.engine.data import Panel, detect_layout, load_panel, panel_from_frame, time_dimension
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from kzf.dsl.diagnostics import CODES
 from kzf.engine.cli import main
 
