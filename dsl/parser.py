@@ -12,7 +12,13 @@ from importlib import resources
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error
@@ -110,6 +116,19 @@ class _Positions:
         return self.span(tok.line, tok.column, end_line, end_col)
 
 
+class _HugeNumber(Exception):
+    def __init__(self, token: Token):
+        self.token = token
+
+
+def _finite(tok: Token) -> float:
+    """A literal as float64; one too large for float64 is an error, not an infinity."""
+    value = float(tok)
+    if value in (float("inf"), float("-inf")) or len(tok) > 400:
+        raise _HugeNumber(tok)
+    return value
+
+
 def _unquote(tok: Token) -> str:
     body = str(tok)[1:-1]
     out, i = [], 0
@@ -142,7 +161,7 @@ class _ToAst(Transformer[Token, Any]):
 
     # ---- expressions
     def number(self, meta: Any, children: list[Token]) -> ast.Number:
-        return ast.Number(float(children[0]), self._t(children[0]))
+        return ast.Number(_finite(children[0]), self._t(children[0]))
 
     def string(self, meta: Any, children: list[Token]) -> ast.String:
         return ast.String(_unquote(children[0]), self._t(children[0]))
@@ -216,10 +235,10 @@ class _ToAst(Transformer[Token, Any]):
         return children[0]
 
     def signed_number(self, meta: Any, children: list[Token]) -> float:
-        return float(children[0])
+        return _finite(children[0])
 
     def negative_number(self, meta: Any, children: list[Token]) -> float:
-        return -float(children[0])
+        return -_finite(children[0])
 
     # ---- statements
     def title(self, meta: Any, children: list[Token]) -> ast.Title:
@@ -422,17 +441,18 @@ def parse_module(source: str, path: str = "<string>") -> ast.Module:
             continue
         try:
             tree = parser.parse(chunk.text, start="statement")
+            node = _transform(tree, pos)
         except UnexpectedInput as exc:
             diag = _syntax_diagnostic(exc, pos, chunk.text)
             if not (diag.span and diag.span.line in unclosed_lines and "too early" in diag.message):
                 diagnostics.append(diag)
             continue
-        except RecursionError:
-            diagnostics.append(
-                error("KZF004", "the statement is nested too deeply", pos.span(1, 1, 1, 2))
-            )
+        except (RecursionError, _TooDeep):
+            diagnostics.append(_too_deep(pos))
             continue
-        node = _transform(tree, pos)
+        except _HugeNumber as exc:
+            diagnostics.append(_huge(pos, exc.token))
+            continue
         if isinstance(node, list):
             statements.extend(node)
         else:
@@ -452,13 +472,54 @@ def parse_expression(text: str, path: str = "<expression>") -> ast.Expr:
         raise ProgramError([too_deep], {path: text})
     try:
         tree = _lark().parse(text, start="expr")
+        result: ast.Expr = _transform(tree, pos)
     except UnexpectedInput as exc:
         raise ProgramError([_syntax_diagnostic(exc, pos, text)], {path: text}) from None
-    result: ast.Expr = _transform(tree, pos)
+    except (RecursionError, _TooDeep):
+        raise ProgramError([_too_deep(pos)], {path: text}) from None
+    except _HugeNumber as exc:
+        raise ProgramError([_huge(pos, exc.token)], {path: text}) from None
     return result
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _too_deep(pos: _Positions) -> Diagnostic:
+    return error(
+        "KZF004",
+        f"the statement is nested more than {MAX_NESTING} levels deep; split it into definitions",
+        pos.span(1, 1, 1, 2),
+    )
+
+
+def _huge(pos: _Positions, tok: Token) -> Diagnostic:
+    return error(
+        "KZF004",
+        "number too large for float64 (about 1.8e308 at most)",
+        pos.of_token(tok),
+    )
+
+
+def _tree_depth(tree: Tree[Token]) -> int:
+    """Depth of a parse tree, measured without recursion (it may be very deep)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+    return deepest
 
 
 def _transform(tree: Tree[Token] | Token, pos: _Positions) -> Any:
     if isinstance(tree, Token):  # a lone NAME or NUMBER inlined by `?atom`
         return _ToAst(pos).transform(Tree("name" if tree.type == "NAME" else "number", [tree]))
-    return _ToAst(pos).transform(tree)
+    # Long operator chains (a + a + ... + a) nest without brackets; the AST and every later
+    # stage walk it recursively, so its depth is bounded here.
+    if _tree_depth(tree) > MAX_NESTING:
+        raise _TooDeep
+    try:
+        return _ToAst(pos).transform(tree)
+    except VisitError as exc:  # Lark wraps what a callback raises
+        raise exc.orig_exc from None

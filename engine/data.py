@@ -240,7 +240,10 @@ def _finish(
     """Fix column order and dtypes (also of empty frames) and sort time-last."""
     out = frame[[*dims, *wanted]].copy()
     for d in dims:
-        out[d] = out[d].astype("int64") if d == time else out[d].astype(str)
+        integral = d == time and pd.api.types.is_numeric_dtype(out[d].dtype)
+        out[d] = (
+            out[d].astype("int64") if integral or (d == time and out.empty) else out[d].astype(str)
+        )
     for name in wanted:
         out[name] = out[name].astype("float64")
     order = [d for d in dims if d != time] + ([time] if time is not None else [])
@@ -260,10 +263,21 @@ class _Cells:
     text. CSV columns are all text; splitting once keeps the parsers vectorised.
     """
 
-    text: pd.Series
+    text_or_none: pd.Series | None  # None for an all-numeric column: built only if asked for
     number: np.ndarray
     is_number: np.ndarray
     original: pd.Series
+
+    @property
+    def text(self) -> pd.Series:
+        if self.text_or_none is None:
+            return pd.Series(np.full(len(self.number), "", dtype=object)).astype(str)
+        return self.text_or_none
+
+    @property
+    def all_numeric(self) -> bool:
+        """A numeric column: its missing cells are NaN, never text to parse."""
+        return self.text_or_none is None
 
     @classmethod
     def of(cls, s: pd.Series) -> _Cells:
@@ -274,8 +288,7 @@ class _Cells:
             return cls(text, np.full(n, np.nan), np.zeros(n, dtype=bool), s)
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             number = s.to_numpy(dtype="float64", na_value=np.nan)
-            empty = pd.Series([""] * n, dtype=str)
-            return cls(empty, number, ~np.isnan(number), s)
+            return cls(None, number, ~np.isnan(number), s)
         obj = s.astype(object)
         kind = pd.api.types.infer_dtype(obj, skipna=True)
         if kind in ("string", "empty"):
@@ -313,7 +326,7 @@ def _parse_values(
     bad = np.zeros(len(values), dtype=bool)
     infinite = cells.is_number & np.isinf(values)
     textual = ~cells.is_number
-    if textual.any():
+    if textual.any() and not cells.all_numeric:
         text = cells.text.str.strip()
         sub = text if textual.all() else text[textual]
         parsed, not_number, inf_text = _text_numbers(sub, decimal)
@@ -417,17 +430,29 @@ def _parse_dims(
                 DataLocation(table.source, int(rows[pos]), d),
                 "every row needs a value for each of the dims",
             )
-        out[d] = _parse_time(cells, text, rows, d, table.source) if d == time else _labels(cells)
+        if d != time:
+            out[d] = _labels(cells)
+            continue
+        # A year must be a whole number (a typo such as "2O10" is an error). Another time
+        # dimension may hold labels that sort in time order, such as "2020Q1".
+        try:
+            out[d] = _parse_time(cells, text, rows, d, table.source)
+        except DataError:
+            if d == "year":
+                raise
+            out[d] = _labels(cells)
     return pd.DataFrame(out, index=pd.RangeIndex(len(take)))
 
 
 def _parse_time(
     cells: _Cells, text: pd.Series, rows: np.ndarray, name: str, source: str
 ) -> np.ndarray:
-    num = cells.number
-    ok_num = np.isfinite(num) & (num == np.round(num))
+    """Integer-like time values ("2010", 2010, 2010.0) as int64; anything else is KZF104."""
     ok_text = text.str.fullmatch(_INTEGER).to_numpy(dtype=bool)
-    bad = np.where(cells.is_number, ~ok_num, ~ok_text)
+    values = np.where(cells.is_number, cells.number, _to_float(text.where(ok_text)))
+    with np.errstate(invalid="ignore"):
+        integral = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
+    bad = ~integral
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise data_error(
@@ -435,8 +460,7 @@ def _parse_time(
             f"{cells.show(pos)} is not an integer ('{name}' is the time dimension)",
             DataLocation(source, int(rows[pos]), name),
         )
-    parsed = pd.to_numeric(text.where(~cells.is_number), errors="coerce").to_numpy("float64")
-    return np.where(cells.is_number, num, parsed).astype("int64")
+    return values.astype("int64")
 
 
 # --- checks and messages -------------------------------------------------------------------
@@ -525,9 +549,12 @@ def _check_unique(keys: pd.DataFrame, rows: np.ndarray, source: str, indicator: 
     dims = [c for c in keys.columns if c != indicator]
     key = ", ".join(str(keys[c].iloc[second]) for c in dims)
     what = f" and indicator '{keys[indicator].iloc[second]}'" if indicator else ""
+    note = "each combination of the dims may appear only once"
+    if not dims:
+        note = "the program declares no dims, so the file may hold only one value per input"
     raise data_error(
         "KZF103",
         f"duplicate row for ({key}){what}: rows {rows[first]} and {rows[second]}",
         DataLocation(source, int(rows[second])),
-        "each combination of the dims may appear only once",
+        note,
     )

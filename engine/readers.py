@@ -179,7 +179,7 @@ def _read_text(file: Path, source: str, sep: str | None, encoding: str | None) -
     skipped = text.count("\n", 0, start)
     body = text[start:]
     if sep is None:
-        sep = _sniff_separator(body.split("\n", 1)[0])
+        sep = _sniff_separator(_first_line(body))
     sep = _SEPARATOR_ALIASES.get(sep, sep)
     if len(sep) != 1:
         raise data_error(
@@ -191,13 +191,18 @@ def _read_text(file: Path, source: str, sep: str | None, encoding: str | None) -
     return _from_grid(grid, source, first_row=skipped + 1)
 
 
+def _first_line(body: str) -> str:
+    end = body.find("\n")
+    return body if end < 0 else body[:end]
+
+
 def _parse_csv_fast(body: str, sep: str) -> pd.DataFrame | None:
     """pyarrow's reader, ten times faster than pandas' for all-text columns; None to fall back.
 
     It cannot pad short rows nor keep blank lines as rows (both needed to number rows as
     the file does), so any row with the wrong number of fields sends us to `_parse_csv`.
     """
-    header = next(csv.reader([body.split("\n", 1)[0].rstrip("\r")], delimiter=sep), [])
+    header = next(csv.reader([_first_line(body).rstrip("\r")], delimiter=sep), [])
     names = [f"f{i}" for i in range(max(len(header), 1))]
     try:
         table = pacsv.read_csv(

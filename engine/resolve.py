@@ -24,6 +24,14 @@ DEFAULT_DIMS = ("entity", "year")
 _ARITH = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
 _COMPARE = {"=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _POISON = ir.Const(float("nan"), type=ir.Type.NUMBER)
+MAX_EXPANSIONS = 20_000  # user-function calls expanded per program
+
+
+class _TooLarge(Exception):
+    """User functions expand to more than MAX_EXPANSIONS calls (say, f(x) = g(g(x)) nested)."""
+
+    def __init__(self, span: Span):
+        self.span = span
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ class _Resolver:
         self.func_stack: list[str] = []
         self.cycles_reported: set[frozenset[str]] = set()
         self.declared_at: dict[str, Span] = {}
+        self.expansions = 0
 
     # ------------------------------------------------------------ declarations
     def collect(self) -> None:
@@ -172,14 +181,63 @@ class _Resolver:
 
     # ------------------------------------------------------------ definitions
     def resolve_all(self) -> None:
-        for name in self.def_asts:
+        # Resolve in dependency order, so that resolving one definition finds those it uses
+        # already done: recursion then goes as deep as one formula, not as a chain of them.
+        for name in self._dependency_order():
             self.definition(name)
+
+    def _dependency_order(self) -> list[str]:
+        func_refs: dict[str, set[str]] = {}
+
+        def refs_of_function(fname: str, seen: set[str]) -> set[str]:
+            if fname in func_refs:
+                return func_refs[fname]
+            if fname in seen:
+                return set()
+            seen.add(fname)
+            names, calls = _names_in(self.functions[fname].expr)
+            found = {n for n in names if n in self.def_asts}
+            for c in calls:
+                if c in self.functions:
+                    found |= refs_of_function(c, seen)
+            func_refs[fname] = found
+            return found
+
+        deps: dict[str, set[str]] = {}
+        for name, (stmt, _) in self.def_asts.items():
+            names, calls = _names_in(stmt.expr)
+            found = {n for n in names if n in self.def_asts}
+            for c in calls:
+                if c in self.functions:
+                    found |= refs_of_function(c, set())
+            deps[name] = found
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+        for start in self.def_asts:
+            if state.get(start):
+                continue
+            stack = [(start, iter(sorted(deps[start])))]
+            state[start] = 1
+            while stack:
+                node, children = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    stack.pop()
+                    state[node] = 2
+                    order.append(node)
+                elif not state.get(child):
+                    state[child] = 1
+                    stack.append((child, iter(sorted(deps[child]))))
+        return order
 
     def definition(self, name: str) -> ir.Node:
         if name in self.resolved:
             return self.resolved[name]
         if name in self.def_stack:
-            cycle = [*self.def_stack[self.def_stack.index(name) :], name]
+            core = self.def_stack[self.def_stack.index(name) :]
+            order = list(self.def_asts)
+            first = min(range(len(core)), key=lambda i: order.index(core[i]))
+            cycle = [*core[first:], *core[:first], core[first]]  # start where the file does
             key = frozenset(cycle)
             if key not in self.cycles_reported:
                 self.cycles_reported.add(key)
@@ -490,6 +548,9 @@ class _Resolver:
                 )
             )
             return _POISON
+        self.expansions += 1
+        if self.expansions > MAX_EXPANSIONS:
+            raise _TooLarge(e.span)
         if e.func in self.func_stack:
             chain = " -> ".join([*self.func_stack[self.func_stack.index(e.func) :], e.func])
             self.bag.add(error("KZF018", f"recursive function: {chain}", e.span))
@@ -515,7 +576,33 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
     """Resolve and check; raise ProgramError carrying every error found (and the warnings)."""
     r = _Resolver(modules)
     r.collect()
-    r.resolve_all()
+    try:
+        r.resolve_all()
+    except _TooLarge as exc:
+        raise ProgramError(
+            [
+                error(
+                    "KZF004",
+                    f"user functions expand to more than {MAX_EXPANSIONS} calls here",
+                    exc.span,
+                )
+            ],
+            modules.sources,
+        ) from None
+    except RecursionError:
+        chain = r.def_stack[0] if r.def_stack else None
+        span = r.def_asts[chain][0].name_span if chain else None
+        raise ProgramError(
+            [
+                error(
+                    "KZF004",
+                    "definitions refer to one another too deeply "
+                    f"(a chain of about {len(r.def_stack)}); shorten the chain",
+                    span,
+                )
+            ],
+            modules.sources,
+        ) from None
     root = modules.root
     for fdef in r.functions.values():  # check bodies of functions nobody calls, too
         probe = {p.id: ir.Param(p.id, type=ir.Type.NUMBER, span=p.span) for p in fdef.params}
@@ -603,6 +690,29 @@ def resolve_extra(program: CheckedProgram, expr: ast.Expr, what: str) -> ir.Node
     if node.type is not ir.Type.BOOL:
         raise ProgramError([error("KZF017", f"{what} must be a condition", expr.span)])
     return node
+
+
+def _names_in(expr: ast.Expr) -> tuple[set[str], set[str]]:
+    """The names an expression mentions and the functions it calls (without recursion)."""
+    names: set[str] = set()
+    calls: set[str] = set()
+    stack: list[ast.Expr] = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.Name):
+            names.add(e.id)
+        elif isinstance(e, ast.Unary):
+            stack.append(e.operand)
+        elif isinstance(e, ast.Binary):
+            stack.extend((e.left, e.right))
+        elif isinstance(e, ast.Between):
+            stack.extend((e.operand, e.low, e.high))
+        elif isinstance(e, ast.Call):
+            calls.add(e.func)
+            stack.extend(e.args)
+            if e.where is not None:
+                stack.append(e.where)
+    return names, calls
 
 
 def _columns_used(nodes: Iterable[ir.Node]) -> list[str]:
