@@ -275,6 +275,10 @@ def _read_excel(file: Path, source: str, sheet: str | int | None) -> RawTable:
                 keep_default_na=False,
                 na_filter=False,
             )
+            header_has_gaps = not grid.empty and any(
+                str(v).strip() == "" for v in grid.iloc[0].tolist()
+            )
+            merged = _merged_header_cells(file, chosen) if header_has_gaps else []
     except DataError:
         raise
     except Exception as exc:  # openpyxl raises many unrelated types for a corrupt file
@@ -283,7 +287,30 @@ def _read_excel(file: Path, source: str, sheet: str | int | None) -> RawTable:
         raise data_error(
             "KZF106", "the sheet is empty: expected a header row", DataLocation(source)
         )
+    if merged:
+        raise data_error(
+            "KZF106",
+            f"the header row has merged cells ({', '.join(merged)}): kzf needs one header row "
+            "with one name per column",
+            DataLocation(source, 1),
+            "unmerge the cells and put each column's name in row 1 (titles go in another sheet)",
+        )
     return _from_grid(grid, source, first_row=1)
+
+
+def _merged_header_cells(file: Path, sheet: str | int) -> list[str]:
+    """Merged ranges touching the first row: the mark of a spreadsheet's decorative header.
+
+    Only called when the header row has empty cells, since finding merges means loading the
+    workbook fully (read-only mode does not keep them)."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(file, read_only=False, data_only=True)
+    ws = workbook.worksheets[sheet] if isinstance(sheet, int) else workbook[sheet]
+    ranges = getattr(ws, "merged_cells", None)
+    if ranges is None:
+        return []
+    return [str(r.coord) for r in ranges.ranges if r.min_row <= 1]
 
 
 def _read_parquet(file: Path, source: str) -> RawTable:
