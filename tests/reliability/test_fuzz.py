@@ -63,6 +63,14 @@ def mutated_program(draw: st.DrawFn) -> bytes:
     return bytes(text)
 
 
+def run_cli(args: list[str]) -> tuple[int, str]:
+    """Run the real command in-process; its exit status and what it printed on stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(args)
+    return status, err.getvalue()
+
+
 def assert_clean(status: int, err: str) -> None:
     assert status in (0, 1, 2), err
     assert "Traceback" not in err and "internal error" not in err, err
@@ -75,13 +83,9 @@ def assert_clean(status: int, err: str) -> None:
 def test_broken_programs_get_positioned_errors(
     tmp_path_factory: pytest.TempPathFactory, source: bytes
 ) -> None:
-    folder = tmp_path_factory.mktemp("fuzz")
-    f = folder / "fuzz.kzf"
+    f = tmp_path_factory.mktemp("fuzz") / "fuzz.kzf"
     f.write_bytes(source)
-    buf = io.StringIO()
-    with contextlib.redirect_stderr(buf):
-        status = main(["check", str(f)])
-    err = buf.getvalue()
+    status, err = run_cli(["check", str(f)])
     assert_clean(status, err)
     if status == 2 and "error[KZF1" not in err:
         # a program error carries a position, except file-level limits
@@ -127,18 +131,14 @@ def mutated_csv(draw: st.DrawFn) -> bytes:
 def test_broken_data_gets_clear_errors_and_is_never_modified(
     tmp_path_factory: pytest.TempPathFactory, data: bytes
 ) -> None:
-    folder = tmp_path_factory.mktemp("data")
-    csv = folder / "d.csv"
+    csv = tmp_path_factory.mktemp("data") / "d.csv"
     csv.write_bytes(data)
     before = hashlib.sha256(data).hexdigest()
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main(
-            ["eval", str(ROOT / "formulas" / "egdi.kzf"), "--data", str(csv), "--format", "csv"]
-        )
-    assert_clean(status, err.getvalue())
+    egdi = str(ROOT / "formulas" / "egdi.kzf")
+    status, err = run_cli(["eval", egdi, "--data", str(csv), "--format", "csv"])
+    assert_clean(status, err)
     if status == 1:
-        assert "d.csv" in err.getvalue()
+        assert "d.csv" in err
     assert hashlib.sha256(csv.read_bytes()).hexdigest() == before
 
 
@@ -174,16 +174,12 @@ def test_the_interpreter_survives_in_a_subprocess(
 def test_resource_limits(tmp_path: Path, source: str) -> None:
     f = tmp_path / "limits.kzf"
     f.write_text(source, encoding="utf-8")
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        status = main(["check", str(f)])
-    assert_clean(status, err.getvalue())
+    status, err = run_cli(["check", str(f)])
+    assert_clean(status, err)
 
 
 def test_file_size_limit(tmp_path: Path) -> None:
     f = tmp_path / "big.kzf"
     f.write_text("# " + "x" * 3_000_000 + "\n")
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        status = main(["check", str(f)])
-    assert status == 2 and "error[KZF004]" in err.getvalue() and "larger than" in err.getvalue()
+    status, err = run_cli(["check", str(f)])
+    assert status == 2 and "error[KZF004]" in err and "larger than" in err
