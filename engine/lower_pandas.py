@@ -19,6 +19,7 @@ from kzf.dsl.diagnostics import Diagnostic, Span, warning
 from kzf.engine import ir
 from kzf.engine.numeric import round_half_away, truncate
 from kzf.engine.plan import Plan
+from kzf.engine.relevance import relevant_rows
 
 Value = Any  # np.ndarray (float64), a Python float, str, or _Text
 _MAX_ROWS_SHOWN = 5
@@ -42,7 +43,9 @@ class _Context:
     time_dim: str
     params: Mapping[str, float]
     n: int
-    issues: list[Diagnostic] = field(default_factory=list)
+    step: int = -1  # the step being evaluated, for the warnings it raises
+    pending: list[tuple[int, str, str, Span | None, np.ndarray]] = field(default_factory=list)
+    conditions: dict[int, np.ndarray] = field(default_factory=dict)
     _groups: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
     _codes: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
 
@@ -78,7 +81,19 @@ class _Context:
         return ", ".join(shown) + more
 
     def warn(self, code: str, message: str, span: Span | None, mask: np.ndarray) -> None:
-        self.issues.append(warning(code, f"{message} in rows {self.row_labels(mask)}", span))
+        """Note a problem on some rows; `issues` reports it for the rows that reach a result."""
+        self.pending.append((self.step, code, message, span, np.broadcast_to(mask, (self.n,))))
+
+    def issues(self, plan: Plan, output_rows: np.ndarray | None) -> list[Diagnostic]:
+        if not self.pending:
+            return []
+        matters = relevant_rows(plan, self.n, self.conditions, output_rows)
+        found = []
+        for step, code, message, span, mask in self.pending:
+            rows = mask & matters.get(step, np.zeros(self.n, dtype=bool))
+            if rows.any():
+                found.append(warning(code, f"{message} in rows {self.row_labels(rows)}", span))
+        return found
 
     def full(self, value: Value) -> np.ndarray:
         if isinstance(value, np.ndarray):
@@ -92,20 +107,32 @@ class PandasBackend:
     name = "pandas"
 
     def execute(
-        self, plan: Plan, frame: pd.DataFrame, params: Mapping[str, float]
+        self,
+        plan: Plan,
+        frame: pd.DataFrame,
+        params: Mapping[str, float],
+        row_filter: str | None = None,
     ) -> tuple[dict[str, Value], list[Diagnostic]]:
+        """Run the plan; `row_filter` names the output that selects the rows kept (--where),
+        so that warnings about the other rows are left out."""
         ctx = _Context(frame, plan.dims, plan.time_dim, params, len(frame))
         values: dict[int, Value] = {}
         keep = set(plan.outputs.values())
         with np.errstate(all="ignore"):
             for step in plan.steps:
+                ctx.step = step.id
                 args = [values[i] for i in step.inputs]
                 values[step.id] = _evaluate(step.node, args, ctx)
+                if isinstance(step.node, ir.Op) and step.node.op == "if":
+                    ctx.conditions[step.id] = ctx.full(args[0])
                 for i in step.inputs:
                     if plan.last_use.get(i) == step.id and i not in keep:
                         values.pop(i, None)
         results = {name: values[sid] for name, sid in plan.outputs.items()}
-        return results, ctx.issues
+        rows = None
+        if row_filter is not None:
+            rows = np.broadcast_to(np.asarray(results[row_filter]) == 1.0, (ctx.n,))
+        return results, ctx.issues(plan, rows)
 
 
 def _evaluate(node: ir.Node, args: list[Value], ctx: _Context) -> Value:

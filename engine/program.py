@@ -105,7 +105,8 @@ class Program:
         plan = self.plan(select, where)
         values = self._param_values(params)
         panel = self._panel(data)
-        results, issues = PandasBackend().execute(plan, panel.frame, values)
+        row_filter = _WHERE if where else None
+        results, issues = PandasBackend().execute(plan, panel.frame, values, row_filter)
         frame = self._assemble(panel, plan, results)
         return Evaluation(frame, issues)
 

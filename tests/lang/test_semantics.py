@@ -294,3 +294,30 @@ def test_shared_subexpression_is_one_plan_step() -> None:
 
     aggregates = [s for s in plan.steps if isinstance(s.node, ir.Aggregate)]
     assert len(aggregates) == 2  # one min, one max, although written six times
+
+
+def test_guarded_division_does_not_warn_but_unguarded_does() -> None:
+    df = pd.DataFrame(
+        {"entity": ["A", "B", "C"], "year": [2000] * 3, "x": [1.0, 1.0, 1.0], "y": [0.0, 2.0, 0.0]}
+    )
+    text = (
+        "input x, y\n"
+        "mm(v) = if(max(v over entity) - min(v over entity) = 0, 0, "
+        "(v - min(v over entity)) / (max(v over entity) - min(v over entity)))\n"
+        "n = mm(x)\n"
+        "q = if(y = 0, 0, x / y)\n"
+    )
+    result = kzf.compile(text).run(df)
+    assert result.frame["n"].tolist() == [0.0, 0.0, 0.0]
+    assert result.frame["q"].tolist() == [0.0, 0.5, 0.0]
+    assert result.warnings == []
+    result = kzf.compile("input x, y\nr = y / x\nbad = x / y").run(df)
+    assert [w.code for w in result.warnings] == ["KZF201"]
+    assert "(A, 2000), (C, 2000)" in result.warnings[0].message
+
+
+def test_warnings_only_for_rows_kept_by_where() -> None:
+    df = pd.DataFrame({"entity": ["A", "B"], "year": [2000] * 2, "x": [1.0, 1.0], "y": [0.0, 2.0]})
+    prog = kzf.compile("input x, y\nbad = x / y")
+    assert prog.run(df, where='entity = "B"').warnings == []
+    assert len(prog.run(df, where='entity = "A"').warnings) == 1
