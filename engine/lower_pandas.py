@@ -19,7 +19,7 @@ from kzf.dsl.diagnostics import Diagnostic, Span, warning
 from kzf.engine import ir
 from kzf.engine.numeric import round_half_away, truncate
 from kzf.engine.plan import Plan
-from kzf.engine.relevance import relevant_rows
+from kzf.engine.relevance import outputs_reached, relevant_rows
 
 Value = Any  # np.ndarray (float64), a Python float, str, or _Text
 _MAX_ROWS_SHOWN = 5
@@ -88,11 +88,15 @@ class _Context:
         if not self.pending:
             return []
         matters = relevant_rows(plan, self.n, self.conditions, output_rows)
+        reached = outputs_reached(plan)
         found = []
         for step, code, message, span, mask in self.pending:
             rows = mask & matters.get(step, np.zeros(self.n, dtype=bool))
             if rows.any():
-                found.append(warning(code, f"{message} in rows {self.row_labels(rows)}", span))
+                names = [n for n in reached.get(step, []) if not n.startswith("\x00")]
+                note = (f"used by {', '.join(names)}",) if names else ()
+                text = f"{message} in rows {self.row_labels(rows)}"
+                found.append(warning(code, text, span, *note))
         return found
 
     def full(self, value: Value) -> np.ndarray:

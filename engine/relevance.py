@@ -48,3 +48,14 @@ def relevant_rows(
             prior = matters.get(child)
             matters[child] = share.copy() if prior is None else (prior | share)
     return matters
+
+
+def outputs_reached(plan: Plan) -> dict[int, list[str]]:
+    """For each step id, the outputs computed from it (in output order)."""
+    reached: dict[int, set[str]] = {sid: {name} for name, sid in plan.outputs.items()}
+    for step in reversed(plan.steps):
+        names = reached.get(step.id, set())
+        for child in step.inputs:
+            reached.setdefault(child, set()).update(names)
+    order = {name: i for i, name in enumerate(plan.outputs)}
+    return {sid: sorted(names, key=order.__getitem__) for sid, names in reached.items()}
