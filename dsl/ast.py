@@ -106,10 +106,24 @@ class Import:
 
 
 @dataclass(frozen=True)
+class Domain:
+    """The values an input may take: `>= 0`, `> 0`, `!= 0`, `in [0, 1]` (bounds inclusive)."""
+
+    low: float | None  # None: unbounded
+    high: float | None
+    low_open: bool
+    high_open: bool
+    nonzero: bool
+    text: str  # as written, for messages
+    span: Span
+
+
+@dataclass(frozen=True)
 class InputDecl:
     name: str
     unit: str | None
     span: Span
+    domain: Domain | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,7 @@ class Definition:
     expr: Expr
     span: Span
     name_span: Span
+    unit: str | None = None  # `K : ratio = ...`: the unit the definition must have
 
 
 @dataclass(frozen=True)
@@ -149,6 +164,7 @@ class Expect:
     erratum: str | None
     span: Span
     name_span: Span
+    column: str | None = None  # a model table's cell: `expect gdp.coefficients[4, X4].B = …`
 
 
 @dataclass(frozen=True)
@@ -158,6 +174,63 @@ class Label:
     name: str
     labels: tuple[tuple[str, str], ...]
     span: Span
+
+
+@dataclass(frozen=True)
+class Assert:
+    """`assert same(a, b)` or `assert not same(a, b)`, decided symbolically at check time."""
+
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Allow:
+    """`allow KZF310 [name] "why"`: a checker warning accepted, with its reason."""
+
+    code: str
+    name: str | None  # the definition or function it is limited to; None: the whole file
+    reason: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ModelOption:
+    """An option of a model or forecast: `compat`, `intercept off`, `interval 0.95`,
+    `stepwise(enter 0.05, remove 0.10)`."""
+
+    name: str
+    value: str | float | None
+    settings: tuple[tuple[str, float], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Model:
+    """`model gdp = ols(Y ~ X1 + X2, stepwise where year <= 2020)` (docs/models.md)."""
+
+    name: str
+    function: Name
+    dependent: Name
+    terms: tuple[Name, ...]
+    options: tuple[ModelOption, ...]
+    where: Expr | None
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """`forecast f = gdp from 2022 to 2026 with X3 = X3_t, interval 0.95` (docs/models.md)."""
+
+    name: str
+    model: Name
+    start: int | None
+    end: int
+    substitutions: tuple[tuple[Name, Name], ...]
+    options: tuple[ModelOption, ...]
+    span: Span
+    name_span: Span
 
 
 Statement = (
@@ -172,6 +245,10 @@ Statement = (
     | FunctionDef
     | Expect
     | Label
+    | Assert
+    | Allow
+    | Model
+    | Forecast
 )
 
 

@@ -52,7 +52,14 @@ CODES: dict[str, str] = {
     "KZF020": "import not found",
     "KZF021": "import cycle",
     "KZF022": "import outside the folder of the importing file",
-    "KZF023": "invalid statement value (title, dims, data, expect)",
+    "KZF023": "invalid statement value (title, dims, data, expect, a domain, assert, allow)",
+    # units and symbolic checks (docs/units.md)
+    "KZF030": "incompatible units in +, -, a comparison, min/max, clamp or the branches of if",
+    "KZF031": "a definition's declared unit differs from the unit it computes",
+    "KZF032": "a unit that cannot be read",
+    "KZF033": "`assert same(a, b)` does not hold (or `assert not same(a, b)` does)",
+    # models, trends and forecasts (docs/models.md)
+    "KZF050": "invalid model, trend or forecast: an unknown option, kind, level or term",
     # data
     "KZF101": "data file not found or unreadable",
     "KZF102": "missing input column",
@@ -62,11 +69,28 @@ CODES: dict[str, str] = {
     "KZF106": "unsupported data format or layout",
     "KZF107": "invalid --where or --select",
     "KZF108": "output cannot be written",
+    "KZF150": "a model, trend or forecast cannot be evaluated on this data or engine",
     # evaluation warnings
     "KZF201": "division by zero gave a missing value",
     "KZF202": "argument outside the domain of a function gave a missing value",
+    # model diagnostics (docs/models.md)
+    "KZF250": "multicollinearity: a predictor of a model has a VIF above 10",
+    "KZF251": "a precise value repeats in consecutive years (a likely copy error)",
+    "KZF252": "forecast years do not line up with the sample or with the trend's years",
+    "KZF253": "an interval does not widen with the forecast horizon",
+    "KZF254": "a trend cannot be fitted for some rows",
     # static warnings
     "KZF301": "`-x^2` means -(x^2); spreadsheets read it as (-x)^2",
+    "KZF302": "an unknown unit word that looks like a misspelling of a known one",
+    "KZF310": "a denominator that the declared domains do not prove nonzero",
+    "KZF311": "the argument of ln or log10 is not proved positive",
+    "KZF312": "a square root or fractional power of a value not proved nonnegative",
+    "KZF320": "the weights of a weighted sum do not add up to 1",
+    "KZF321": "an input that no definition uses",
+    "KZF322": "a user function that is never called, or an import nothing is used from",
+    "KZF323": "an aggregate over a dimension the data does not vary along",
+    "KZF330": "`assert same` could not be decided within the limits of the checker",
+    "KZF331": "an `allow` that matches no warning",
     # expectations
     "KZF401": "expectation not reproduced",
 }

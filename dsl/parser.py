@@ -72,6 +72,8 @@ _TERMINAL_NAMES = {
     "INT": "a whole number",
     "ROUND_MODE": "round or trunc",
     "$END": "the end of the statement",
+    "TILDE": "'~'",
+    "DOT": "'.'",
 }
 
 
@@ -127,6 +129,10 @@ def _finite(tok: Token) -> float:
     if value in (float("inf"), float("-inf")) or len(tok) > 400:
         raise _HugeNumber(tok)
     return value
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
 
 
 def _unquote(tok: Token) -> str:
@@ -269,8 +275,24 @@ class _ToAst(Transformer[Token, Any]):
         return " ".join(str(c) for c in children)
 
     def input_item(self, meta: Any, children: list[Any]) -> ast.InputDecl:
-        name, unit = children
-        return ast.InputDecl(str(name), unit, self._t(name))
+        name, unit, domain = children
+        return ast.InputDecl(str(name), unit, self._t(name), domain)
+
+    def domain_bound(self, meta: Any, children: list[Any]) -> ast.Domain:
+        op, value = str(children[0]), children[1]
+        low = value if op in (">", ">=") else None
+        high = value if op in ("<", "<=") else None
+        # `=`/`==` are kept (as an empty domain) so that the resolver can report them
+        nonzero = op == "!=" and value == 0
+        return ast.Domain(
+            low, high, op == ">", op == "<", nonzero, f"{op} {_fmt(value)}", self._s(meta)
+        )
+
+    def domain_range(self, meta: Any, children: list[Any]) -> ast.Domain:
+        low, high = children
+        return ast.Domain(
+            low, high, False, False, False, f"in [{_fmt(low)}, {_fmt(high)}]", self._s(meta)
+        )
 
     def input_decl(self, meta: Any, children: list[ast.InputDecl]) -> list[ast.InputDecl]:
         return list(children)
@@ -280,8 +302,17 @@ class _ToAst(Transformer[Token, Any]):
         return ast.ParamDecl(str(name), unit, value, self._s(meta))
 
     def definition(self, meta: Any, children: list[Any]) -> ast.Definition:
-        name, expr = children
-        return ast.Definition(str(name), expr, self._s(meta), self._t(name))
+        name, unit, expr = children
+        return ast.Definition(str(name), expr, self._s(meta), self._t(name), unit)
+
+    def assert_stmt(self, meta: Any, children: list[Any]) -> ast.Assert:
+        return ast.Assert(children[0], self._s(meta))
+
+    def allow_stmt(self, meta: Any, children: list[Any]) -> ast.Allow:
+        code, name, reason = children
+        return ast.Allow(
+            str(code), str(name) if name is not None else None, _unquote(reason), self._s(meta)
+        )
 
     def func_def(self, meta: Any, children: list[Any]) -> ast.FunctionDef:
         name, *params, expr = children
@@ -320,6 +351,73 @@ class _ToAst(Transformer[Token, Any]):
             rounding,
             tol,
             erratum,
+            self._s(meta),
+            self._t(name),
+        )
+
+    # ---- models and forecasts (docs/models.md)
+    def expect_table_stmt(self, meta: Any, children: list[Any]) -> ast.Expect:
+        model, table, key, column, value, rounding, tol, erratum = children
+        first, last = self._t(model), self._t(table)
+        name_span = Span(first.path, first.line, first.column, last.end_line, last.end_column)
+        return ast.Expect(
+            f"{model}.{table}",
+            tuple(key or ()),
+            value,
+            rounding,
+            tol,
+            erratum,
+            self._s(meta),
+            name_span,
+            column=str(column),
+        )
+
+    def option_setting(self, meta: Any, children: list[Any]) -> tuple[str, float]:
+        return (str(children[0]), children[1])
+
+    def option_settings(self, meta: Any, children: list[Any]) -> tuple[tuple[str, float], ...]:
+        return tuple(children)
+
+    def model_option(self, meta: Any, children: list[Any]) -> ast.ModelOption:
+        name, value = children
+        settings: tuple[tuple[str, float], ...] = ()
+        if isinstance(value, tuple):
+            settings, value = value, None
+        elif isinstance(value, Token):
+            value = str(value)
+        return ast.ModelOption(str(name), value, settings, self._s(meta))
+
+    def substitution(self, meta: Any, children: list[Token]) -> tuple[ast.Name, ast.Name]:
+        return (
+            ast.Name(str(children[0]), self._t(children[0])),
+            ast.Name(str(children[1]), self._t(children[1])),
+        )
+
+    def model_stmt(self, meta: Any, children: list[Any]) -> ast.Model:
+        name, function, dependent, *rest = children
+        where = rest.pop()
+        terms = tuple(ast.Name(str(t), self._t(t)) for t in rest if isinstance(t, Token))
+        options = tuple(o for o in rest if isinstance(o, ast.ModelOption))
+        return ast.Model(
+            str(name),
+            ast.Name(str(function), self._t(function)),
+            ast.Name(str(dependent), self._t(dependent)),
+            terms,
+            options,
+            where,
+            self._s(meta),
+            self._t(name),
+        )
+
+    def forecast_stmt(self, meta: Any, children: list[Any]) -> ast.Forecast:
+        name, model, start, end, *rest = children
+        return ast.Forecast(
+            str(name),
+            ast.Name(str(model), self._t(model)),
+            None if start is None else int(start),
+            int(end),
+            tuple(r for r in rest if isinstance(r, tuple)),
+            tuple(r for r in rest if isinstance(r, ast.ModelOption)),
             self._s(meta),
             self._t(name),
         )

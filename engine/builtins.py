@@ -20,6 +20,7 @@ class Kind(StrEnum):
     ROUNDING = "rounding"  # round(x[, d]), trunc(x[, d])
     CLAMP = "clamp"
     IF = "if"
+    TREND = "trend"  # trend(x, kind [, compat] [where c]): checked in engine/models.py
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ _TABLE = [
     Builtin("trunc", Kind.ROUNDING, 1, 2, "truncate toward zero to d decimals"),
     Builtin("clamp", Kind.CLAMP, 3, 3, "clamp(x, lo, hi): x limited to [lo, hi]"),
     Builtin("if", Kind.IF, 3, 3, "if(condition, then, else)"),
+    Builtin("trend", Kind.TREND, 2, 3, "a trend line along time, fitted where a condition holds"),
 ]
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}

@@ -25,7 +25,14 @@ examples:
   kzf eval formulas/egdi.kzf --data data/eaeu.csv --select egdi_place --where "year >= 2016"
   kzf eval formulas/document_processing.kzf --param T1=45 --format json
   kzf eval formulas/egdi.kzf --data data/eaeu.csv --out results.xlsx
+  kzf eval formulas/gdp_regression.kzf --table gdp.summary,gdp.coefficients
   kzf check formulas/*.kzf
+  kzf check --units formulas/egdi.kzf
+  kzf check --equiv formulas/a.kzf:E formulas/b.kzf:E
+  kzf show formulas/egdi.kzf --latex
+  kzf eval formulas/egdi.kzf --format table --lang kk
+  kzf report formulas/egdi.kzf --data data/eaeu.csv -o egdi.html --lang ru
+  kzf plot formulas/egdi.kzf egdi_place -o places.svg --kind ranks
   kzf test formulas indicators
 
 exit status: 0 success; 1 data or evaluation error, or an expectation not reproduced;
@@ -66,20 +73,52 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=output.FORMATS, help="default: table on a terminal, else csv"
     )
     ev.add_argument("--out", metavar="PATH", help="write .csv, .json, .parquet or .xlsx")
+    ev.add_argument(
+        "--lang", choices=("kk", "ru", "en"), help="table headers from the file's `label`s"
+    )
+    ev.add_argument(
+        "--table", metavar="A,B", help="only these tables of the models (e.g. gdp.coefficients)"
+    )
     _data_options(ev)
+    ev.add_argument(
+        "--engine",
+        choices=("pandas", "duckdb", "spark"),
+        default="pandas",
+        help="where to compute: pandas (default), duckdb or spark; same results",
+    )
+    ev.add_argument("--master", metavar="URL", help="Spark master, e.g. spark://host:7077")
     ev.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
     ev.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     ck = sub.add_parser("check", help="check formula files without data")
-    ck.add_argument("files", metavar="FILE", nargs="+")
+    ck.add_argument("files", metavar="FILE", nargs="*")
     ck.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    ck.add_argument("--units", action="store_true", help="print every definition's unit")
+    ck.add_argument(
+        "--equiv",
+        nargs=2,
+        metavar=("A.kzf:NAME", "B.kzf:NAME"),
+        help="are two definitions the same formula? (exit 0 same, 1 different)",
+    )
     ck.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
     ck.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    sh = sub.add_parser("show", help="print definitions in mathematical notation")
+    sh.add_argument("file", metavar="FILE")
+    sh.add_argument("name", metavar="NAME", nargs="?", help="only this definition or function")
+    sh.add_argument("--latex", action="store_true", help="LaTeX instead of Unicode")
+    sh.add_argument("--expand", action="store_true", help="substitute down to the inputs")
+    sh.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
+    sh.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     ts = sub.add_parser("test", help="reproduce the published values stated with `expect`")
     ts.add_argument("paths", metavar="PATH", nargs="+", help=".kzf files or folders of them")
     ts.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
     ts.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    from kzf.engine import report_cli  # kzf report, kzf plot
+
+    report_cli.add_parsers(sub, _data_options)
     return p
 
 
@@ -122,21 +161,48 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     select = [s.strip() for s in args.select.split(",") if s.strip()] if args.select else None
     sheet = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
     panel = prog.read_data(
-        data, decimal=args.decimal, sep=args.sep, encoding=args.encoding, sheet=sheet
+        data,
+        select,
+        args.where,
+        decimal=args.decimal,
+        sep=args.sep,
+        encoding=args.encoding,
+        sheet=sheet,
     )
-    result = prog.run(panel, _parse_params(args.param), select, args.where)
+    result = prog.run(
+        panel,
+        _parse_params(args.param),
+        select,
+        args.where,
+        engine=args.engine,
+        master=args.master,
+        progress=True,
+    )
     _print_diagnostics(result.warnings, prog.checked.sources)
+    if args.lang:  # headers in the chosen language (the table format only)
+        from kzf.engine.i18n import labels_for
+
+        args.labels = labels_for(prog.checked.labels, map(str, result.frame.columns), args.lang)
+    labels = getattr(args, "labels", None)
+    if prog.has_models:  # the frame, then the models' tables (engine/model_tables.py)
+        from kzf.engine import model_tables
+
+        return model_tables.emit(result, args)
     if args.out:
         output.write_frame(result.frame, args.out)
         if args.format:
-            sys.stdout.write(output.render(result.frame, args.format))
+            sys.stdout.write(output.render(result.frame, args.format, labels))
         return 0
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
-    sys.stdout.write(output.render(result.frame, fmt))
+    sys.stdout.write(output.render(result.frame, fmt, labels))
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    if args.equiv:
+        return _cmd_equiv(args)
+    if not args.files:
+        raise UsageError([error("KZF107", "kzf check: give one or more FILEs (or --equiv A B)")])
     status = 0
     for file in args.files:
         try:
@@ -148,9 +214,35 @@ def _cmd_check(args: argparse.Namespace) -> int:
         _print_diagnostics(prog.diagnostics, prog.checked.sources)
         if prog.diagnostics and args.strict:
             status = 2
+        if args.units:
+            from kzf.engine.show import units_table
+
+            sys.stdout.write(units_table(prog))
     if status == 0:
         print(f"checked {len(args.files)} file(s): no errors", file=sys.stderr)
     return status
+
+
+def _cmd_equiv(args: argparse.Namespace) -> int:
+    from kzf.engine.show import equiv
+
+    sides = []
+    for spec in args.equiv:
+        path, sep, name = spec.rpartition(":")
+        if not sep or not path or not name:
+            raise UsageError([error("KZF107", f"--equiv {spec!r}: write FILE.kzf:NAME")])
+        sides.append((load(path, allow_import_outside=args.allow_import_outside), name))
+    status, report = equiv(sides[0], sides[1])
+    sys.stdout.write(report)
+    return status
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from kzf.engine.show import show
+
+    prog = load(args.file, allow_import_outside=args.allow_import_outside)
+    sys.stdout.write(show(prog, args.name, latex=args.latex, expand=args.expand))
+    return 0
 
 
 def _kzf_files(paths: Sequence[str]) -> list[Path]:
@@ -196,9 +288,19 @@ def _cmd_test(args: argparse.Namespace) -> int:
 def _run_expectations(prog: Program) -> list[Outcome]:
     if prog.data_path is None:
         raise UsageError([error("KZF023", f"{prog.path}: has `expect` but declares no `data`")])
-    names = list(dict.fromkeys(e.name for e in prog.checked.expects))
-    frame = prog.run(prog.data_path, select=names).frame
-    return [judge(frame, prog.dims, e) for e in prog.checked.expects]
+    names = list(dict.fromkeys(e.name for e in prog.checked.expects if e.column is None))
+    result = prog.run(prog.data_path, select=names)
+    if not prog.has_models:
+        return [judge(result.frame, prog.dims, e) for e in prog.checked.expects]
+    from kzf.engine.model_tables import judge_cell  # cells of models' tables
+
+    time_dim = prog.checked.time_dim
+    return [
+        judge(result.frame, prog.dims, e)
+        if e.column is None
+        else judge_cell(result.tables, prog.dims, time_dim, e)
+        for e in prog.checked.expects
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -207,7 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    commands = {"eval": _cmd_eval, "check": _cmd_check, "test": _cmd_test}
+    commands = {"eval": _cmd_eval, "check": _cmd_check, "test": _cmd_test, "show": _cmd_show}
+    from kzf.engine.report_cli import COMMANDS as report_commands
+
+    commands.update(report_commands)
     try:
         return commands[args.command](args)
     except KzfError as exc:

@@ -37,6 +37,8 @@ class Outcome:
         e = self.expect
         key = f"[{', '.join(_fmt_key(k) for k in e.key)}]" if e.key else ""
         how = f" {e.rounding[0]} {e.rounding[1]}" if e.rounding else ""
+        if e.tolerance is not None:
+            how += f" tol {_fmt(e.tolerance)}"
         computed = "missing" if self.computed is None else _fmt(self.computed)
         text = f"{e.name}{key} = {_fmt(e.value)}{how}: computed {computed}"
         if self.shown is not None and e.rounding:

@@ -20,6 +20,7 @@ from kzf.engine import ir
 from kzf.engine.numeric import round_half_away, truncate
 from kzf.engine.plan import Plan
 from kzf.engine.relevance import outputs_reached, relevant_rows
+from kzf.engine.trends import Trend
 
 Value = Any  # np.ndarray (float64), a Python float, str, or _Text
 _MAX_ROWS_SHOWN = 5
@@ -116,9 +117,11 @@ class PandasBackend:
         frame: pd.DataFrame,
         params: Mapping[str, float],
         row_filter: str | None = None,
+        progress: Any = None,
     ) -> tuple[dict[str, Value], list[Diagnostic]]:
         """Run the plan; `row_filter` names the output that selects the rows kept (--where),
-        so that warnings about the other rows are left out."""
+        so that warnings about the other rows are left out. `progress(k)` is told of each
+        step done."""
         ctx = _Context(frame, plan.dims, plan.time_dim, params, len(frame))
         values: dict[int, Value] = {}
         keep = set(plan.outputs.values())
@@ -132,6 +135,8 @@ class PandasBackend:
                 for i in step.inputs:
                     if plan.last_use.get(i) == step.id and i not in keep:
                         values.pop(i, None)
+                if progress is not None:
+                    progress(1)
         results = {name: values[sid] for name, sid in plan.outputs.items()}
         rows = None
         if row_filter is not None:
@@ -160,6 +165,8 @@ def _evaluate(node: ir.Node, args: list[Value], ctx: _Context) -> Value:
         return _rank(node, args, ctx)
     if isinstance(node, ir.Shift):
         return _shift(node, args[0], ctx)
+    if isinstance(node, Trend):
+        return _trend(node, args, ctx)
     raise TypeError(f"no pandas lowering for {type(node).__name__}")
 
 
@@ -277,6 +284,11 @@ def _digits(node: ir.Op) -> int:
 
 def _power(node: ir.Op, a: Value, b: Value, ctx: _Context) -> Value:
     base, exp = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    # numpy gives NaN^0 = 1 and 1^NaN = 1; in kzf a missing value stays missing.
+    missing = np.isnan(base) | np.isnan(exp)
+    if np.any(missing):
+        result = _power(node, np.where(missing, 1.0, base), np.where(missing, 1.0, exp), ctx)
+        return _scalar_or_array(np.where(missing, np.nan, result))
     invalid = (base < 0) & (exp != np.round(exp))
     if np.any(invalid):
         out = ctx.full(np.power(a, b)).copy()
@@ -350,7 +362,9 @@ def _aggregate(node: ir.Aggregate, args: list[Value], ctx: _Context) -> Value:
     if ctx.n == 0:
         return x
     func = node.func
-    if func in ("sum", "mean", "count"):
+    if func in ("sum", "mean", "count", "var", "std"):
+        # bincount adds in row order: the order the SQL backends' ordered windows use, so
+        # sums agree to the last bit across engines. var and std take two passes.
         present = ~np.isnan(x)
         counts: np.ndarray = np.bincount(gid, weights=present, minlength=ngroups)
         if func == "count":
@@ -359,9 +373,17 @@ def _aggregate(node: ir.Aggregate, args: list[Value], ctx: _Context) -> Value:
             totals: np.ndarray = np.bincount(
                 gid, weights=np.where(present, x, 0.0), minlength=ngroups
             )
-            if func == "mean":
+            if func != "sum":
                 totals = totals / np.where(counts > 0, counts, np.nan)
+            if func in ("var", "std"):
+                dev = np.where(present, x - totals[gid], 0.0)
+                squares = np.bincount(gid, weights=dev * dev, minlength=ngroups)
+                totals = squares / np.where(counts > 1, counts - 1, np.nan)
+                if func == "std":
+                    totals = np.sqrt(totals)
             per_group = np.where(counts > 0, totals, np.nan)
+    elif func in ("min", "max", "first", "last"):
+        per_group = _reduce_sorted(func, x, gid, ngroups)
     else:
         grouped = pd.Series(x).groupby(gid, sort=True)
         reduced = getattr(grouped, func)()
@@ -369,25 +391,100 @@ def _aggregate(node: ir.Aggregate, args: list[Value], ctx: _Context) -> Value:
     return per_group[gid]
 
 
+def _reduce_sorted(func: str, x: np.ndarray, gid: np.ndarray, ngroups: int) -> np.ndarray:
+    """min/max (NaN skipped) and first/last non-missing value per group, in row order, with
+    numpy's reduceat over the rows sorted by group (a stable sort keeps the row order)."""
+    n = len(x)
+    order = np.argsort(gid, kind="stable")
+    sizes = np.bincount(gid, minlength=ngroups)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    nonempty = sizes > 0
+    out = np.full(ngroups, np.nan)
+    xs = x[order]
+    at = starts[nonempty]
+    if func in ("min", "max"):
+        ufunc = np.fmin if func == "min" else np.fmax
+        out[nonempty] = ufunc.reduceat(xs, at)
+        return out
+    present = ~np.isnan(xs)
+    pos = np.arange(n)
+    if func == "first":
+        found = np.minimum.reduceat(np.where(present, pos, n), at)
+    else:
+        found = np.maximum.reduceat(np.where(present, pos, -1), at)
+    ok = (found >= 0) & (found < n)
+    values = np.full(len(at), np.nan)
+    values[ok] = xs[found[ok]]
+    out[nonempty] = values
+    return out
+
+
 def _rank(node: ir.Rank, args: list[Value], ctx: _Context) -> Value:
     x = _masked(args[0], args[1] if node.where is not None else None, ctx)
     gid, _ = ctx.groups_without(node.over)
-    ranks = pd.Series(x).groupby(gid).rank(method="min", ascending=False, na_option="keep")
-    return ranks.to_numpy(dtype=np.float64, na_value=np.nan)
+    return grouped_rank(x, gid)
+
+
+def grouped_rank(x: np.ndarray, gid: np.ndarray) -> np.ndarray:
+    """Rank within groups, 1 = largest, ties share the lowest rank, NaN unranked: what pandas'
+    groupby().rank(method="min", ascending=False) gives, by two stable sorts (values, then
+    groups) instead of a sort per group: several times faster on many groups."""
+    n = len(x)
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
+    order = np.argsort(-x)  # NaN last; the order among equal values does not matter
+    g = gid[order]
+    if g.max(initial=0) < 2**16:  # numpy sorts 16-bit integers stably by radix, in O(n)
+        g = g.astype(np.uint16)
+    order = order[np.argsort(g, kind="stable")]
+    xs, gs = x[order], gid[order]
+    pos = np.arange(n)
+    new_group = np.empty(n, dtype=bool)
+    new_group[0] = True
+    np.not_equal(gs[1:], gs[:-1], out=new_group[1:])
+    new_tie = new_group.copy()
+    new_tie[1:] |= xs[1:] != xs[:-1]
+    group_start = np.maximum.accumulate(np.where(new_group, pos, 0))
+    tie_start = np.maximum.accumulate(np.where(new_tie, pos, 0))
+    ranks = (tie_start - group_start + 1).astype(np.float64)
+    out[order] = np.where(np.isnan(xs), np.nan, ranks)
+    return out
 
 
 def _shift(node: ir.Shift, values: Value, ctx: _Context) -> Value:
+    """The value at time t - k of the same entity: missing when that row is absent. Rows are
+    sorted by entity then time and unique, so that row is at most |k| rows away."""
     x = ctx.full(values)
     n, k = ctx.n, node.k
     if n == 0 or k == 0:
         return x
     gid, _ = ctx.groups_without(ctx.time_dim)
-    wanted = np.arange(n) - k
-    inside = (wanted >= 0) & (wanted < n)
-    source = np.clip(wanted, 0, n - 1)
-    valid = inside & (gid[source] == gid)
     time = ctx.frame[ctx.time_dim]
-    if pd.api.types.is_integer_dtype(time.dtype):
-        t = time.to_numpy()
-        valid &= t[source] == t - k
-    return np.where(valid, x[source], np.nan)
+    by_value = pd.api.types.is_integer_dtype(time.dtype)
+    t = time.to_numpy() if by_value else None
+    out = np.full(n, np.nan)
+    step = 1 if k > 0 else -1
+    for d in range(step, k + step, step) if by_value else (k,):
+        lo, hi = max(d, 0), min(n, n + d)  # rows i whose row i - d exists
+        if lo >= hi:
+            continue
+        i = np.arange(lo, hi)
+        valid = gid[i - d] == gid[i]
+        if t is not None:
+            valid &= t[i - d] == t[i] - k
+        out[i[valid]] = x[i[valid] - d]
+    return out
+
+
+def _trend(node: Trend, args: list[Value], ctx: _Context) -> Value:
+    """trend(): fitted per entity on the rows its `where` keeps (engine/trends.py)."""
+    from kzf.engine.trends import evaluate
+
+    gid, ngroups = ctx.groups_without(ctx.time_dim)
+    years = ctx.frame[ctx.time_dim].to_numpy(dtype=np.float64)
+    where = ctx.full(args[1]) if node.where is not None else None
+    out, problems = evaluate(node, ctx.full(args[0]), where, years, gid, ngroups)
+    for rows, message in problems:
+        ctx.warn("KZF254", f"trend() cannot be fitted ({message})", node.span, rows)
+    return out

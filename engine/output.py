@@ -58,6 +58,8 @@ def _format_number(v: float) -> str:
     if abs(v) >= 1e12 or abs(v) < 1e-6:
         return f"{v:.6g}"
     text = f"{v:,.6f}".rstrip("0").rstrip(".")
+    if abs(v) < 10_000:  # four-digit numbers (years above all) are written without a space
+        text = text.replace(",", "")
     return text.replace(",", " ")
 
 

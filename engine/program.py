@@ -21,8 +21,11 @@ import pandas as pd
 from kzf.dsl.diagnostics import Diagnostic, ProgramError, UsageError, error
 from kzf.dsl.parser import parse_expression
 from kzf.engine import ir
+from kzf.engine.analysis import analyse
+from kzf.engine.backends import Backend, execute, get_backend
+from kzf.engine.backends import progress as show_progress
 from kzf.engine.data import Panel, load_panel, panel_from_frame
-from kzf.engine.lower_pandas import PandasBackend
+from kzf.engine.lint import check_panel
 from kzf.engine.modules import load_modules, read_source
 from kzf.engine.plan import Plan, build_plan
 from kzf.engine.resolve import CheckedProgram, check_program, resolve_extra
@@ -40,6 +43,8 @@ class Evaluation:
 
     frame: pd.DataFrame
     warnings: list[Diagnostic] = field(default_factory=list)
+    # the tables of the program's models and forecasts, by name (docs/models.md)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,21 @@ class Program:
     def data_path(self) -> str | None:
         return self.checked.data_path
 
+    @property
+    def has_models(self) -> bool:
+        """True when the file states models or forecasts: `run` then returns their tables."""
+        return bool(self.checked.models)
+
     # ---- evaluation
     def plan(self, select: Sequence[str] | None = None, where: str | None = None) -> Plan:
+        """The plan of the selected definitions (cached: a program never changes)."""
+        cache = self.__dict__.setdefault("_plans", {})
+        key = (tuple(select) if select else None, where)
+        if key not in cache:
+            cache[key] = self._build_plan(select, where)
+        return cache[key]
+
+    def _build_plan(self, select: Sequence[str] | None, where: str | None) -> Plan:
         names = self._selection(select)
         roots: dict[str, ir.Node] = {n: self.checked.definitions[n].node for n in names}
         if where:
@@ -92,8 +110,16 @@ class Program:
             )
         return build_plan(roots, self.checked.dims, self.checked.time_dim)
 
-    def read_data(self, path: str | os.PathLike[str], **options: object) -> Panel:
-        return load_panel(path, self.dims, self._columns_needed(), **options)
+    def read_data(
+        self,
+        path: str | os.PathLike[str],
+        select: Sequence[str] | None = None,
+        where: str | None = None,
+        **options: object,
+    ) -> Panel:
+        """Load the data the program needs for these definitions (all outputs by default)."""
+        columns = self._columns_needed(self.plan(select, where))
+        return load_panel(path, self.dims, columns, **options)
 
     def run(
         self,
@@ -101,13 +127,35 @@ class Program:
         params: Mapping[str, float] | None = None,
         select: Sequence[str] | None = None,
         where: str | None = None,
+        *,
+        engine: str | Backend = "pandas",
+        master: str | None = None,
+        progress: bool = False,
     ) -> Evaluation:
+        """Evaluate on `data`; `engine` is pandas (the default), duckdb or spark (`master`:
+        the Spark master, e.g. spark://host:7077; default local). `progress` shows a bar on
+        stderr for evaluations that take more than a second, when stderr is a terminal."""
+        backend = get_backend(engine, master)
         plan = self.plan(select, where)
         values = self._param_values(params)
-        panel = self._panel(data)
+        panel = self._panel(data, plan)
+        if backend.name != "pandas":  # trend() has no SQL lowering yet
+            from kzf.engine.trends import require_pandas
+
+            require_pandas(plan, backend.name)
+        if self.has_models:  # forecast years join the panel; models run after the definitions
+            from kzf.engine.model_tables import extend_panel, run_models
+
+            panel = extend_panel(panel, self.checked.models)
         row_filter = _WHERE if where else None
-        results, issues = PandasBackend().execute(plan, panel.frame, values, row_filter)
+        with show_progress(len(plan.steps), f"kzf ({backend.name})", progress) as advance:
+            results, issues = execute(backend, plan, panel.frame, values, row_filter, advance)
+        issues = check_panel([s.node for s in plan.steps], panel.frame, self.dims) + issues
         frame = self._assemble(panel, plan, results)
+        if self.has_models:
+            tables, notes = run_models(self.checked, panel, values)
+            issues += [d for d in notes if d not in issues]
+            return Evaluation(frame, issues, tables)
         return Evaluation(frame, issues)
 
     def evaluate(
@@ -116,13 +164,16 @@ class Program:
         params: Mapping[str, float] | None = None,
         select: Sequence[str] | None = None,
         where: str | None = None,
+        *,
+        engine: str | Backend = "pandas",
+        master: str | None = None,
     ) -> pd.DataFrame:
         """Evaluate and return the dimension columns followed by the selected definitions.
 
         Warnings (division by zero and the like) are issued as `KzfWarning`s; use `run` to
         receive them as diagnostics instead.
         """
-        result = self.run(data, params, select, where)
+        result = self.run(data, params, select, where, engine=engine, master=master)
         for issue in result.warnings:
             warnings.warn(KzfWarning(issue.headline()), stacklevel=2)
         return result.frame
@@ -164,15 +215,25 @@ class Program:
             values[name] = number
         return values
 
-    def _columns_needed(self) -> list[str]:
-        return list(self.inputs)
+    def _columns_needed(self, plan: Plan) -> list[str]:
+        """The file's own inputs and every column the plan reads (imported ones included)."""
+        return list(dict.fromkeys([*self.inputs, *plan.columns]))
 
-    def _panel(self, data: pd.DataFrame | Panel | str | os.PathLike[str]) -> Panel:
+    def _panel(self, data: pd.DataFrame | Panel | str | os.PathLike[str], plan: Plan) -> Panel:
         if isinstance(data, Panel):
+            missing = [c for c in plan.columns if c not in data.frame.columns]
+            if missing:  # a panel read for another selection
+                raise UsageError(
+                    [
+                        error("KZF107", f"the panel has no column {m!r}; read it again")
+                        for m in missing
+                    ]
+                )
             return data
+        columns = self._columns_needed(plan)
         if isinstance(data, pd.DataFrame):
-            return panel_from_frame(data, self.dims, self._columns_needed())
-        return self.read_data(data)
+            return panel_from_frame(data, self.dims, columns)
+        return load_panel(data, self.dims, columns)
 
     def _assemble(self, panel: Panel, plan: Plan, results: Mapping[str, object]) -> pd.DataFrame:
         n = len(panel.frame)
@@ -203,12 +264,20 @@ def compile(  # noqa: A001 - the public name the API promises
     """Compile program text. Raises ProgramError listing every static error found."""
     base = str(base_dir) if base_dir is not None else None
     modules = load_modules(text, path, base_dir=base, allow_import_outside=allow_import_outside)
-    return Program(check_program(modules, base_dir=base))
+    return Program(analyse(check_program(modules, base_dir=base), modules, base))
 
 
 def load(path: str | os.PathLike[str], *, allow_import_outside: bool = False) -> Program:
-    """Read and compile a .kzf file; imports are resolved relative to it."""
+    """Read and compile a .kzf file; imports are resolved relative to it.
+
+    Compiled programs are cached in the process, keyed by the file's content and the content
+    of every file it imports (re-read and compared on each call), so a cached program is never
+    stale: editing any of them recompiles."""
     text = read_source(path)
+    key = (str(path), os.path.abspath(path), allow_import_outside, os.getcwd())
+    cached = _COMPILED.get(key)
+    if cached is not None and cached[1] == text and _sources_unchanged(cached[0], str(path)):
+        return cached[0]
     base = Path(path).parent
     modules = load_modules(
         text,
@@ -217,7 +286,27 @@ def load(path: str | os.PathLike[str], *, allow_import_outside: bool = False) ->
         boundary=str(import_boundary(base)),
         allow_import_outside=allow_import_outside,
     )
-    return Program(check_program(modules, base_dir=str(base)))
+    program = Program(analyse(check_program(modules, base_dir=str(base)), modules, str(base)))
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[key] = (program, text)
+    return program
+
+
+_COMPILED: dict[tuple[object, ...], tuple[Program, str]] = {}
+_COMPILED_MAX = 256
+
+
+def _sources_unchanged(program: Program, main: str) -> bool:
+    for source_path, source_text in program.checked.sources.items():
+        if source_path == main:
+            continue
+        try:
+            if read_source(source_path) != source_text:
+                return False
+        except Exception:  # noqa: BLE001 - an import that vanished: recompile and report it
+            return False
+    return True
 
 
 PROJECT_MARKER = "kzf.toml"

@@ -12,12 +12,24 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import Diagnostic, DiagnosticBag, ProgramError, Span, error, warning
+from kzf.dsl.diagnostics import (
+    CODES,
+    Diagnostic,
+    DiagnosticBag,
+    ProgramError,
+    Span,
+    error,
+    warning,
+)
 from kzf.engine import ir
 from kzf.engine.builtins import BUILTINS, Kind
 from kzf.engine.modules import ModuleSet
+
+if TYPE_CHECKING:
+    from kzf.engine.models import Models
 
 DEFAULT_DIMS = ("entity", "year")
 
@@ -39,6 +51,7 @@ class InputInfo:
     name: str
     unit: str | None
     span: Span
+    domain: ast.Domain | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,20 @@ class DefinitionInfo:
     expr: ast.Expr
     span: Span
     module: str
+    unit: str | None = None  # declared with `name : unit = ...`
+
+
+@dataclass(frozen=True)
+class AssertInfo:
+    """`assert [not] same(left, right)`, resolved; function bodies use the first's parameters."""
+
+    negated: bool
+    left: ir.Node
+    right: ir.Node
+    left_text: str
+    right_text: str
+    span: Span
+    expr: ast.Expr | None = None  # as written, for the names it mentions
 
 
 @dataclass
@@ -78,6 +105,9 @@ class CheckedProgram:
     labels: dict[str, dict[str, str]]
     warnings: list[Diagnostic]
     sources: dict[str, str] = field(repr=False)
+    asserts: list[AssertInfo] = field(default_factory=list)
+    allows: list[ast.Allow] = field(default_factory=list)
+    models: Models | None = None  # models and forecasts (engine/models.py)
 
     def scope_names(self) -> list[str]:
         return [*self.dims, *self.inputs, *self.params, *self.definitions]
@@ -130,7 +160,10 @@ class _Resolver:
                     if prior is not None and (prior.span.path == stmt.span.path):
                         self._duplicate(stmt.name, stmt.span)
                     elif prior is None and self._claim(stmt.name, stmt.span):
-                        self.inputs[stmt.name] = InputInfo(stmt.name, stmt.unit, stmt.span)
+                        self._check_domain(stmt.domain)
+                        self.inputs[stmt.name] = InputInfo(
+                            stmt.name, stmt.unit, stmt.span, stmt.domain
+                        )
                 elif isinstance(stmt, ast.ParamDecl):
                     if self._claim(stmt.name, stmt.span):
                         self.params[stmt.name] = ParamInfo(
@@ -156,6 +189,65 @@ class _Resolver:
                                 self.bag.add(
                                     error("KZF011", f"parameter '{p.id}' is listed twice", p.span)
                                 )
+
+    def _check_domain(self, d: ast.Domain | None) -> None:
+        if d is None:
+            return
+        empty = d.low is not None and d.high is not None and d.low > d.high
+        if d.text.startswith("=") or empty:
+            self.bag.add(
+                error(
+                    "KZF023",
+                    f"the domain `{d.text}` is not a range; write >= 0, > 0, != 0 or in [lo, hi]",
+                    d.span,
+                )
+            )
+
+    def assertion(self, stmt: ast.Assert) -> AssertInfo | None:
+        e, negated = stmt.expr, False
+        if isinstance(e, ast.Unary) and e.op == "not":
+            e, negated = e.operand, True
+        if not (
+            isinstance(e, ast.Call)
+            and e.func == "same"
+            and len(e.args) == 2
+            and e.over is None
+            and e.where is None
+        ):
+            self.bag.add(
+                error("KZF023", "assert takes same(a, b) or not same(a, b)", stmt.expr.span)
+            )
+            return None
+        a, b = e.args
+        texts = [_text_of(self.modules.sources, x.span) for x in (a, b)]
+        if (
+            isinstance(a, ast.Name)
+            and isinstance(b, ast.Name)
+            and {a.id, b.id} <= set(self.functions)
+        ):
+            fa, fb = self.functions[a.id], self.functions[b.id]
+            if len(fa.params) != len(fb.params):
+                self.bag.add(
+                    error(
+                        "KZF013",
+                        f"same(): {a.id}() takes {len(fa.params)} argument(s) and "
+                        f"{b.id}() {len(fb.params)}",
+                        e.span,
+                    )
+                )
+                return None
+            probes = [ir.Param(p.id, type=ir.Type.NUMBER, span=p.span) for p in fa.params]
+            nodes = []
+            for f in (fa, fb):
+                env: dict[str, ir.Node] = {p.id: q for p, q in zip(f.params, probes, strict=True)}
+                self.func_stack.append(f.name)
+                nodes.append(self.expr(f.expr, env))
+                self.func_stack.pop()
+            left, right = nodes
+        else:
+            left = self.number(a, {}, "an argument of same()")
+            right = self.number(b, {}, "an argument of same()")
+        return AssertInfo(negated, left, right, texts[0], texts[1], stmt.span, stmt.expr)
 
     def _claim(self, name: str, span: Span) -> bool:
         if name in self.dims:
@@ -286,7 +378,9 @@ class _Resolver:
         if n in env:
             return env[n]
         if n in self.dims:
-            kind = ir.Type.NUMBER if n == self.time_dim else ir.Type.TEXT
+            # `year` is a number; every other dimension, a time dimension such as "2020Q1"
+            # included, is text (the data may hold labels there).
+            kind = ir.Type.NUMBER if n == "year" else ir.Type.TEXT
             return ir.Dim(n, type=kind, span=e.span)
         if n in self.inputs:
             return ir.Column(n, type=ir.Type.NUMBER, span=e.span)
@@ -405,6 +499,10 @@ class _Resolver:
                 )
             self.bag.add(error("KZF014", msg, e.func_span))
             return _POISON
+        if builtin.kind is Kind.TREND:  # trend(x, kind where c): engine/models.py
+            from kzf.engine.models import resolve_trend
+
+            return resolve_trend(self, e, env)
         nargs = len(e.args)
         elementwise_minmax = e.func in ("min", "max") and nargs >= 2
         if not (builtin.min_args <= nargs <= builtin.max_args) or (
@@ -618,15 +716,61 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
     outputs = tuple(s.name for s in root.statements if isinstance(s, ast.Definition))
     labels: dict[str, dict[str, str]] = {}
     expects: list[ast.Expect] = []
-    known = {*r.def_asts, *r.inputs}
+    known = {*r.def_asts, *r.inputs, *r.params}
     for module in modules.modules:
         for stmt in module.statements:
             if isinstance(stmt, ast.Label):
                 if stmt.name not in known:
                     r.bag.add(error("KZF010", f"label for undefined name '{stmt.name}'", stmt.span))
                 labels.setdefault(stmt.name, {}).update(dict(stmt.labels))
+    asserts = [
+        info
+        for stmt in root.statements
+        if isinstance(stmt, ast.Assert) and (info := r.assertion(stmt)) is not None
+    ]
+    allows: list[ast.Allow] = []
+    for module in modules.modules:
+        scope_names = {
+            s.name for s in module.statements if isinstance(s, ast.Definition | ast.FunctionDef)
+        }
+        for stmt in module.statements:
+            if not isinstance(stmt, ast.Allow):
+                continue
+            allows.append(stmt)
+            unit_error = stmt.code in ("KZF030", "KZF031")
+            if not (stmt.code in CODES and (stmt.code[3] == "3" or unit_error)):
+                r.bag.add(
+                    error(
+                        "KZF023",
+                        f"`allow` takes the code of a checker warning (KZF3nn), not {stmt.code!r}",
+                        stmt.span,
+                    )
+                )
+            elif unit_error and stmt.name is None:
+                r.bag.add(
+                    error(
+                        "KZF023",
+                        f"`allow {stmt.code}` must name the definition it excuses "
+                        "(a formula kept as printed to show that it is wrong)",
+                        stmt.span,
+                    )
+                )
+            elif stmt.name is not None and stmt.name not in scope_names:
+                r.bag.add(
+                    error(
+                        "KZF010",
+                        f"`allow` names '{stmt.name}', which is not defined in this file"
+                        + _suggest(stmt.name, scope_names),
+                        stmt.span,
+                    )
+                )
+    from kzf.engine.models import check_models
+
+    models = check_models(r)  # model, forecast, and expects of model tables: engine/models.py
     for stmt in root.statements:
-        if isinstance(stmt, ast.Expect):
+        if isinstance(stmt, ast.Expect) and stmt.column is not None:
+            expects.append(stmt)  # a cell of a model's table, checked by check_models
+        elif isinstance(stmt, ast.Expect):
             if stmt.name not in r.def_asts:
                 r.bag.add(
                     error(
@@ -650,10 +794,10 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
     if r.bag.errors:
         raise ProgramError(r.bag.items, modules.sources)
     definitions = {
-        name: DefinitionInfo(name, r.resolved[name], stmt.expr, stmt.name_span, module)
+        name: DefinitionInfo(name, r.resolved[name], stmt.expr, stmt.name_span, module, stmt.unit)
         for name, (stmt, module) in r.def_asts.items()
     }
-    used = _columns_used(definitions[n].node for n in outputs)
+    used = _columns_used([*(definitions[n].node for n in outputs), *models.nodes()])
     root_inputs = [s.name for s in root.statements if isinstance(s, ast.InputDecl)]
     required = tuple(dict.fromkeys([*root_inputs, *used]))
     return CheckedProgram(
@@ -673,6 +817,9 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         labels=labels,
         warnings=r.bag.warnings,
         sources=modules.sources,
+        asserts=asserts,
+        allows=allows,
+        models=models,
     )
 
 
@@ -728,6 +875,16 @@ def _columns_used(nodes: Iterable[ir.Node]) -> list[str]:
             found.append(node.name)
         stack.extend(node.children)
     return sorted(set(found), key=found.index)
+
+
+def _text_of(sources: dict[str, str], span: Span) -> str:
+    """The source text a span covers (its first line when it runs over several)."""
+    lines = sources.get(span.path, "").splitlines()
+    if not 1 <= span.line <= len(lines):
+        return "?"
+    line = lines[span.line - 1]
+    end = span.end_column - 1 if span.end_line == span.line else len(line)
+    return line[span.column - 1 : end].strip() or "?"
 
 
 def _fmt_key(part: str | float) -> str:

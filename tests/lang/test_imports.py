@@ -53,3 +53,23 @@ def test_library_egdi_loads_from_any_working_directory(monkeypatch: object, tmp_
         assert prog.data_path is not None and Path(prog.data_path).is_file()
     finally:
         os.chdir(old)
+
+
+def test_imported_definitions_read_their_own_inputs(tmp_path: Path) -> None:
+    from kzf.engine.cli import main
+
+    (tmp_path / "lib.kzf").write_text("input a\ndoubled = 2 * a\n")
+    (tmp_path / "top.kzf").write_text(
+        'import "lib.kzf"\ndata "d.csv"\ninput b\nc = b + 1\nexpect doubled[X, 2020] = 2\n'
+    )
+    (tmp_path / "d.csv").write_text("entity,year,a,b\nX,2020,1,5\n")
+    prog = kzf.load(tmp_path / "top.kzf")
+    assert prog.evaluate(tmp_path / "d.csv", select=["doubled"])["doubled"].tolist() == [2.0]
+    assert prog.evaluate(tmp_path / "d.csv")["c"].tolist() == [6.0]  # `a` not needed here
+    assert main(["test", str(tmp_path / "top.kzf")]) == 0
+
+
+def test_a_time_dimension_other_than_year_is_text(tmp_path: Path) -> None:
+    df = pd.DataFrame({"scope": ["x", "y", "z"], "v": [1.0, 2.0, 4.0]})
+    out = kzf.compile('dims scope\ninput v\nt = sum(v over scope where scope != "x")').evaluate(df)
+    assert out["t"].tolist() == [6.0] * 3

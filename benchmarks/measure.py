@@ -1,0 +1,86 @@
+"""Measure one (implementation, computation, rows) case in this process and print one JSON
+line: the best time of `repeat` runs, the peak memory the computation added above the input
+(resident set high-water mark), and the input frame's size. Run by report.py, one fresh process
+per case, so peaks do not carry over. vtlengine runs in its own virtual environment."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import workloads  # noqa: E402
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    impl, name, rows, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    df = workloads.make_panel(rows)[["entity", "year", *workloads.INPUTS[name]]]
+    frame_mb = df.memory_usage(deep=True).sum() / 2**20
+    if impl.startswith("kzf"):
+        import kzf
+        from kzf.engine.data import panel_from_frame
+
+        prog = kzf.compile(workloads.KZF[name])
+        panel = panel_from_frame(df, prog.dims, list(prog.inputs))
+        engine = impl.split("-")[1]
+
+        def run() -> object:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return prog.run(panel, engine=engine)
+
+    elif impl == "pandas":
+
+        def run() -> object:
+            return workloads.pandas_version(name, df)
+
+    elif impl == "numpy":
+        arrays = {c: df[c].to_numpy() for c in workloads.INPUTS[name]}
+
+        def run() -> object:
+            return workloads.numpy_version(name, arrays)
+
+    else:  # vtlengine-pandas, vtlengine-duckdb
+        import vtlengine
+
+        structure = workloads.vtl_structure(workloads.INPUTS[name])
+        duck = impl.endswith("duckdb")
+
+        def run() -> object:
+            return vtlengine.run(
+                script=workloads.VTL[name],
+                data_structures=structure,
+                datapoints={"DS_1": df},
+                use_duckdb=duck,
+            )
+
+    base = peak_mb()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    print(
+        json.dumps(
+            {
+                "impl": impl,
+                "name": name,
+                "rows": len(df),
+                "seconds": best,
+                "peak_added_mb": max(peak_mb() - base, 0.0),
+                "frame_mb": frame_mb,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,622 @@
+"""Ordinary least squares, variable selection and SPSS-style result tables.
+
+The fit is computed here with care for accuracy, then handed to statsmodels as a results
+object, which supplies the inference (t and F tests, prediction intervals):
+
+- with an intercept, the columns are centred first (the intercept is recovered from the
+  means), which removes the worst of the collinearity in data such as Longley's, where one
+  predictor is the calendar year;
+- the centred columns are scaled to unit length and solved by Householder QR, never by the
+  normal equations;
+- when the scaled problem is still ill-conditioned (condition number above 1e6), it is solved
+  again in multiple precision (mpmath, 30 digits more than the conditioning eats), so the
+  coefficients and standard errors are the exact least-squares values of the float64 data
+  rounded once (NIST StRD Longley agrees to 12 digits or more; see tests/models).
+
+Selection follows SPSS REGRESSION: `forward` enters, at each step, the candidate with the
+smallest p-value of its F-to-enter while that p is at most `enter`; `backward` starts from all
+terms and removes the largest p-value of F-to-remove while it is at least `remove`;
+`stepwise` enters as `forward`, and after each step removes a variable whose p-to-remove has
+risen to `remove` or more. A candidate whose tolerance is below 0.0001 is never entered. Each
+entry or removal is a new model, numbered from 1, as SPSS numbers them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.regression.linear_model import OLS, RegressionResults
+from statsmodels.stats.stattools import durbin_watson
+
+TOLERANCE_MIN = 1e-4  # SPSS's default TOLERANCE criterion for entry
+MP_CONDITION = 1e6  # above this (scaled, centred) condition number, solve in multiple precision
+CONST = "const"
+
+
+class FitError(Exception):
+    """The model cannot be fitted on these rows (too few, or a singular design)."""
+
+
+# ---------------------------------------------------------------- the solver
+
+
+@dataclass(frozen=True)
+class Solution:
+    params: np.ndarray  # intercept first when there is one
+    unscaled_cov: np.ndarray  # (X'X)^-1, so that cov(b) = s^2 * unscaled_cov
+    condition: float
+    multiprecision: bool
+
+
+def solve_least_squares(columns: np.ndarray, y: np.ndarray, intercept: bool) -> Solution:
+    """Least-squares coefficients and (X'X)^-1 for y on `columns` (n x k), plus a constant."""
+    n, k = columns.shape
+    if intercept:
+        means = columns.mean(axis=0) if k else np.zeros(0)
+        y_mean = float(y.mean())
+        xc = columns - means
+        yc = y - y_mean
+    else:
+        xc, yc = columns, y
+    if k == 0:
+        if not intercept:
+            raise FitError("a model needs at least one term or the intercept")
+        return Solution(np.array([float(y.mean())]), np.array([[1.0 / n]]), 1.0, False)
+    norms = np.linalg.norm(xc, axis=0)
+    if np.any(norms == 0) or not np.all(np.isfinite(norms)):
+        raise FitError("a predictor is constant over the sample")
+    xs = xc / norms
+    q, r = np.linalg.qr(xs)
+    singular = np.abs(np.diag(r)).min() <= 1e-13 * np.abs(np.diag(r)).max()
+    condition = math.inf if singular else float(np.linalg.cond(r))
+    if condition > 1e15:
+        raise FitError("the predictors are exactly collinear (the design is singular)")
+    if condition > MP_CONDITION:
+        slopes, inner = _solve_mp(xs, yc, condition)
+        multiprecision = True
+    else:
+        slopes = np.linalg.solve(r, q.T @ yc)
+        # one step of iterative refinement against the residual
+        slopes = slopes + np.linalg.solve(r, q.T @ (yc - xs @ slopes))
+        r_inv = np.linalg.solve(r, np.eye(k))
+        inner = r_inv @ r_inv.T
+        multiprecision = False
+    slopes = slopes / norms
+    inner = inner / np.outer(norms, norms)
+    if not intercept:
+        return Solution(slopes, inner, condition, multiprecision)
+    b0 = y_mean - float(means @ slopes)
+    cov = np.empty((k + 1, k + 1))
+    cov[1:, 1:] = inner
+    cross = -inner @ means
+    cov[0, 1:] = cross
+    cov[1:, 0] = cross
+    cov[0, 0] = 1.0 / n + float(means @ inner @ means)
+    return Solution(np.concatenate([[b0], slopes]), cov, condition, multiprecision)
+
+
+def _solve_mp(xs: np.ndarray, y: np.ndarray, condition: float) -> tuple[np.ndarray, np.ndarray]:
+    """Solve the normal equations of an ill-conditioned problem in multiple precision.
+
+    Every float64 is exact in mpmath, and the working precision is 30 digits beyond what the
+    squared condition number consumes, so the result is the exact solution rounded once."""
+    import mpmath
+
+    digits = 30 + 2 * int(math.ceil(math.log10(max(condition, 10.0))))
+    ctx = mpmath.MPContext()
+    ctx.dps = digits
+    n, k = xs.shape
+    xm = ctx.matrix([[ctx.mpf(float(v)) for v in row] for row in xs])
+    ym = ctx.matrix([ctx.mpf(float(v)) for v in y])
+    xt = xm.T
+    inverse = ctx.inverse(xt * xm)
+    beta = inverse * (xt * ym)
+    slopes = np.array([float(beta[i]) for i in range(k)])
+    inner = np.array([[float(inverse[i, j]) for j in range(k)] for i in range(k)])
+    return slopes, inner
+
+
+# ---------------------------------------------------------------- one fit
+
+
+@dataclass
+class Fit:
+    """One OLS fit: the numbers SPSS prints, and statsmodels' results for inference."""
+
+    terms: tuple[str, ...]
+    intercept: bool
+    y: np.ndarray
+    x: np.ndarray  # n x len(terms), without the constant
+    solution: Solution
+    results: RegressionResults = field(repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return ((CONST,) if self.intercept else ()) + self.terms
+
+    @property
+    def params(self) -> np.ndarray:
+        return self.solution.params
+
+    @property
+    def fitted(self) -> np.ndarray:
+        return self.design() @ self.params
+
+    @property
+    def resid(self) -> np.ndarray:
+        return self.y - self.fitted
+
+    @property
+    def df_model(self) -> int:
+        return len(self.terms)
+
+    @property
+    def df_resid(self) -> int:
+        return self.n - len(self.names)
+
+    @property
+    def ssr(self) -> float:
+        return float(np.sum(self.resid**2))
+
+    @property
+    def tss(self) -> float:
+        """Total sum of squares: about the mean with an intercept, about zero without (SPSS)."""
+        centre = self.y.mean() if self.intercept else 0.0
+        return float(np.sum((self.y - centre) ** 2))
+
+    @property
+    def ess(self) -> float:
+        return self.tss - self.ssr
+
+    @property
+    def scale(self) -> float:
+        return self.ssr / self.df_resid if self.df_resid > 0 else math.nan
+
+    @property
+    def se_estimate(self) -> float:
+        return math.sqrt(self.scale)
+
+    @property
+    def r2(self) -> float:
+        return 1.0 - self.ssr / self.tss if self.tss > 0 else math.nan
+
+    @property
+    def adj_r2(self) -> float:
+        k = len(self.names)
+        base = self.n - 1 if self.intercept else self.n
+        return 1.0 - (1.0 - self.r2) * base / (self.n - k) if self.n > k else math.nan
+
+    @property
+    def f(self) -> float:
+        if self.df_model == 0 or self.df_resid <= 0:
+            return math.nan
+        return (self.ess / self.df_model) / self.scale
+
+    @property
+    def f_pvalue(self) -> float:
+        f = self.f
+        return float(stats.f.sf(f, self.df_model, self.df_resid)) if math.isfinite(f) else math.nan
+
+    @property
+    def bse(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.solution.unscaled_cov) * self.scale)
+
+    @property
+    def tvalues(self) -> np.ndarray:
+        return self.params / self.bse
+
+    @property
+    def pvalues(self) -> np.ndarray:
+        return 2 * stats.t.sf(np.abs(self.tvalues), self.df_resid)
+
+    @property
+    def durbin_watson(self) -> float:
+        return float(durbin_watson(self.resid))
+
+    def design(self, x: np.ndarray | None = None) -> np.ndarray:
+        x = self.x if x is None else x
+        if self.intercept:
+            return np.column_stack([np.ones(len(x)), x])
+        return x
+
+    def coefficient(self, term: str) -> float:
+        return float(self.params[self.names.index(term)])
+
+
+def fit_ols(y: np.ndarray, x: np.ndarray, terms: Sequence[str], intercept: bool = True) -> Fit:
+    """OLS of y on the columns of x (named `terms`), with or without an intercept."""
+    y = np.asarray(y, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64).reshape(len(y), len(terms))
+    k = len(terms) + (1 if intercept else 0)
+    if len(y) <= k:
+        raise FitError(f"{len(y)} observations are too few for {k} coefficients")
+    solution = solve_least_squares(x, y, intercept)
+    design = np.column_stack([np.ones(len(y)), x]) if intercept else x
+    model = OLS(y, design, hasconst=intercept)
+    resid = y - design @ solution.params
+    scale = float(resid @ resid) / (len(y) - k)
+    results = RegressionResults(model, solution.params, solution.unscaled_cov, scale)
+    return Fit(tuple(terms), intercept, y, x, solution, results)
+
+
+# ---------------------------------------------------------------- selection
+
+
+@dataclass(frozen=True)
+class Step:
+    """One model of a selection: the variables in it, and what changed to get there."""
+
+    number: int
+    entered: str | None
+    removed: str | None
+    fit: Fit
+
+
+@dataclass(frozen=True)
+class Selection:
+    method: str  # enter, forward, backward, stepwise
+    candidates: tuple[str, ...]
+    steps: tuple[Step, ...]
+    p_enter: float
+    p_remove: float
+
+    @property
+    def final(self) -> Fit:
+        return self.steps[-1].fit
+
+
+def _frame_fit(data: pd.DataFrame, y: str, terms: Sequence[str], intercept: bool) -> Fit:
+    return fit_ols(data[y].to_numpy(), data[list(terms)].to_numpy(), terms, intercept)
+
+
+def tolerance(data: pd.DataFrame, var: str, others: Sequence[str], intercept: bool) -> float:
+    """1 - R² of `var` regressed on `others` (1 when there are none)."""
+    if not others:
+        return 1.0
+    try:
+        fit = _frame_fit(data, var, others, intercept)
+    except FitError:
+        return 0.0
+    return 1.0 - fit.r2
+
+
+def _entry_p(data: pd.DataFrame, y: str, current: list[str], cand: str, intercept: bool) -> float:
+    try:
+        fit = _frame_fit(data, y, [*current, cand], intercept)
+    except FitError:
+        return math.nan
+    return float(fit.pvalues[-1])
+
+
+def _can_enter(data: pd.DataFrame, current: list[str], cand: str, intercept: bool) -> bool:
+    if tolerance(data, cand, current, intercept) < TOLERANCE_MIN:
+        return False
+    enlarged = [*current, cand]
+    return all(
+        tolerance(data, v, [w for w in enlarged if w != v], intercept) >= TOLERANCE_MIN
+        for v in current
+    )
+
+
+def select(
+    data: pd.DataFrame,
+    y: str,
+    candidates: Sequence[str],
+    method: str = "enter",
+    p_enter: float = 0.05,
+    p_remove: float = 0.10,
+    intercept: bool = True,
+) -> Selection:
+    """Fit `y` on `candidates` with the given selection method (see the module docstring)."""
+    steps: list[Step] = []
+
+    def record(current: list[str], entered: str | None, removed: str | None) -> None:
+        fit = _frame_fit(data, y, current, intercept)
+        steps.append(Step(len(steps) + 1, entered, removed, fit))
+
+    if method == "enter":
+        record(list(candidates), None, None)
+    elif method == "backward":
+        current = list(candidates)
+        record(current, None, None)
+        while current:
+            fit = steps[-1].fit
+            p = fit.pvalues[(1 if intercept else 0) :]
+            worst = int(np.argmax(p))
+            if not p[worst] >= p_remove or (len(current) == 1 and not intercept):
+                break
+            removed = current.pop(worst)
+            record(current, None, removed)
+    elif method in ("forward", "stepwise"):
+        current = []
+        seen: set[frozenset[str]] = {frozenset()}
+        for _ in range(4 * len(candidates) + 4):
+            if method == "stepwise" and current and steps:
+                p = steps[-1].fit.pvalues[(1 if intercept else 0) :]
+                worst = int(np.argmax(p))
+                if p[worst] >= p_remove:
+                    removed = current[worst]
+                    current = [v for v in current if v != removed]
+                    record(current, None, removed)
+                    continue
+            best, best_p = None, math.inf
+            for cand in candidates:
+                if cand in current:
+                    continue
+                p_value = _entry_p(data, y, current, cand, intercept)
+                if math.isfinite(p_value) and p_value < best_p:
+                    if _can_enter(data, current, cand, intercept):
+                        best, best_p = cand, p_value
+            if best is None or not best_p <= p_enter:
+                break
+            if frozenset([*current, best]) in seen:
+                break  # would cycle
+            current = [*current, best]
+            seen.add(frozenset(current))
+            record(current, best, None)
+        if not steps:
+            raise FitError(
+                f"no candidate meets the entry criterion (p <= {p_enter:g}); no model is formed"
+            )
+    else:  # pragma: no cover - the resolver admits only the four methods
+        raise ValueError(method)
+    return Selection(method, tuple(candidates), tuple(steps), p_enter, p_remove)
+
+
+# ---------------------------------------------------------------- SPSS tables
+
+
+def summary_table(sel: Selection) -> pd.DataFrame:
+    """SPSS "Model Summary": R, R², adjusted R², SE of the estimate, change statistics, and
+    Durbin-Watson on the last model."""
+    rows = []
+    previous_r2 = 0.0
+    for i, step in enumerate(sel.steps):
+        fit = step.fit
+        df1 = fit.df_model - (sel.steps[i - 1].fit.df_model if i else 0)
+        r2_change = fit.r2 - previous_r2
+        if df1 > 0 and fit.df_resid > 0:
+            f_change = (r2_change / df1) / ((1 - fit.r2) / fit.df_resid)
+            sig = float(stats.f.sf(f_change, df1, fit.df_resid))
+        elif df1 < 0 and fit.df_resid > 0:  # a removal: the F of the variable removed
+            f_change = (-r2_change / -df1) / ((1 - fit.r2) / fit.df_resid)
+            sig = float(stats.f.sf(f_change, -df1, fit.df_resid))
+        else:
+            f_change, sig = math.nan, math.nan
+        rows.append(
+            {
+                "model": step.number,
+                "predictors": " ".join(fit.terms),
+                "R": math.sqrt(max(fit.r2, 0.0)),
+                "R2": fit.r2,
+                "adj_R2": fit.adj_r2,
+                "se_estimate": fit.se_estimate,
+                "R2_change": r2_change,
+                "F_change": f_change,
+                "df1": abs(df1),
+                "df2": fit.df_resid,
+                "sig_F_change": sig,
+                "durbin_watson": fit.durbin_watson if i == len(sel.steps) - 1 else math.nan,
+            }
+        )
+        previous_r2 = fit.r2
+    return pd.DataFrame(rows)
+
+
+def anova_table(sel: Selection) -> pd.DataFrame:
+    """SPSS "ANOVA": regression, residual and total sums of squares for each model."""
+    rows = []
+    for step in sel.steps:
+        fit = step.fit
+        df_total = fit.n - 1 if fit.intercept else fit.n
+        rows.append(
+            {
+                "model": step.number,
+                "source": "regression",
+                "sum_of_squares": fit.ess,
+                "df": fit.df_model,
+                "mean_square": fit.ess / fit.df_model if fit.df_model else math.nan,
+                "F": fit.f,
+                "sig": fit.f_pvalue,
+            }
+        )
+        rows.append(
+            {
+                "model": step.number,
+                "source": "residual",
+                "sum_of_squares": fit.ssr,
+                "df": fit.df_resid,
+                "mean_square": fit.scale,
+                "F": math.nan,
+                "sig": math.nan,
+            }
+        )
+        rows.append(
+            {
+                "model": step.number,
+                "source": "total",
+                "sum_of_squares": fit.tss,
+                "df": df_total,
+                "mean_square": math.nan,
+                "F": math.nan,
+                "sig": math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _sd(x: np.ndarray) -> float:
+    return float(np.std(x, ddof=1)) if len(x) > 1 else math.nan
+
+
+def coefficients_table(sel: Selection, data: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """SPSS "Coefficients": B, its standard error and confidence interval, the standardised
+    beta, t, p, the zero-order, partial and part correlations, tolerance and VIF."""
+    rows = []
+    pct = _pct(level)
+    for step in sel.steps:
+        fit = step.fit
+        y = fit.y
+        sd_y = _sd(y)
+        t_crit = float(stats.t.ppf(0.5 + level / 2, fit.df_resid)) if fit.df_resid > 0 else math.nan
+        for i, name in enumerate(fit.names):
+            b, se, t, p = fit.params[i], fit.bse[i], fit.tvalues[i], fit.pvalues[i]
+            row: dict[str, object] = {
+                "model": step.number,
+                "term": name,
+                "B": b,
+                "se": se,
+                "beta": math.nan,
+                "t": t,
+                "sig": p,
+                f"B_lower_{pct}": b - t_crit * se,
+                f"B_upper_{pct}": b + t_crit * se,
+                "corr_zero_order": math.nan,
+                "corr_partial": math.nan,
+                "corr_part": math.nan,
+                "tolerance": math.nan,
+                "VIF": math.nan,
+            }
+            if name != CONST:
+                j = fit.terms.index(name)
+                x = fit.x[:, j]
+                others = [v for v in fit.terms if v != name]
+                tol = tolerance(data, name, others, fit.intercept)
+                row["beta"] = b * _sd(x) / sd_y
+                row["corr_zero_order"] = float(np.corrcoef(x, y)[0, 1])
+                row["corr_partial"] = t / math.sqrt(t * t + fit.df_resid)
+                row["corr_part"] = t * math.sqrt(max(1 - fit.r2, 0.0)) / math.sqrt(fit.df_resid)
+                row["tolerance"] = tol
+                row["VIF"] = 1 / tol if tol > 0 else math.inf
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def excluded_table(sel: Selection, data: pd.DataFrame, y: str) -> pd.DataFrame:
+    """SPSS "Excluded Variables": for each candidate outside a model, the beta, t and p it
+    would have if entered next, its partial correlation with the dependent variable given
+    the model's variables, its tolerance (and VIF), and the minimum tolerance of the model it
+    would make."""
+    rows = []
+    for step in sel.steps:
+        fit = step.fit
+        for cand in sel.candidates:
+            if cand in fit.terms:
+                continue
+            row: dict[str, object] = {
+                "model": step.number,
+                "variable": cand,
+                "beta_in": math.nan,
+                "t": math.nan,
+                "sig": math.nan,
+                "partial_corr": math.nan,
+                "tolerance": math.nan,
+                "VIF": math.nan,
+                "min_tolerance": math.nan,
+            }
+            enlarged = [*fit.terms, cand]
+            try:
+                trial = _frame_fit(data, y, enlarged, fit.intercept)
+            except FitError:
+                rows.append(row)
+                continue
+            t = float(trial.tvalues[-1])
+            tol = tolerance(data, cand, list(fit.terms), fit.intercept)
+            min_tol = min(
+                tolerance(data, v, [w for w in enlarged if w != v], fit.intercept) for v in enlarged
+            )
+            row.update(
+                beta_in=float(trial.params[-1]) * _sd(data[cand].to_numpy()) / _sd(trial.y),
+                t=t,
+                sig=float(trial.pvalues[-1]),
+                partial_corr=t / math.sqrt(t * t + trial.df_resid),
+                tolerance=tol,
+                VIF=1 / tol if tol > 0 else math.inf,
+                min_tolerance=min_tol,
+            )
+            rows.append(row)
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "model",
+            "variable",
+            "beta_in",
+            "t",
+            "sig",
+            "partial_corr",
+            "tolerance",
+            "VIF",
+            "min_tolerance",
+        ],
+    )
+
+
+def selection_table(sel: Selection) -> pd.DataFrame:
+    """SPSS "Variables Entered/Removed", with the criterion that decided each step."""
+    rows = []
+    for step in sel.steps:
+        if sel.method == "enter" or (sel.method == "backward" and step.number == 1):
+            how = "enter" if sel.method == "enter" else "backward (all terms entered)"
+            rows.append(
+                {
+                    "model": step.number,
+                    "entered": " ".join(step.fit.terms),
+                    "removed": "",
+                    "method": how,
+                }
+            )
+            continue
+        if step.entered is not None:
+            how = f"{sel.method} (criterion: probability of F to enter <= {sel.p_enter:g})"
+        else:
+            how = f"{sel.method} (criterion: probability of F to remove >= {sel.p_remove:g})"
+        rows.append(
+            {
+                "model": step.number,
+                "entered": step.entered or "",
+                "removed": step.removed or "",
+                "method": how,
+            }
+        )
+    return pd.DataFrame(rows, columns=["model", "entered", "removed", "method"])
+
+
+def residuals_table(fit: Fit, float32: bool = False) -> pd.DataFrame:
+    """SPSS "Residuals Statistics" of a model. With `float32`, the minimum and maximum are
+    taken from the values rounded to single precision, as SPSS stores saved variables."""
+    predicted, resid = fit.fitted, fit.resid
+    sd_pred = _sd(predicted)
+    series = {
+        "predicted_value": predicted,
+        "residual": resid,
+        "std_predicted_value": (predicted - predicted.mean()) / sd_pred,
+        "std_residual": resid / fit.se_estimate,
+    }
+    rows = []
+    for name, values in series.items():
+        extremes = values.astype(np.float32).astype(np.float64) if float32 else values
+        rows.append(
+            {
+                "statistic": name,
+                "min": float(extremes.min()),
+                "max": float(extremes.max()),
+                "mean": float(values.mean()),
+                "std_dev": _sd(values),
+                "N": len(values),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _pct(level: float) -> str:
+    text = f"{level * 100:.10g}"
+    return text.replace(".", "_")

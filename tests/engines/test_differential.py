@@ -1,0 +1,153 @@
+"""The differential test: every library file, and random programs, give the same results on
+every engine (pandas, DuckDB, Spark): the same rows, values equal to 15 significant digits,
+the same missing values, and the same warnings naming the same rows."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kzf
+from kzf.dsl.diagnostics import UsageError
+
+ROOT = Path(__file__).resolve().parents[2]
+LIBRARY = sorted(
+    p.relative_to(ROOT).as_posix()
+    for folder in ("formulas", "indicators", "docs")
+    for p in (ROOT / folder).glob("*.kzf")
+)
+
+
+def _sibling(name: str, path: Path):  # tests run with --import-mode=importlib
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+compare = _sibling("kzf_engines_compare", Path(__file__).with_name("compare.py"))
+
+
+def run_everywhere(prog: kzf.Program, data, engines: list[str], what: str, **kw) -> None:
+    reference = prog.run(data, engine="pandas", **kw)
+    for engine in engines[1:]:
+        try:
+            result = prog.run(data, engine=engine, **kw)
+        except UsageError as exc:  # a documented gap: trend() runs on pandas only
+            assert "pandas engine" in str(exc), exc
+            continue
+        compare.assert_same_frames(result.frame, reference.frame, prog.dims, f"{what} [{engine}]")
+        assert compare.warning_texts(result.warnings) == compare.warning_texts(
+            reference.warnings
+        ), f"{what} [{engine}]: warnings differ"
+
+
+@pytest.mark.timeout(900)
+def test_every_library_file_gives_the_same_results_on_every_engine(engines: list[str]) -> None:
+    ran = 0
+    for name in LIBRARY:
+        prog = kzf.load(ROOT / name)
+        if prog.data_path is None:
+            continue
+        run_everywhere(prog, prog.data_path, engines, name)
+        ran += 1
+    assert ran >= 3, LIBRARY
+
+
+@pytest.mark.timeout(600)
+def test_where_and_select_are_the_same_on_every_engine(engines: list[str]) -> None:
+    prog = kzf.load(ROOT / "formulas" / "egdi.kzf")
+    run_everywhere(
+        prog,
+        prog.data_path,
+        engines,
+        "egdi --where",
+        select=["egdi_place", "egdi_score_eaeu"],
+        where='year >= 2018 and entity != "Armenia"',
+    )
+
+
+EDGE_CASES = r"""
+input a, b
+param p = 2
+ratio = a / b
+logs = ln(a) + log10(b) + sqrt(a - b)
+power = a ^ 0.5 + (-a) ^ p + b ^ 0 + 0 ^ -1
+big = exp(a * 1000) + 1e300 * a * 1e10
+guarded = if(b = 0, 0, a / b)
+kleene = (a > 1 and b > 1) or not (a < b)
+text = if(entity = "it's \\ \"quoted\"", a, b)
+rounded = round(a * 1.005, 2) + trunc(-b / 3, 3) + round(a * 1e20, -15)
+stats = std(a over entity) + var(b over year) + median(a over entity where b > 0)
+firsts = first(a over year) - last(b over year where a > 0) + count(a over entity)
+places = rank(-a over entity) + rank(b * 0 over year)
+shifts = lag(a, 2) + lead(b) - diff(a) + growth(b)
+mix = max(a, b, 1) - min(a, b) + clamp(a, 0, b) + abs(-a)
+constant = 1 / 0 + p
+"""
+
+
+@pytest.mark.timeout(600)
+def test_edge_cases_are_the_same_on_every_engine(engines: list[str]) -> None:
+    import numpy as np
+    import pandas as pd
+
+    rows = [(e, y) for e in ("A", "B", "C", 'it\'s \\ "quoted"') for y in (2000, 2001, 2003, 2004)]
+    values = [np.nan, 0.0, -1.0, 2.5, 1e-300, -0.0, 3.0, 0.1, 1e300, 7.0, -2.0, 0.7]
+    frame = pd.DataFrame(
+        {
+            "entity": [r[0] for r in rows],
+            "year": [r[1] for r in rows],
+            "a": [values[i % len(values)] for i in range(len(rows))],
+            "b": [values[(3 * i + 1) % len(values)] for i in range(len(rows))],
+        }
+    )
+    prog = kzf.compile(EDGE_CASES)
+    run_everywhere(prog, frame, engines, "edge cases")
+
+
+# ---------------------------------------------------------------- generated programs
+
+_property = ROOT / "tests" / "property" / "test_random_programs.py"
+
+
+def _strategies():
+    if not _property.exists():
+        pytest.skip("tests/property is not there")
+    module = _sibling("kzf_property_programs", _property)
+    return module.programs, module.panels
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("engine,examples", [("duckdb", 60), ("spark", 10)])
+def test_random_programs_are_the_same_on_every_engine(
+    engines: list[str], engine: str, examples: int
+) -> None:
+    """Spark costs about a second a query, so it sees fewer programs than DuckDB."""
+    if engine not in engines:
+        pytest.skip(f"{engine} is not available here")
+    programs, panels = _strategies()
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        frame = data.draw(panels(), label="data")
+        program = data.draw(programs(), label="program")
+        prog = kzf.compile(program.text)
+        run_everywhere(prog, frame, ["pandas", engine], f"program\n{program.text}\ndata\n{frame}")
+
+    check()
