@@ -21,7 +21,7 @@ from kzf.engine.program import Program, load
 
 EPILOG = """\
 examples:
-  kzf eval formulas/ict_efficiency.kzf --data data/table05_kz_ict_trade.csv
+  kzf eval formulas/ict_efficiency.kzf                  # on the data the file declares
   kzf eval formulas/egdi.kzf --data data/eaeu.csv --select egdi_place --where "year >= 2016"
   kzf eval formulas/document_processing.kzf --param T1=45 --format json
   kzf eval formulas/egdi.kzf --data data/eaeu.csv --out results.xlsx

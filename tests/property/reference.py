@@ -126,9 +126,9 @@ class Reference:
         between_strict: bool = False,
     ):
         module = parse_module(text)
-        # `x in lo..hi` with a missing bound: docs/language.md lists `in` among the
-        # comparisons, and "a comparison with a missing value is missing". With
-        # between_strict=False it is read as `x >= lo and x <= hi` (Kleene).
+        # `x in lo..hi` means `x >= lo and x <= hi` with Kleene logic (docs/language.md), so
+        # `5 in missing..3` is false. between_strict=True keeps the earlier reading (missing
+        # whenever a bound is), for comparison only.
         self.between_strict = between_strict
         self.dims: tuple[str, ...] = ("entity", "year")
         self.inputs: list[str] = []

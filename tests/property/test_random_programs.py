@@ -11,6 +11,12 @@ Known discrepancies of kzf with docs/language.md are not generated (each is pinn
 strict xfail in test_examples.py; remove the exclusion when the engine is fixed). None at
 present: EXCLUDE_BETWEEN_MISSING_BOUND was settled by documenting `x in lo..hi` as
 `x >= lo and x <= hi` (the reference evaluates it so, with between_strict=False).
+
+Input values stay within +-100, so an aggregate cannot overflow and round/trunc never meet
+a value near float64's limit: both cases are known discrepancies, pinned by the xfails
+test_an_aggregate_that_overflows_is_missing and test_rounding_a_very_large_value_keeps_it.
+`year` appears only in conditions (year >= 2002, year in 2001..2003): compilation checks
+units, and `year` added to or compared with a dimensionless value is a unit error (KZF030).
 """
 
 from __future__ import annotations
@@ -391,7 +397,7 @@ def assert_same_as_reference(text: str, frame: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- the properties
 
 RANDOM = settings(
-    max_examples=300,
+    max_examples=500,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
