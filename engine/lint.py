@@ -313,11 +313,13 @@ def _calls_and_names(expr: ast.Expr) -> tuple[set[str], set[str]]:
 
 def _one_value(column: object) -> bool:
     """Whether a column holds one value only; O(1) in the usual case of several."""
-    values = column.to_numpy()  # type: ignore[attr-defined]
-    first = values[0]
-    if values[-1] != first or values[len(values) // 2] != first:
+    import pandas as pd
+
+    assert isinstance(column, pd.Series)
+    first = column.iloc[0]  # no conversion of the whole column: text columns are Arrow-backed
+    if column.iloc[-1] != first or column.iloc[len(column) // 2] != first:
         return False
-    return bool((values == first).all())
+    return bool((column == first).all())
 
 
 def check_panel(

@@ -48,6 +48,7 @@ class _Context:
     pending: list[tuple[int, str, str, Span | None, np.ndarray]] = field(default_factory=list)
     conditions: dict[int, np.ndarray] = field(default_factory=dict)
     _groups: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
+    _orders: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     _codes: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
 
     def dim_codes(self, dim: str) -> tuple[np.ndarray, int]:
@@ -71,6 +72,19 @@ class _Context:
                 count = 1 if self.n else 0
             self._groups[dim] = (gid.astype(np.int64), count)
         return self._groups[dim]
+
+    def group_order(self, dim: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows sorted by group (stable: row order within a group), the start of each
+        non-empty group in that order, and which groups are non-empty. Sorting once per
+        dimension serves every min/max/first/last over it."""
+        if dim not in self._orders:
+            gid, ngroups = self.groups_without(dim)
+            order = np.argsort(gid, kind="stable")
+            sizes = np.bincount(gid, minlength=ngroups)
+            starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+            nonempty = sizes > 0
+            self._orders[dim] = (order, starts[nonempty], nonempty)
+        return self._orders[dim]
 
     def row_labels(self, mask: np.ndarray) -> str:
         rows = np.flatnonzero(mask)
@@ -304,14 +318,15 @@ def _power(node: ir.Op, a: Value, b: Value, ctx: _Context) -> Value:
     return np.power(a, b)
 
 
-def _no_infinity(node: ir.Op, result: Value, ctx: _Context) -> Value:
+def _no_infinity(node: ir.Op | ir.Aggregate, result: Value, ctx: _Context) -> Value:
     if isinstance(result, np.ndarray):
         inf = np.isinf(result)
         if inf.any():
             result = result.copy()
             result[inf] = np.nan
-            code = "KZF201" if node.op == "pow" else "KZF202"
-            what = "division by zero" if node.op == "pow" else "a result too large for float64"
+            power = isinstance(node, ir.Op) and node.op == "pow"
+            code = "KZF201" if power else "KZF202"
+            what = "division by zero" if power else "a result too large for float64"
             ctx.warn(code, f"{what} gave a missing value", node.span, inf)
         return result
     if isinstance(result, float | np.floating) and np.isinf(result):
@@ -383,25 +398,23 @@ def _aggregate(node: ir.Aggregate, args: list[Value], ctx: _Context) -> Value:
                     totals = np.sqrt(totals)
             per_group = np.where(counts > 0, totals, np.nan)
     elif func in ("min", "max", "first", "last"):
-        per_group = _reduce_sorted(func, x, gid, ngroups)
+        per_group = _reduce_sorted(func, x, ngroups, ctx.group_order(node.over))
     else:
         grouped = pd.Series(x).groupby(gid, sort=True)
         reduced = getattr(grouped, func)()
         per_group = reduced.reindex(range(ngroups)).to_numpy(dtype=np.float64, na_value=np.nan)
-    return per_group[gid]
+    return _no_infinity(node, per_group[gid], ctx)
 
 
-def _reduce_sorted(func: str, x: np.ndarray, gid: np.ndarray, ngroups: int) -> np.ndarray:
+def _reduce_sorted(
+    func: str, x: np.ndarray, ngroups: int, grouping: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
     """min/max (NaN skipped) and first/last non-missing value per group, in row order, with
     numpy's reduceat over the rows sorted by group (a stable sort keeps the row order)."""
     n = len(x)
-    order = np.argsort(gid, kind="stable")
-    sizes = np.bincount(gid, minlength=ngroups)
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    nonempty = sizes > 0
+    order, at, nonempty = grouping
     out = np.full(ngroups, np.nan)
     xs = x[order]
-    at = starts[nonempty]
     if func in ("min", "max"):
         ufunc = np.fmin if func == "min" else np.fmax
         out[nonempty] = ufunc.reduceat(xs, at)

@@ -35,7 +35,10 @@ def _apply(x: Any, digits: int, mode: str) -> Any:
     else:
         rounded = np.trunc(scaled)
     out = rounded / scale
-    out = np.where(np.isfinite(arr), out, arr)
+    # Beyond 2^52 at this scale a float has no fraction left: the value is already rounded
+    # (and x * 10^d may even overflow, which must not turn a large value into a missing one).
+    whole = ~np.isfinite(scaled) | (np.abs(scaled) >= 2.0**52)
+    out = np.where(np.isfinite(arr) & ~whole, out, arr)
     return float(out) if out.ndim == 0 else out
 
 
