@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from numpy.typing import ArrayLike
 
 from kzf.engine.program import compile as kzf_compile
