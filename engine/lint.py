@@ -290,24 +290,9 @@ def _expressions(stmt: ast.Statement) -> Iterator[ast.Expr]:
 
 
 def _calls_and_names(expr: ast.Expr) -> tuple[set[str], set[str]]:
-    calls: set[str] = set()
-    names: set[str] = set()
-    stack: list[ast.Expr] = [expr]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, ast.Name):
-            names.add(e.id)
-        elif isinstance(e, ast.Unary):
-            stack.append(e.operand)
-        elif isinstance(e, ast.Binary):
-            stack.extend((e.left, e.right))
-        elif isinstance(e, ast.Between):
-            stack.extend((e.operand, e.low, e.high))
-        elif isinstance(e, ast.Call):
-            calls.add(e.func)
-            stack.extend(e.args)
-            if e.where is not None:
-                stack.append(e.where)
+    from kzf.engine.resolve import names_in
+
+    names, calls = names_in(expr)
     return calls, names
 
 

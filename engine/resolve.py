@@ -287,7 +287,7 @@ class _Resolver:
             if fname in seen:
                 return set()
             seen.add(fname)
-            names, calls = _names_in(self.functions[fname].expr)
+            names, calls = names_in(self.functions[fname].expr)
             found = {n for n in names if n in self.def_asts}
             for c in calls:
                 if c in self.functions:
@@ -297,7 +297,7 @@ class _Resolver:
 
         deps: dict[str, set[str]] = {}
         for name, (stmt, _) in self.def_asts.items():
-            names, calls = _names_in(stmt.expr)
+            names, calls = names_in(stmt.expr)
             found = {n for n in names if n in self.def_asts}
             for c in calls:
                 if c in self.functions:
@@ -839,7 +839,7 @@ def resolve_extra(program: CheckedProgram, expr: ast.Expr, what: str) -> ir.Node
     return node
 
 
-def _names_in(expr: ast.Expr) -> tuple[set[str], set[str]]:
+def names_in(expr: ast.Expr) -> tuple[set[str], set[str]]:
     """The names an expression mentions and the functions it calls (without recursion)."""
     names: set[str] = set()
     calls: set[str] = set()
