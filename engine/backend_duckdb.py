@@ -9,11 +9,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from kzf.dsl.diagnostics import Diagnostic
-from kzf.engine.lower_sql import ROW, SqlQuery, finish, in_row_order, lower, source_table
+from kzf.engine.lower_sql import ROW, lower, run_program, source_table
 from kzf.engine.plan import Plan
 
 _local = threading.local()
@@ -53,20 +52,13 @@ class DuckDBBackend:
         con = _connection(self.options)
         table, source = source_table(plan, frame, "kzf_src")
         program = lower(plan, params, source, "duckdb")
-        n = len(frame)
         con.register("kzf_src", table)  # type: ignore[attr-defined]
         try:
 
-            def run(query: SqlQuery, columns: list[str]) -> dict[str, np.ndarray]:
-                result = con.sql(query.sql).to_arrow_table()  # type: ignore[attr-defined]
-                return in_row_order(result, n, columns)
+            def fetch(sql: str) -> object:
+                return con.sql(sql).to_arrow_table()  # type: ignore[attr-defined]
 
-            main = run(program.main, [*program.main.outputs.values(), *program.main.masks])
-
-            def diagnostics(query: SqlQuery) -> dict[str, np.ndarray]:
-                return run(query, list(query.conditions.values()))
-
-            return finish(plan, frame, params, program, main, diagnostics, row_filter)
+            return run_program(plan, frame, params, program, fetch, row_filter)
         finally:
             con.unregister("kzf_src")  # type: ignore[attr-defined]
 

@@ -18,11 +18,10 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
-from kzf.engine.lower_sql import SqlQuery, finish, in_row_order, lower, source_table
+from kzf.engine.lower_sql import lower, run_program, source_table
 from kzf.engine.plan import Plan
 
 DEFAULT_MASTER = "local[2]"
@@ -124,19 +123,10 @@ class SparkBackend:
         view = f"kzf_src_{threading.get_ident()}"  # one per thread: the SQL is cached by name
         table, source = source_table(plan, frame, view)
         program = lower(plan, params, source, "spark")
-        n = len(frame)
         spark.createDataFrame(table).createOrReplaceTempView(view)
         try:
-
-            def run(query: SqlQuery, columns: list[str]) -> dict[str, np.ndarray]:
-                result = spark.sql(query.sql).toArrow()
-                return in_row_order(result, n, columns)
-
-            main = run(program.main, [*program.main.outputs.values(), *program.main.masks])
-
-            def diagnostics(query: SqlQuery) -> dict[str, np.ndarray]:
-                return run(query, list(query.conditions.values()))
-
-            return finish(plan, frame, params, program, main, diagnostics, row_filter)
+            return run_program(
+                plan, frame, params, program, lambda sql: spark.sql(sql).toArrow(), row_filter
+            )
         finally:
             spark.catalog.dropTempView(view)

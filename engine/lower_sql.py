@@ -36,7 +36,7 @@ Semantics (the same as `lower_pandas`, which is the reference):
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -875,6 +875,30 @@ def in_row_order(table: object, n: int, names: list[str]) -> dict[str, np.ndarra
             placed[rows] = values
             out[name] = placed
     return out
+
+
+def run_program(
+    plan: Plan,
+    frame: pd.DataFrame,
+    params: Mapping[str, float],
+    program: SqlProgram,
+    fetch: Callable[[str], object],
+    row_filter: str | None,
+) -> tuple[dict[str, object], list]:
+    """Run a lowered program on a SQL engine: the main query, then (only when a guard fired)
+    the queries for the conditions its warnings need. `fetch` runs SQL text and returns an
+    Arrow table; it is all that differs between DuckDB and Spark."""
+    n = len(frame)
+
+    def run(query: SqlQuery, columns: list[str]) -> dict[str, np.ndarray]:
+        return in_row_order(fetch(query.sql), n, columns)
+
+    main = run(program.main, [*program.main.outputs.values(), *program.main.masks])
+
+    def diagnostics(query: SqlQuery) -> dict[str, np.ndarray]:
+        return run(query, list(query.conditions.values()))
+
+    return finish(plan, frame, params, program, main, diagnostics, row_filter)
 
 
 def finish(
