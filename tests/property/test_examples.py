@@ -8,10 +8,7 @@ xfail into a failure (XPASS): then remove the mark and the matching exclusion th
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,20 +19,7 @@ from kzf.engine.program import compile as kzf_compile
 NAN = math.nan
 
 
-def _load_reference():  # tests run with --import-mode=importlib: load the sibling by path
-    name = "kzf_property_reference"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("reference.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-reference = _load_reference()
+import kzf_property_reference as reference  # noqa: E402 - registered by conftest.py
 
 
 def panel(rows: list[tuple], columns: str = "x") -> pd.DataFrame:

@@ -22,12 +22,10 @@ units, and `year` added to or compared with a dimensionless value is a unit erro
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import math
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
+import kzf_property_reference as reference  # noqa: E402 - registered by conftest.py
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -37,22 +35,6 @@ from kzf.dsl import ast
 from kzf.dsl.diagnostics import Span
 from kzf.dsl.parser import parse_module
 from kzf.engine.program import compile as kzf_compile
-
-
-def _load_reference():  # tests run with --import-mode=importlib: load the sibling by path
-    name = "kzf_property_reference"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("reference.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-reference = _load_reference()
 
 # Exclusions of known kzf bugs (see the module docstring). Set to False once fixed.
 EXCLUDE_BETWEEN_MISSING_BOUND = False
