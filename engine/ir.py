@@ -8,6 +8,7 @@ are used as dictionary keys throughout planning.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -165,3 +166,28 @@ class Shift(Node):
     @property
     def children(self) -> tuple[Node, ...]:
         return (self.arg,)
+
+
+def postorder(
+    root: Node,
+    children: Callable[[Node], Iterable[Node]] | None = None,
+    seen: Container[Node] = (),
+    leaf: Callable[[Node], bool] | None = None,
+) -> Iterator[Node]:
+    """Each node under `root` once, after its children (left to right), without recursion:
+    definitions may chain thousands deep. `children` replaces `node.children`; nodes in
+    `seen` (done by an earlier walk) are skipped; a node for which `leaf` holds is not opened."""
+    expand = children or (lambda n: n.children)
+    emitted: set[Node] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in emitted or node in seen:
+            continue
+        if not ready and not (leaf is not None and leaf(node)):
+            stack.append((node, True))
+            pending = [c for c in expand(node) if c not in emitted and c not in seen]
+            stack.extend((c, False) for c in reversed(pending))  # first child comes out first
+            continue
+        emitted.add(node)
+        yield node

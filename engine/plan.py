@@ -49,20 +49,9 @@ def build_plan(roots: Mapping[str, ir.Node], dims: Iterable[str], time_dim: str)
     steps: list[Step] = []
 
     def visit(root: ir.Node) -> int:
-        # Iterative post-order: definitions can nest deeply and recursion would hit Python's
-        # limit long before memory runs out.
-        stack: list[tuple[ir.Node, bool]] = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if node in ids:
-                continue
-            if expanded:
-                child_ids = tuple(ids[c] for c in node.children)
-                ids[node] = len(steps)
-                steps.append(Step(len(steps), node, child_ids))
-            else:
-                stack.append((node, True))
-                stack.extend((c, False) for c in reversed(node.children) if c not in ids)
+        for node in ir.postorder(root, seen=ids):
+            ids[node] = len(steps)
+            steps.append(Step(len(steps), node, tuple(ids[c] for c in node.children)))
         return ids[root]
 
     outputs = {name: visit(node) for name, node in roots.items()}

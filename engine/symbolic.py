@@ -212,15 +212,7 @@ _AGG_SIGN = {
 def tree_size(root: ir.Node, cap: int = MAX_TREE + 1) -> int:
     """Nodes of the expression tree (a shared subtree counts each time it is used), capped."""
     sizes: dict[ir.Node, int] = {}
-    stack: list[tuple[ir.Node, bool]] = [(root, False)]
-    while stack:
-        node, ready = stack.pop()
-        if node in sizes:
-            continue
-        if not ready:
-            stack.append((node, True))
-            stack.extend((c, False) for c in node.children if c not in sizes)
-            continue
+    for node in ir.postorder(root):
         sizes[node] = min(cap, 1 + sum(sizes[c] for c in node.children))
     return sizes[root]
 
@@ -414,15 +406,7 @@ def _rename(node: ir.Node, mapping: Mapping[str, str]) -> ir.Node:
     if not mapping:
         return node
     done: dict[ir.Node, ir.Node] = {}
-    stack: list[tuple[ir.Node, bool]] = [(node, False)]
-    while stack:
-        n, ready = stack.pop()
-        if n in done:
-            continue
-        if not ready:
-            stack.append((n, True))
-            stack.extend((c, False) for c in n.children if c not in done)
-            continue
+    for n in ir.postorder(node):
         if isinstance(n, ir.Column | ir.Param) and n.name in mapping:
             done[n] = dataclasses.replace(n, name=mapping[n.name])
             continue
@@ -448,19 +432,11 @@ class Point:
 def evaluate(node: ir.Node, point: Point) -> float:
     """The value of an expression at a point, in floats; opaque nodes take the point's value."""
     values: dict[ir.Node, Any] = {}
-    stack: list[tuple[ir.Node, bool]] = [(node, False)]
-    while stack:
-        n, ready = stack.pop()
-        if n in values:
-            continue
+    for n in ir.postorder(node, leaf=point.atoms.__contains__):
         if n in point.atoms:
             values[n] = point.atoms[n]
-            continue
-        if not ready:
-            stack.append((n, True))
-            stack.extend((c, False) for c in n.children if c not in values)
-            continue
-        values[n] = _eval_node(n, [values[c] for c in n.children], point)
+        else:
+            values[n] = _eval_node(n, [values[c] for c in n.children], point)
     result = values[node]
     if isinstance(result, bool):
         return 1.0 if result else 0.0

@@ -437,15 +437,7 @@ class _Infer:
 
     # ---- the walk (iterative: definitions may chain thousands deep)
     def unit(self, root: ir.Node) -> UnitOrLiteral | None:
-        stack: list[tuple[ir.Node, bool]] = [(root, False)]
-        while stack:
-            node, ready = stack.pop()
-            if node in self.memo:
-                continue
-            if not ready:
-                stack.append((node, True))
-                stack.extend((c, False) for c in self._operands(node) if c not in self.memo)
-                continue
+        for node in ir.postorder(root, children=self._operands, seen=self.memo):
             self.memo[node] = self._declared(node, self._compute(node))
         return self.memo[root]
 
