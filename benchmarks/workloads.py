@@ -30,6 +30,12 @@ growth_pct = 100 * growth(osi)
 input osi
 place = rank(osi over entity)
 """,
+    # element-wise only (anchors §5.2's row-wise formula): 5 columns in, 2 out, 56 bytes a row
+    "rowwise": """
+input osi, tii, hci, c, r
+mean3 = (osi + tii + hci) / 3
+eff = c / r
+""",
 }
 
 _MM = "(({x} - min({x} over (partition by year))) / (max({x} over (partition by year)) - min({x} over (partition by year))))"
@@ -44,6 +50,7 @@ DS_r <- DS_2[calc ratio := sum(cp over (partition by entity)) / sum(rp over (par
 """,
     "growth": "DS_r <- DS_1[calc growth_pct := 100 * (osi / lag(osi, 1 over (partition by entity order by year)) - 1)][keep growth_pct];",
     "rank": "DS_r <- DS_1[calc place := rank(over (partition by year order by osi desc))][keep place];",
+    "rowwise": "DS_r <- DS_1[calc mean3 := (osi + tii + hci) / 3, eff := c / r][keep mean3, eff];",
 }
 
 
@@ -80,12 +87,15 @@ def pandas_version(name: str, df: pd.DataFrame) -> pd.DataFrame:
     elif name == "growth":
         prev = df.groupby("entity")["osi"].shift(1)
         out["growth_pct"] = 100 * (df["osi"] / prev - 1)
-    else:
+    elif name == "rank":
         out["place"] = df.groupby("year")["osi"].rank(method="min", ascending=False)
+    else:
+        out["mean3"] = (df["osi"] + df["tii"] + df["hci"]) / 3
+        out["eff"] = df["c"] / df["r"]
     return out
 
 
-def numpy_version(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
+def numpy_version(name: str, arrays: dict[str, np.ndarray]) -> object:
     """The floor: the panel is a dense entity × year matrix, so groups are matrix axes."""
     m = {k: v.reshape(-1, YEARS) for k, v in arrays.items()}
     if name == "egdi":
@@ -104,6 +114,8 @@ def numpy_version(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
         out = np.full_like(x, np.nan)
         out[:, 1:] = 100 * (x[:, 1:] / x[:, :-1] - 1)
         return out.reshape(-1)
+    if name == "rowwise":
+        return (arrays["osi"] + arrays["tii"] + arrays["hci"]) / 3, arrays["c"] / arrays["r"]
     x = m["osi"]
     order = np.argsort(-x, axis=0)
     ranks = np.empty_like(order)
@@ -124,4 +136,5 @@ INPUTS = {
     "ratio": ["c", "r"],
     "growth": ["osi"],
     "rank": ["osi"],
+    "rowwise": ["osi", "tii", "hci", "c", "r"],
 }

@@ -68,7 +68,16 @@ class Call:
     func_span: Span
 
 
-Expr = Number | String | Name | Unary | Binary | Between | Call
+@dataclass(frozen=True)
+class Weighted:
+    """`child: weight`, an argument of amean/gmean/hmean/aggregate with its weight."""
+
+    value: Expr
+    weight: Expr
+    span: Span
+
+
+Expr = Number | String | Name | Unary | Binary | Between | Call | Weighted
 
 # ---------------------------------------------------------------- statements
 
@@ -130,8 +139,21 @@ class InputDecl:
 class ParamDecl:
     name: str
     unit: str | None
-    value: float
+    value: float | str  # a text param chooses among methods: `param aggregation = "geometric"`
     span: Span
+
+
+@dataclass(frozen=True)
+class Vary:
+    """`vary w in [0.2, 0.3]` or `vary method in {"minmax", "zscore"}`: the values a param
+    takes in a sensitivity analysis (engine/sensitivity.py)."""
+
+    name: str
+    low: float | None
+    high: float | None
+    choices: tuple[float | str, ...]  # empty for an interval
+    span: Span
+    name_span: Span
 
 
 @dataclass(frozen=True)
@@ -249,6 +271,7 @@ Statement = (
     | Allow
     | Model
     | Forecast
+    | Vary
 )
 
 

@@ -28,6 +28,10 @@ class Span:
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # a change made on purpose and reported (an imputed or treated value)
+
+
+NOTES = frozenset({"KZF260", "KZF261", "KZF262"})
 
 
 # The catalogue of codes. Keep in step with docs/errors.md (a test checks that every code
@@ -53,6 +57,9 @@ CODES: dict[str, str] = {
     "KZF021": "import cycle",
     "KZF022": "import outside the folder of the importing file",
     "KZF023": "invalid statement value (title, dims, data, expect, a domain, assert, allow)",
+    "KZF024": "invalid weighted argument or `vary` (a weight where none is taken, a bad range)",
+    "KZF025": "not a composite index: the definition is not a weighted mean of named indicators",
+    "KZF026": "a composite analysis that cannot run: no `vary`, too few entities, a bad --year",
     # units and symbolic checks (docs/units.md)
     "KZF030": "incompatible units in +, -, a comparison, min/max, clamp or the branches of if",
     "KZF031": "a definition's declared unit differs from the unit it computes",
@@ -79,6 +86,10 @@ CODES: dict[str, str] = {
     "KZF252": "forecast years do not line up with the sample or with the trend's years",
     "KZF253": "an interval does not widen with the forecast horizon",
     "KZF254": "a trend cannot be fitted for some rows",
+    # composite indices (docs/composite.md): notes, so that nothing changes silently
+    "KZF260": "note: missing values were imputed",
+    "KZF261": "note: outlying values were winsorised",
+    "KZF262": "note: a log transform replaced values too skewed to winsorise",
     # static warnings
     "KZF301": "`-x^2` means -(x^2); spreadsheets read it as (-x)^2",
     "KZF302": "an unknown unit word that looks like a misspelling of a known one",
@@ -211,7 +222,9 @@ def error(code: str, message: str, span: Span | None = None, *notes: str) -> Dia
 
 
 def warning(code: str, message: str, span: Span | None = None, *notes: str) -> Diagnostic:
-    return Diagnostic(code, message, span, Severity.WARNING, tuple(notes))
+    """A warning, or a note for the codes in NOTES (a change made on purpose and reported)."""
+    severity = Severity.NOTE if code in NOTES else Severity.WARNING
+    return Diagnostic(code, message, span, severity, tuple(notes))
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,8 @@ _TERMINAL_NAMES = {
     "$END": "the end of the statement",
     "TILDE": "'~'",
     "DOT": "'.'",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
 }
 
 
@@ -299,7 +301,22 @@ class _ToAst(Transformer[Token, Any]):
 
     def param_decl(self, meta: Any, children: list[Any]) -> ast.ParamDecl:
         name, unit, value = children
+        if isinstance(value, Token):
+            value = _unquote(value)
         return ast.ParamDecl(str(name), unit, value, self._s(meta))
+
+    def vary_range(self, meta: Any, children: list[Any]) -> ast.Vary:
+        name, low, high = children
+        return ast.Vary(str(name), low, high, (), self._s(meta), self._t(name))
+
+    def vary_choices(self, meta: Any, children: list[Any]) -> ast.Vary:
+        name, *choices = children
+        values = tuple(_unquote(c) if isinstance(c, Token) else c for c in choices)
+        return ast.Vary(str(name), None, None, values, self._s(meta), self._t(name))
+
+    def weighted(self, meta: Any, children: list[Any]) -> ast.Weighted:
+        value, weight = children
+        return ast.Weighted(value, weight, self._s(meta))
 
     def definition(self, meta: Any, children: list[Any]) -> ast.Definition:
         name, unit, expr = children

@@ -46,7 +46,7 @@ class DuckDBBackend:
         self,
         plan: Plan,
         frame: pd.DataFrame,
-        params: Mapping[str, float],
+        params: Mapping[str, float | str],
         row_filter: str | None = None,
     ) -> tuple[dict[str, object], list[Diagnostic]]:
         con = _connection(self.options)

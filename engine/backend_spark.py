@@ -116,7 +116,7 @@ class SparkBackend:
         self,
         plan: Plan,
         frame: pd.DataFrame,
-        params: Mapping[str, float],
+        params: Mapping[str, float | str],
         row_filter: str | None = None,
     ) -> tuple[dict[str, object], list[Diagnostic]]:
         spark = session(self.master)

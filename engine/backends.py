@@ -34,7 +34,7 @@ class Backend(Protocol):
         self,
         plan: Plan,
         frame: pd.DataFrame,
-        params: Mapping[str, float],
+        params: Mapping[str, float | str],
         row_filter: str | None = None,
     ) -> tuple[dict[str, Any], list[Diagnostic]]: ...
 
@@ -98,7 +98,7 @@ def execute(
     backend: Backend,
     plan: Plan,
     frame: pd.DataFrame,
-    params: Mapping[str, float],
+    params: Mapping[str, float | str],
     row_filter: str | None,
     advance: Any,
 ) -> tuple[dict[str, Any], list[Diagnostic]]:

@@ -21,6 +21,10 @@ class Kind(StrEnum):
     CLAMP = "clamp"
     IF = "if"
     TREND = "trend"  # trend(x, kind [, compat] [where c]): checked in engine/models.py
+    WEIGHTED = "weighted"  # amean(a: w, b: w), gmean, hmean, aggregate(method, a: w, ...)
+    CHOOSE = "choose"  # choose(method, "minmax": e1, "zscore": e2): a switch over alternatives
+    FILL = "fill"  # fill_previous(x), fill_next(x), interpolate(x): along time, reported
+    TRANSFORM = "transform"  # fill_mean(x over d), winsorise(x over d), treat(x over d)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ _TABLE = [
     Builtin("median", Kind.AGGREGATE, 1, 1, "median across a dimension"),
     Builtin("std", Kind.AGGREGATE, 1, 1, "sample standard deviation (ddof = 1)"),
     Builtin("var", Kind.AGGREGATE, 1, 1, "sample variance (ddof = 1)"),
+    Builtin("skew", Kind.AGGREGATE, 1, 1, "sample skewness (as Excel's SKEW; needs 3 values)"),
+    Builtin("kurt", Kind.AGGREGATE, 1, 1, "sample excess kurtosis (as Excel's KURT; needs 4)"),
     Builtin("first", Kind.AGGREGATE, 1, 1, "first non-missing value in dimension order"),
     Builtin("last", Kind.AGGREGATE, 1, 1, "last non-missing value in dimension order"),
     Builtin("rank", Kind.RANK, 1, 1, "1 = largest; ties share the lowest rank (1, 2, 2, 4)"),
@@ -58,6 +64,34 @@ _TABLE = [
     Builtin("clamp", Kind.CLAMP, 3, 3, "clamp(x, lo, hi): x limited to [lo, hi]"),
     Builtin("if", Kind.IF, 3, 3, "if(condition, then, else)"),
     Builtin("trend", Kind.TREND, 2, 3, "a trend line along time, fitted where a condition holds"),
+    # Composite indices (docs/composite.md). A missing argument gives a missing mean.
+    Builtin("amean", Kind.WEIGHTED, 1, 999, "weighted arithmetic mean: amean(a: wa, b: wb)"),
+    Builtin("gmean", Kind.WEIGHTED, 1, 999, "weighted geometric mean: gmean(a: wa, b: wb)"),
+    Builtin("hmean", Kind.WEIGHTED, 1, 999, "weighted harmonic mean: hmean(a: wa, b: wb)"),
+    Builtin(
+        "aggregate",
+        Kind.WEIGHTED,
+        2,
+        999,
+        'aggregate(method, a: wa, ...): method "arithmetic", "geometric" or "harmonic"',
+    ),
+    Builtin(
+        "choose",
+        Kind.CHOOSE,
+        2,
+        999,
+        'choose(method, "a": value_a, "b": value_b): the value named by a text',
+    ),
+    # Imputation and outlier treatment: each reports the values it changed (KZF260-KZF262).
+    Builtin("fill_previous", Kind.FILL, 1, 1, "a missing value from the latest earlier year"),
+    Builtin("fill_next", Kind.FILL, 1, 1, "a missing value from the earliest later year"),
+    Builtin("interpolate", Kind.FILL, 1, 1, "linear interpolation between observed years"),
+    Builtin("fill_mean", Kind.TRANSFORM, 1, 1, "a missing value by the mean across a dimension"),
+    Builtin("fill_median", Kind.TRANSFORM, 1, 1, "a missing value by the median across it"),
+    Builtin("winsorise", Kind.TRANSFORM, 1, 2, "winsorise(x[, max points] over d): outliers"),
+    Builtin(
+        "treat", Kind.TRANSFORM, 1, 2, "winsorise, or a log transform where that is too little"
+    ),
 ]
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}

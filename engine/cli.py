@@ -116,9 +116,10 @@ def _parser() -> argparse.ArgumentParser:
     ts.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
     ts.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
-    from kzf.engine import report_cli  # kzf report, kzf plot
+    from kzf.engine import composite_cli, report_cli  # kzf report, kzf plot
 
     report_cli.add_parsers(sub, _data_options)
+    composite_cli.add_parsers(sub, _data_options)  # kzf audit, contrib, sensitivity, diff
     return p
 
 
@@ -135,18 +136,14 @@ def _print_diagnostics(items: Sequence[Diagnostic], sources: dict[str, str]) -> 
         print(d.render(src), file=sys.stderr)
 
 
-def _parse_params(pairs: Sequence[str]) -> dict[str, float]:
-    params: dict[str, float] = {}
+def _parse_params(pairs: Sequence[str]) -> dict[str, float | str]:
+    """NAME=VALUE pairs; the program converts each value to its param's type and checks it."""
+    params: dict[str, float | str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise UsageError([error("KZF019", f"--param {pair!r}: write NAME=VALUE, e.g. T1=45")])
-        try:
-            params[name.strip()] = float(value)
-        except ValueError:
-            raise UsageError(
-                [error("KZF019", f"--param {pair!r}: {value!r} is not a number")]
-            ) from None
+        params[name.strip()] = value.strip()
     return params
 
 
@@ -313,6 +310,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kzf.engine.report_cli import COMMANDS as report_commands
 
     commands.update(report_commands)
+    from kzf.engine.composite_cli import COMMANDS as composite_commands
+
+    commands.update(composite_commands)
     try:
         return commands[args.command](args)
     except KzfError as exc:

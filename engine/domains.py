@@ -368,8 +368,14 @@ class _Domains:
             return self.leaf.get(node.name, ANY)
         if isinstance(node, ir.Param):
             p = self.program.params.get(node.name)
-            if p is None or p.value == 0:
+            if p is None or isinstance(p.value, str) or p.value == 0:
                 return ANY
+            vary = self.program.varies.get(node.name)
+            if vary is not None and vary.low is not None and vary.high is not None:
+                return Range(vary.low, vary.high)  # every value a sensitivity run can give it
+            if vary is not None and vary.choices:
+                numbers = [float(c) for c in vary.choices]
+                return Range(min(p.value, *numbers), max(p.value, *numbers))
             return Range(0.0, INF) if p.value > 0 else Range(-INF, 0.0)
         if isinstance(node, ir.Dim):
             return ANY
@@ -379,6 +385,8 @@ class _Domains:
             return Range(1.0, INF, False, True)
         if isinstance(node, ir.Aggregate):
             return self._aggregate(node.func, got[-1] if node.where is not None else got[0])
+        if isinstance(node, ir.Transform) and node.func != "treat":
+            return got[0]  # imputed and winsorised values lie within the observed ones
         if not isinstance(node, ir.Op):  # a node kind this analysis does not know
             return ANY
         op, args = node.op, node.args
@@ -399,6 +407,8 @@ class _Domains:
             return _mul(rs[0], rs[1])
         if op == "div":
             self._check_nonzero(node, args[1], rs[1], "the denominator")
+            if is_min_max_scaling(args[0], args[1]):
+                return Range(0.0, 1.0)
             return _mul(rs[0], _recip(rs[1]))
         if op == "pow":
             return self._pow(node, args, rs)
@@ -432,7 +442,7 @@ class _Domains:
     def _sub(self, a: ir.Node, b: ir.Node, ra: Range, rb: Range) -> Range:
         if a == b:
             return Range.point(0.0)
-        if _is_min_max(a, b):
+        if _is_min_max(a, b) or _above_minimum(a, b) or _count_minus_rank(a, b):
             return Range(0.0, INF, False, True)
         return _add(ra, _neg(rb))
 
@@ -441,6 +451,8 @@ class _Domains:
             return Range(0.0, INF, False, True)
         if func in ("std", "var"):
             return Range(0.0, INF, False, True)
+        if func in ("skew", "kurt"):
+            return ANY
         if func == "sum":  # at least one value: a sum of no values is missing, not 0
             if arg.lo >= 0:
                 return _clean(arg.lo, INF, arg.lo_open, True)
@@ -565,6 +577,38 @@ def _sub_args(node: ir.Node) -> tuple[ir.Node | None, ir.Node | None]:
     if isinstance(node, ir.Op) and node.op == "sub":
         return node.args[0], node.args[1]
     return None, None
+
+
+def _above_minimum(a: ir.Node, b: ir.Node) -> bool:
+    """`x - min(x over D)` and `max(x over D) - x`: never negative."""
+    low = isinstance(b, ir.Aggregate) and b.func == "min" and b.where is None and b.arg == a
+    high = isinstance(a, ir.Aggregate) and a.func == "max" and a.where is None and a.arg == b
+    return low or high
+
+
+def _count_minus_rank(a: ir.Node, b: ir.Node) -> bool:
+    """`count(x over D) - rank(x over D)`: a rank never exceeds the number of values ranked."""
+    return (
+        isinstance(a, ir.Aggregate)
+        and a.func == "count"
+        and isinstance(b, ir.Rank)
+        and (a.arg, a.over, a.where) == (b.arg, b.over, b.where)
+    )
+
+
+def is_min_max_scaling(num: ir.Node, den: ir.Node) -> bool:
+    """`(x - min(x over D)) / (max(x over D) - min(x over D))`: within [0, 1]."""
+    x, low = _sub_args(num)
+    high, low2 = _sub_args(den)
+    return (
+        x is not None
+        and low is not None
+        and _is_min_max(high, low2)
+        and low == low2
+        and isinstance(low, ir.Aggregate)
+        and low.where is None
+        and low.arg == x
+    )
 
 
 def _is_min_max(a: ir.Node | None, b: ir.Node | None) -> bool:

@@ -110,7 +110,9 @@ class Op(Node):
         return self.args
 
 
-AGGREGATES = ("sum", "mean", "min", "max", "count", "median", "std", "var", "first", "last")
+AGGREGATES = (
+    "sum", "mean", "min", "max", "count", "median", "std", "var", "skew", "kurt", "first", "last",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, eq=True)
@@ -166,6 +168,35 @@ class Shift(Node):
     @property
     def children(self) -> tuple[Node, ...]:
         return (self.arg,)
+
+
+TRANSFORMS = (
+    "fill_previous", "fill_next", "interpolate", "fill_mean", "fill_median", "winsorise", "treat",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, eq=True)
+class Transform(Node):
+    """Imputation or outlier treatment of `arg` within each group of the other dimensions,
+    across `over` (the time dimension for fill_previous, fill_next and interpolate). Unlike an
+    aggregate it changes only some values, and the backend reports which (KZF260-KZF262):
+    nothing is imputed or treated silently. `limit` is winsorise's and treat's maximum number
+    of points per group."""
+
+    func: str
+    arg: Node
+    over: str
+    where: Node | None
+    limit: int = 0
+
+    def _key(self) -> tuple[object, ...]:
+        return ("transform", self.func, self.arg, self.over, self.where, self.limit)
+
+    __hash__ = Node.__hash__
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.arg,) if self.where is None else (self.arg, self.where)
 
 
 def postorder(

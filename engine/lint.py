@@ -23,7 +23,7 @@ from pathlib import Path
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import Diagnostic, Span, warning
 from kzf.engine import ir
-from kzf.engine.modules import ModuleSet, _display_path
+from kzf.engine.modules import STD_PREFIX, ModuleSet, _display_path
 from kzf.engine.resolve import CheckedProgram, _text_of
 
 Linear = tuple[dict[ir.Node, Fraction], Fraction]  # coefficients of the terms, constant
@@ -231,6 +231,8 @@ def unused_imports(
     by_path = {m.path: m for m in modules.modules}
 
     def target_of(module_path: str, stmt: ast.Import) -> str:
+        if stmt.path.startswith(STD_PREFIX):
+            return stmt.path  # the standard library's modules are shown by their import name
         folder = Path(base_dir) if module_path == modules.root.path else Path(module_path).parent
         return _display_path((folder / stmt.path).resolve())
 

@@ -42,7 +42,7 @@ class _Context:
     frame: pd.DataFrame
     dims: tuple[str, ...]
     time_dim: str
-    params: Mapping[str, float]
+    params: Mapping[str, float | str]
     n: int
     step: int = -1  # the step being evaluated, for the warnings it raises
     pending: list[tuple[int, str, str, Span | None, np.ndarray]] = field(default_factory=list)
@@ -50,17 +50,24 @@ class _Context:
     _groups: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
     _orders: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     _codes: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
+    _periods: dict[str, int] = field(default_factory=dict)
 
     def dim_codes(self, dim: str) -> tuple[np.ndarray, int]:
         if dim not in self._codes:
-            codes, uniques = pd.factorize(self.frame[dim], sort=True)
-            self._codes[dim] = (codes.astype(np.int64), len(uniques))
+            found = _sorted_text_codes(self.frame[dim])
+            if found is None:
+                codes, uniques = pd.factorize(self.frame[dim], sort=True)
+                found = (codes.astype(np.int64), len(uniques))
+            self._codes[dim] = found
         return self._codes[dim]
 
     def groups_without(self, dim: str) -> tuple[np.ndarray, int]:
         """Group ids of the rows for every combination of the dimensions other than `dim`."""
         if dim not in self._groups:
             others = [d for d in self.dims if d != dim]
+            if len(others) == 1:  # the codes of one dimension are already dense and sorted
+                self._groups[dim] = self.dim_codes(others[0])
+                return self._groups[dim]
             gid = np.zeros(self.n, dtype=np.int64)
             for d in others:
                 codes, size = self.dim_codes(d)
@@ -79,19 +86,31 @@ class _Context:
         dimension serves every min/max/first/last over it."""
         if dim not in self._orders:
             gid, ngroups = self.groups_without(dim)
-            order = np.argsort(gid, kind="stable")
+            key = gid.astype(np.uint16) if ngroups <= 2**16 else gid  # 16 bits: a radix sort
+            order = np.argsort(key, kind="stable")
+            del key
             sizes = np.bincount(gid, minlength=ngroups)
             starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
             nonempty = sizes > 0
             self._orders[dim] = (order, starts[nonempty], nonempty)
         return self._orders[dim]
 
+    def period(self, dim: str) -> int:
+        """k when the groups over `dim` repeat as 0, 1, …, k-1 down the rows (a dense panel,
+        sorted by entity then year, grouped by year), so the rows form an n/k × k matrix
+        whose columns are the groups; 0 otherwise."""
+        if dim not in self._periods:
+            gid, k = self.groups_without(dim)
+            dense = 0 < k < self.n and self.n % k == 0
+            dense = dense and bool((gid.reshape(-1, k) == np.arange(k)).all())
+            self._periods[dim] = k if dense else 0
+        return self._periods[dim]
+
     def row_labels(self, mask: np.ndarray) -> str:
         rows = np.flatnonzero(mask)
-        shown = [
-            "(" + ", ".join(str(self.frame[d].iat[i]) for d in self.dims) + ")"
-            for i in rows[:_MAX_ROWS_SHOWN]
-        ]
+        first = rows[:_MAX_ROWS_SHOWN]  # each dimension's column is read once, for these rows
+        columns = [self.frame[d].iloc[first].tolist() for d in self.dims]
+        shown = ["(" + ", ".join(str(c[i]) for c in columns) + ")" for i in range(len(first))]
         more = f" and {len(rows) - _MAX_ROWS_SHOWN} more" if len(rows) > _MAX_ROWS_SHOWN else ""
         return ", ".join(shown) + more
 
@@ -120,6 +139,26 @@ class _Context:
         return np.full(self.n, float(value))
 
 
+def _sorted_text_codes(column: pd.Series) -> tuple[np.ndarray, int] | None:
+    """What pd.factorize(column, sort=True) gives, for Arrow-backed text that is already
+    sorted (the panel's first dimension): a running count of the changes between neighbours,
+    4x faster than hashing 10⁷ strings. None when the column is not such text."""
+    if not isinstance(column.array, pd.arrays.ArrowStringArray) or len(column) < 2:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(column)
+    if text.null_count:
+        return None
+    before, after = text.slice(0, len(text) - 1), text.slice(1)
+    if not pc.all(pc.greater_equal(after, before)).as_py():
+        return None
+    codes = np.zeros(len(text), dtype=np.int64)
+    np.cumsum(pc.not_equal(after, before).to_numpy(zero_copy_only=False), out=codes[1:])
+    return codes, int(codes[-1]) + 1
+
+
 class PandasBackend:
     """Runs plans with numpy and pandas, in memory."""
 
@@ -129,7 +168,7 @@ class PandasBackend:
         self,
         plan: Plan,
         frame: pd.DataFrame,
-        params: Mapping[str, float],
+        params: Mapping[str, float | str],
         row_filter: str | None = None,
         progress: Any = None,
     ) -> tuple[dict[str, Value], list[Diagnostic]]:
@@ -162,7 +201,8 @@ def _evaluate(node: ir.Node, args: list[Value], ctx: _Context) -> Value:
     if isinstance(node, ir.Const):
         return node.value
     if isinstance(node, ir.Param):
-        return float(ctx.params[node.name])
+        value = ctx.params[node.name]
+        return value if isinstance(value, str) else float(value)
     if isinstance(node, ir.Column):
         return ctx.frame[node.name].to_numpy(dtype=np.float64, na_value=np.nan)
     if isinstance(node, ir.Dim):
@@ -179,6 +219,8 @@ def _evaluate(node: ir.Node, args: list[Value], ctx: _Context) -> Value:
         return _rank(node, args, ctx)
     if isinstance(node, ir.Shift):
         return _shift(node, args[0], ctx)
+    if isinstance(node, ir.Transform):
+        return _transform(node, args, ctx)
     if isinstance(node, Trend):
         return _trend(node, args, ctx)
     raise TypeError(f"no pandas lowering for {type(node).__name__}")
@@ -230,7 +272,9 @@ def _compare_text(op: str, a: Value, b: Value, ctx: _Context) -> Value:
 
 def _divide(node: ir.Op, a: Value, b: Value, ctx: _Context) -> Value:
     out = np.true_divide(a, b)
-    zero = np.asarray(b == 0) & ~np.asarray(_isnan(a))
+    zero = np.asarray(b == 0)
+    if zero.any():  # the missing numerators are looked for only when some divisor is zero
+        zero = zero & ~np.asarray(_isnan(a))
     if zero.any():
         out = ctx.full(out).copy()
         zero = np.broadcast_to(zero, out.shape)
@@ -397,8 +441,15 @@ def _aggregate(node: ir.Aggregate, args: list[Value], ctx: _Context) -> Value:
                 if func == "std":
                     totals = np.sqrt(totals)
             per_group = np.where(counts > 0, totals, np.nan)
+    elif func in ("min", "max") and ctx.period(node.over):  # no sort and no gather
+        ufunc = np.fmin if func == "min" else np.fmax
+        per_group = ufunc.reduce(x.reshape(-1, ngroups), axis=0)
     elif func in ("min", "max", "first", "last"):
         per_group = _reduce_sorted(func, x, ngroups, ctx.group_order(node.over))
+    elif func in ("skew", "kurt"):
+        from kzf.engine.transforms import grouped_moment
+
+        return grouped_moment(func, x, gid, ngroups)
     else:
         grouped = pd.Series(x).groupby(gid, sort=True)
         reduced = getattr(grouped, func)()
@@ -434,14 +485,24 @@ def _reduce_sorted(
 
 def _rank(node: ir.Rank, args: list[Value], ctx: _Context) -> Value:
     x = _masked(args[0], args[1] if node.where is not None else None, ctx)
-    gid, _ = ctx.groups_without(node.over)
+    gid, ngroups = ctx.groups_without(node.over)
+    k = ctx.period(node.over)
+    if 0 < k <= 256:  # a few large groups, each a column of the n/k × k matrix of rows:
+        # sorting each one on its own stays in cache (2.3x faster on 10⁷ rows in 20 years)
+        out = np.empty((ctx.n // k, k))
+        one_group = np.zeros(ctx.n // k, dtype=np.int64)
+        for j, column in enumerate(x.reshape(-1, k).T):
+            out[:, j] = grouped_rank(np.ascontiguousarray(column), one_group)
+        return out.reshape(-1)
     return grouped_rank(x, gid)
 
 
 def grouped_rank(x: np.ndarray, gid: np.ndarray) -> np.ndarray:
     """Rank within groups, 1 = largest, ties share the lowest rank, NaN unranked: what pandas'
     groupby().rank(method="min", ascending=False) gives, by two stable sorts (values, then
-    groups) instead of a sort per group: several times faster on many groups."""
+    groups) instead of a sort per group: several times faster on many groups. Temporaries
+    are freed as soon as they are used and positions are 32-bit where they fit, so the peak
+    stays near four arrays of the input's length."""
     n = len(x)
     out = np.full(n, np.nan)
     if n == 0:
@@ -450,18 +511,32 @@ def grouped_rank(x: np.ndarray, gid: np.ndarray) -> np.ndarray:
     g = gid[order]
     if g.max(initial=0) < 2**16:  # numpy sorts 16-bit integers stably by radix, in O(n)
         g = g.astype(np.uint16)
-    order = order[np.argsort(g, kind="stable")]
-    xs, gs = x[order], gid[order]
-    pos = np.arange(n)
-    new_group = np.empty(n, dtype=bool)
-    new_group[0] = True
-    np.not_equal(gs[1:], gs[:-1], out=new_group[1:])
-    new_tie = new_group.copy()
-    new_tie[1:] |= xs[1:] != xs[:-1]
-    group_start = np.maximum.accumulate(np.where(new_group, pos, 0))
-    tie_start = np.maximum.accumulate(np.where(new_tie, pos, 0))
-    ranks = (tie_start - group_start + 1).astype(np.float64)
-    out[order] = np.where(np.isnan(xs), np.nan, ranks)
+    by_group = np.argsort(g, kind="stable")
+    order = order[by_group]
+    gs = g[by_group]
+    del g, by_group
+    xs = x[order]
+    pos = np.int32 if n < 2**31 else np.int64
+    # the position in sorted order where each row's group, and each row's run of ties, starts
+    group_start = np.zeros(n, dtype=pos)
+    starts = np.flatnonzero(gs[1:] != gs[:-1]) + 1
+    group_start[starts] = starts
+    new_tie = np.empty(n, dtype=bool)
+    new_tie[0] = True
+    np.not_equal(xs[1:], xs[:-1], out=new_tie[1:])
+    new_tie[starts] = True
+    del gs, starts
+    np.maximum.accumulate(group_start, out=group_start)
+    tie_start = np.zeros(n, dtype=pos)
+    ties = np.flatnonzero(new_tie)
+    tie_start[ties] = ties
+    del new_tie, ties
+    np.maximum.accumulate(tie_start, out=tie_start)
+    np.subtract(tie_start, group_start, out=tie_start)
+    del group_start
+    np.add(tie_start, 1, out=tie_start)
+    out[order] = tie_start
+    out[order[np.isnan(xs)]] = np.nan
     return out
 
 
@@ -482,11 +557,37 @@ def _shift(node: ir.Shift, values: Value, ctx: _Context) -> Value:
         lo, hi = max(d, 0), min(n, n + d)  # rows i whose row i - d exists
         if lo >= hi:
             continue
-        i = np.arange(lo, hi)
-        valid = gid[i - d] == gid[i]
+        # rows lo..hi-1 and the rows d before them, as slices (no index arrays, no gathers)
+        valid = gid[lo - d : hi - d] == gid[lo:hi]
         if t is not None:
-            valid &= t[i - d] == t[i] - k
-        out[i[valid]] = x[i[valid] - d]
+            valid &= t[lo - d : hi - d] == t[lo:hi] - k
+        np.copyto(out[lo:hi], x[lo - d : hi - d], where=valid)
+    return out
+
+
+def _transform(node: ir.Transform, args: list[Value], ctx: _Context) -> Value:
+    """Imputation and outlier treatment (engine/transforms.py); every changed row is reported
+    as a note (KZF260-KZF262) naming the rows, like a warning."""
+    from kzf.engine import transforms
+
+    x = ctx.full(args[0]).astype(np.float64, copy=False)
+    gid, ngroups = ctx.groups_without(node.over)
+    if node.func in ("fill_previous", "fill_next", "interpolate"):
+        time = ctx.frame[ctx.time_dim]
+        numeric = pd.api.types.is_numeric_dtype(time.dtype)
+        t = time.to_numpy(dtype=np.float64) if numeric else ctx.dim_codes(ctx.time_dim)[0]
+        out, changes = transforms.fill_along_time(node.func, x, np.asarray(t, float), gid, ngroups)
+    elif node.func in ("fill_mean", "fill_median"):
+        donors = np.ones(ctx.n, dtype=bool)
+        if node.where is not None:
+            donors = np.broadcast_to(ctx.full(args[1]) == 1.0, (ctx.n,))
+        out, changes = transforms.fill_group(node.func, x, donors, gid, ngroups)
+    else:
+        out, changes = transforms.treat_group(node.func, x, gid, ngroups, node.limit)
+    for change in changes:
+        mask = np.zeros(ctx.n, dtype=bool)
+        mask[change.rows] = True
+        ctx.warn(change.code, change.message, node.span, mask)
     return out
 
 

@@ -52,8 +52,10 @@ ROW = "kzf_row"
 MAX_DOUBLE = 1.7976931348623157e308
 BITS_PER_MASK = 60
 # An inlined expression larger than this (in SQL nodes, counting the copies a guard makes) is
-# materialised instead, which bounds the cost of guards that repeat their operand.
-INLINE_BUDGET = 120
+# materialised instead, which bounds the cost of guards that repeat their operand. DuckDB's
+# fixed cost is parsing and binding the text: 120 gave a 12 kB query for the EGDI chain (44 ms
+# on 10⁴ rows), 30 gives 6.7 kB (25 ms), with no change at 10⁶ rows (docs/performance.md).
+INLINE_BUDGET = 30
 _DIALECT_NAMES = {"duckdb": {}, "spark": {"ROUND_EVEN": "BROUND"}}
 
 
@@ -213,7 +215,7 @@ def _in_row_order(partition: list[str]) -> dict:
 
 class _Lowering:
     def __init__(
-        self, plan: Plan, params: Mapping[str, float], source: Source, with_conditions: bool
+        self, plan: Plan, params: Mapping[str, float | str], source: Source, with_conditions: bool
     ):
         self.plan = plan
         self.params = params
@@ -331,7 +333,7 @@ class _Lowering:
             return self.rank(node, args)
         if isinstance(node, ir.Shift):
             return self.shift(node, args)
-        what = type(node).__name__.lower()
+        what = getattr(node, "func", type(node).__name__.lower())
         raise UsageError(
             [
                 error(
@@ -522,7 +524,15 @@ class _Lowering:
             return self.variance(node, sid, m, part)
         if func == "median":
             return self.median(node, sid, m, part)
-        raise TypeError(f"no SQL lowering for aggregate {func}")
+        raise UsageError(
+            [
+                error(
+                    "KZF109",
+                    f"{func}() runs only on the pandas engine; use --engine pandas",
+                    node.span,
+                )
+            ]
+        )
 
     def variance(self, node: ir.Aggregate, sid: int, m: Expr, part: list[str]) -> Expr:
         """Two passes, as the pandas backend: the mean, then the squared deviations."""
@@ -763,7 +773,9 @@ _LOWERED: dict[tuple[object, ...], tuple[Plan, SqlProgram]] = {}
 _LOWERED_MAX = 64
 
 
-def lower(plan: Plan, params: Mapping[str, float], source: Source, dialect: str) -> SqlProgram:
+def lower(
+    plan: Plan, params: Mapping[str, float | str], source: Source, dialect: str
+) -> SqlProgram:
     """The SQL for a plan, in `dialect` ("duckdb" or "spark"); cached, as plans are immutable
     (a Program caches its plans, so a repeated evaluation reuses the SQL)."""
     key = (
@@ -785,7 +797,9 @@ def lower(plan: Plan, params: Mapping[str, float], source: Source, dialect: str)
     return program
 
 
-def _lower(plan: Plan, params: Mapping[str, float], source: Source, dialect: str) -> SqlProgram:
+def _lower(
+    plan: Plan, params: Mapping[str, float | str], source: Source, dialect: str
+) -> SqlProgram:
     main, low = _query(plan, params, source, dialect, with_conditions=False)
     diagnostics = None
     if (low.sites or low.folded) and any(
@@ -798,7 +812,11 @@ def _lower(plan: Plan, params: Mapping[str, float], source: Source, dialect: str
 
 
 def _query(
-    plan: Plan, params: Mapping[str, float], source: Source, dialect: str, with_conditions: bool
+    plan: Plan,
+    params: Mapping[str, float | str],
+    source: Source,
+    dialect: str,
+    with_conditions: bool,
 ) -> tuple[SqlQuery, _Lowering]:
     low = _Lowering(plan, params, source, with_conditions)
     values, _ = low.lower()
@@ -844,7 +862,12 @@ def source_table(plan: Plan, frame: pd.DataFrame, table: str) -> tuple[object, S
         values = frame[d]
         if d == plan.time_dim:
             time_is_integer = pd.api.types.is_integer_dtype(values.dtype)
-        arrays[name] = pa.array(values.to_numpy(), from_pandas=True)
+        # from the Series, so that Arrow-backed text is taken as it is (to_numpy() would
+        # make a Python object per row: 0.2 s on 10⁶ rows)
+        array = pa.array(values, from_pandas=True)
+        if pa.types.is_large_string(array.type):
+            array = array.cast(pa.string())
+        arrays[name] = array
     for c, name in columns.items():
         arrays[name] = pa.array(
             frame[c].to_numpy(dtype=np.float64, na_value=np.nan),
@@ -880,7 +903,7 @@ def in_row_order(table: object, n: int, names: list[str]) -> dict[str, np.ndarra
 def run_program(
     plan: Plan,
     frame: pd.DataFrame,
-    params: Mapping[str, float],
+    params: Mapping[str, float | str],
     program: SqlProgram,
     fetch: Callable[[str], object],
     row_filter: str | None,
@@ -904,7 +927,7 @@ def run_program(
 def finish(
     plan: Plan,
     frame: pd.DataFrame,
-    params: Mapping[str, float],
+    params: Mapping[str, float | str],
     program: SqlProgram,
     main: Mapping[str, np.ndarray],
     run_diagnostics: object,

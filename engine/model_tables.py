@@ -77,7 +77,7 @@ def extend_panel(panel: Panel, models: Models | None) -> Panel:
 
 
 def run_models(
-    checked: CheckedProgram, panel: Panel, params: Mapping[str, float]
+    checked: CheckedProgram, panel: Panel, params: Mapping[str, float | str]
 ) -> tuple[dict[str, pd.DataFrame], list[Diagnostic]]:
     from kzf.engine.forecast import ForecastInput, run_forecast
     from kzf.engine.lower_pandas import PandasBackend

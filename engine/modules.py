@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from kzf.dsl import ast
@@ -83,7 +84,8 @@ def load_modules(
         for stmt in module.statements:
             if not isinstance(stmt, ast.Import):
                 continue
-            if directory is None:
+            standard = stmt.path.startswith(STD_PREFIX)
+            if directory is None and not standard:
                 diagnostics.append(
                     error(
                         "KZF020",
@@ -93,9 +95,13 @@ def load_modules(
                     )
                 )
                 continue
-            target = (directory / stmt.path).resolve()
+            if standard:
+                target = _std_path(stmt.path)
+            else:
+                assert directory is not None
+                target = (directory / stmt.path).resolve()
             key = str(target)
-            if fence is not None and not allow_import_outside:
+            if fence is not None and not allow_import_outside and not standard:
                 if not target.is_relative_to(fence):
                     diagnostics.append(
                         error(
@@ -117,7 +123,7 @@ def load_modules(
                 continue
             try:
                 text = read_source(target, stmt.span)
-                display = _display_path(target)
+                display = stmt.path if standard else _display_path(target)
                 sources[display] = text
                 child = parse_module(text, display)
             except ProgramError as exc:
@@ -138,6 +144,19 @@ def load_modules(
         raise ProgramError(diagnostics, sources)
     order.append(root)
     return ModuleSet(root, order, sources)
+
+
+STD_PREFIX = "std:"
+
+
+def _std_path(name: str) -> Path:
+    """`import "std:composite"`: a file of kzf's standard library (dsl/std/), written in .kzf
+    itself and installed with the package; no fence applies to it."""
+    stem = name[len(STD_PREFIX) :]
+    folder = Path(str(resources.files("kzf.dsl").joinpath("std")))
+    if not stem.replace("_", "").isalnum():
+        return folder / "-not-a-name-"  # reported as not found
+    return folder / f"{stem}.kzf"
 
 
 def _display_path(target: Path) -> str:

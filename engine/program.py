@@ -75,7 +75,7 @@ class Program:
         return self.checked.outputs
 
     @property
-    def params(self) -> dict[str, float]:
+    def params(self) -> dict[str, float | str]:
         return {name: p.value for name, p in self.checked.params.items()}
 
     @property
@@ -124,7 +124,7 @@ class Program:
     def run(
         self,
         data: pd.DataFrame | Panel | str | os.PathLike[str],
-        params: Mapping[str, float] | None = None,
+        params: Mapping[str, float | str] | None = None,
         select: Sequence[str] | None = None,
         where: str | None = None,
         *,
@@ -161,7 +161,7 @@ class Program:
     def evaluate(
         self,
         data: pd.DataFrame | Panel | str | os.PathLike[str],
-        params: Mapping[str, float] | None = None,
+        params: Mapping[str, float | str] | None = None,
         select: Sequence[str] | None = None,
         where: str | None = None,
         *,
@@ -195,7 +195,7 @@ class Program:
             )
         return list(dict.fromkeys(select))
 
-    def _param_values(self, overrides: Mapping[str, float] | None) -> dict[str, float]:
+    def _param_values(self, overrides: Mapping[str, float | str] | None) -> dict[str, float | str]:
         values = self.params
         for name, value in (overrides or {}).items():
             if name not in values:
@@ -204,6 +204,20 @@ class Program:
                 raise UsageError(
                     [error("KZF019", f"unknown parameter '{name}'{_suggest(name, list(values))}")]
                 )
+            if isinstance(values[name], str):  # a text param: one of its known values
+                allowed = self.checked.choices.get(name)
+                if allowed is not None and str(value) not in allowed:
+                    raise UsageError(
+                        [
+                            error(
+                                "KZF019",
+                                f"parameter '{name}' is one of {', '.join(allowed)} in "
+                                f"this file (its default and its `vary` set), not {value!r}",
+                            )
+                        ]
+                    )
+                values[name] = str(value)
+                continue
             try:
                 number = float(value)
             except (TypeError, ValueError):
@@ -237,7 +251,15 @@ class Program:
 
     def _assemble(self, panel: Panel, plan: Plan, results: Mapping[str, object]) -> pd.DataFrame:
         n = len(panel.frame)
-        columns: dict[str, object] = {d: panel.frame[d].to_numpy() for d in self.dims}
+        # The frame is built without copying (pandas would copy every column into one block:
+        # 35 ms on 10⁷ rows), so each column must be its own: Arrow-backed text is immutable
+        # and shared (to_numpy() would turn it into Python objects), other dims are copied, and
+        # so is a result that is a view (of an input column) or that another output also is.
+        columns: dict[str, object] = {}
+        for d in self.dims:
+            dim = panel.frame[d].array
+            columns[d] = dim if isinstance(dim, pd.arrays.ArrowExtensionArray) else dim.copy()
+        placed: set[int] = set()
         for name in plan.outputs:
             if name == _WHERE:
                 continue
@@ -245,9 +267,13 @@ class Program:
             array = value if isinstance(value, np.ndarray) else np.full(n, value, dtype=np.float64)
             if self.checked.definitions[name].node.type is ir.Type.BOOL:
                 columns[name] = pd.arrays.BooleanArray(array == 1.0, np.isnan(array))
-            else:
-                columns[name] = np.asarray(array, dtype=np.float64)
-        frame = pd.DataFrame(columns)
+                continue
+            array = np.asarray(array, dtype=np.float64)
+            if array.base is not None or not array.flags.writeable or id(array) in placed:
+                array = array.copy()
+            placed.add(id(array))
+            columns[name] = array
+        frame = pd.DataFrame(columns, copy=False)
         if _WHERE in plan.outputs:
             keep = np.asarray(results[_WHERE]) == 1.0
             frame = frame[np.broadcast_to(keep, (n,))].reset_index(drop=True)

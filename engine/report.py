@@ -55,7 +55,7 @@ class Report:
     names: list[str]  # the definitions shown in the results
     outcomes: list[Outcome]
     units: dict[str, str]
-    params: dict[str, float]
+    params: dict[str, float | str]
 
     def html(self) -> str:
         return _html(self)
@@ -66,7 +66,7 @@ def build(
     data: str | os.PathLike[str] | pd.DataFrame | Panel | None = None,
     *,
     lang: str | None = None,
-    params: Mapping[str, float] | None = None,
+    params: Mapping[str, float | str] | None = None,
     select: Sequence[str] | None = None,
     where: str | None = None,
     read_options: Mapping[str, object] | None = None,
@@ -182,6 +182,9 @@ def _names_in(expr: object) -> list[str]:
             walk(e.operand)
             walk(e.low)
             walk(e.high)
+        elif isinstance(e, ast.Weighted):
+            walk(e.value)
+            walk(e.weight)
         elif isinstance(e, ast.Call):
             for a in e.args:
                 walk(a)

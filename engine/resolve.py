@@ -57,7 +57,7 @@ class InputInfo:
 @dataclass(frozen=True)
 class ParamInfo:
     name: str
-    value: float
+    value: float | str  # text params choose among methods (docs/composite.md)
     unit: str | None
     span: Span
 
@@ -108,6 +108,8 @@ class CheckedProgram:
     asserts: list[AssertInfo] = field(default_factory=list)
     allows: list[ast.Allow] = field(default_factory=list)
     models: Models | None = None  # models and forecasts (engine/models.py)
+    varies: dict[str, ast.Vary] = field(default_factory=dict)  # engine/sensitivity.py
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a text param's values
 
     def scope_names(self) -> list[str]:
         return [*self.dims, *self.inputs, *self.params, *self.definitions]
@@ -128,6 +130,9 @@ class _Resolver:
         self.cycles_reported: set[frozenset[str]] = set()
         self.declared_at: dict[str, Span] = {}
         self.expansions = 0
+        self.probes: list[ir.Node] = []  # stand-ins for the parameters of a function body
+        self.varies: dict[str, ast.Vary] = {}
+        self.method_params: dict[str, tuple[str, ...]] = {}  # text params and their values
 
     # ------------------------------------------------------------ declarations
     def collect(self) -> None:
@@ -172,6 +177,8 @@ class _Resolver:
                 elif isinstance(stmt, ast.Definition):
                     if self._claim(stmt.name, stmt.name_span):
                         self.def_asts[stmt.name] = (stmt, module.path)
+                elif isinstance(stmt, ast.Vary) and is_root:
+                    self.varies.setdefault(stmt.name, stmt)
                 elif isinstance(stmt, ast.FunctionDef):
                     if stmt.name in BUILTINS:
                         self.bag.add(
@@ -236,7 +243,7 @@ class _Resolver:
                     )
                 )
                 return None
-            probes = [ir.Param(p.id, type=ir.Type.NUMBER, span=p.span) for p in fa.params]
+            probes = [self.probe(p) for p in fa.params]
             nodes = []
             for f in (fa, fb):
                 env: dict[str, ir.Node] = {p.id: q for p, q in zip(f.params, probes, strict=True)}
@@ -248,6 +255,43 @@ class _Resolver:
             left = self.number(a, {}, "an argument of same()")
             right = self.number(b, {}, "an argument of same()")
         return AssertInfo(negated, left, right, texts[0], texts[1], stmt.span, stmt.expr)
+
+    def probe(self, p: ast.Name) -> ir.Node:
+        """A stand-in for a function parameter while a body is checked on its own. A body
+        may use a parameter as the dimension of `over`, so a probe is remembered."""
+        node = ir.Param(p.id, type=ir.Type.NUMBER, span=p.span)
+        self.probes.append(node)
+        return node
+
+    def check_varies(self) -> None:
+        for v in self.varies.values():
+            p = self.params.get(v.name)
+            if p is None:
+                self.bag.add(
+                    error(
+                        "KZF024",
+                        f"`vary` names '{v.name}', which is not a param of this file"
+                        + _suggest(v.name, self.params),
+                        v.name_span,
+                    )
+                )
+                continue
+            text = isinstance(p.value, str)
+            if not v.choices:
+                assert v.low is not None and v.high is not None
+                if text or not v.low < v.high:
+                    why = "a text param varies over a set {...}" if text else "low < high"
+                    self.bag.add(error("KZF024", f"`vary {v.name}`: need {why}", v.span))
+            elif any(isinstance(c, str) != text for c in v.choices):
+                kind = "texts" if text else "numbers"
+                self.bag.add(
+                    error(
+                        "KZF024",
+                        f"`vary {v.name}`: the param is a {kind[:-1]}; "
+                        f"its alternatives must be {kind}",
+                        v.span,
+                    )
+                )
 
     def _claim(self, name: str, span: Span) -> bool:
         if name in self.dims:
@@ -357,6 +401,15 @@ class _Resolver:
             return self.unary(e, env)
         if isinstance(e, ast.Binary):
             return self.binary(e, env)
+        if isinstance(e, ast.Weighted):
+            self.bag.add(
+                error(
+                    "KZF024",
+                    "`value: weight` is an argument of amean, gmean, hmean or aggregate only",
+                    e.span,
+                )
+            )
+            return _POISON
         if isinstance(e, ast.Between):
             x = self.number(e.operand, env, "the value tested by `in`")
             lo = self.number(e.low, env, "a bound of the range")
@@ -385,7 +438,8 @@ class _Resolver:
         if n in self.inputs:
             return ir.Column(n, type=ir.Type.NUMBER, span=e.span)
         if n in self.params:
-            return ir.Param(n, type=ir.Type.NUMBER, span=e.span)
+            kind = ir.Type.TEXT if isinstance(self.params[n].value, str) else ir.Type.NUMBER
+            return ir.Param(n, type=kind, span=e.span)
         if n in self.resolved:
             return self.resolved[n]
         if n in self.def_asts:
@@ -503,6 +557,14 @@ class _Resolver:
             from kzf.engine.models import resolve_trend
 
             return resolve_trend(self, e, env)
+        if builtin.kind is Kind.WEIGHTED:  # amean(a: w, ...): engine/composite.py
+            from kzf.engine.composite import resolve_weighted
+
+            return resolve_weighted(self, e, env)
+        if builtin.kind is Kind.CHOOSE:
+            from kzf.engine.composite import resolve_choose
+
+            return resolve_choose(self, e, env)
         nargs = len(e.args)
         elementwise_minmax = e.func in ("min", "max") and nargs >= 2
         if not (builtin.min_args <= nargs <= builtin.max_args) or (
@@ -524,7 +586,9 @@ class _Resolver:
                 )
             )
             return _POISON
-        takes_over = builtin.kind in (Kind.AGGREGATE, Kind.RANK) and not elementwise_minmax
+        takes_over = (
+            builtin.kind in (Kind.AGGREGATE, Kind.RANK, Kind.TRANSFORM) and not elementwise_minmax
+        )
         if not takes_over and (e.over is not None or e.where is not None):
             clause = "over" if e.over is not None else "where"
             span = e.over.span if e.over is not None else e.span
@@ -548,9 +612,32 @@ class _Resolver:
             return self.aggregate(e, builtin.kind, env)
         return self.elementwise_call(e, builtin.kind, env)
 
+    def over_dim(self, over_name: ast.Name, env: dict[str, ir.Node]) -> str:
+        """The dimension `over` names. Inside a function it may be one of the function's
+        parameters, given a dimension: `minmax(x, d) = ... min(x over d) ...`."""
+        over = over_name.id
+        bound = env.get(over)
+        if bound is not None:
+            if isinstance(bound, ir.Dim):
+                return bound.name
+            if any(bound is p for p in self.probes):  # a body checked on its own
+                return self.dims[0]
+            self.bag.add(
+                error(
+                    "KZF016",
+                    f"'{over}' is used as the dimension of `over`, so the argument given for "
+                    f"it must be a dimension ({', '.join(self.dims)})",
+                    bound.span or over_name.span,
+                )
+            )
+            return ""
+        return over
+
     def aggregate(self, e: ast.Call, kind: Kind, env: dict[str, ir.Node]) -> ir.Node:
         assert e.over is not None
-        over = e.over.id
+        over = self.over_dim(e.over, env)
+        if not over:
+            return _POISON
         if over not in self.dims:
             self.bag.add(
                 error(
@@ -567,6 +654,13 @@ class _Resolver:
             where = self.condition(e.where, env, "the `where` condition")
         if kind is Kind.RANK:
             return ir.Rank(x, over, where, type=ir.Type.NUMBER, span=e.span)
+        if kind is Kind.TRANSFORM:
+            limit = 0
+            if e.func in ("winsorise", "treat"):
+                limit = 5  # the OECD/JRC handbook's and COINr's usual maximum
+                if len(e.args) == 2:
+                    limit = self.whole_number(e.args[1], f"the points {e.func}() may change", 1)
+            return ir.Transform(e.func, x, over, where, limit, type=ir.Type.NUMBER, span=e.span)
         return ir.Aggregate(e.func, x, over, where, type=ir.Type.NUMBER, span=e.span)
 
     def elementwise_call(self, e: ast.Call, kind: Kind, env: dict[str, ir.Node]) -> ir.Node:
@@ -591,6 +685,8 @@ class _Resolver:
             args = tuple(self.number(a, env, f"an argument of {f}()") for a in e.args)
             return ir.Op(f, args, type=num, span=e.span)
         x = self.number(e.args[0], env, f"the argument of {f}()")
+        if kind is Kind.FILL:
+            return ir.Transform(f, x, self.time_dim, None, type=num, span=e.span)
         if kind is Kind.SHIFT:
             k = 1
             if len(e.args) == 2:
@@ -702,8 +798,9 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
             modules.sources,
         ) from None
     root = modules.root
+    r.check_varies()
     for fdef in r.functions.values():  # check bodies of functions nobody calls, too
-        probe = {p.id: ir.Param(p.id, type=ir.Type.NUMBER, span=p.span) for p in fdef.params}
+        probe = {p.id: r.probe(p) for p in fdef.params}
         r.func_stack.append(fdef.name)
         r.expr(fdef.expr, probe)
         r.func_stack.pop()
@@ -820,6 +917,8 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         asserts=asserts,
         allows=allows,
         models=models,
+        varies=r.varies,
+        choices=r.method_params,
     )
 
 
@@ -854,6 +953,8 @@ def names_in(expr: ast.Expr) -> tuple[set[str], set[str]]:
             stack.extend((e.left, e.right))
         elif isinstance(e, ast.Between):
             stack.extend((e.operand, e.low, e.high))
+        elif isinstance(e, ast.Weighted):
+            stack.extend((e.value, e.weight))
         elif isinstance(e, ast.Call):
             calls.add(e.func)
             stack.extend(e.args)

@@ -200,6 +200,8 @@ def _opaque_class(
 
 
 _AGG_SIGN = {
+    "skew": "none",
+    "kurt": "none",
     "count": "nonnegative",
     "std": "nonnegative",
     "var": "nonnegative",
@@ -277,15 +279,23 @@ class Translator:
             return var(node.name)
         if isinstance(node, ir.Dim):
             return var(node.name)
-        if isinstance(node, ir.Aggregate):
+        if isinstance(node, ir.Aggregate | ir.Transform):
             where = self._where_text(node.where, args[1] if node.where is not None else None)
             cls = _opaque_class(
-                ("agg", node.func, node.over, node.where, self.exact, bool(self.names)),
+                (
+                    "agg",
+                    node.func,
+                    node.over,
+                    node.where,
+                    getattr(node, "limit", 0),
+                    self.exact,
+                    bool(self.names),
+                ),
                 "aggregate",
                 node.func,
                 node.over + (f": {where[0]}" if where else ""),
                 _latex_text(node.over) + (rf"\,:\,{where[1]}" if where else ""),
-                _AGG_SIGN.get(node.func, "as-arg"),
+                "none" if node.func == "treat" else _AGG_SIGN.get(node.func, "as-arg"),
             )
             return cls(args[0])
         if isinstance(node, ir.Rank):

@@ -508,7 +508,7 @@ class _Infer:
             return ONE
         if isinstance(node, ir.Aggregate):
             arg = m[node.arg]
-            if node.func == "count":
+            if node.func in ("count", "skew", "kurt"):
                 return ONE
             if isinstance(arg, Literal):
                 return ONE if node.func in ("sum", "count") else LITERAL

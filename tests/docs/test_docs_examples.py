@@ -1,4 +1,5 @@
-"""Every `kzf` block of docs/language.md compiles; those with data run and meet their expects."""
+"""Every `kzf` block of docs/language.md and docs/composite.md compiles; those with data run
+and meet their expects."""
 
 from __future__ import annotations
 
@@ -12,16 +13,25 @@ import kzf
 from kzf.engine.expect import Status, judge
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-BLOCKS = re.findall(r"```kzf\n(.*?)```", (DOCS / "language.md").read_text(encoding="utf-8"), re.S)
+BLOCKS = [
+    (doc, i, block)
+    for doc in ("language.md", "composite.md")
+    for i, block in enumerate(
+        re.findall(r"```kzf\n(.*?)```", (DOCS / doc).read_text(encoding="utf-8"), re.S)
+    )
+]
 
 
-def test_the_document_has_examples() -> None:
-    assert len(BLOCKS) >= 10
+def test_the_documents_have_examples() -> None:
+    assert sum(doc == "language.md" for doc, _, _ in BLOCKS) >= 10
+    assert sum(doc == "composite.md" for doc, _, _ in BLOCKS) >= 5
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_example_compiles_and_runs(index: int) -> None:
-    prog = kzf.compile(BLOCKS[index], path=f"language.md#example{index + 1}", base_dir=DOCS)
+@pytest.mark.parametrize(
+    ("doc", "index", "text"), BLOCKS, ids=[f"{d}#{i + 1}" for d, i, _ in BLOCKS]
+)
+def test_example_compiles_and_runs(doc: str, index: int, text: str) -> None:
+    prog = kzf.compile(text, path=f"{doc}#example{index + 1}", base_dir=DOCS)
     if prog.data_path is None:
         return
     with warnings.catch_warnings():

@@ -27,10 +27,11 @@ LIBRARY = {
     "formulas/ict_efficiency.kzf": (63, 5),
     "formulas/document_processing.kzf": (15, 2),
     "formulas/e_services_share.kzf": (5, 0),
-    "formulas/nri.kzf": (2, 0),
+    "formulas/nri.kzf": (3, 0),  # nri, nri_mean (the composite library), weights_total
     "formulas/egdi.kzf": (10, 0),
     "formulas/egdi_components.kzf": (2, 1),
-    "formulas/desi.kzf": (2, 1),
+    "formulas/desi.kzf": (3, 1),  # desi, desi_mean, weights_total
+    "formulas/egdi_un.kzf": (2, 0),
     "formulas/ict_output_efficiency.kzf": (14, 1),
     "indicators/relative_positions.kzf": (38, 0),
     "indicators/eaeu_places.kzf": (9, 0),

@@ -1,0 +1,241 @@
+"""Imputation and outlier treatment, computed within groups of rows on numpy arrays.
+
+Each function returns the new values and what it changed, so that the backend can report it
+(KZF260-KZF262): a methodologist must see every imputed or treated value. The rules follow
+the OECD/JRC Handbook on Constructing Composite Indicators (2008) and COINr:
+
+* `fill_previous`, `fill_next`: the latest earlier (earliest later) observed value of the same
+  entity, however many years away; `interpolate`: linear in time between the nearest observed
+  years on both sides (ends stay missing: combine with the fills to extend them);
+* `fill_mean`, `fill_median`: the mean (median) of the observed values of the group;
+* `winsorise`: while a group's |skewness| > 2 and kurtosis > 3.5, the most extreme value on
+  the side of the skew takes the next value's place, at most `limit` values per group;
+* `treat`: `winsorise`, and where `limit` values are not enough, the original values
+  log-transformed instead (order kept: ln(x - min + 1) for a positive skew, -ln(max - x + 1)
+  for a negative one; ln(x) itself when every value is positive and the skew positive).
+
+Skewness and kurtosis are the sample statistics of Excel's SKEW and KURT (bias-adjusted
+Fisher-Pearson; kurtosis in excess of the normal's 3), which COINr also uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+SKEW_LIMIT = 2.0
+KURT_LIMIT = 3.5
+
+
+@dataclass(frozen=True)
+class Change:
+    """Rows a transform changed in one group, and a sentence saying how."""
+
+    rows: np.ndarray  # row indices
+    message: str
+    code: str = "KZF260"
+
+
+# ---------------------------------------------------------------- moments
+
+
+def skew_kurt(x: np.ndarray) -> tuple[float, float]:
+    """Sample skewness and excess kurtosis of the non-missing values (NaN when undefined)."""
+    v = x[~np.isnan(x)]
+    n = len(v)
+    if n < 3:
+        return float("nan"), float("nan")
+    d = v - v.mean()
+    s = np.sqrt((d @ d) / (n - 1))
+    if not s > 0:
+        return float("nan"), float("nan")
+    z = d / s
+    skew = n / ((n - 1) * (n - 2)) * float(np.sum(z**3))
+    if n < 4:
+        return skew, float("nan")
+    kurt = n * (n + 1) / ((n - 1) * (n - 2) * (n - 3)) * float(np.sum(z**4)) - 3 * (n - 1) ** 2 / (
+        (n - 2) * (n - 3)
+    )
+    return skew, kurt
+
+
+def grouped_moment(func: str, x: np.ndarray, gid: np.ndarray, ngroups: int) -> np.ndarray:
+    """skew or kurt of each group, broadcast back to its rows."""
+    per_group = np.full(ngroups, np.nan)
+    for g, rows in _groups(gid, ngroups):
+        per_group[g] = skew_kurt(x[rows])[0 if func == "skew" else 1]
+    return per_group[gid]
+
+
+def _groups(gid: np.ndarray, ngroups: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Each group's row indices, in row order."""
+    order = np.argsort(gid, kind="stable")
+    bounds = np.searchsorted(gid[order], np.arange(ngroups + 1))
+    for g in range(ngroups):
+        if bounds[g] < bounds[g + 1]:
+            yield g, order[bounds[g] : bounds[g + 1]]
+
+
+# ---------------------------------------------------------------- imputation along time
+
+
+def fill_along_time(
+    func: str, x: np.ndarray, time: np.ndarray, gid: np.ndarray, ngroups: int
+) -> tuple[np.ndarray, list[Change]]:
+    """fill_previous, fill_next or interpolate within each entity (rows of a group are in
+    time order, as the panel is sorted by its dimensions)."""
+    out = x.copy()
+    filled_rows: list[np.ndarray] = []
+    how = ""
+    for _, rows in _groups(gid, ngroups):
+        v, t = x[rows], time[rows]
+        seen = ~np.isnan(v)
+        if seen.all() or not seen.any():
+            continue
+        known = np.flatnonzero(seen)
+        missing = np.flatnonzero(~seen)
+        if func == "fill_previous":
+            src = np.searchsorted(known, missing) - 1
+            ok = src >= 0
+            filled = v[known[src[ok]]]
+            how = "from the latest earlier year observed"
+        elif func == "fill_next":
+            src = np.searchsorted(known, missing)
+            ok = src < len(known)
+            filled = v[known[src[ok]]]
+            how = "from the earliest later year observed"
+        else:
+            ok = (missing > known[0]) & (missing < known[-1])
+            filled = np.interp(t[missing[ok]], t[known], v[known])
+            how = "by linear interpolation between the nearest observed years"
+        if not ok.any():
+            continue
+        target = rows[missing[ok]]
+        out[target] = filled
+        filled_rows.append(target)
+    if not filled_rows:
+        return out, []
+    rows_done = np.concatenate(filled_rows)
+    return out, [Change(rows_done, f"{func}() imputed {len(rows_done)} missing value(s) {how}")]
+
+
+# ---------------------------------------------------------------- imputation across a group
+
+
+def fill_group(
+    func: str, x: np.ndarray, donors: np.ndarray, gid: np.ndarray, ngroups: int
+) -> tuple[np.ndarray, list[Change]]:
+    """fill_mean or fill_median: a missing value takes the statistic of its group's observed
+    values (`donors`: only those where the `where` condition holds)."""
+    out = x.copy()
+    changes = []
+    stat = np.mean if func == "fill_mean" else np.median
+    for _, rows in _groups(gid, ngroups):
+        v = x[rows]
+        gaps = rows[np.isnan(v)]
+        pool = x[rows][donors[rows] & ~np.isnan(v)]
+        if len(gaps) == 0 or len(pool) == 0:
+            continue
+        value = float(stat(pool))
+        out[gaps] = value
+        what = "mean" if func == "fill_mean" else "median"
+        changes.append(
+            Change(
+                gaps,
+                f"{func}() imputed {len(gaps)} missing value(s) by the {what} "
+                f"{_num(value)} of {len(pool)} observed value(s)",
+            )
+        )
+    return out, changes
+
+
+# ---------------------------------------------------------------- outliers
+
+
+def _flagged(v: np.ndarray) -> tuple[bool, float, float]:
+    s, k = skew_kurt(v)
+    return bool(abs(s) > SKEW_LIMIT and k > KURT_LIMIT), s, k
+
+
+def winsorise_values(v: np.ndarray, limit: int) -> tuple[np.ndarray, int, bool]:
+    """Winsorise one group: the number of values changed (each counted once, however often
+    it moved), and whether that was enough."""
+    out = v.copy()
+    changed = 0
+    flagged, s, _ = _flagged(out)
+    while flagged and changed < limit:
+        present = np.flatnonzero(~np.isnan(out))
+        values = out[present]
+        if s > 0:
+            extreme = values.max()
+            rest = values[values < extreme]
+        else:
+            extreme = values.min()
+            rest = values[values > extreme]
+        if len(rest) == 0:
+            break
+        nearest = rest.max() if s > 0 else rest.min()
+        hits = present[values == extreme]
+        out[hits] = nearest
+        changed = int(np.sum((out != v) & ~np.isnan(v)))
+        flagged, s, _ = _flagged(out)
+    return out, changed, not flagged
+
+
+def _log_transform(v: np.ndarray, skew: float) -> tuple[np.ndarray, str]:
+    present = v[~np.isnan(v)]
+    if skew > 0 and present.min() > 0:
+        return np.log(v), "ln(x)"
+    if skew > 0:
+        return np.log(v - present.min() + 1.0), "ln(x - min + 1)"
+    return -np.log(present.max() - v + 1.0), "-ln(max - x + 1)"
+
+
+def treat_group(
+    func: str, x: np.ndarray, gid: np.ndarray, ngroups: int, limit: int
+) -> tuple[np.ndarray, list[Change]]:
+    """winsorise or treat each group whose skewness and kurtosis both exceed the limits."""
+    out = x.copy()
+    changes = []
+    for _, rows in _groups(gid, ngroups):
+        v = x[rows]
+        flagged, s, k = _flagged(v)
+        if not flagged:
+            continue
+        stats = f"skewness {_num(s)}, kurtosis {_num(k)}"
+        new, changed, enough = winsorise_values(v, limit)
+        if func == "treat" and not enough:
+            logged, form = _log_transform(v, s)
+            out[rows] = logged
+            s2, k2 = skew_kurt(logged)
+            changes.append(
+                Change(
+                    rows[~np.isnan(v)],
+                    f"treat() log-transformed the values as {form} ({stats}; winsorising "
+                    f"{limit} value(s) was not enough; after: skewness {_num(s2)}, "
+                    f"kurtosis {_num(k2)})",
+                    "KZF262",
+                )
+            )
+            continue
+        if changed == 0:
+            continue
+        moved = rows[(new != v) & ~np.isnan(v)]
+        out[rows] = new
+        s2, k2 = skew_kurt(new)
+        left = "" if enough else f"; still above the limits after {limit}"
+        changes.append(
+            Change(
+                moved,
+                f"{func}() winsorised {changed} outlying value(s) ({stats}; after: skewness "
+                f"{_num(s2)}, kurtosis {_num(k2)}{left})",
+                "KZF261",
+            )
+        )
+    return out, changes
+
+
+def _num(v: float) -> str:
+    return f"{v:.4g}"
