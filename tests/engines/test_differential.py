@@ -122,6 +122,9 @@ _property = ROOT / "tests" / "property" / "test_random_programs.py"
 def _strategies():
     if not _property.exists():
         pytest.skip("tests/property is not there")
+    # its conftest registers the reference evaluator the module imports, also when
+    # tests/engines runs on its own
+    _sibling("kzf_property_conftest", _property.with_name("conftest.py"))
     module = _sibling("kzf_property_programs", _property)
     return module.programs, module.panels
 
