@@ -49,6 +49,7 @@ import pandas as pd
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
 from kzf.engine.composite import Hierarchy, hierarchy
 from kzf.engine.data import Panel
+from kzf.engine.lower_pandas import grouped_rank
 from kzf.engine.program import Program
 
 RTOL = 1e-9  # re-aggregation must reproduce the engine to this relative tolerance
@@ -62,22 +63,18 @@ Params = Mapping[str, float | str]
 
 
 def rank_high_first(values: np.ndarray) -> np.ndarray:
-    """1 = highest; ties share the lowest place (1, 2, 2, 4); missing values stay missing."""
+    """1 = highest; ties share the lowest place (1, 2, 2, 4); missing values stay missing:
+    the engine's rank(), so that the analyses rank exactly as a file's rank() does."""
     v = np.asarray(values, dtype=np.float64)
-    present = ~np.isnan(v)
-    descending = np.sort(-v[present])
-    ranks = np.full(v.shape, np.nan)
-    ranks[present] = np.searchsorted(descending, -v[present], side="left") + 1.0
-    return ranks
+    return grouped_rank(v, np.zeros(len(v), dtype=np.int64))
 
 
 def ranks_by_group(values: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
     """Ranks among the rows of each group (each year), or among all rows when no groups."""
     if groups is None:
         return rank_high_first(values)
-    series = pd.Series(values, dtype=np.float64)
-    ranked = series.groupby(pd.Series(groups), sort=False).rank(method="min", ascending=False)
-    return ranked.to_numpy(dtype=np.float64)
+    codes, _ = pd.factorize(pd.Series(groups))
+    return grouped_rank(np.asarray(values, dtype=np.float64), codes.astype(np.int64))
 
 
 # ---------------------------------------------------------------- the tree with numbers
@@ -282,7 +279,12 @@ def pick_year(ev: Evaluated, year: str | int | None) -> int | None:
         return None
     years = ev.frame[ev.time_dim].to_numpy()
     present = ~np.isnan(ev.frame[ev.tree.index].to_numpy(dtype=np.float64))
-    counts = pd.Series(present).groupby(years).sum()
+    return choose_year(pd.Series(present).groupby(years).sum(), ev.tree.index, year)
+
+
+def choose_year(counts: pd.Series, index: str, year: str | int | None) -> int:
+    """`year` checked against `counts` (entities with a value of `index`, by year), or the
+    latest year with at least MIN_ENTITIES of them: the year audit and sensitivity rank."""
     if year is not None:
         try:
             chosen = int(str(year))
@@ -297,7 +299,7 @@ def pick_year(ev: Evaluated, year: str | int | None) -> int | None:
                 [
                     error(
                         "KZF026",
-                        f"'{ev.tree.index}' has values for {int(counts[chosen])} entity(ies) in "
+                        f"'{index}' has values for {int(counts[chosen])} entity(ies) in "
                         f"{chosen}; at least 2 are needed",
                     )
                 ]
@@ -309,8 +311,7 @@ def pick_year(ev: Evaluated, year: str | int | None) -> int | None:
             [
                 error(
                     "KZF026",
-                    f"no year in which '{ev.tree.index}' has values for at least {MIN_ENTITIES} "
-                    "entities",
+                    f"no year in which '{index}' has values for at least {MIN_ENTITIES} entities",
                 )
             ]
         )

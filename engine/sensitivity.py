@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from kzf.dsl.diagnostics import Diagnostic, Severity, UsageError, error
-from kzf.engine.audit import MIN_ENTITIES, cross_section, rank_high_first
+from kzf.engine.audit import choose_year, cross_section, rank_high_first
 from kzf.engine.data import Panel
 from kzf.engine.program import Program
 
@@ -170,31 +170,12 @@ def prepare(
     else:
         years = panel.frame[time_dim].to_numpy()
         counts = pd.Series(~np.isnan(nominal)).groupby(years).sum()
-        chosen = _year(counts, index, year)
+        chosen = choose_year(counts, index, year)
         rows = np.flatnonzero(years == chosen)
     runner.year, runner.rows = chosen, rows
     runner._cache[()] = rank_high_first(nominal[rows])  # the nominal ranks: no second run
     runner.entities = [str(e) for e in panel.frame[entity_dim].to_numpy()[rows]]
     return runner
-
-
-def _year(counts: pd.Series, index: str, year: str | int | None) -> int:
-    if year is not None:
-        try:
-            chosen = int(str(year))
-        except ValueError:
-            raise UsageError([error("KZF026", f"--year {year!r} is not a whole year")]) from None
-        if chosen not in counts.index or counts[chosen] < 2:
-            raise UsageError(
-                [error("KZF026", f"--year {chosen}: '{index}' has fewer than 2 entities then")]
-            )
-        return chosen
-    enough = counts[counts >= MIN_ENTITIES]
-    if enough.empty:
-        raise UsageError(
-            [error("KZF026", f"no year in which '{index}' has at least {MIN_ENTITIES} entities")]
-        )
-    return int(enough.index.max())
 
 
 # ---------------------------------------------------------------- Monte Carlo
