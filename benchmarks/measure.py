@@ -53,7 +53,7 @@ def main() -> None:
     frame_mb = df.memory_usage(deep=True).sum() / 2**20
     if impl.startswith("kzf"):
         import kzf
-        from kzf.engine.data import panel_from_frame
+        from kzf.engine.io.data import panel_from_frame
 
         prog = kzf.compile(workloads.KZF[name])
         panel = panel_from_frame(df, prog.dims, list(prog.inputs))

@@ -1,5 +1,5 @@
 """How long checking the whole library takes: parse, resolve, units, domains, lint and the
-files' `assert same(...)` (engine/analysis.py), for every file of formulas/ and indicators/.
+files' `assert same(...)` (engine/checks/analysis.py), for every file of formulas/ and indicators/.
 
 Run with:  pytest benchmarks/test_bench_check.py --benchmark-enable
 The goal (anchors.md §5.3, issue 4): well under a second for the whole library, warm (the
@@ -14,14 +14,14 @@ import time
 from pathlib import Path
 
 import kzf
-from kzf.engine import program
+from kzf.engine.api import program
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = sorted((ROOT / "formulas").glob("*.kzf")) + sorted((ROOT / "indicators").glob("*.kzf"))
 
 
 def check_library() -> int:
-    symbolic = sys.modules.get("kzf.engine.symbolic")
+    symbolic = sys.modules.get("kzf.engine.checks.symbolic")
     if symbolic is not None:
         symbolic._CACHE.clear()
     getattr(program, "_COMPILED", {}).clear()  # kzf.load caches compiled files

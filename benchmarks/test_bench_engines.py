@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import kzf
-from kzf.engine.data import panel_from_frame
+from kzf.engine.io.data import panel_from_frame
 
 _spec = importlib.util.spec_from_file_location(
     "kzf_workloads", Path(__file__).with_name("workloads.py")

@@ -146,7 +146,7 @@ class ParamDecl:
 @dataclass(frozen=True)
 class Vary:
     """`vary w in [0.2, 0.3]` or `vary method in {"minmax", "zscore"}`: the values a param
-    takes in a sensitivity analysis (engine/sensitivity.py)."""
+    takes in a sensitivity analysis (engine/composite/sensitivity.py)."""
 
     name: str
     low: float | None

@@ -2,6 +2,6 @@
 
 import sys
 
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
 
 sys.exit(main())

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 EGDI = ROOT / "formulas" / "egdi.kzf"

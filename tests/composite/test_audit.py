@@ -1,7 +1,7 @@
 """`kzf audit`: every statistic against a computation that does not use kzf.
 
 The fixture cases/three_level.kzf is re-implemented here by hand (pandas on the CSV), and
-the statistics are computed with other formulas than engine/audit.py uses: Cronbach's alpha
+the statistics are computed with other formulas than engine/composite/audit.py uses: Cronbach's alpha
 from the mean inter-item covariance (and once with exact fractions), the first-component
 share from an SVD of the standardised data, correlations from pandas.
 """
@@ -19,8 +19,8 @@ import pytest
 
 import kzf
 from kzf.dsl.diagnostics import UsageError
-from kzf.engine import audit
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
+from kzf.engine.composite import audit
 
 CASES = Path(__file__).parent / "cases"
 FILE = str(CASES / "three_level.kzf")

@@ -1,6 +1,6 @@
 """`kzf contrib`: contributions sum to the index and equal hand-derived values.
 
-The rules (engine/audit.py): arithmetic (w_i/W) x_i; geometric (w_i/W) ln x_i / ln V of V;
+The rules (engine/composite/audit.py): arithmetic (w_i/W) x_i; geometric (w_i/W) ln x_i / ln V of V;
 harmonic (w_i/W) V / x_i of V; the geometric fallback to the weights when a log share is
 undefined. The expected values below are written from those formulas, not from kzf.
 """
@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import kzf
-from kzf.engine import audit
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
+from kzf.engine.composite import audit
 
 CASES = Path(__file__).parent / "cases"
 FILE = str(CASES / "three_level.kzf")

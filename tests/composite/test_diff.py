@@ -10,8 +10,8 @@ import pytest
 
 import kzf
 from kzf.dsl.diagnostics import UsageError
-from kzf.engine.cli import main
-from kzf.engine.diff import diff
+from kzf.engine.cli.main import main
+from kzf.engine.composite.diff import diff
 
 CASES = Path(__file__).parent / "cases"
 A, B = str(CASES / "diff_a.kzf"), str(CASES / "diff_b.kzf")

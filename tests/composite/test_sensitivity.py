@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 import kzf
-from kzf.engine import sensitivity as sens
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
+from kzf.engine.composite import sensitivity as sens
 
 CASES = Path(__file__).parent / "cases"
 FILE = str(CASES / "flip.kzf")

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kzf.dsl.diagnostics import DataError
-from kzf.engine.data import Panel, detect_layout, load_panel, panel_from_frame, time_dimension
+from kzf.engine.io.data import Panel, detect_layout, load_panel, panel_from_frame, time_dimension
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DIMS = ("entity", "year")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import kzf
-from kzf.engine.expect import Status, judge
+from kzf.engine.checks.expect import Status, judge
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCKS = [

@@ -25,7 +25,7 @@ def engines() -> Iterator[list[str]]:
     names = ["pandas", "duckdb"]
     why = _spark_ready()
     if why is None:
-        from kzf.engine.backend_spark import session
+        from kzf.engine.run.backend_spark import session
 
         session()  # started once, here, so that its cost is not charged to one test
         names.append("spark")
@@ -35,6 +35,6 @@ def engines() -> Iterator[list[str]]:
         yield names
     finally:
         if "spark" in names:
-            from kzf.engine.backend_spark import stop_sessions
+            from kzf.engine.run.backend_spark import stop_sessions
 
             stop_sessions()

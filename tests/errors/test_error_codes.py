@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kzf.dsl.diagnostics import CODES
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -56,7 +56,7 @@ def test_library_egdi_loads_from_any_working_directory(monkeypatch: object, tmp_
 
 
 def test_imported_definitions_read_their_own_inputs(tmp_path: Path) -> None:
-    from kzf.engine.cli import main
+    from kzf.engine.cli.main import main
 
     (tmp_path / "lib.kzf").write_text("input a\ndoubled = 2 * a\n")
     (tmp_path / "top.kzf").write_text(

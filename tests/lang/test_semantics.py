@@ -290,7 +290,7 @@ def test_shared_subexpression_is_one_plan_step() -> None:
         "a = minmax(osi)\nb = minmax(osi) * 2"
     )
     plan = prog.plan()
-    from kzf.engine import ir
+    from kzf.engine.core import ir
 
     aggregates = [s for s in plan.steps if isinstance(s.node, ir.Aggregate)]
     assert len(aggregates) == 2  # one min, one max, although written six times

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import kzf
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"

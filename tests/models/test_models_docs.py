@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import kzf
-from kzf.engine.expect import Status, judge
-from kzf.engine.model_tables import judge_cell
+from kzf.engine.api.model_tables import judge_cell
+from kzf.engine.checks.expect import Status, judge
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCKS = re.findall(r"```kzf\n(.*?)```", (DOCS / "models.md").read_text(encoding="utf-8"), re.S)

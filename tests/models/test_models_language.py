@@ -18,7 +18,7 @@ import pytest
 import statsmodels.api as sm
 
 import kzf
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "data" / "kz_regression.csv"

@@ -25,7 +25,7 @@ import pytest
 import statsmodels.api as sm
 
 import kzf
-from kzf.engine import regression
+from kzf.engine.stats import regression
 
 # NIST StRD Longley, certified regression statistics (typed from the page cited above).
 LONGLEY_B = {

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import kzf
-from kzf.engine.numeric import round_half_away, truncate
+from kzf.engine.core.numeric import round_half_away, truncate
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
@@ -245,7 +245,7 @@ def test_fig32_scenarios_stated_method_does_not_give_the_published_pair() -> Non
 
 
 def test_the_library_file_passes_kzf_test(capsys: pytest.CaptureFixture[str]) -> None:
-    from kzf.engine.cli import main
+    from kzf.engine.cli.main import main
 
     assert main(["test", str(LIBRARY)]) == 0
     out = capsys.readouterr().out

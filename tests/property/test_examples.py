@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from kzf.engine.program import compile as kzf_compile
+from kzf.engine.api.program import compile as kzf_compile
 
 NAN = math.nan
 

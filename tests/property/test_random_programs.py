@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import Span
 from kzf.dsl.parser import parse_module
-from kzf.engine.program import compile as kzf_compile
+from kzf.engine.api.program import compile as kzf_compile
 
 # Exclusions of known kzf bugs (see the module docstring). Set to False once fixed.
 EXCLUDE_BETWEEN_MISSING_BOUND = False

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
 
 PROGRAM = "input egdi_rank, egdi_n\np = egdi_rank / egdi_n\n"
 

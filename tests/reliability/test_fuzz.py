@@ -1,6 +1,6 @@
 """Fuzzing: broken programs and data never crash kzf, never hang, never show a traceback.
 
-Each example runs the real command (`kzf.engine.cli.main`) in-process, and a sample runs
+Each example runs the real command (`kzf.engine.cli.main.main`) in-process, and a sample runs
 in a subprocess to catch anything that would kill the interpreter. The budget is fixed
 (derandomized hypothesis, bounded examples) so CI time is predictable; docs/reliability.md
 records what was tried.
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted((ROOT / "formulas").glob("*.kzf")) + sorted((ROOT / "docs").glob("*.kzf"))

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import kzf
-from kzf.engine import i18n, report
-from kzf.engine.cli import main
-from kzf.engine.i18n import format_exact, format_number
-from kzf.engine.mathml import to_mathml
+from kzf.engine.cli.main import main
+from kzf.engine.present import i18n, report
+from kzf.engine.present.i18n import format_exact, format_number
+from kzf.engine.present.mathml import to_mathml
 
 ROOT = Path(__file__).resolve().parents[2]
 EGDI = ROOT / "formulas" / "egdi.kzf"

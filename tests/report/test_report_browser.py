@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 
 import kzf
-from kzf.engine import i18n
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
+from kzf.engine.present import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = {

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import kzf
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
 
 MINMAX = "input osi\nosi_n = (osi - min(osi over entity)) / (max(osi over entity) - min(osi over entity))\n"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import kzf
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
 
 F5 = """\
 param T1 = 60

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import kzf
-from kzf.engine.cli import main
+from kzf.engine.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = sorted((ROOT / "formulas").glob("*.kzf")) + sorted((ROOT / "indicators").glob("*.kzf"))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import kzf
-from kzf.engine.cli import main
-from kzf.engine.units import format_unit, parse_unit
+from kzf.engine.checks.units import format_unit, parse_unit
+from kzf.engine.cli.main import main
 
 # Table 3 of the dissertation, as the author's units: ICTC and R&D in bn KZT, ICTPS and VIP in
 # mln KZT, trade in mln USD, the official rate in KZT per USD.
@@ -93,7 +93,7 @@ def test_scale_conversions_by_literal_factors() -> None:
         + "h = 1000 * ICTC / VIP\n"  # bn/mln is a ratio in thousands; × 1000 gives the ratio
         + "i = ICTC / VIP\n"  # bn / mln: a ratio in thousands
     )
-    from kzf.engine.units import infer_units
+    from kzf.engine.checks.units import infer_units
 
     r = infer_units(prog.checked)
     assert r.describe("a") == "mln KZT"

@@ -1,0 +1,351 @@
+"""The embedding API: compile a .kzf program once, evaluate it on many data frames.
+
+    prog = kzf.load("formulas/egdi.kzf")
+    frame = prog.evaluate(df, params={"T1": 45})
+
+A `Program` is immutable after compilation, so one instance may be evaluated from several
+threads at once; each evaluation keeps its own state.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kzf.dsl.diagnostics import Diagnostic, ProgramError, UsageError, error
+from kzf.dsl.modules import load_modules, read_source
+from kzf.dsl.parser import parse_expression
+from kzf.engine.checks.analysis import analyse
+from kzf.engine.checks.lint import check_panel
+from kzf.engine.compile.plan import Plan, build_plan
+from kzf.engine.compile.resolve import CheckedProgram, check_program, resolve_extra
+from kzf.engine.core import ir
+from kzf.engine.io.data import Panel, load_panel, panel_from_frame
+from kzf.engine.run.backends import Backend, execute, get_backend
+from kzf.engine.run.backends import progress as show_progress
+
+_WHERE = "\x00where"
+
+
+class KzfWarning(UserWarning):
+    """A warning from evaluation (division by zero, a value outside a function's domain)."""
+
+
+@dataclass
+class Evaluation:
+    """The result of one evaluation: the frame and the warnings raised while computing it."""
+
+    frame: pd.DataFrame
+    warnings: list[Diagnostic] = field(default_factory=list)
+    # the tables of the program's models and forecasts, by name (docs/models.md)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Program:
+    checked: CheckedProgram
+
+    # ---- what the program declares
+    @property
+    def path(self) -> str:
+        return self.checked.path
+
+    @property
+    def title(self) -> str | None:
+        return self.checked.title
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return self.checked.dims
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The data columns the program reads."""
+        return self.checked.required_inputs
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The definitions of the file, in file order."""
+        return self.checked.outputs
+
+    @property
+    def params(self) -> dict[str, float | str]:
+        return {name: p.value for name, p in self.checked.params.items()}
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Warnings found when checking (errors stop compilation and are raised instead)."""
+        return list(self.checked.warnings)
+
+    @property
+    def data_path(self) -> str | None:
+        return self.checked.data_path
+
+    @property
+    def has_models(self) -> bool:
+        """True when the file states models or forecasts: `run` then returns their tables."""
+        return bool(self.checked.models)
+
+    # ---- evaluation
+    def plan(self, select: Sequence[str] | None = None, where: str | None = None) -> Plan:
+        """The plan of the selected definitions (cached: a program never changes)."""
+        cache = self.__dict__.setdefault("_plans", {})
+        key = (tuple(select) if select else None, where)
+        if key not in cache:
+            cache[key] = self._build_plan(select, where)
+        return cache[key]
+
+    def _build_plan(self, select: Sequence[str] | None, where: str | None) -> Plan:
+        names = self._selection(select)
+        roots: dict[str, ir.Node] = {n: self.checked.definitions[n].node for n in names}
+        if where:
+            roots[_WHERE] = resolve_extra(
+                self.checked, parse_expression(where, "--where"), "--where"
+            )
+        return build_plan(roots, self.checked.dims, self.checked.time_dim)
+
+    def read_data(
+        self,
+        path: str | os.PathLike[str],
+        select: Sequence[str] | None = None,
+        where: str | None = None,
+        **options: object,
+    ) -> Panel:
+        """Load the data the program needs for these definitions (all outputs by default)."""
+        columns = self._columns_needed(self.plan(select, where))
+        return load_panel(path, self.dims, columns, **options)
+
+    def run(
+        self,
+        data: pd.DataFrame | Panel | str | os.PathLike[str],
+        params: Mapping[str, float | str] | None = None,
+        select: Sequence[str] | None = None,
+        where: str | None = None,
+        *,
+        engine: str | Backend = "pandas",
+        master: str | None = None,
+        progress: bool = False,
+    ) -> Evaluation:
+        """Evaluate on `data`; `engine` is pandas (the default), duckdb or spark (`master`:
+        the Spark master, e.g. spark://host:7077; default local). `progress` shows a bar on
+        stderr for evaluations that take more than a second, when stderr is a terminal."""
+        backend = get_backend(engine, master)
+        plan = self.plan(select, where)
+        values = self._param_values(params)
+        panel = self._panel(data, plan)
+        if backend.name != "pandas":  # trend() has no SQL lowering yet
+            from kzf.engine.stats.trends import require_pandas
+
+            require_pandas(plan, backend.name)
+        if self.has_models:  # forecast years join the panel; models run after the definitions
+            from kzf.engine.api.model_tables import extend_panel, run_models
+
+            panel = extend_panel(panel, self.checked.models)
+        row_filter = _WHERE if where else None
+        with show_progress(len(plan.steps), f"kzf ({backend.name})", progress) as advance:
+            results, issues = execute(backend, plan, panel.frame, values, row_filter, advance)
+        issues = check_panel([s.node for s in plan.steps], panel.frame, self.dims) + issues
+        frame = self._assemble(panel, plan, results)
+        if self.has_models:
+            tables, notes = run_models(self.checked, panel, values)
+            issues += [d for d in notes if d not in issues]
+            return Evaluation(frame, issues, tables)
+        return Evaluation(frame, issues)
+
+    def evaluate(
+        self,
+        data: pd.DataFrame | Panel | str | os.PathLike[str],
+        params: Mapping[str, float | str] | None = None,
+        select: Sequence[str] | None = None,
+        where: str | None = None,
+        *,
+        engine: str | Backend = "pandas",
+        master: str | None = None,
+    ) -> pd.DataFrame:
+        """Evaluate and return the dimension columns followed by the selected definitions.
+
+        Warnings (division by zero and the like) are issued as `KzfWarning`s; use `run` to
+        receive them as diagnostics instead.
+        """
+        result = self.run(data, params, select, where, engine=engine, master=master)
+        for issue in result.warnings:
+            warnings.warn(KzfWarning(issue.headline()), stacklevel=2)
+        return result.frame
+
+    # ---- helpers
+    def _selection(self, select: Sequence[str] | None) -> list[str]:
+        if not select:
+            return list(self.outputs)
+        unknown = [s for s in select if s not in self.checked.definitions]
+        if unknown:
+            from kzf.engine.compile.resolve import _suggest
+
+            known = list(self.checked.definitions)
+            raise UsageError(
+                [
+                    error("KZF107", f"--select: no definition named '{u}'{_suggest(u, known)}")
+                    for u in unknown
+                ]
+            )
+        return list(dict.fromkeys(select))
+
+    def _param_values(self, overrides: Mapping[str, float | str] | None) -> dict[str, float | str]:
+        values = self.params
+        for name, value in (overrides or {}).items():
+            if name not in values:
+                from kzf.engine.compile.resolve import _suggest
+
+                raise UsageError(
+                    [error("KZF019", f"unknown parameter '{name}'{_suggest(name, list(values))}")]
+                )
+            if isinstance(values[name], str):  # a text param: one of its known values
+                allowed = self.checked.choices.get(name)
+                if allowed is not None and str(value) not in allowed:
+                    raise UsageError(
+                        [
+                            error(
+                                "KZF019",
+                                f"parameter '{name}' is one of {', '.join(allowed)} in "
+                                f"this file (its default and its `vary` set), not {value!r}",
+                            )
+                        ]
+                    )
+                values[name] = str(value)
+                continue
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise UsageError(
+                    [error("KZF019", f"parameter '{name}': {value!r} is not a number")]
+                ) from None
+            if not np.isfinite(number):
+                raise UsageError([error("KZF019", f"parameter '{name}' must be finite")])
+            values[name] = number
+        return values
+
+    def _columns_needed(self, plan: Plan) -> list[str]:
+        """The file's own inputs and every column the plan reads (imported ones included)."""
+        return list(dict.fromkeys([*self.inputs, *plan.columns]))
+
+    def _panel(self, data: pd.DataFrame | Panel | str | os.PathLike[str], plan: Plan) -> Panel:
+        if isinstance(data, Panel):
+            missing = [c for c in plan.columns if c not in data.frame.columns]
+            if missing:  # a panel read for another selection
+                raise UsageError(
+                    [
+                        error("KZF107", f"the panel has no column {m!r}; read it again")
+                        for m in missing
+                    ]
+                )
+            return data
+        columns = self._columns_needed(plan)
+        if isinstance(data, pd.DataFrame):
+            return panel_from_frame(data, self.dims, columns)
+        return load_panel(data, self.dims, columns)
+
+    def _assemble(self, panel: Panel, plan: Plan, results: Mapping[str, object]) -> pd.DataFrame:
+        n = len(panel.frame)
+        # The frame is built without copying (pandas would copy every column into one block:
+        # 35 ms on 10⁷ rows), so each column must be its own: Arrow-backed text is immutable
+        # and shared (to_numpy() would turn it into Python objects), other dims are copied, and
+        # so is a result that is a view (of an input column) or that another output also is.
+        columns: dict[str, object] = {}
+        for d in self.dims:
+            dim = panel.frame[d].array
+            columns[d] = dim if isinstance(dim, pd.arrays.ArrowExtensionArray) else dim.copy()
+        placed: set[int] = set()
+        for name in plan.outputs:
+            if name == _WHERE:
+                continue
+            value = results[name]
+            array = value if isinstance(value, np.ndarray) else np.full(n, value, dtype=np.float64)
+            if self.checked.definitions[name].node.type is ir.Type.BOOL:
+                columns[name] = pd.arrays.BooleanArray(array == 1.0, np.isnan(array))
+                continue
+            array = np.asarray(array, dtype=np.float64)
+            if array.base is not None or not array.flags.writeable or id(array) in placed:
+                array = array.copy()
+            placed.add(id(array))
+            columns[name] = array
+        frame = pd.DataFrame(columns, copy=False)
+        if _WHERE in plan.outputs:
+            keep = np.asarray(results[_WHERE]) == 1.0
+            frame = frame[np.broadcast_to(keep, (n,))].reset_index(drop=True)
+        return frame
+
+
+def compile(  # noqa: A001 - the public name the API promises
+    text: str,
+    path: str = "<string>",
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    allow_import_outside: bool = False,
+) -> Program:
+    """Compile program text. Raises ProgramError listing every static error found."""
+    base = str(base_dir) if base_dir is not None else None
+    modules = load_modules(text, path, base_dir=base, allow_import_outside=allow_import_outside)
+    return Program(analyse(check_program(modules, base_dir=base), modules, base))
+
+
+def load(path: str | os.PathLike[str], *, allow_import_outside: bool = False) -> Program:
+    """Read and compile a .kzf file; imports are resolved relative to it.
+
+    Compiled programs are cached in the process, keyed by the file's content and the content
+    of every file it imports (re-read and compared on each call), so a cached program is never
+    stale: editing any of them recompiles."""
+    text = read_source(path)
+    key = (str(path), os.path.abspath(path), allow_import_outside, os.getcwd())
+    cached = _COMPILED.get(key)
+    if cached is not None and cached[1] == text and _sources_unchanged(cached[0], str(path)):
+        return cached[0]
+    base = Path(path).parent
+    modules = load_modules(
+        text,
+        str(path),
+        base_dir=str(base),
+        boundary=str(import_boundary(base)),
+        allow_import_outside=allow_import_outside,
+    )
+    program = Program(analyse(check_program(modules, base_dir=str(base)), modules, str(base)))
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[key] = (program, text)
+    return program
+
+
+_COMPILED: dict[tuple[object, ...], tuple[Program, str]] = {}
+_COMPILED_MAX = 256
+
+
+def _sources_unchanged(program: Program, main: str) -> bool:
+    for source_path, source_text in program.checked.sources.items():
+        if source_path == main:
+            continue
+        try:
+            if read_source(source_path) != source_text:
+                return False
+        except Exception:  # noqa: BLE001 - an import that vanished: recompile and report it
+            return False
+    return True
+
+
+PROJECT_MARKER = "kzf.toml"
+
+
+def import_boundary(folder: Path) -> Path:
+    """Imports may not leave the project: the nearest folder above holding a kzf.toml, or
+    else the folder of the file itself."""
+    folder = folder.resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / PROJECT_MARKER).is_file():
+            return candidate
+    return folder
+
+
+__all__ = ["Evaluation", "KzfWarning", "Program", "ProgramError", "compile", "load"]

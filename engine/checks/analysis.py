@@ -1,0 +1,211 @@
+"""The static checks run on every compilation, after names and types are resolved:
+units (engine/checks/units.py), domains (engine/checks/domains.py), methodology lint
+(engine/checks/lint.py) and the file's `assert same(...)` (engine/checks/symbolic.py, imported
+only when a file asserts).
+
+Unit errors and failed assertions are errors: compilation stops with a ProgramError. The rest
+are warnings, added to `CheckedProgram.warnings` unless an `allow` statement accepts them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error, warning
+from kzf.dsl.modules import ModuleSet
+from kzf.engine.checks.domains import check_domains
+from kzf.engine.checks.lint import check_unused, check_weights, unused_imports
+from kzf.engine.checks.units import infer_units
+from kzf.engine.compile.resolve import CheckedProgram
+from kzf.engine.core import ir
+
+if TYPE_CHECKING:
+    from kzf.engine.checks.symbolic import Decision, Leaves
+
+
+def analyse(
+    program: CheckedProgram, modules: ModuleSet | None = None, base_dir: str | None = None
+) -> CheckedProgram:
+    found: list[Diagnostic] = []
+    found += infer_units(program).diagnostics
+    found += check_domains(program)
+    found += check_weights(program)
+    found += check_unused(program)
+    if modules is not None:
+        found += unused_imports(program, modules, base_dir)
+    if program.asserts:
+        found += check_asserts(program)
+    kept = _apply_allows(program, [*program.warnings, *found])
+    errors = [d for d in kept if d.is_error]
+    warnings = [d for d in kept if not d.is_error]
+    if errors:
+        raise ProgramError(_sorted(errors) + warnings, program.sources)
+    program.warnings[:] = warnings
+    return program
+
+
+def _sorted(items: list[Diagnostic]) -> list[Diagnostic]:
+    def key(d: Diagnostic) -> tuple[str, int, int]:
+        return (d.span.path, d.span.line, d.span.column) if d.span else ("", 0, 0)
+
+    return sorted(items, key=key)
+
+
+# ---------------------------------------------------------------- allow
+
+
+def _statement_spans(program: CheckedProgram) -> dict[tuple[str, str], Span]:
+    """Where each definition and function of each file is written, whole statement."""
+    spans: dict[tuple[str, str], Span] = {}
+    for name, d in program.definitions.items():
+        end = d.expr.span
+        spans[(d.span.path, name)] = Span(
+            d.span.path, d.span.line, d.span.column, end.end_line, end.end_column
+        )
+    for name, f in program.functions.items():
+        spans[(f.span.path, name)] = f.span
+    return spans
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return (
+        inner.path == outer.path
+        and (outer.line, outer.column) <= (inner.line, inner.column)
+        and (inner.end_line, inner.end_column) <= (outer.end_line, outer.end_column)
+    )
+
+
+def _apply_allows(program: CheckedProgram, items: list[Diagnostic]) -> list[Diagnostic]:
+    spans = _statement_spans(program)
+    used: set[int] = set()
+    kept: list[Diagnostic] = []
+    for d in _sorted(items):
+        match = None
+        for i, allow in enumerate(program.allows):
+            if allow.code != d.code or d.span is None or d.span.path != allow.span.path:
+                continue
+            scope = spans.get((allow.span.path, allow.name)) if allow.name else None
+            if allow.name is None or (scope is not None and _within(d.span, scope)):
+                match = i
+                break
+        if match is None:
+            kept.append(d)
+        else:
+            used.add(match)
+    for i, allow in enumerate(program.allows):
+        if i not in used and allow.span.path == program.path:
+            scope = f" in '{allow.name}'" if allow.name else ""
+            kept.append(
+                warning(
+                    "KZF331",
+                    f"`allow {allow.code}` matches no warning{scope}; remove it",
+                    allow.span,
+                )
+            )
+    return kept
+
+
+# ---------------------------------------------------------------- assert same
+
+
+def check_asserts(program: CheckedProgram) -> list[Diagnostic]:
+    from kzf.engine.checks import symbolic as sym
+    from kzf.engine.compile.resolve import _text_of
+
+    leaves = leaves_of(program)
+
+    def text_of(node: ir.Node) -> str:
+        return _text_of(program.sources, node.span) if node.span else "?"
+
+    out: list[Diagnostic] = []
+    for a in program.asserts:
+        d = sym.decide(a.left, a.right, leaves, text_of=text_of)
+        if d.verdict is sym.Verdict.UNDECIDED:
+            out.append(
+                warning(
+                    "KZF330",
+                    f"could not decide whether `{a.left_text}` and `{a.right_text}` are the "
+                    f"same formula: {d.reason}",
+                    a.span,
+                )
+            )
+            continue
+        if d.same and a.negated:
+            how = "proved" if d.verdict is sym.Verdict.SAME else "equal at every sample point"
+            out.append(
+                error(
+                    "KZF033",
+                    f"`{a.left_text}` and `{a.right_text}` are the same formula ({how}), "
+                    "but the file asserts they are not",
+                    a.span,
+                    *renaming_notes(d),
+                )
+            )
+        elif not d.same and not a.negated:
+            out.append(
+                error(
+                    "KZF033",
+                    f"`{a.left_text}` and `{a.right_text}` are not the same formula",
+                    a.span,
+                    counterexample(d, a.left_text, a.right_text),
+                )
+            )
+    return out
+
+
+def leaves_of(program: CheckedProgram) -> Leaves:
+    import math
+
+    from kzf.engine.checks.symbolic import Leaves
+
+    domains: dict[str, tuple[float, float]] = {}
+    for name, info in program.inputs.items():
+        dom = info.domain
+        if dom is not None:
+            lo = -math.inf if dom.low is None else dom.low
+            hi = math.inf if dom.high is None else dom.high
+            if dom.low_open and lo == 0 and math.isinf(hi):
+                lo = 0.0
+            domains[name] = (lo, hi)
+    signatures: dict[str, object] = {
+        n: ("input", _unit_key(i.unit), i.domain.text if i.domain else None)
+        for n, i in program.inputs.items()
+    }
+    signatures.update({n: ("param", _unit_key(p.unit)) for n, p in program.params.items()})
+    return Leaves({n: p.value for n, p in program.params.items()}, domains, signatures)
+
+
+def _unit_key(text: str | None) -> object:
+    from kzf.engine.checks.units import UnitSyntaxError, parse_unit
+
+    if text is None:
+        return None
+    try:
+        return parse_unit(text).unit
+    except UnitSyntaxError:  # pragma: no cover - the grammar admits only readable units
+        return text
+
+
+def renaming_notes(d: Decision) -> list[str]:
+    renaming = d.renaming
+    if not renaming:
+        return []
+    pairs = ", ".join(f"{b} ↔ {a}" for b, a in renaming.items())
+    return [f"up to renaming: {pairs}"]
+
+
+def counterexample(d: Decision, left: str, right: str) -> str:
+    from kzf.engine.checks.symbolic import format_value
+
+    point, atoms, values = d.point, d.atoms, d.values
+    assignment = ", ".join(f"{k} = {format_value(v)}" for k, v in point.items())
+    if atoms:
+        assignment += (", " if assignment else "") + ", ".join(
+            f"{t} = {format_value(v)}" for t, v in atoms
+        )
+    if values is None:
+        return f"counterexample: {assignment}"
+    return (
+        f"counterexample: {assignment}: {left} = {format_value(values[0])}, "
+        f"{right} = {format_value(values[1])}"
+    )

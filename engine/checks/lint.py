@@ -1,0 +1,341 @@
+"""Methodology lint: mistakes that are legal formulas.
+
+* KZF320: the weights of a weighted sum do not add up to 1 (`0.25*a + 0.25*b + 0.15*c +
+  0.15*d + 0.15*e` is 0.95; `(a + b + c) / 2` is 1.5).
+* KZF321: an input the file declares that no definition uses.
+* KZF322: a user function that is never called, or an import nothing is used from. (Every
+  definition of the file is an output, so only functions can be "neither used nor output".)
+* KZF323: an aggregate over a dimension along which the data does not vary (run when data is
+  loaded: a rank among entities on a panel of one entity is always 1).
+
+A weighted sum is recognised as a linear combination of two or more terms with no constant
+term, every weight strictly between 0 and 1, and weights adding up to between 0.5 and 1.5:
+what a weighted mean with a slip looks like, and not what unit conversions (`a/1000 + b/1000`)
+or sums look like. Params count with their default values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+from kzf.dsl import ast
+from kzf.dsl.diagnostics import Diagnostic, Span, warning
+from kzf.dsl.modules import STD_PREFIX, ModuleSet, _display_path
+from kzf.engine.compile.resolve import CheckedProgram, _text_of
+from kzf.engine.core import ir
+
+Linear = tuple[dict[ir.Node, Fraction], Fraction]  # coefficients of the terms, constant
+MAX_LINEAR_DEPTH = 300
+
+
+def _fraction(value: float) -> Fraction | None:
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    return Fraction(repr(value))
+
+
+class _Weights:
+    def __init__(self, program: CheckedProgram):
+        self.program = program
+        self.def_ids = {id(d.node) for d in program.definitions.values()}
+        self.memo: dict[int, Linear] = {}
+
+    def constant(self, node: ir.Node) -> Fraction | None:
+        if isinstance(node, ir.Const) and isinstance(node.value, float):
+            return _fraction(node.value)
+        if isinstance(node, ir.Param) and node.name in self.program.params:
+            return _fraction(self.program.params[node.name].value)
+        if isinstance(node, ir.Op) and node.op == "neg":
+            inner = self.constant(node.args[0])
+            return None if inner is None else -inner
+        return None
+
+    def is_linear_op(self, node: ir.Node, root: ir.Node) -> bool:
+        if not isinstance(node, ir.Op) or (id(node) in self.def_ids and node is not root):
+            return False
+        if node.op in ("add", "sub", "neg"):
+            return True
+        if node.op == "mul":
+            return (
+                self.constant(node.args[0]) is not None or self.constant(node.args[1]) is not None
+            )
+        if node.op == "div":
+            c = self.constant(node.args[1])
+            return c is not None and c != 0
+        return False
+
+    def linear(self, node: ir.Node, root: ir.Node, depth: int = 0) -> Linear:
+        c = self.constant(node)
+        if c is not None:
+            return {}, c
+        if depth > MAX_LINEAR_DEPTH or not self.is_linear_op(node, root):
+            return {node: Fraction(1)}, Fraction(0)
+        assert isinstance(node, ir.Op)
+        if node.op == "neg":
+            return _scale(self.linear(node.args[0], root, depth + 1), Fraction(-1))
+        if node.op in ("add", "sub"):
+            a = self.linear(node.args[0], root, depth + 1)
+            b = self.linear(node.args[1], root, depth + 1)
+            return _combine(a, b, Fraction(1 if node.op == "add" else -1))
+        if node.op == "mul":
+            k = self.constant(node.args[0])
+            if k is not None:
+                return _scale(self.linear(node.args[1], root, depth + 1), k)
+            k2 = self.constant(node.args[1])
+            assert k2 is not None
+            return _scale(self.linear(node.args[0], root, depth + 1), k2)
+        k3 = self.constant(node.args[1])
+        assert k3 is not None and k3 != 0
+        return _scale(self.linear(node.args[0], root, depth + 1), 1 / k3)
+
+
+def _scale(lin: Linear, k: Fraction) -> Linear:
+    coeffs, const = lin
+    return {n: c * k for n, c in coeffs.items()}, const * k
+
+
+def _combine(a: Linear, b: Linear, sign: Fraction) -> Linear:
+    coeffs = dict(a[0])
+    for n, c in b[0].items():
+        coeffs[n] = coeffs.get(n, Fraction(0)) + sign * c
+    return {n: c for n, c in coeffs.items() if c != 0}, a[1] + sign * b[1]
+
+
+def _fmt(f: Fraction) -> str:
+    as_float = float(f)
+    if Fraction(repr(as_float)) == f:
+        return repr(as_float).removesuffix(".0") if as_float.is_integer() else repr(as_float)
+    return f"{f.numerator}/{f.denominator}"
+
+
+def _looks_like_weights(lin: Linear) -> Fraction | None:
+    coeffs, const = lin
+    if len(coeffs) < 2 or const != 0:
+        return None
+    if not all(0 < c < 1 for c in coeffs.values()):
+        return None
+    total = sum(coeffs.values(), Fraction(0))
+    if total == 1 or not Fraction(1, 2) <= total <= Fraction(3, 2):
+        return None
+    return total
+
+
+def _walk(root: ir.Node, def_ids: set[int]) -> Iterator[tuple[ir.Node, ir.Node | None]]:
+    """Each node of a definition once, with a parent, not entering other definitions'."""
+    seen: set[int] = set()
+    stack: list[tuple[ir.Node, ir.Node | None]] = [(root, None)]
+    while stack:
+        node, parent = stack.pop()
+        if id(node) in seen or (parent is not None and id(node) in def_ids):
+            continue
+        seen.add(id(node))
+        yield node, parent
+        stack.extend((c, node) for c in node.children)
+
+
+def check_weights(program: CheckedProgram) -> list[Diagnostic]:
+    w = _Weights(program)
+    out: list[Diagnostic] = []
+    flagged: list[Span] = []
+    for info in program.definitions.values():
+        root = info.node
+        if root.span is None or root.span.path != info.span.path:
+            continue  # a definition that is another's node (b = a): checked as that one
+        for node, parent in _walk(root, w.def_ids):
+            if not w.is_linear_op(node, root):
+                continue
+            top = parent is None or not w.is_linear_op(parent, root)
+            additive_core = (
+                isinstance(node, ir.Op)
+                and node.op in ("add", "sub")
+                and not (isinstance(parent, ir.Op) and parent.op in ("add", "sub", "neg"))
+            )
+            if not (top or additive_core):
+                continue
+            total = _looks_like_weights(w.linear(node, root))
+            if total is None or node.span is None:
+                continue
+            if any(_contains(s, node.span) for s in flagged):
+                continue
+            coeffs = w.linear(node, root)[0]
+            terms = " + ".join(_fmt(c) for c in coeffs.values())
+            flagged.append(node.span)
+            out.append(
+                warning(
+                    "KZF320",
+                    f"the weights of `{_text_of(program.sources, node.span)}` add up to "
+                    f"{_fmt(total)}, not 1 ({terms})",
+                    node.span,
+                    "a weighted mean needs weights that add up to 1; if this is intended, "
+                    'say so with `allow KZF320 name "why"`',
+                )
+            )
+    return out
+
+
+def _contains(outer: Span, inner: Span) -> bool:
+    return (
+        outer.path == inner.path
+        and (outer.line, outer.column) <= (inner.line, inner.column)
+        and (inner.end_line, inner.end_column) <= (outer.end_line, outer.end_column)
+    )
+
+
+def check_unused(program: CheckedProgram) -> list[Diagnostic]:
+    """Inputs of the file no definition uses; functions never called."""
+    out: list[Diagnostic] = []
+    roots = [info.node for info in program.definitions.values()]
+    roots += [n for a in program.asserts for n in (a.left, a.right)]
+    used_columns = _columns(*roots)
+    for node in program.models.nodes() if program.models else ():  # models use inputs too
+        used_columns |= _columns(node)
+    for name, inp in program.inputs.items():
+        if inp.span.path == program.path and name not in used_columns:
+            out.append(
+                warning(
+                    "KZF321",
+                    f"input '{name}' is declared but no definition uses it",
+                    inp.span,
+                    'remove it, or say why it is kept with `allow KZF321 "why"`',
+                )
+            )
+    called: set[str] = set()
+    named: set[str] = set()
+    exprs = [e for stmt in _all_statements(program) for e in _expressions(stmt)]
+    exprs += [a.expr for a in program.asserts if a.expr is not None]
+    for e in exprs:
+        calls, names = _calls_and_names(e)
+        called |= calls
+        named |= names
+    for fname, fdef in program.functions.items():
+        if fdef.name_span.path == program.path and fname not in called | named:
+            out.append(
+                warning(
+                    "KZF322",
+                    f"function '{fname}' is defined but never called",
+                    fdef.name_span,
+                )
+            )
+    return out
+
+
+def unused_imports(
+    program: CheckedProgram, modules: ModuleSet, base_dir: str | None
+) -> list[Diagnostic]:
+    """KZF322 for an `import` of the root file nothing of which (or of what it imports in
+    turn) the root file uses."""
+    if base_dir is None:
+        return []
+    by_path = {m.path: m for m in modules.modules}
+
+    def target_of(module_path: str, stmt: ast.Import) -> str:
+        if stmt.path.startswith(STD_PREFIX):
+            return stmt.path  # the standard library's modules are shown by their import name
+        folder = Path(base_dir) if module_path == modules.root.path else Path(module_path).parent
+        return _display_path((folder / stmt.path).resolve())
+
+    def provided(path: str, seen: set[str]) -> set[str]:
+        if path in seen or path not in by_path:
+            return set()
+        seen.add(path)
+        names: set[str] = set()
+        for s in by_path[path].statements:
+            if isinstance(s, ast.Definition | ast.FunctionDef | ast.InputDecl | ast.ParamDecl):
+                names.add(s.name)
+            elif isinstance(s, ast.Import):
+                names |= provided(target_of(path, s), seen)
+        return names
+
+    mentioned: set[str] = set()
+    for s in modules.root.statements:
+        if isinstance(s, ast.Definition | ast.FunctionDef | ast.Assert):
+            calls, names = _calls_and_names(s.expr)
+            mentioned |= calls | names
+        elif isinstance(s, ast.Expect | ast.Label):
+            mentioned.add(s.name)
+    out = []
+    for s in modules.root.statements:
+        if isinstance(s, ast.Import) and not provided(target_of(modules.root.path, s), set()) & (
+            mentioned
+        ):
+            out.append(warning("KZF322", f"nothing from {s.path!r} is used in this file", s.span))
+    return out
+
+
+def _columns(*nodes: ir.Node) -> set[str]:
+    found: set[str] = set()
+    seen: set[int] = set()
+    stack = list(nodes)
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, ir.Column):
+            found.add(n.name)
+        stack.extend(n.children)
+    return found
+
+
+def _all_statements(program: CheckedProgram) -> Iterator[ast.Statement]:
+    yield from (
+        ast.Definition(d.name, d.expr, d.span, d.span) for d in program.definitions.values()
+    )
+    yield from program.functions.values()
+
+
+def _expressions(stmt: ast.Statement) -> Iterator[ast.Expr]:
+    if isinstance(stmt, ast.Definition | ast.FunctionDef | ast.Assert):
+        yield stmt.expr
+
+
+def _calls_and_names(expr: ast.Expr) -> tuple[set[str], set[str]]:
+    from kzf.engine.compile.resolve import names_in
+
+    names, calls = names_in(expr)
+    return calls, names
+
+
+def _one_value(column: object) -> bool:
+    """Whether a column holds one value only; O(1) in the usual case of several."""
+    import pandas as pd
+
+    assert isinstance(column, pd.Series)
+    first = column.iloc[0]  # no conversion of the whole column: text columns are Arrow-backed
+    if column.iloc[-1] != first or column.iloc[len(column) // 2] != first:
+        return False
+    return bool((column == first).all())
+
+
+def check_panel(
+    plan_nodes: list[ir.Node], frame: object, dims: tuple[str, ...]
+) -> list[Diagnostic]:
+    """KZF323: aggregates and ranks over a dimension with a single value in the data."""
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    if len(frame) == 0:
+        return []
+    wanted = {n.over for n in plan_nodes if isinstance(n, ir.Aggregate | ir.Rank)}
+    single = {d for d in wanted if d in dims and d in frame.columns and _one_value(frame[d])}
+    out: list[Diagnostic] = []
+    seen: set[tuple[str, Span | None]] = set()
+    for node in plan_nodes:
+        if isinstance(node, ir.Aggregate | ir.Rank) and node.over in single:
+            key = (node.over, node.span)
+            if key in seen:
+                continue
+            seen.add(key)
+            value = frame[node.over].iloc[0]
+            what = "rank" if isinstance(node, ir.Rank) else f"{node.func}()"
+            out.append(
+                warning(
+                    "KZF323",
+                    f"{what} over {node.over}: the data has a single {node.over} "
+                    f"({value}), so there is nothing to aggregate across",
+                    node.span,
+                )
+            )
+    return out

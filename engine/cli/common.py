@@ -1,0 +1,51 @@
+"""What every command group shares: options declared once, and the printing of diagnostics.
+
+Each command module (main.py: eval, check, show, test; report.py: report, plot; composite.py:
+audit, contrib, sensitivity, diff) declares its parsers with these helpers and exports a
+`COMMANDS` table; main.py only dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kzf.dsl.diagnostics import Diagnostic, UsageError, error
+
+
+def add_program_options(p: argparse.ArgumentParser) -> None:
+    """The hidden options every command that reads a .kzf file accepts."""
+    p.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+
+def add_data_options(p: argparse.ArgumentParser) -> None:
+    """How a data file is read (csv separators and decimals, encodings, Excel sheets)."""
+    p.add_argument("--decimal", default=".", choices=[".", ","], help="decimal mark in csv files")
+    p.add_argument("--sep", help="csv field separator (default: detected)")
+    p.add_argument("--encoding", help="text encoding of csv files (default: UTF-8)")
+    p.add_argument("--sheet", help="Excel sheet name or number (default: the first)")
+
+
+def add_param_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--param", metavar="NAME=VALUE", action="append", default=[], help="override a param"
+    )
+
+
+def print_diagnostics(items: Sequence[Diagnostic], sources: dict[str, str]) -> None:
+    for d in items:
+        src = sources.get(d.span.path) if d.span else None
+        print(d.render(src), file=sys.stderr)
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, float | str]:
+    """NAME=VALUE pairs; the program converts each value to its param's type and checks it."""
+    params: dict[str, float | str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError([error("KZF019", f"--param {pair!r}: write NAME=VALUE, e.g. T1=45")])
+        params[name.strip()] = value.strip()
+    return params

@@ -1,0 +1,316 @@
+"""The `kzf` command: eval, check and test.
+
+Exit status: 0 success; 1 a data or evaluation error (or an expectation not reproduced);
+2 a usage, syntax or check error. A user's mistake never shows a Python traceback;
+`--debug` shows one for kzf's own bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from kzf.dsl.diagnostics import KzfError, UsageError, error
+from kzf.engine.api.program import Program, load
+from kzf.engine.checks.expect import Outcome, Status, judge
+from kzf.engine.cli.common import (
+    add_data_options,
+    add_param_option,
+    add_program_options,
+    parse_params,
+    print_diagnostics,
+)
+from kzf.engine.io import output
+from kzf.version import __version__
+
+EPILOG = """\
+examples:
+  kzf eval formulas/ict_efficiency.kzf                  # on the data the file declares
+  kzf eval formulas/egdi.kzf --data data/eaeu.csv --select egdi_place --where "year >= 2016"
+  kzf eval formulas/document_processing.kzf --param T1=45 --format json
+  kzf eval formulas/egdi.kzf --data data/eaeu.csv --out results.xlsx
+  kzf eval formulas/gdp_regression.kzf --table gdp.summary,gdp.coefficients
+  kzf check formulas/*.kzf
+  kzf check --units formulas/egdi.kzf
+  kzf check --equiv formulas/a.kzf:E formulas/b.kzf:E
+  kzf show formulas/egdi.kzf --latex
+  kzf eval formulas/egdi.kzf --format table --lang kk
+  kzf report formulas/egdi.kzf --data data/eaeu.csv -o egdi.html --lang ru
+  kzf plot formulas/egdi.kzf egdi_place -o places.svg --kind ranks
+  kzf test formulas indicators
+
+exit status: 0 success; 1 data or evaluation error, or an expectation not reproduced;
+2 usage, syntax or check error.  Language reference: docs/language.md
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kzf",
+        description="Compute statistical indicators from formula files (.kzf) and panel data.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"kzf {__version__}")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    ev = sub.add_parser(
+        "eval",
+        help="evaluate a formula file on data",
+        description="Evaluate FILE on a panel and print or write the results.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ev.add_argument("file", metavar="FILE")
+    ev.add_argument(
+        "--data", metavar="PATH", help="csv, xlsx or parquet (default: the file's `data`)"
+    )
+    add_param_option(ev)
+    ev.add_argument("--select", metavar="A,B", help="only these definitions, in this order")
+    ev.add_argument(
+        "--where", metavar="COND", help='keep rows where COND holds, e.g. "year >= 2017"'
+    )
+    ev.add_argument(
+        "--format", choices=output.FORMATS, help="default: table on a terminal, else csv"
+    )
+    ev.add_argument("--out", metavar="PATH", help="write .csv, .json, .parquet or .xlsx")
+    ev.add_argument(
+        "--lang", choices=("kk", "ru", "en"), help="table headers from the file's `label`s"
+    )
+    ev.add_argument(
+        "--table", metavar="A,B", help="only these tables of the models (e.g. gdp.coefficients)"
+    )
+    add_data_options(ev)
+    ev.add_argument(
+        "--engine",
+        choices=("pandas", "duckdb", "spark"),
+        default="pandas",
+        help="where to compute: pandas (default), duckdb or spark; same results",
+    )
+    ev.add_argument("--master", metavar="URL", help="Spark master, e.g. spark://host:7077")
+    add_program_options(ev)
+
+    ck = sub.add_parser("check", help="check formula files without data")
+    ck.add_argument("files", metavar="FILE", nargs="*")
+    ck.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    ck.add_argument("--units", action="store_true", help="print every definition's unit")
+    ck.add_argument(
+        "--equiv",
+        nargs=2,
+        metavar=("A.kzf:NAME", "B.kzf:NAME"),
+        help="are two definitions the same formula? (exit 0 same, 1 different)",
+    )
+    add_program_options(ck)
+
+    sh = sub.add_parser("show", help="print definitions in mathematical notation")
+    sh.add_argument("file", metavar="FILE")
+    sh.add_argument("name", metavar="NAME", nargs="?", help="only this definition or function")
+    sh.add_argument("--latex", action="store_true", help="LaTeX instead of Unicode")
+    sh.add_argument("--expand", action="store_true", help="substitute down to the inputs")
+    add_program_options(sh)
+
+    ts = sub.add_parser("test", help="reproduce the published values stated with `expect`")
+    ts.add_argument("paths", metavar="PATH", nargs="+", help=".kzf files or folders of them")
+    add_program_options(ts)
+
+    from kzf.engine.cli import composite as composite_cli  # kzf audit, contrib, sensitivity, diff
+    from kzf.engine.cli import report as report_cli  # kzf report, kzf plot
+
+    report_cli.add_parsers(sub)
+    composite_cli.add_parsers(sub)
+    return p
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    prog = load(args.file, allow_import_outside=args.allow_import_outside)
+    print_diagnostics(prog.diagnostics, prog.checked.sources)
+    data = args.data or prog.data_path
+    if data is None:
+        raise UsageError(
+            [error("KZF107", f"{args.file} declares no `data`; give one with --data PATH")]
+        )
+    select = [s.strip() for s in args.select.split(",") if s.strip()] if args.select else None
+    sheet = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
+    panel = prog.read_data(
+        data,
+        select,
+        args.where,
+        decimal=args.decimal,
+        sep=args.sep,
+        encoding=args.encoding,
+        sheet=sheet,
+    )
+    result = prog.run(
+        panel,
+        parse_params(args.param),
+        select,
+        args.where,
+        engine=args.engine,
+        master=args.master,
+        progress=True,
+    )
+    print_diagnostics(result.warnings, prog.checked.sources)
+    if args.lang:  # headers in the chosen language (the table format only)
+        from kzf.engine.present.i18n import labels_for
+
+        args.labels = labels_for(prog.checked.labels, map(str, result.frame.columns), args.lang)
+    labels = getattr(args, "labels", None)
+    if prog.has_models:  # the frame, then the models' tables (engine/api/model_tables.py)
+        from kzf.engine.api import model_tables
+
+        return model_tables.emit(result, args)
+    if args.out:
+        output.write_frame(result.frame, args.out)
+        if args.format:
+            sys.stdout.write(output.render(result.frame, args.format, labels))
+        return 0
+    fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
+    sys.stdout.write(output.render(result.frame, fmt, labels))
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    if args.equiv:
+        return _cmd_equiv(args)
+    if not args.files:
+        raise UsageError([error("KZF107", "kzf check: give one or more FILEs (or --equiv A B)")])
+    status = 0
+    for file in args.files:
+        try:
+            prog = load(file, allow_import_outside=args.allow_import_outside)
+        except KzfError as exc:
+            print(exc.render(), file=sys.stderr)
+            status = 2
+            continue
+        print_diagnostics(prog.diagnostics, prog.checked.sources)
+        if prog.diagnostics and args.strict:
+            status = 2
+        if args.units:
+            from kzf.engine.present.show import units_table
+
+            sys.stdout.write(units_table(prog))
+    if status == 0:
+        print(f"checked {len(args.files)} file(s): no errors", file=sys.stderr)
+    return status
+
+
+def _cmd_equiv(args: argparse.Namespace) -> int:
+    from kzf.engine.present.show import equiv
+
+    sides = []
+    for spec in args.equiv:
+        path, sep, name = spec.rpartition(":")
+        if not sep or not path or not name:
+            raise UsageError([error("KZF107", f"--equiv {spec!r}: write FILE.kzf:NAME")])
+        sides.append((load(path, allow_import_outside=args.allow_import_outside), name))
+    status, report = equiv(sides[0], sides[1])
+    sys.stdout.write(report)
+    return status
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from kzf.engine.present.show import show
+
+    prog = load(args.file, allow_import_outside=args.allow_import_outside)
+    sys.stdout.write(show(prog, args.name, latex=args.latex, expand=args.expand))
+    return 0
+
+
+def _kzf_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            files.extend(sorted(p.rglob("*.kzf")))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise UsageError([error("KZF020", f"no such file or folder: {raw}")])
+    return files
+
+
+def _cmd_test(args: argparse.Namespace) -> int:
+    counts = {Status.REPRODUCED: 0, Status.ERRATUM: 0, Status.FAILED: 0}
+    broken = 0
+    for file in _kzf_files(args.paths):
+        try:
+            prog = load(file, allow_import_outside=args.allow_import_outside)
+            if not prog.checked.expects:
+                print(f"{file}: no expectations")
+                continue
+            outcomes = _run_expectations(prog)
+        except KzfError as exc:
+            print(f"{file}: ERROR")
+            print(exc.render(), file=sys.stderr)
+            broken += 1
+            continue
+        print(f"{file}")
+        for o in outcomes:
+            counts[o.status] += 1
+            label = {Status.REPRODUCED: "ok", Status.ERRATUM: "erratum", Status.FAILED: "FAILED"}
+            print(f"  {label[o.status]:<8} {o.describe()}")
+    print(
+        f"{counts[Status.REPRODUCED]} reproduced, {counts[Status.ERRATUM]} known errata, "
+        f"{counts[Status.FAILED]} failed, {broken} file(s) with errors"
+    )
+    return 1 if counts[Status.FAILED] or broken else 0
+
+
+def _run_expectations(prog: Program) -> list[Outcome]:
+    if prog.data_path is None:
+        raise UsageError([error("KZF023", f"{prog.path}: has `expect` but declares no `data`")])
+    names = list(dict.fromkeys(e.name for e in prog.checked.expects if e.column is None))
+    result = prog.run(prog.data_path, select=names)
+    if not prog.has_models:
+        return [judge(result.frame, prog.dims, e) for e in prog.checked.expects]
+    from kzf.engine.api.model_tables import judge_cell  # cells of models' tables
+
+    time_dim = prog.checked.time_dim
+    return [
+        judge(result.frame, prog.dims, e)
+        if e.column is None
+        else judge_cell(result.tables, prog.dims, time_dim, e)
+        for e in prog.checked.expects
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    commands = {"eval": _cmd_eval, "check": _cmd_check, "test": _cmd_test, "show": _cmd_show}
+    from kzf.engine.cli.report import COMMANDS as report_commands
+
+    commands.update(report_commands)
+    from kzf.engine.cli.composite import COMMANDS as composite_commands
+
+    commands.update(composite_commands)
+    try:
+        return commands[args.command](args)
+    except KzfError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_status
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("kzf: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"kzf: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in kzf, not in your file; run with --debug for details.",
+            file=sys.stderr,
+        )
+        return 3
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

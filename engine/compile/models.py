@@ -1,0 +1,470 @@
+"""Models, trends and forecasts, as the checker sees them (docs/models.md).
+
+    model gdp = ols(Y ~ X1 + X2 + X3, stepwise(enter 0.05, remove 0.10) where year <= 2020)
+    X3_t = trend(X3, quadratic where year in 2000..2020)
+    forecast gdp_2026 = gdp to 2026 with X3 = X3_t, interval 0.95
+
+Everything here runs before any data is read: names are resolved through the resolver (so an
+unknown variable is KZF010 with a did-you-mean), options are checked (KZF050), and the result,
+`Models`, tells the evaluator what to compute. `engine/api/model_tables.py` runs them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from kzf.dsl import ast
+from kzf.dsl.diagnostics import Span, error
+from kzf.engine.core import ir
+from kzf.engine.stats.trends import KINDS, MAX_DEGREE, Trend, normalise_kind
+
+MODEL_FUNCTIONS = ("ols",)
+SELECTION_METHODS = ("enter", "forward", "backward", "stepwise")
+MODEL_OPTIONS = (*SELECTION_METHODS, "intercept", "interval", "compat")
+FORECAST_OPTIONS = ("interval", "compat")
+MODEL_TABLES = ("selection", "summary", "anova", "coefficients", "excluded", "residuals")
+FORECAST_TABLES = ("forecast", "scenarios", "predictors", "errors", "trends")
+# the key columns of each table, after the panel's dimensions for forecast tables
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "selection": ("model",),
+    "summary": ("model",),
+    "anova": ("model", "source"),
+    "coefficients": ("model", "term"),
+    "excluded": ("model", "variable"),
+    "residuals": ("statistic",),
+    "forecast": (),
+    "scenarios": ("scenario",),
+    "predictors": ("variable",),
+    "errors": ("statistic",),
+    "trends": ("variable",),
+}
+TREND_SUMMARY = "trend(x, KIND [, compat] [where CONDITION])"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    function: str
+    dependent: str
+    terms: tuple[str, ...]
+    method: str
+    p_enter: float
+    p_remove: float
+    intercept: bool
+    level: float
+    compat: bool
+    variables: dict[str, ir.Node]  # the dependent and every term
+    sample: ir.Node | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class ForecastSpec:
+    name: str
+    model: str
+    start: int | None
+    end: int
+    level: float
+    compat: bool
+    substitutions: dict[str, str]  # term -> the definition giving its future values
+    values: dict[str, ir.Node]  # definition name -> node
+    span: Span
+
+
+@dataclass(frozen=True)
+class Models:
+    models: dict[str, ModelSpec] = field(default_factory=dict)
+    forecasts: dict[str, ForecastSpec] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.models or self.forecasts)
+
+    @property
+    def horizon(self) -> int | None:
+        """The last forecast year: the panel is extended with the years up to it."""
+        return max((f.end for f in self.forecasts.values()), default=None)
+
+    def nodes(self) -> list[ir.Node]:
+        found: list[ir.Node] = []
+        for m in self.models.values():
+            found.extend(m.variables.values())
+            if m.sample is not None:
+                found.append(m.sample)
+        for f in self.forecasts.values():
+            found.extend(f.values.values())
+        return found
+
+
+def _suggest(name: str, candidates: list[str]) -> str:
+    found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f"; did you mean '{found[0]}'?" if found else ""
+
+
+# ---------------------------------------------------------------- trend() in expressions
+
+
+def resolve_trend(r: Any, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
+    """`trend(x, KIND [, compat] [over TIME] [where COND])` → a Trend node (KZF050 if wrong)."""
+    bad = ir.Const(float("nan"), type=ir.Type.NUMBER)
+    if e.over is not None and e.over.id != r.time_dim:
+        r.bag.add(
+            error(
+                "KZF015",
+                f"trend() runs along the time dimension '{r.time_dim}', not '{e.over.id}'",
+                e.over.span,
+            )
+        )
+        return bad
+    if len(e.args) < 2:
+        r.bag.add(
+            error(
+                "KZF013",
+                f"trend() takes 2 or 3 arguments, got {len(e.args)}: {TREND_SUMMARY}",
+                e.span,
+            )
+        )
+        return bad
+    x = r.number(e.args[0], env, "the argument of trend()")
+    spec = e.args[1]
+    kind_name, degree = None, None
+    if isinstance(spec, ast.Name):
+        kind_name = spec.id
+    elif isinstance(spec, ast.Call) and spec.func in ("poly", "polynomial") and len(spec.args) == 1:
+        kind_name = "poly"
+        d = spec.args[0]
+        if isinstance(d, ast.Number) and d.value == int(d.value) and 1 <= d.value <= MAX_DEGREE:
+            degree = int(d.value)
+        else:
+            r.bag.add(
+                error(
+                    "KZF050",
+                    f"the degree of a polynomial trend is a whole number from 1 to {MAX_DEGREE}",
+                    d.span,
+                )
+            )
+            return bad
+    known = [k for k in KINDS if k != "poly"] + ["poly(d)"]
+    if kind_name is None or (kind_name not in KINDS and kind_name != "polynomial"):
+        shown = kind_name or "this"
+        r.bag.add(
+            error(
+                "KZF050",
+                f"unknown trend kind '{shown}'{_suggest(shown, list(KINDS))}; "
+                f"the kinds are {', '.join(known)}",
+                spec.span,
+            )
+        )
+        return bad
+    compat = False
+    if len(e.args) == 3:
+        flag = e.args[2]
+        if isinstance(flag, ast.Name) and flag.id == "compat":
+            compat = True
+        else:
+            r.bag.add(
+                error(
+                    "KZF050",
+                    "the third argument of trend() can only be `compat` "
+                    "(the published spreadsheet method)",
+                    flag.span,
+                )
+            )
+            return bad
+    if len(e.args) > 3:
+        r.bag.add(error("KZF013", f"trend() takes 2 or 3 arguments, got {len(e.args)}", e.span))
+        return bad
+    where = None
+    if e.where is not None:
+        where = r.condition(e.where, env, "the `where` condition")
+    kind, deg = normalise_kind(kind_name, degree)
+    return Trend(x, where, kind, deg, compat, type=ir.Type.NUMBER, span=e.span)
+
+
+# ---------------------------------------------------------------- statements
+
+
+def _level(r: Any, opt: ast.ModelOption) -> float:
+    value = opt.value
+    if isinstance(value, float) and 0 < value < 1:
+        return value
+    if isinstance(value, float) and 50 <= value < 100:  # a percentage: interval 95
+        return value / 100
+    r.bag.add(
+        error(
+            "KZF050",
+            "`interval` takes a level between 0 and 1 (or a percentage), e.g. interval 0.95",
+            opt.span,
+        )
+    )
+    return 0.95
+
+
+def _variable(r: Any, name: ast.Name, what: str) -> ir.Node:
+    return r.number(name, {}, what)
+
+
+def _check_model(r: Any, stmt: ast.Model) -> ModelSpec | None:
+    ok = True
+    if stmt.function.id not in MODEL_FUNCTIONS:
+        r.bag.add(
+            error(
+                "KZF014",
+                f"unknown model '{stmt.function.id}'"
+                f"{_suggest(stmt.function.id, list(MODEL_FUNCTIONS))}; "
+                f"models: {', '.join(MODEL_FUNCTIONS)}",
+                stmt.function.span,
+            )
+        )
+        ok = False
+    variables: dict[str, ir.Node] = {}
+    variables[stmt.dependent.id] = _variable(r, stmt.dependent, "the dependent variable")
+    terms: list[str] = []
+    for t in stmt.terms:
+        if t.id == stmt.dependent.id:
+            r.bag.add(error("KZF050", f"'{t.id}' is the dependent variable", t.span))
+            ok = False
+        elif t.id in terms:
+            r.bag.add(error("KZF011", f"the term '{t.id}' is listed twice", t.span))
+            ok = False
+        else:
+            terms.append(t.id)
+            variables[t.id] = _variable(r, t, "a term of the model")
+    method, p_enter, p_remove = "enter", 0.05, 0.10
+    intercept, level, compat = True, 0.95, False
+    chosen: ast.ModelOption | None = None
+    for opt in stmt.options:
+        if opt.name in SELECTION_METHODS:
+            if chosen is not None:
+                r.bag.add(
+                    error(
+                        "KZF050",
+                        f"two selection methods: `{chosen.name}` and `{opt.name}`",
+                        opt.span,
+                    )
+                )
+                ok = False
+            chosen, method = opt, opt.name
+            if opt.value is not None:
+                r.bag.add(
+                    error(
+                        "KZF050",
+                        f"write the criteria in brackets: {opt.name}(enter 0.05, remove 0.10)",
+                        opt.span,
+                    )
+                )
+                ok = False
+            for key, value in opt.settings:
+                if key not in ("enter", "remove"):
+                    r.bag.add(
+                        error(
+                            "KZF050",
+                            f"unknown criterion '{key}'{_suggest(key, ['enter', 'remove'])}; "
+                            "use enter P and remove P",
+                            opt.span,
+                        )
+                    )
+                    ok = False
+                elif not 0 < value <= 1:
+                    r.bag.add(error("KZF050", f"the {key} probability must be in (0, 1]", opt.span))
+                    ok = False
+                elif key == "enter":
+                    p_enter = value
+                else:
+                    p_remove = value
+            if p_enter >= p_remove and method == "stepwise":
+                r.bag.add(
+                    error(
+                        "KZF050",
+                        f"enter ({p_enter:g}) must be below remove ({p_remove:g}), "
+                        "or a variable could enter and leave forever",
+                        opt.span,
+                    )
+                )
+                ok = False
+        elif opt.name == "intercept":
+            if opt.value in ("on", "off"):
+                intercept = opt.value == "on"
+            else:
+                r.bag.add(error("KZF050", "write `intercept on` or `intercept off`", opt.span))
+                ok = False
+        elif opt.name == "interval":
+            level = _level(r, opt)
+        elif opt.name == "compat":
+            compat = True
+            if opt.value is not None or opt.settings:
+                r.bag.add(error("KZF050", "`compat` takes no value", opt.span))
+                ok = False
+        else:
+            r.bag.add(
+                error(
+                    "KZF050",
+                    f"unknown model option '{opt.name}'{_suggest(opt.name, list(MODEL_OPTIONS))}"
+                    f"; options: {', '.join(MODEL_OPTIONS)}",
+                    opt.span,
+                )
+            )
+            ok = False
+    if not terms and not intercept:
+        r.bag.add(error("KZF050", "a model without terms needs its intercept", stmt.span))
+        ok = False
+    sample = None
+    if stmt.where is not None:
+        sample = r.condition(stmt.where, {}, "the `where` condition")
+    if not ok:
+        return None
+    return ModelSpec(
+        name=stmt.name,
+        function=stmt.function.id,
+        dependent=stmt.dependent.id,
+        terms=tuple(terms),
+        method=method,
+        p_enter=p_enter,
+        p_remove=p_remove,
+        intercept=intercept,
+        level=level,
+        compat=compat,
+        variables=variables,
+        sample=sample,
+        span=stmt.span,
+    )
+
+
+def _check_forecast(
+    r: Any, stmt: ast.Forecast, models: dict[str, ModelSpec], model_names: list[str]
+) -> ForecastSpec | None:
+    ok = True
+    spec = models.get(stmt.model.id)
+    if stmt.model.id not in model_names:
+        r.bag.add(
+            error(
+                "KZF010",
+                f"no model named '{stmt.model.id}'{_suggest(stmt.model.id, model_names)}",
+                stmt.model.span,
+            )
+        )
+        ok = False
+    if stmt.start is not None and stmt.start > stmt.end:
+        r.bag.add(error("KZF050", f"the forecast runs from {stmt.start} to {stmt.end}", stmt.span))
+        ok = False
+    substitutions: dict[str, str] = {}
+    values: dict[str, ir.Node] = {}
+    for term, value in stmt.substitutions:
+        if spec is not None and term.id not in spec.terms:
+            r.bag.add(
+                error(
+                    "KZF050",
+                    f"'{term.id}' is not a term of model '{spec.name}'"
+                    f"{_suggest(term.id, list(spec.terms))}",
+                    term.span,
+                )
+            )
+            ok = False
+            continue
+        if term.id in substitutions:
+            r.bag.add(error("KZF011", f"'{term.id}' is given twice", term.span))
+            ok = False
+            continue
+        substitutions[term.id] = value.id
+        values[value.id] = _variable(r, value, "the values of a predictor")
+    level, compat = 0.95, False
+    for opt in stmt.options:
+        if opt.name == "interval":
+            level = _level(r, opt)
+        elif opt.name == "compat":
+            compat = True
+        else:
+            r.bag.add(
+                error(
+                    "KZF050",
+                    f"unknown forecast option '{opt.name}'"
+                    f"{_suggest(opt.name, list(FORECAST_OPTIONS))}; "
+                    f"options: {', '.join(FORECAST_OPTIONS)}",
+                    opt.span,
+                )
+            )
+            ok = False
+    if not ok or spec is None:
+        return None
+    return ForecastSpec(
+        name=stmt.name,
+        model=spec.name,
+        start=stmt.start,
+        end=stmt.end,
+        level=level,
+        compat=compat,
+        substitutions=substitutions,
+        values=values,
+        span=stmt.span,
+    )
+
+
+def _check_table_expect(r: Any, stmt: ast.Expect, models: Models, dims: tuple[str, ...]) -> None:
+    owner, _, table = stmt.name.partition(".")
+    tables: tuple[str, ...]
+    if owner in models.models or any(
+        isinstance(s, ast.Model) and s.name == owner for s in r.modules.root.statements
+    ):
+        tables = MODEL_TABLES
+    elif owner in models.forecasts or any(
+        isinstance(s, ast.Forecast) and s.name == owner for s in r.modules.root.statements
+    ):
+        tables = FORECAST_TABLES
+    else:
+        owners = [*models.models, *models.forecasts]
+        r.bag.add(
+            error(
+                "KZF010",
+                f"expectation for an unknown model or forecast '{owner}'{_suggest(owner, owners)}",
+                stmt.name_span,
+            )
+        )
+        return
+    if table not in tables:
+        r.bag.add(
+            error(
+                "KZF010",
+                f"'{owner}' has no table '{table}'{_suggest(table, list(tables))}; "
+                f"its tables: {', '.join(tables)}",
+                stmt.name_span,
+            )
+        )
+        return
+    keys = TABLE_KEYS[table]
+    if tables is FORECAST_TABLES and table not in ("errors", "trends"):
+        keys = (*dims, *keys)
+    elif tables is FORECAST_TABLES:
+        keys = (*(d for d in dims if d != r.time_dim), *keys)
+    if len(stmt.key) != len(keys):
+        r.bag.add(
+            error(
+                "KZF023",
+                f"a cell of {stmt.name} is named by [{', '.join(keys)}]: "
+                f"{len(keys)} part(s), not {len(stmt.key)}",
+                stmt.span,
+            )
+        )
+
+
+def check_models(r: Any) -> Models:
+    """Check the model, forecast and table-expect statements of the root file."""
+    root = r.modules.root
+    models: dict[str, ModelSpec] = {}
+    forecasts: dict[str, ForecastSpec] = {}
+    model_names = [s.name for s in root.statements if isinstance(s, ast.Model)]
+    for stmt in root.statements:
+        if isinstance(stmt, ast.Model) and r._claim(stmt.name, stmt.name_span):
+            spec = _check_model(r, stmt)
+            if spec is not None:
+                models[stmt.name] = spec
+    for stmt in root.statements:
+        if isinstance(stmt, ast.Forecast) and r._claim(stmt.name, stmt.name_span):
+            fspec = _check_forecast(r, stmt, models, model_names)
+            if fspec is not None:
+                forecasts[stmt.name] = fspec
+    result = Models(models, forecasts)
+    for stmt in root.statements:
+        if isinstance(stmt, ast.Expect) and stmt.column is not None:
+            _check_table_expect(r, stmt, result, r.dims)
+    return result

@@ -1,0 +1,996 @@
+"""Resolve and check a parsed program: names, functions, types, cycles and declarations.
+
+Everything here happens before any data is read. Every problem found is collected and
+reported together, each at its span. The result, `CheckedProgram`, holds each definition as a
+resolved IR node (`kzf.engine.core.ir`), with user functions inlined and references to other
+definitions replaced by their nodes, so that shared subexpressions are shared nodes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kzf.dsl import ast
+from kzf.dsl.diagnostics import (
+    CODES,
+    Diagnostic,
+    DiagnosticBag,
+    ProgramError,
+    Span,
+    error,
+    warning,
+)
+from kzf.dsl.modules import ModuleSet
+from kzf.engine.core import ir
+from kzf.engine.core.builtins import BUILTINS, Kind
+
+if TYPE_CHECKING:
+    from kzf.engine.compile.models import Models
+
+DEFAULT_DIMS = ("entity", "year")
+
+_ARITH = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
+_COMPARE = {"=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+_POISON = ir.Const(float("nan"), type=ir.Type.NUMBER)
+MAX_EXPANSIONS = 20_000  # user-function calls expanded per program
+
+
+class _TooLarge(Exception):
+    """User functions expand to more than MAX_EXPANSIONS calls (say, f(x) = g(g(x)) nested)."""
+
+    def __init__(self, span: Span):
+        self.span = span
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    name: str
+    unit: str | None
+    span: Span
+    domain: ast.Domain | None = None
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    name: str
+    value: float | str  # text params choose among methods (docs/composite.md)
+    unit: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class DefinitionInfo:
+    name: str
+    node: ir.Node
+    expr: ast.Expr
+    span: Span
+    module: str
+    unit: str | None = None  # declared with `name : unit = ...`
+
+
+@dataclass(frozen=True)
+class AssertInfo:
+    """`assert [not] same(left, right)`, resolved; function bodies use the first's parameters."""
+
+    negated: bool
+    left: ir.Node
+    right: ir.Node
+    left_text: str
+    right_text: str
+    span: Span
+    expr: ast.Expr | None = None  # as written, for the names it mentions
+
+
+@dataclass
+class CheckedProgram:
+    """A program whose every name, call and type has been checked."""
+
+    path: str
+    title: str | None
+    source: str | None
+    dims: tuple[str, ...]
+    time_dim: str
+    data_path: str | None
+    inputs: dict[str, InputInfo]
+    params: dict[str, ParamInfo]
+    definitions: dict[str, DefinitionInfo]
+    outputs: tuple[str, ...]
+    required_inputs: tuple[str, ...]
+    functions: dict[str, ast.FunctionDef]
+    expects: list[ast.Expect]
+    labels: dict[str, dict[str, str]]
+    warnings: list[Diagnostic]
+    sources: dict[str, str] = field(repr=False)
+    asserts: list[AssertInfo] = field(default_factory=list)
+    allows: list[ast.Allow] = field(default_factory=list)
+    models: Models | None = None  # models and forecasts (engine/compile/models.py)
+    varies: dict[str, ast.Vary] = field(default_factory=dict)  # engine/composite/sensitivity.py
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a text param's values
+
+    def scope_names(self) -> list[str]:
+        return [*self.dims, *self.inputs, *self.params, *self.definitions]
+
+
+class _Resolver:
+    def __init__(self, modules: ModuleSet):
+        self.modules = modules
+        self.bag = DiagnosticBag()
+        self.dims: tuple[str, ...] = DEFAULT_DIMS
+        self.inputs: dict[str, InputInfo] = {}
+        self.params: dict[str, ParamInfo] = {}
+        self.def_asts: dict[str, tuple[ast.Definition, str]] = {}
+        self.functions: dict[str, ast.FunctionDef] = {}
+        self.resolved: dict[str, ir.Node] = {}
+        self.def_stack: list[str] = []
+        self.func_stack: list[str] = []
+        self.cycles_reported: set[frozenset[str]] = set()
+        self.declared_at: dict[str, Span] = {}
+        self.expansions = 0
+        self.probes: list[ir.Node] = []  # stand-ins for the parameters of a function body
+        self.varies: dict[str, ast.Vary] = {}
+        self.method_params: dict[str, tuple[str, ...]] = {}  # text params and their values
+
+    # ------------------------------------------------------------ declarations
+    def collect(self) -> None:
+        root = self.modules.root
+        dims_stmt = next((s for s in root.statements if isinstance(s, ast.Dims)), None)
+        if dims_stmt is not None:
+            names = [n.id for n in dims_stmt.names]
+            for n in dims_stmt.names:
+                if names.count(n.id) > 1:
+                    self.bag.add(error("KZF011", f"dimension '{n.id}' is listed twice", n.span))
+            self.dims = tuple(dict.fromkeys(names))
+        for module in self.modules.modules:
+            is_root = module is root
+            seen_single: dict[type, Span] = {}
+            for stmt in module.statements:
+                if isinstance(stmt, ast.Title | ast.Source | ast.Dims | ast.DataDecl):
+                    kind = type(stmt)
+                    if is_root and kind in seen_single:
+                        self.bag.add(
+                            error(
+                                "KZF023",
+                                f"`{kind.__name__.lower()}` is given twice "
+                                f"(first at {seen_single[kind]})",
+                                stmt.span,
+                            )
+                        )
+                    seen_single.setdefault(kind, stmt.span)
+                elif isinstance(stmt, ast.InputDecl):
+                    prior = self.inputs.get(stmt.name)
+                    if prior is not None and (prior.span.path == stmt.span.path):
+                        self._duplicate(stmt.name, stmt.span)
+                    elif prior is None and self._claim(stmt.name, stmt.span):
+                        self._check_domain(stmt.domain)
+                        self.inputs[stmt.name] = InputInfo(
+                            stmt.name, stmt.unit, stmt.span, stmt.domain
+                        )
+                elif isinstance(stmt, ast.ParamDecl):
+                    if self._claim(stmt.name, stmt.span):
+                        self.params[stmt.name] = ParamInfo(
+                            stmt.name, stmt.value, stmt.unit, stmt.span
+                        )
+                elif isinstance(stmt, ast.Definition):
+                    if self._claim(stmt.name, stmt.name_span):
+                        self.def_asts[stmt.name] = (stmt, module.path)
+                elif isinstance(stmt, ast.Vary) and is_root:
+                    self.varies.setdefault(stmt.name, stmt)
+                elif isinstance(stmt, ast.FunctionDef):
+                    if stmt.name in BUILTINS:
+                        self.bag.add(
+                            error(
+                                "KZF011",
+                                f"'{stmt.name}' is a built-in function and cannot be redefined",
+                                stmt.name_span,
+                            )
+                        )
+                    elif self._claim(stmt.name, stmt.name_span):
+                        self.functions[stmt.name] = stmt
+                        params = [p.id for p in stmt.params]
+                        for p in stmt.params:
+                            if params.count(p.id) > 1:
+                                self.bag.add(
+                                    error("KZF011", f"parameter '{p.id}' is listed twice", p.span)
+                                )
+
+    def _check_domain(self, d: ast.Domain | None) -> None:
+        if d is None:
+            return
+        empty = d.low is not None and d.high is not None and d.low > d.high
+        if d.text.startswith("=") or empty:
+            self.bag.add(
+                error(
+                    "KZF023",
+                    f"the domain `{d.text}` is not a range; write >= 0, > 0, != 0 or in [lo, hi]",
+                    d.span,
+                )
+            )
+
+    def assertion(self, stmt: ast.Assert) -> AssertInfo | None:
+        e, negated = stmt.expr, False
+        if isinstance(e, ast.Unary) and e.op == "not":
+            e, negated = e.operand, True
+        if not (
+            isinstance(e, ast.Call)
+            and e.func == "same"
+            and len(e.args) == 2
+            and e.over is None
+            and e.where is None
+        ):
+            self.bag.add(
+                error("KZF023", "assert takes same(a, b) or not same(a, b)", stmt.expr.span)
+            )
+            return None
+        a, b = e.args
+        texts = [_text_of(self.modules.sources, x.span) for x in (a, b)]
+        if (
+            isinstance(a, ast.Name)
+            and isinstance(b, ast.Name)
+            and {a.id, b.id} <= set(self.functions)
+        ):
+            fa, fb = self.functions[a.id], self.functions[b.id]
+            if len(fa.params) != len(fb.params):
+                self.bag.add(
+                    error(
+                        "KZF013",
+                        f"same(): {a.id}() takes {len(fa.params)} argument(s) and "
+                        f"{b.id}() {len(fb.params)}",
+                        e.span,
+                    )
+                )
+                return None
+            probes = [self.probe(p) for p in fa.params]
+            nodes = []
+            for f in (fa, fb):
+                env: dict[str, ir.Node] = {p.id: q for p, q in zip(f.params, probes, strict=True)}
+                self.func_stack.append(f.name)
+                nodes.append(self.expr(f.expr, env))
+                self.func_stack.pop()
+            left, right = nodes
+        else:
+            left = self.number(a, {}, "an argument of same()")
+            right = self.number(b, {}, "an argument of same()")
+        return AssertInfo(negated, left, right, texts[0], texts[1], stmt.span, stmt.expr)
+
+    def probe(self, p: ast.Name) -> ir.Node:
+        """A stand-in for a function parameter while a body is checked on its own. A body
+        may use a parameter as the dimension of `over`, so a probe is remembered."""
+        node = ir.Param(p.id, type=ir.Type.NUMBER, span=p.span)
+        self.probes.append(node)
+        return node
+
+    def check_varies(self) -> None:
+        for v in self.varies.values():
+            p = self.params.get(v.name)
+            if p is None:
+                self.bag.add(
+                    error(
+                        "KZF024",
+                        f"`vary` names '{v.name}', which is not a param of this file"
+                        + _suggest(v.name, self.params),
+                        v.name_span,
+                    )
+                )
+                continue
+            text = isinstance(p.value, str)
+            if not v.choices:
+                assert v.low is not None and v.high is not None
+                if text or not v.low < v.high:
+                    why = "a text param varies over a set {...}" if text else "low < high"
+                    self.bag.add(error("KZF024", f"`vary {v.name}`: need {why}", v.span))
+            elif any(isinstance(c, str) != text for c in v.choices):
+                kind = "texts" if text else "numbers"
+                self.bag.add(
+                    error(
+                        "KZF024",
+                        f"`vary {v.name}`: the param is a {kind[:-1]}; "
+                        f"its alternatives must be {kind}",
+                        v.span,
+                    )
+                )
+
+    def _claim(self, name: str, span: Span) -> bool:
+        if name in self.dims:
+            self.bag.add(
+                error(
+                    "KZF011", f"'{name}' is a dimension of the panel and cannot be redefined", span
+                )
+            )
+            return False
+        prior = self.declared_at.get(name)
+        if prior is not None:
+            self._duplicate(name, span)
+            return False
+        self.declared_at[name] = span
+        return True
+
+    def _duplicate(self, name: str, span: Span) -> None:
+        prior = self.declared_at.get(name) or (
+            self.inputs[name].span if name in self.inputs else None
+        )
+        where = f" (first defined at {prior})" if prior else ""
+        self.bag.add(error("KZF011", f"'{name}' is defined more than once{where}", span))
+
+    # ------------------------------------------------------------ definitions
+    def resolve_all(self) -> None:
+        # Resolve in dependency order, so that resolving one definition finds those it uses
+        # already done: recursion then goes as deep as one formula, not as a chain of them.
+        for name in self._dependency_order():
+            self.definition(name)
+
+    def _dependency_order(self) -> list[str]:
+        func_refs: dict[str, set[str]] = {}
+
+        def refs_of_function(fname: str, seen: set[str]) -> set[str]:
+            if fname in func_refs:
+                return func_refs[fname]
+            if fname in seen:
+                return set()
+            seen.add(fname)
+            names, calls = names_in(self.functions[fname].expr)
+            found = {n for n in names if n in self.def_asts}
+            for c in calls:
+                if c in self.functions:
+                    found |= refs_of_function(c, seen)
+            func_refs[fname] = found
+            return found
+
+        deps: dict[str, set[str]] = {}
+        for name, (stmt, _) in self.def_asts.items():
+            names, calls = names_in(stmt.expr)
+            found = {n for n in names if n in self.def_asts}
+            for c in calls:
+                if c in self.functions:
+                    found |= refs_of_function(c, set())
+            deps[name] = found
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+        for start in self.def_asts:
+            if state.get(start):
+                continue
+            stack = [(start, iter(sorted(deps[start])))]
+            state[start] = 1
+            while stack:
+                node, children = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    stack.pop()
+                    state[node] = 2
+                    order.append(node)
+                elif not state.get(child):
+                    state[child] = 1
+                    stack.append((child, iter(sorted(deps[child]))))
+        return order
+
+    def definition(self, name: str) -> ir.Node:
+        if name in self.resolved:
+            return self.resolved[name]
+        if name in self.def_stack:
+            core = self.def_stack[self.def_stack.index(name) :]
+            order = list(self.def_asts)
+            first = min(range(len(core)), key=lambda i: order.index(core[i]))
+            cycle = [*core[first:], *core[:first], core[first]]  # start where the file does
+            key = frozenset(cycle)
+            if key not in self.cycles_reported:
+                self.cycles_reported.add(key)
+                stmt = self.def_asts[cycle[0]][0]
+                self.bag.add(
+                    error("KZF012", "definition cycle: " + " -> ".join(cycle), stmt.name_span)
+                )
+            return _POISON
+        stmt, _ = self.def_asts[name]
+        self.def_stack.append(name)
+        node = self.expr(stmt.expr, {})
+        self.def_stack.pop()
+        self.resolved[name] = node
+        return node
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, e: ast.Expr, env: dict[str, ir.Node]) -> ir.Node:
+        if isinstance(e, ast.Number):
+            return ir.Const(e.value, type=ir.Type.NUMBER, span=e.span)
+        if isinstance(e, ast.String):
+            return ir.Const(e.value, type=ir.Type.TEXT, span=e.span)
+        if isinstance(e, ast.Name):
+            return self.name(e, env)
+        if isinstance(e, ast.Unary):
+            return self.unary(e, env)
+        if isinstance(e, ast.Binary):
+            return self.binary(e, env)
+        if isinstance(e, ast.Weighted):
+            self.bag.add(
+                error(
+                    "KZF024",
+                    "`value: weight` is an argument of amean, gmean, hmean or aggregate only",
+                    e.span,
+                )
+            )
+            return _POISON
+        if isinstance(e, ast.Between):
+            x = self.number(e.operand, env, "the value tested by `in`")
+            lo = self.number(e.low, env, "a bound of the range")
+            hi = self.number(e.high, env, "a bound of the range")
+            return ir.Op(
+                "and",
+                (
+                    ir.Op("ge", (x, lo), type=ir.Type.BOOL, span=e.span),
+                    ir.Op("le", (x, hi), type=ir.Type.BOOL, span=e.span),
+                ),
+                type=ir.Type.BOOL,
+                span=e.span,
+            )
+        assert isinstance(e, ast.Call)
+        return self.call(e, env)
+
+    def name(self, e: ast.Name, env: dict[str, ir.Node]) -> ir.Node:
+        n = e.id
+        if n in env:
+            return env[n]
+        if n in self.dims:
+            # `year` is a number; every other dimension, a time dimension such as "2020Q1"
+            # included, is text (the data may hold labels there).
+            kind = ir.Type.NUMBER if n == "year" else ir.Type.TEXT
+            return ir.Dim(n, type=kind, span=e.span)
+        if n in self.inputs:
+            return ir.Column(n, type=ir.Type.NUMBER, span=e.span)
+        if n in self.params:
+            kind = ir.Type.TEXT if isinstance(self.params[n].value, str) else ir.Type.NUMBER
+            return ir.Param(n, type=kind, span=e.span)
+        if n in self.resolved:
+            return self.resolved[n]
+        if n in self.def_asts:
+            return self.definition(n)
+        if n in self.functions or n in BUILTINS:
+            self.bag.add(error("KZF017", f"'{n}' is a function; call it as {n}(...)", e.span))
+            return _POISON
+        candidates = [*env, *self.dims, *self.inputs, *self.params, *self.def_asts, *self.resolved]
+        self.bag.add(error("KZF010", f"undefined name '{n}'{_suggest(n, candidates)}", e.span))
+        return _POISON
+
+    @property
+    def time_dim(self) -> str:
+        return "year" if "year" in self.dims else self.dims[-1]
+
+    def number(self, e: ast.Expr, env: dict[str, ir.Node], what: str) -> ir.Node:
+        node = self.expr(e, env)
+        return self._require(node, ir.Type.NUMBER, e.span, what)
+
+    def condition(self, e: ast.Expr, env: dict[str, ir.Node], what: str) -> ir.Node:
+        node = self.expr(e, env)
+        return self._require(node, ir.Type.BOOL, e.span, what)
+
+    def _require(self, node: ir.Node, kind: ir.Type, span: Span, what: str) -> ir.Node:
+        if node.type is kind or node is _POISON:
+            return node
+        hint = ""
+        if node.type is ir.Type.BOOL and kind is ir.Type.NUMBER:
+            hint = "; use if(condition, 1, 0) for a number"
+        elif node.type is ir.Type.TEXT:
+            hint = "; text can only be compared with = or !="
+        self.bag.add(
+            error(
+                "KZF017",
+                f"{what} must be a {kind.value}, but this is a {node.type.value}{hint}",
+                span,
+            )
+        )
+        return _POISON if kind is ir.Type.NUMBER else ir.Const(float("nan"), type=kind)
+
+    def unary(self, e: ast.Unary, env: dict[str, ir.Node]) -> ir.Node:
+        if e.op == "not":
+            x = self.condition(e.operand, env, "the operand of `not`")
+            return ir.Op("not", (x,), type=ir.Type.BOOL, span=e.span)
+        x = self.number(e.operand, env, f"the operand of unary '{e.op}'")
+        if e.op == "+":
+            return x
+        if (
+            isinstance(e.operand, ast.Binary)
+            and e.operand.op == "^"
+            and not self._parenthesised(e.span, e.operand.span)
+        ):
+            self.bag.add(
+                warning(
+                    "KZF301",
+                    "-x^2 means -(x^2) here, as in mathematics; spreadsheets compute (-x)^2. "
+                    "Write -(x^2) or (-x)^2 to make the intent explicit",
+                    e.span,
+                )
+            )
+        if isinstance(x, ir.Const) and isinstance(x.value, float):
+            return ir.Const(-x.value, type=ir.Type.NUMBER, span=e.span)
+        return ir.Op("neg", (x,), type=ir.Type.NUMBER, span=e.span)
+
+    def _parenthesised(self, outer: Span, inner: Span) -> bool:
+        text = self.modules.sources.get(outer.path, "").splitlines()
+        if outer.line != inner.line or not (1 <= outer.line <= len(text)):
+            return True
+        between = text[outer.line - 1][outer.column : inner.column - 1]
+        return "(" in between
+
+    def binary(self, e: ast.Binary, env: dict[str, ir.Node]) -> ir.Node:
+        if e.op in _ARITH:
+            a = self.number(e.left, env, f"the left side of '{e.op}'")
+            b = self.number(e.right, env, f"the right side of '{e.op}'")
+            return ir.Op(_ARITH[e.op], (a, b), type=ir.Type.NUMBER, span=e.span)
+        if e.op in ("and", "or"):
+            a = self.condition(e.left, env, f"the left side of `{e.op}`")
+            b = self.condition(e.right, env, f"the right side of `{e.op}`")
+            return ir.Op(e.op, (a, b), type=ir.Type.BOOL, span=e.span)
+        a = self.expr(e.left, env)
+        b = self.expr(e.right, env)
+        if _POISON not in (a, b):
+            if a.type is not b.type:
+                self.bag.add(
+                    error(
+                        "KZF017",
+                        f"cannot compare a {a.type.value} with a {b.type.value}",
+                        e.span,
+                    )
+                )
+            elif a.type is ir.Type.TEXT and e.op not in ("=", "!="):
+                self.bag.add(
+                    error(
+                        "KZF017", f"text can only be compared with = or !=, not {e.op}", e.op_span
+                    )
+                )
+        return ir.Op(_COMPARE[e.op], (a, b), type=ir.Type.BOOL, span=e.span)
+
+    # ------------------------------------------------------------ calls
+    def call(self, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
+        if e.func in self.functions:
+            return self.user_call(e, env)
+        builtin = BUILTINS.get(e.func)
+        if builtin is None:
+            if e.func in self.def_asts or e.func in self.inputs or e.func in self.params:
+                msg = f"'{e.func}' is not a function"
+            else:
+                msg = f"unknown function '{e.func}'" + _suggest(
+                    e.func, [*BUILTINS, *self.functions]
+                )
+            self.bag.add(error("KZF014", msg, e.func_span))
+            return _POISON
+        if builtin.kind is Kind.TREND:  # trend(x, kind where c): engine/compile/models.py
+            from kzf.engine.compile.models import resolve_trend
+
+            return resolve_trend(self, e, env)
+        if builtin.kind is Kind.WEIGHTED:  # amean(a: w, ...): engine/compile/weighted.py
+            from kzf.engine.compile.weighted import resolve_weighted
+
+            return resolve_weighted(self, e, env)
+        if builtin.kind is Kind.CHOOSE:
+            from kzf.engine.compile.weighted import resolve_choose
+
+            return resolve_choose(self, e, env)
+        nargs = len(e.args)
+        elementwise_minmax = e.func in ("min", "max") and nargs >= 2
+        if not (builtin.min_args <= nargs <= builtin.max_args) or (
+            builtin.kind is Kind.AGGREGATE and nargs > 1 and not elementwise_minmax
+        ):
+            expected = (
+                f"{builtin.min_args}"
+                if builtin.min_args == builtin.max_args
+                else f"{builtin.min_args} to {builtin.max_args}"
+            )
+            if builtin.kind is Kind.AGGREGATE and e.func not in ("min", "max"):
+                expected = "1"
+            self.bag.add(
+                error(
+                    "KZF013",
+                    f"{e.func}() takes {expected} argument{'s' if expected != '1' else ''}, "
+                    f"got {nargs}",
+                    e.span,
+                )
+            )
+            return _POISON
+        takes_over = (
+            builtin.kind in (Kind.AGGREGATE, Kind.RANK, Kind.TRANSFORM) and not elementwise_minmax
+        )
+        if not takes_over and (e.over is not None or e.where is not None):
+            clause = "over" if e.over is not None else "where"
+            span = e.over.span if e.over is not None else e.span
+            extra = (
+                " (min and max of several arguments are element-wise)" if elementwise_minmax else ""
+            )
+            self.bag.add(error("KZF015", f"{e.func}() does not take `{clause}`{extra}", span))
+            return _POISON
+        if takes_over and e.over is None:
+            dims = " or ".join(self.dims)
+            self.bag.add(
+                error(
+                    "KZF015",
+                    f"{e.func}() needs `over` and a dimension, "
+                    f"e.g. {e.func}(x over {self.dims[0]}); dimensions: {dims}",
+                    e.span,
+                )
+            )
+            return _POISON
+        if takes_over:
+            return self.aggregate(e, builtin.kind, env)
+        return self.elementwise_call(e, builtin.kind, env)
+
+    def over_dim(self, over_name: ast.Name, env: dict[str, ir.Node]) -> str:
+        """The dimension `over` names. Inside a function it may be one of the function's
+        parameters, given a dimension: `minmax(x, d) = ... min(x over d) ...`."""
+        over = over_name.id
+        bound = env.get(over)
+        if bound is not None:
+            if isinstance(bound, ir.Dim):
+                return bound.name
+            if any(bound is p for p in self.probes):  # a body checked on its own
+                return self.dims[0]
+            self.bag.add(
+                error(
+                    "KZF016",
+                    f"'{over}' is used as the dimension of `over`, so the argument given for "
+                    f"it must be a dimension ({', '.join(self.dims)})",
+                    bound.span or over_name.span,
+                )
+            )
+            return ""
+        return over
+
+    def aggregate(self, e: ast.Call, kind: Kind, env: dict[str, ir.Node]) -> ir.Node:
+        assert e.over is not None
+        over = self.over_dim(e.over, env)
+        if not over:
+            return _POISON
+        if over not in self.dims:
+            self.bag.add(
+                error(
+                    "KZF016",
+                    f"unknown dimension '{over}'{_suggest(over, self.dims)}; "
+                    f"the panel's dimensions are {', '.join(self.dims)}",
+                    e.over.span,
+                )
+            )
+            return _POISON
+        x = self.number(e.args[0], env, f"the argument of {e.func}()")
+        where = None
+        if e.where is not None:
+            where = self.condition(e.where, env, "the `where` condition")
+        if kind is Kind.RANK:
+            return ir.Rank(x, over, where, type=ir.Type.NUMBER, span=e.span)
+        if kind is Kind.TRANSFORM:
+            limit = 0
+            if e.func in ("winsorise", "treat"):
+                limit = 5  # the OECD/JRC handbook's and COINr's usual maximum
+                if len(e.args) == 2:
+                    limit = self.whole_number(e.args[1], f"the points {e.func}() may change", 1)
+            return ir.Transform(e.func, x, over, where, limit, type=ir.Type.NUMBER, span=e.span)
+        return ir.Aggregate(e.func, x, over, where, type=ir.Type.NUMBER, span=e.span)
+
+    def elementwise_call(self, e: ast.Call, kind: Kind, env: dict[str, ir.Node]) -> ir.Node:
+        f = e.func
+        num = ir.Type.NUMBER
+        if kind is Kind.IF:
+            cond = self.condition(e.args[0], env, "the condition of if()")
+            a = self.expr(e.args[1], env)
+            b = self.expr(e.args[2], env)
+            if a.type is not b.type and _POISON not in (a, b):
+                self.bag.add(
+                    error(
+                        "KZF017",
+                        f"the branches of if() differ: a {a.type.value} and a {b.type.value}",
+                        e.span,
+                    )
+                )
+            if a.type is ir.Type.TEXT:
+                self.bag.add(error("KZF017", "the branches of if() must not be text", e.span))
+            return ir.Op("if", (cond, a, b), type=a.type, span=e.span)
+        if f in ("min", "max"):
+            args = tuple(self.number(a, env, f"an argument of {f}()") for a in e.args)
+            return ir.Op(f, args, type=num, span=e.span)
+        x = self.number(e.args[0], env, f"the argument of {f}()")
+        if kind is Kind.FILL:
+            return ir.Transform(f, x, self.time_dim, None, type=num, span=e.span)
+        if kind is Kind.SHIFT:
+            k = 1
+            if len(e.args) == 2:
+                k = self.whole_number(e.args[1], f"the step of {f}()", minimum=0)
+            return ir.Shift(x, k if f == "lag" else -k, type=num, span=e.span)
+        if kind is Kind.TIME:
+            previous = ir.Shift(x, 1, type=num, span=e.span)
+            if f == "diff":
+                return ir.Op("sub", (x, previous), type=num, span=e.span)
+            ratio = ir.Op("div", (x, previous), type=num, span=e.span)
+            return ir.Op("sub", (ratio, ir.Const(1.0, type=num)), type=num, span=e.span)
+        if kind is Kind.ROUNDING:
+            digits = 0
+            if len(e.args) == 2:
+                digits = self.whole_number(e.args[1], f"the digits of {f}()", minimum=-15)
+            return ir.Op(f, (x,), (digits,), type=num, span=e.span)
+        if kind is Kind.CLAMP:
+            lo = self.number(e.args[1], env, "the lower bound of clamp()")
+            hi = self.number(e.args[2], env, "the upper bound of clamp()")
+            return ir.Op("clamp", (x, lo, hi), type=num, span=e.span)
+        return ir.Op(f, (x,), type=num, span=e.span)
+
+    def whole_number(self, e: ast.Expr, what: str, minimum: int) -> int:
+        value: float | None = None
+        if isinstance(e, ast.Number):
+            value = e.value
+        elif isinstance(e, ast.Unary) and e.op == "-" and isinstance(e.operand, ast.Number):
+            value = -e.operand.value
+        if value is None or value != int(value) or not (minimum <= value <= 10_000):
+            self.bag.add(
+                error("KZF017", f"{what} must be a whole number written in the file", e.span)
+            )
+            return 0
+        return int(value)
+
+    def user_call(self, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
+        fdef = self.functions[e.func]
+        if e.over is not None or e.where is not None:
+            self.bag.add(
+                error(
+                    "KZF015", f"{e.func}() is a user function and takes no `over`/`where`", e.span
+                )
+            )
+            return _POISON
+        if len(e.args) != len(fdef.params):
+            self.bag.add(
+                error(
+                    "KZF013",
+                    f"{e.func}() takes {len(fdef.params)} argument"
+                    f"{'s' if len(fdef.params) != 1 else ''}, got {len(e.args)} "
+                    f"(defined at {fdef.name_span})",
+                    e.span,
+                )
+            )
+            return _POISON
+        self.expansions += 1
+        if self.expansions > MAX_EXPANSIONS:
+            raise _TooLarge(e.span)
+        if e.func in self.func_stack:
+            chain = " -> ".join([*self.func_stack[self.func_stack.index(e.func) :], e.func])
+            self.bag.add(error("KZF018", f"recursive function: {chain}", e.span))
+            return _POISON
+        args = [self.expr(a, env) for a in e.args]
+        inner = {p.id: a for p, a in zip(fdef.params, args, strict=True)}
+        self.func_stack.append(e.func)
+        node = self.expr(fdef.expr, inner)
+        self.func_stack.pop()
+        return node
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str:
+    matches = difflib.get_close_matches(name, list(dict.fromkeys(candidates)), n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in candidates}
+        if name.lower() in lowered:
+            matches = [lowered[name.lower()]]
+    return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram:
+    """Resolve and check; raise ProgramError carrying every error found (and the warnings)."""
+    r = _Resolver(modules)
+    r.collect()
+    try:
+        r.resolve_all()
+    except _TooLarge as exc:
+        raise ProgramError(
+            [
+                error(
+                    "KZF004",
+                    f"user functions expand to more than {MAX_EXPANSIONS} calls here",
+                    exc.span,
+                )
+            ],
+            modules.sources,
+        ) from None
+    except RecursionError:
+        chain = r.def_stack[0] if r.def_stack else None
+        span = r.def_asts[chain][0].name_span if chain else None
+        raise ProgramError(
+            [
+                error(
+                    "KZF004",
+                    "definitions refer to one another too deeply "
+                    f"(a chain of about {len(r.def_stack)}); shorten the chain",
+                    span,
+                )
+            ],
+            modules.sources,
+        ) from None
+    root = modules.root
+    r.check_varies()
+    for fdef in r.functions.values():  # check bodies of functions nobody calls, too
+        probe = {p.id: r.probe(p) for p in fdef.params}
+        r.func_stack.append(fdef.name)
+        r.expr(fdef.expr, probe)
+        r.func_stack.pop()
+    title = next((s.text for s in root.statements if isinstance(s, ast.Title)), None)
+    source = next((s.text for s in root.statements if isinstance(s, ast.Source)), None)
+    data_stmt = next((s for s in root.statements if isinstance(s, ast.DataDecl)), None)
+    data_path = None
+    if data_stmt is not None:
+        data_path = str(Path(base_dir) / data_stmt.path) if base_dir else data_stmt.path
+    outputs = tuple(s.name for s in root.statements if isinstance(s, ast.Definition))
+    labels: dict[str, dict[str, str]] = {}
+    expects: list[ast.Expect] = []
+    known = {*r.def_asts, *r.inputs, *r.params}
+    for module in modules.modules:
+        for stmt in module.statements:
+            if isinstance(stmt, ast.Label):
+                if stmt.name not in known:
+                    r.bag.add(error("KZF010", f"label for undefined name '{stmt.name}'", stmt.span))
+                labels.setdefault(stmt.name, {}).update(dict(stmt.labels))
+    asserts = [
+        info
+        for stmt in root.statements
+        if isinstance(stmt, ast.Assert) and (info := r.assertion(stmt)) is not None
+    ]
+    allows: list[ast.Allow] = []
+    for module in modules.modules:
+        scope_names = {
+            s.name for s in module.statements if isinstance(s, ast.Definition | ast.FunctionDef)
+        }
+        for stmt in module.statements:
+            if not isinstance(stmt, ast.Allow):
+                continue
+            allows.append(stmt)
+            unit_error = stmt.code in ("KZF030", "KZF031")
+            if not (stmt.code in CODES and (stmt.code[3] == "3" or unit_error)):
+                r.bag.add(
+                    error(
+                        "KZF023",
+                        f"`allow` takes the code of a checker warning (KZF3nn), not {stmt.code!r}",
+                        stmt.span,
+                    )
+                )
+            elif unit_error and stmt.name is None:
+                r.bag.add(
+                    error(
+                        "KZF023",
+                        f"`allow {stmt.code}` must name the definition it excuses "
+                        "(a formula kept as printed to show that it is wrong)",
+                        stmt.span,
+                    )
+                )
+            elif stmt.name is not None and stmt.name not in scope_names:
+                r.bag.add(
+                    error(
+                        "KZF010",
+                        f"`allow` names '{stmt.name}', which is not defined in this file"
+                        + _suggest(stmt.name, scope_names),
+                        stmt.span,
+                    )
+                )
+    from kzf.engine.compile.models import check_models
+
+    models = check_models(
+        r
+    )  # model, forecast, and expects of model tables: engine/compile/models.py
+    for stmt in root.statements:
+        if isinstance(stmt, ast.Expect) and stmt.column is not None:
+            expects.append(stmt)  # a cell of a model's table, checked by check_models
+        elif isinstance(stmt, ast.Expect):
+            if stmt.name not in r.def_asts:
+                r.bag.add(
+                    error(
+                        "KZF010",
+                        f"expectation for undefined name '{stmt.name}'"
+                        + _suggest(stmt.name, r.def_asts),
+                        stmt.name_span,
+                    )
+                )
+            elif stmt.key and len(stmt.key) != len(r.dims):
+                r.bag.add(
+                    error(
+                        "KZF023",
+                        f"the key [{', '.join(map(_fmt_key, stmt.key))}] has {len(stmt.key)} "
+                        f"part(s), but the panel has {len(r.dims)} dimension(s): "
+                        + ", ".join(r.dims),
+                        stmt.span,
+                    )
+                )
+            expects.append(stmt)
+    if r.bag.errors:
+        raise ProgramError(r.bag.items, modules.sources)
+    definitions = {
+        name: DefinitionInfo(name, r.resolved[name], stmt.expr, stmt.name_span, module, stmt.unit)
+        for name, (stmt, module) in r.def_asts.items()
+    }
+    used = _columns_used([*(definitions[n].node for n in outputs), *models.nodes()])
+    root_inputs = [s.name for s in root.statements if isinstance(s, ast.InputDecl)]
+    required = tuple(dict.fromkeys([*root_inputs, *used]))
+    return CheckedProgram(
+        path=root.path,
+        title=title,
+        source=source,
+        dims=r.dims,
+        time_dim=r.time_dim,
+        data_path=data_path,
+        inputs=r.inputs,
+        params=r.params,
+        definitions=definitions,
+        outputs=outputs,
+        required_inputs=required,
+        functions=r.functions,
+        expects=expects,
+        labels=labels,
+        warnings=r.bag.warnings,
+        sources=modules.sources,
+        asserts=asserts,
+        allows=allows,
+        models=models,
+        varies=r.varies,
+        choices=r.method_params,
+    )
+
+
+def resolve_extra(program: CheckedProgram, expr: ast.Expr, what: str) -> ir.Node:
+    """Resolve an expression given outside the file (`--where`) in the program's scope."""
+    r = _Resolver(ModuleSet(root=ast.Module(program.path, "", ()), sources=program.sources))
+    r.dims = program.dims
+    r.inputs = program.inputs
+    r.params = program.params
+    r.functions = program.functions
+    r.resolved = {n: d.node for n, d in program.definitions.items()}
+    node = r.expr(expr, {})
+    if r.bag.errors:
+        raise ProgramError(r.bag.errors, program.sources)
+    if node.type is not ir.Type.BOOL:
+        raise ProgramError([error("KZF017", f"{what} must be a condition", expr.span)])
+    return node
+
+
+def names_in(expr: ast.Expr) -> tuple[set[str], set[str]]:
+    """The names an expression mentions and the functions it calls (without recursion)."""
+    names: set[str] = set()
+    calls: set[str] = set()
+    stack: list[ast.Expr] = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.Name):
+            names.add(e.id)
+        elif isinstance(e, ast.Unary):
+            stack.append(e.operand)
+        elif isinstance(e, ast.Binary):
+            stack.extend((e.left, e.right))
+        elif isinstance(e, ast.Between):
+            stack.extend((e.operand, e.low, e.high))
+        elif isinstance(e, ast.Weighted):
+            stack.extend((e.value, e.weight))
+        elif isinstance(e, ast.Call):
+            calls.add(e.func)
+            stack.extend(e.args)
+            if e.where is not None:
+                stack.append(e.where)
+    return names, calls
+
+
+def _columns_used(nodes: Iterable[ir.Node]) -> list[str]:
+    seen: set[ir.Node] = set()
+    found: list[str] = []
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, ir.Column):
+            found.append(node.name)
+        stack.extend(node.children)
+    return sorted(set(found), key=found.index)
+
+
+def _text_of(sources: dict[str, str], span: Span) -> str:
+    """The source text a span covers (its first line when it runs over several)."""
+    lines = sources.get(span.path, "").splitlines()
+    if not 1 <= span.line <= len(lines):
+        return "?"
+    line = lines[span.line - 1]
+    end = span.end_column - 1 if span.end_line == span.line else len(line)
+    return line[span.column - 1 : end].strip() or "?"
+
+
+def _fmt_key(part: str | float) -> str:
+    if isinstance(part, float) and part.is_integer():
+        return str(int(part))
+    return str(part)

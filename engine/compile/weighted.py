@@ -1,0 +1,358 @@
+"""Composite indices: weighted means in the language, and the hierarchy they form.
+
+`amean(a: wa, b: wb)`, `gmean(...)`, `hmean(...)` and `aggregate(method, ...)` are resolved
+here into ordinary arithmetic (a weighted sum over the sum of the weights; a product of
+powers; the sum of the weights over a sum of quotients). Every backend, the unit checker, the
+domain prover and the symbolic checks therefore handle them with no code of their own, and a
+missing child gives a missing parent, as any arithmetic does (imputation is explicit: see
+`fill_*` in engine/core/transforms.py).
+
+The hierarchy of an index (indicators -> sub-pillars -> pillars -> index) is read from the
+definitions as written: a definition whose formula is one of these calls, with names as its
+arguments, is a node; each name it averages is a child. The audit, the contributions and the
+leave-one-out analysis (engine/composite/audit.py) walk this structure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kzf.dsl import ast
+from kzf.dsl.diagnostics import UsageError, error
+from kzf.engine.core import ir
+
+if TYPE_CHECKING:
+    from kzf.engine.compile.resolve import CheckedProgram, _Resolver
+
+METHODS = ("arithmetic", "geometric", "harmonic")
+_FIXED = {"amean": "arithmetic", "gmean": "geometric", "hmean": "harmonic"}
+_NUM = ir.Type.NUMBER
+
+
+# ---------------------------------------------------------------- resolving the calls
+
+
+def resolve_weighted(r: _Resolver, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
+    """amean/gmean/hmean/aggregate as arithmetic on their children and weights."""
+    from kzf.engine.compile.resolve import _POISON
+
+    if e.over is not None or e.where is not None:
+        r.bag.add(
+            error("KZF015", f"{e.func}() averages its arguments on each row; no over/where", e.span)
+        )
+        return _POISON
+    args = list(e.args)
+    method: ir.Node | str
+    if e.func == "aggregate":
+        if not args or isinstance(args[0], ast.Weighted):
+            r.bag.add(
+                error("KZF013", 'aggregate() takes a method first: "arithmetic", ...', e.span)
+            )
+            return _POISON
+        method = r.expr(args.pop(0), env)
+        probe = any(method is p for p in r.probes)  # a function body checked on its own
+        if method.type is not ir.Type.TEXT and not probe:
+            r.bag.add(
+                error("KZF017", 'the method of aggregate() is a text such as "geometric"', e.span)
+            )
+            return _POISON
+        if isinstance(method, ir.Const):
+            method = str(method.value)
+    else:
+        method = _FIXED[e.func]
+    if not args:
+        r.bag.add(error("KZF013", f"{e.func}() needs at least one value to average", e.span))
+        return _POISON
+    values: list[ir.Node] = []
+    weights: list[ir.Node] = []
+    for a in args:
+        value, weight = (a.value, a.weight) if isinstance(a, ast.Weighted) else (a, None)
+        values.append(r.number(value, env, f"an argument of {e.func}()"))
+        if weight is None:
+            weights.append(ir.Const(1.0, type=_NUM, span=a.span))
+            continue
+        w = r.number(weight, env, f"a weight in {e.func}()")
+        negative = isinstance(w, ir.Const) and isinstance(w.value, float) and w.value < 0
+        if isinstance(w, ir.Param):
+            p = r.params.get(w.name)
+            negative = p is not None and isinstance(p.value, float) and p.value < 0
+        if negative:
+            r.bag.add(error("KZF024", "a weight must not be negative", weight.span))
+        weights.append(w)
+    if _POISON in values or _POISON in weights:
+        return _POISON
+    if isinstance(method, str):
+        if method not in METHODS:
+            r.bag.add(
+                error(
+                    "KZF024",
+                    f"unknown aggregation method {method!r}; use " + ", ".join(map(repr, METHODS)),
+                    e.span,
+                )
+            )
+            return _POISON
+        return _mean(method, values, weights, e)
+    methods: tuple[str, ...] = METHODS
+    if isinstance(method, ir.Param) and not any(method is p for p in r.probes):
+        methods = _check_method_param(r, method.name, e)
+    return _switch(method, [(m, _mean(m, values, weights, e)) for m in methods], e)
+
+
+def _switch(key: ir.Node, options: list[tuple[str, ir.Node]], e: ast.Call) -> ir.Node:
+    """if(key = "a", value_a, if(key = "b", value_b, value_c)): the key was checked to be one
+    of the labels, so the last needs no test (and no missing value that would hide the
+    other alternatives' ranges from the domain checker)."""
+    chosen = options[-1][1]
+    for label, value in reversed(options[:-1]):
+        test = ir.Op("eq", (key, ir.Const(label, type=ir.Type.TEXT)), type=ir.Type.BOOL)
+        chosen = ir.Op("if", (test, value, chosen), type=_NUM, span=e.span)
+    return chosen
+
+
+def _check_method_param(
+    r: _Resolver, name: str, e: ast.Call, allowed: tuple[str, ...] = METHODS
+) -> tuple[str, ...]:
+    """A text param choosing among alternatives must name one of them, as must every value
+    its `vary` set gives it. Only those values (the default and the `vary` set) are built
+    as alternatives, and `--param` may choose only among them (engine/api/program.py): the
+    checks then speak of the methods the file can use, not of every method there is."""
+    p = r.params.get(name)
+    values = [p.value] if p is not None else []
+    vary = r.varies.get(name)
+    if vary is not None:
+        values += list(vary.choices)
+    known = r.method_params.get(name)
+    allowed = tuple(a for a in allowed if known is None or a in known)
+    possible = tuple(a for a in allowed if a in values) or allowed
+    for v in values:
+        if v not in allowed:
+            r.bag.add(
+                error(
+                    "KZF024",
+                    f"param '{name}' chooses in {e.func}(), but {v!r} is not one of "
+                    + ", ".join(map(repr, allowed)),
+                    e.span,
+                )
+            )
+    r.method_params[name] = possible
+    return possible
+
+
+def resolve_choose(r: _Resolver, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
+    """choose(key, "a": value_a, "b": value_b, ...): the value whose label is `key` (a text
+    written in the file or a text param). It is a chain of if(), so the warnings and notes of
+    the alternatives not chosen are not reported (engine/run/relevance.py)."""
+    from kzf.engine.compile.resolve import _POISON
+
+    if e.over is not None or e.where is not None or not e.args:
+        r.bag.add(
+            error("KZF015", "choose() takes a text and labelled values, no over/where", e.span)
+        )
+        return _POISON
+    key = r.expr(e.args[0], env)
+    options: list[tuple[str, ir.Node]] = []
+    for a in e.args[1:]:
+        if not (isinstance(a, ast.Weighted) and isinstance(a.value, ast.String)):
+            r.bag.add(
+                error("KZF024", 'each alternative of choose() is written "label": value', a.span)
+            )
+            return _POISON
+        options.append((a.value.value, r.number(a.weight, env, f"the value for {a.value.value!r}")))
+    labels = tuple(label for label, _ in options)
+    if len(set(labels)) != len(labels):
+        r.bag.add(error("KZF024", "choose() lists a label twice", e.span))
+        return _POISON
+    probe = any(key is p for p in r.probes)
+    if key is _POISON or _POISON in [n for _, n in options]:
+        return _POISON
+    if not probe and key.type is not ir.Type.TEXT:
+        r.bag.add(error("KZF017", "the first argument of choose() must be a text", e.args[0].span))
+        return _POISON
+    if isinstance(key, ir.Const):
+        if key.value not in labels:
+            r.bag.add(
+                error(
+                    "KZF024",
+                    f"{key.value!r} is not one of the alternatives: "
+                    + ", ".join(map(repr, labels)),
+                    e.args[0].span,
+                )
+            )
+            return _POISON
+        return dict(options)[str(key.value)]
+    if isinstance(key, ir.Param) and not probe:
+        possible = _check_method_param(r, key.name, e, labels)
+        options = [(label, value) for label, value in options if label in possible]
+    return _switch(key, options, e)
+
+
+def _add(nodes: list[ir.Node], e: ast.Call) -> ir.Node:
+    total = nodes[0]
+    for n in nodes[1:]:
+        total = ir.Op("add", (total, n), type=_NUM, span=e.span)
+    return total
+
+
+def _times(w: ir.Node, x: ir.Node, e: ast.Call) -> ir.Node:
+    if isinstance(w, ir.Const) and w.value == 1.0:
+        return x
+    return ir.Op("mul", (w, x), type=_NUM, span=e.span)
+
+
+def _mean(method: str, values: list[ir.Node], weights: list[ir.Node], e: ast.Call) -> ir.Node:
+    total_weight = _add(weights, e)
+    if method == "arithmetic":
+        weighted = _add([_times(w, x, e) for w, x in zip(weights, values, strict=True)], e)
+        return ir.Op("div", (weighted, total_weight), type=_NUM, span=e.span)
+    if method == "geometric":
+        powers = [
+            ir.Op(
+                "pow",
+                (x, ir.Op("div", (w, total_weight), type=_NUM, span=e.span)),
+                type=_NUM,
+                span=e.span,
+            )
+            for w, x in zip(weights, values, strict=True)
+        ]
+        product = powers[0]
+        for p in powers[1:]:
+            product = ir.Op("mul", (product, p), type=_NUM, span=e.span)
+        return product
+    quotients = [
+        ir.Op("div", (w, x), type=_NUM, span=e.span) for w, x in zip(weights, values, strict=True)
+    ]
+    return ir.Op("div", (total_weight, _add(quotients, e)), type=_NUM, span=e.span)
+
+
+# ---------------------------------------------------------------- the hierarchy
+
+
+@dataclass(frozen=True)
+class Child:
+    name: str  # a definition or an input
+    weight: ast.Expr | None  # as written; None is a weight of 1
+
+
+@dataclass(frozen=True)
+class Node:
+    """A definition that averages named children: a pillar, a sub-pillar or the index."""
+
+    name: str
+    method: str  # one of METHODS, or the name of the text param that chooses it
+    method_param: str | None
+    children: tuple[Child, ...]
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    index: str
+    nodes: dict[str, Node]  # every aggregating definition under the index, the index first
+    leaves: tuple[str, ...]  # the indicators: children that are not themselves nodes
+
+    def parent_of(self, name: str) -> str | None:
+        for node in self.nodes.values():
+            if any(c.name == name for c in node.children):
+                return node.name
+        return None
+
+    def path_to(self, name: str) -> list[str]:
+        """The nodes from `name`'s parent up to the index."""
+        path, current = [], self.parent_of(name)
+        while current is not None:
+            path.append(current)
+            current = self.parent_of(current)
+        return path
+
+    def method_of(self, node: Node, params: Mapping[str, float | str]) -> str:
+        if node.method_param is None:
+            return node.method
+        return str(params[node.method_param])
+
+    def weights_of(self, node: Node, params: Mapping[str, float | str]) -> list[float]:
+        return [_scalar(c.weight, params, node.name) for c in node.children]
+
+
+def _scalar(e: ast.Expr | None, params: Mapping[str, float | str], where: str) -> float:
+    """A weight as a number: a literal, a param, or arithmetic on them."""
+    if e is None:
+        return 1.0
+    if isinstance(e, ast.Number):
+        return e.value
+    if isinstance(e, ast.Name) and isinstance(params.get(e.id), float | int):
+        return float(params[e.id])
+    if isinstance(e, ast.Unary) and e.op == "-":
+        return -_scalar(e.operand, params, where)
+    if isinstance(e, ast.Binary) and e.op in "+-*/":
+        a, b = _scalar(e.left, params, where), _scalar(e.right, params, where)
+        return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else float("nan")}[e.op]
+    raise UsageError(
+        [
+            error(
+                "KZF025",
+                f"a weight in {where} is not a number or a param, so the hierarchy's weights "
+                "cannot be read",
+                getattr(e, "span", None),
+            )
+        ]
+    )
+
+
+def hierarchy(program: CheckedProgram, index: str) -> Hierarchy:
+    """The tree of weighted means under `index`, read from the definitions as written."""
+    defs = program.definitions
+    if index not in defs:
+        from kzf.engine.compile.resolve import _suggest
+
+        raise UsageError(
+            [error("KZF025", f"no definition named '{index}'{_suggest(index, list(defs))}")]
+        )
+    nodes: dict[str, Node] = {}
+    leaves: list[str] = []
+    pending = [index]
+    while pending:
+        name = pending.pop(0)
+        node = _as_node(name, defs[name].expr) if name in defs else None
+        if node is None:
+            if name == index:
+                raise UsageError(
+                    [
+                        error(
+                            "KZF025",
+                            f"'{index}' is not a weighted mean of named indicators: write it as "
+                            "amean(a: w, ...), gmean, hmean or aggregate(method, ...)",
+                            defs[index].span,
+                        )
+                    ]
+                )
+            if name not in leaves:
+                leaves.append(name)
+            continue
+        if name in nodes:
+            continue
+        nodes[name] = node
+        pending.extend(c.name for c in node.children)
+    return Hierarchy(index, nodes, tuple(leaves))
+
+
+def _as_node(name: str, e: ast.Expr) -> Node | None:
+    if not isinstance(e, ast.Call) or e.func not in (*_FIXED, "aggregate"):
+        return None
+    args = list(e.args)
+    method, method_param = _FIXED.get(e.func, ""), None
+    if e.func == "aggregate":
+        first = args.pop(0)
+        if isinstance(first, ast.String):
+            method = first.value
+        elif isinstance(first, ast.Name):
+            method, method_param = first.id, first.id
+        else:
+            return None
+    children = []
+    for a in args:
+        value, weight = (a.value, a.weight) if isinstance(a, ast.Weighted) else (a, None)
+        if not isinstance(value, ast.Name):
+            return None  # an expression, not a named indicator: not a node of a hierarchy
+        children.append(Child(value.id, weight))
+    return Node(name, method, method_param, tuple(children))

@@ -1,0 +1,567 @@
+"""The statistical audit of a composite index, and the contribution of each indicator.
+
+`kzf audit` answers the questions the OECD/JRC Handbook asks of an index before it is
+published: does every indicator move with its pillar and with the index (Pearson r), do the
+children of each node measure one thing (Cronbach's alpha, the share of variance of the
+first principal component), and how much does the ranking depend on any one indicator
+(leave-one-out rank shifts). `kzf contrib` splits each index value into the part each
+indicator brought.
+
+Both work from the evaluated leaf values (the indicators, as the file computes them) and
+re-aggregate the tree (engine/compile/weighted.py) in numpy. This is needed because the
+leave-one-out indices are indices the file does not define; it is trusted only because the
+re-aggregation with every leaf is first checked to reproduce the engine's value of every node
+to 1e-9 relative (otherwise KZF025 names the first node, bottom-up, that differs).
+
+The cross-section is the panel's first non-time dimension (the entities), in one year of the
+time dimension: by default the latest year in which the index has values for at least three
+entities.
+
+Contributions follow one principle for the three means. Each is a quasi-arithmetic mean:
+f(V) = sum_i a_i f(x_i), with a_i = w_i / W and f(x) = x (arithmetic), ln x (geometric) or
+1/x (harmonic). The share of child i is its term of that exact linear identity,
+s_i = a_i f(x_i) / f(V), so the shares of a node's children sum to 1, and child i contributes
+s_i * V to the node. Along a path the shares multiply, so the contributions of the leaves
+sum to the index value.
+
+- arithmetic: s_i = a_i x_i / V, i.e. the contribution is a_i x_i, the familiar linear share;
+- geometric: s_i = a_i ln x_i / ln V, the log decomposition. It is undefined when a child is
+  not positive or when ln V = 0 (V = 1); ln V is taken as 0 when it is below 1e-9 of
+  sum_i |a_i ln x_i|, since it is then rounding noise and the shares would be meaningless
+  1e9-sized numbers. In those rows the node's value is split in proportion to the weights,
+  s_i = a_i, and the row's `rule` says so. When V = 0 (a child is 0) every child contributes
+  0, which is exact whatever the rule, so it is not flagged;
+- harmonic: s_i = a_i (1/x_i) / (1/V) = a_i V / x_i, the split of the mean reciprocal. It is
+  also the elasticity d ln V / d ln x_i. A low indicator takes a larger share: in a harmonic
+  mean the low values dominate, which is why it is chosen (little compensability). A child
+  equal to 0 makes the node missing (division by zero), as in the engine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kzf.dsl.diagnostics import Diagnostic, UsageError, error
+from kzf.engine.api.program import Program
+from kzf.engine.compile.weighted import Hierarchy, hierarchy
+from kzf.engine.io.data import Panel
+from kzf.engine.run.lower_pandas import grouped_rank
+
+RTOL = 1e-9  # re-aggregation must reproduce the engine to this relative tolerance
+LOG_ZERO = 1e-9  # |ln V| below this fraction of sum |a_i ln x_i| counts as ln V = 0
+MIN_ENTITIES = 3
+
+Params = Mapping[str, float | str]
+
+
+# ---------------------------------------------------------------- ranks
+
+
+def rank_high_first(values: np.ndarray) -> np.ndarray:
+    """1 = highest; ties share the lowest place (1, 2, 2, 4); missing values stay missing:
+    the engine's rank(), so that the analyses rank exactly as a file's rank() does."""
+    v = np.asarray(values, dtype=np.float64)
+    return grouped_rank(v, np.zeros(len(v), dtype=np.int64))
+
+
+def ranks_by_group(values: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    """Ranks among the rows of each group (each year), or among all rows when no groups."""
+    if groups is None:
+        return rank_high_first(values)
+    codes, _ = pd.factorize(pd.Series(groups))
+    return grouped_rank(np.asarray(values, dtype=np.float64), codes.astype(np.int64))
+
+
+# ---------------------------------------------------------------- the tree with numbers
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The hierarchy with its methods and weights read for one set of param values."""
+
+    index: str
+    children: dict[str, tuple[str, ...]]
+    weights: dict[str, tuple[float, ...]]
+    methods: dict[str, str]
+    leaves: tuple[str, ...]  # in reading order (depth first, as written)
+    bottom_up: tuple[str, ...]  # every node after all of its children
+    reading: tuple[str, ...]  # nodes and leaves depth first, as written: idx, p1, s1, x1, ...
+
+    @property
+    def top_down(self) -> tuple[str, ...]:
+        return tuple(reversed(self.bottom_up))
+
+
+def tree_of(h: Hierarchy, params: Params) -> Tree:
+    children = {n: tuple(c.name for c in node.children) for n, node in h.nodes.items()}
+    order: list[str] = []
+    reading: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in reading:
+            return
+        reading.append(name)
+        for child in children.get(name, ()):
+            visit(child)
+        if name in children:
+            order.append(name)
+
+    visit(h.index)
+    return Tree(
+        index=h.index,
+        children=children,
+        weights={n: tuple(h.weights_of(node, params)) for n, node in h.nodes.items()},
+        methods={n: h.method_of(node, params) for n, node in h.nodes.items()},
+        leaves=tuple(n for n in reading if n not in children),
+        bottom_up=tuple(order),
+        reading=tuple(reading),
+    )
+
+
+def weighted_mean(
+    method: str, values: Sequence[np.ndarray], weights: Sequence[float]
+) -> np.ndarray:
+    """The node's value row by row, with the engine's conventions: a missing child, a zero
+    denominator or a negative number to a fractional power gives a missing value."""
+    x = np.vstack([np.asarray(v, dtype=np.float64) for v in values])  # children x rows
+    w = np.asarray(weights, dtype=np.float64)[:, None]
+    total = float(w.sum())
+    with np.errstate(all="ignore"):
+        if total == 0.0:
+            out = np.full(x.shape[1], np.nan)
+        elif method == "arithmetic":
+            out = (w * x).sum(axis=0) / total
+        elif method == "geometric":
+            a = w / total
+            invalid = (x < 0) & (a != np.round(a))
+            out = np.prod(np.power(x, a), axis=0)
+            out[invalid.any(axis=0)] = np.nan
+        elif method == "harmonic":
+            out = total / (w / np.where(x == 0, np.nan, x)).sum(axis=0)
+        else:
+            raise UsageError([error("KZF024", f"unknown aggregation method {method!r}")])
+    out[np.isnan(x).any(axis=0) | np.isinf(out)] = np.nan
+    return out
+
+
+def recompute(
+    tree: Tree, leaves: Mapping[str, np.ndarray], drop: frozenset[str] = frozenset()
+) -> dict[str, np.ndarray]:
+    """Every node's value from the leaf values. Children in `drop` are left out and the
+    remaining weights renormalised (by the node's own method); a node left with no children
+    is itself left out of its parent."""
+    values: dict[str, np.ndarray] = {}
+    for node in tree.bottom_up:
+        kept = [
+            (c, w)
+            for c, w in zip(tree.children[node], tree.weights[node], strict=True)
+            if c not in drop and (c in values or c in leaves)
+        ]
+        if not kept:
+            continue  # the node vanishes with its last child
+        columns = [values[c] if c in values else leaves[c] for c, _ in kept]
+        values[node] = weighted_mean(tree.methods[node], columns, [w for _, w in kept])
+    return values
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """The index, its nodes and its leaves evaluated on a panel, checked against numpy."""
+
+    tree: Tree
+    frame: pd.DataFrame  # dims, then the leaves, then the nodes (engine values)
+    dims: tuple[str, ...]
+    entity_dim: str
+    time_dim: str | None
+    warnings: list[Diagnostic]
+
+    def leaf_values(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        return {
+            leaf: self.frame[leaf].to_numpy(dtype=np.float64)[slice(None) if rows is None else rows]
+            for leaf in self.tree.leaves
+        }
+
+
+def cross_section(prog: Program) -> tuple[str, str | None]:
+    """(entity dim, time dim): the entities are the panel's first non-time dimension."""
+    time_dim = prog.checked.time_dim if len(prog.dims) > 1 else None  # entity alone: no time
+    others = [d for d in prog.dims if d != time_dim]
+    if len(others) != 1:
+        raise UsageError(
+            [
+                error(
+                    "KZF026",
+                    f"the panel has dimensions {', '.join(prog.dims)}: composite analysis needs "
+                    "entities, or entities by a time dimension",
+                )
+            ]
+        )
+    return others[0], time_dim
+
+
+def evaluate(
+    prog: Program,
+    data: Panel | str | os.PathLike[str],
+    index: str,
+    params: Params | None = None,
+    read_options: Mapping[str, object] | None = None,
+) -> Evaluated:
+    """Evaluate the index's nodes and leaves; raise KZF025 if numpy cannot reproduce them."""
+    h = hierarchy(prog.checked, index)
+    entity_dim, time_dim = cross_section(prog)
+    values = prog._param_values(params)  # defaults with the overrides, converted and checked
+    tree = tree_of(h, values)
+    defined = [leaf for leaf in h.leaves if leaf in prog.checked.definitions]
+    select = [*tree.top_down, *defined]
+    options = dict(read_options or {})
+    panel = data if isinstance(data, Panel) else prog.read_data(data, select, **options)
+    result = prog.run(panel, values, select)
+    frame = result.frame
+    for leaf in h.leaves:
+        if leaf in frame.columns:
+            continue
+        if leaf not in panel.frame.columns:
+            raise UsageError(
+                [
+                    error(
+                        "KZF025",
+                        f"'{leaf}', averaged by '{h.parent_of(leaf)}', is neither a definition "
+                        "nor an input, so it is not an indicator of the index",
+                    )
+                ]
+            )
+        frame[leaf] = panel.frame[leaf].to_numpy(dtype=np.float64)  # the same rows
+    frame = frame[[*prog.dims, *tree.leaves, *tree.top_down]]
+    ev = Evaluated(tree, frame, prog.dims, entity_dim, time_dim, list(result.warnings))
+    _check_reproduced(ev)
+    return ev
+
+
+def _check_reproduced(ev: Evaluated) -> None:
+    mine = recompute(ev.tree, ev.leaf_values())
+    for node in ev.tree.bottom_up:
+        engine = ev.frame[node].to_numpy(dtype=np.float64)
+        ours = mine[node]
+        same_missing = np.isnan(engine) == np.isnan(ours)
+        both = ~np.isnan(engine) & ~np.isnan(ours)
+        scale = np.maximum(np.abs(engine[both]), np.abs(ours[both]))
+        close = np.abs(engine[both] - ours[both]) <= RTOL * scale
+        if not (same_missing.all() and close.all()):
+            where = int(np.flatnonzero(~same_missing)[0]) if not same_missing.all() else -1
+            if where < 0:
+                where = int(np.flatnonzero(both)[np.flatnonzero(~close)[0]])
+            key = ", ".join(str(ev.frame[d].iloc[where]) for d in ev.dims)
+            raise UsageError(
+                [
+                    error(
+                        "KZF025",
+                        f"re-aggregating the leaves does not reproduce '{node}' at ({key}): the "
+                        f"engine gives {engine[where]!r}, the weighted "
+                        f"{ev.tree.methods[node]} mean of its children {ours[where]!r}",
+                    )
+                ]
+            )
+
+
+def pick_year(ev: Evaluated, year: str | int | None) -> int | None:
+    """The year asked for, or the latest in which the index has at least three entities."""
+    if ev.time_dim is None:
+        if year is not None:
+            raise UsageError([error("KZF026", "--year: the panel has no time dimension")])
+        return None
+    years = ev.frame[ev.time_dim].to_numpy()
+    present = ~np.isnan(ev.frame[ev.tree.index].to_numpy(dtype=np.float64))
+    return choose_year(pd.Series(present).groupby(years).sum(), ev.tree.index, year)
+
+
+def choose_year(counts: pd.Series, index: str, year: str | int | None) -> int:
+    """`year` checked against `counts` (entities with a value of `index`, by year), or the
+    latest year with at least MIN_ENTITIES of them: the year audit and sensitivity rank."""
+    if year is not None:
+        try:
+            chosen = int(str(year))
+        except ValueError:
+            raise UsageError([error("KZF026", f"--year {year!r} is not a whole year")]) from None
+        if chosen not in counts.index:
+            raise UsageError(
+                [error("KZF026", f"--year {chosen}: the panel has no rows for that year")]
+            )
+        if counts[chosen] < 2:
+            raise UsageError(
+                [
+                    error(
+                        "KZF026",
+                        f"'{index}' has values for {int(counts[chosen])} entity(ies) in "
+                        f"{chosen}; at least 2 are needed",
+                    )
+                ]
+            )
+        return chosen
+    enough = counts[counts >= MIN_ENTITIES]
+    if enough.empty:
+        raise UsageError(
+            [
+                error(
+                    "KZF026",
+                    f"no year in which '{index}' has values for at least {MIN_ENTITIES} entities",
+                )
+            ]
+        )
+    return int(enough.index.max())
+
+
+def year_rows(ev: Evaluated, year: int | None) -> np.ndarray:
+    if year is None or ev.time_dim is None:
+        return np.arange(len(ev.frame))
+    return np.flatnonzero(ev.frame[ev.time_dim].to_numpy() == year)
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+    """Pearson r over the pairs where both are present, and how many pairs there were."""
+    both = ~np.isnan(x) & ~np.isnan(y)
+    n = int(both.sum())
+    if n < 2:
+        return float("nan"), n
+    a, b = x[both] - x[both].mean(), y[both] - y[both].mean()
+    denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return (float((a * b).sum()) / denom if denom > 0 else float("nan")), n
+
+
+def complete_cases(items: np.ndarray) -> np.ndarray:
+    """The rows (cases) of a cases x items matrix in which every item is present."""
+    return items[~np.isnan(items).any(axis=1)]
+
+
+def cronbach_alpha(items: np.ndarray) -> float:
+    """alpha = k/(k-1) (1 - sum of item variances / variance of the total), sample variances,
+    on the raw (unstandardised) items: cases x items, complete cases only."""
+    cases, k = items.shape
+    if k < 2 or cases < 2:
+        return float("nan")
+    total_var = float(items.sum(axis=1).var(ddof=1))
+    if total_var == 0:
+        return float("nan")
+    return k / (k - 1) * (1 - float(items.var(axis=0, ddof=1).sum()) / total_var)
+
+
+def first_pc_share(items: np.ndarray) -> float:
+    """The largest eigenvalue of the items' correlation matrix over the number of items: the
+    share of the standardised variance the first principal component explains."""
+    cases, k = items.shape
+    if k < 2 or cases < 2 or (items.std(axis=0) == 0).any():
+        return float("nan")
+    corr = np.corrcoef(items, rowvar=False)
+    return float(np.linalg.eigvalsh(corr)[-1]) / k
+
+
+# ---------------------------------------------------------------- the audit
+
+
+@dataclass(frozen=True)
+class Audit:
+    index: str
+    year: int | None
+    entities: int  # entities with an index value in that year
+    table: pd.DataFrame
+    warnings: list[Diagnostic]
+
+
+def audit(
+    prog: Program,
+    data: Panel | str | os.PathLike[str],
+    index: str,
+    params: Params | None = None,
+    year: str | int | None = None,
+    read_options: Mapping[str, object] | None = None,
+) -> Audit:
+    ev = evaluate(prog, data, index, params, read_options)
+    chosen = pick_year(ev, year)
+    rows = year_rows(ev, chosen)
+    return Audit(index, chosen, _count(ev, rows), audit_table(ev, rows), ev.warnings)
+
+
+def _count(ev: Evaluated, rows: np.ndarray) -> int:
+    return int((~np.isnan(ev.frame[ev.tree.index].to_numpy(dtype=np.float64)[rows])).sum())
+
+
+def audit_table(ev: Evaluated, rows: np.ndarray) -> pd.DataFrame:
+    """One row per node (the index first, then down the tree) and per indicator."""
+    tree = ev.tree
+    col = {c: ev.frame[c].to_numpy(dtype=np.float64)[rows] for c in (*tree.leaves, *tree.bottom_up)}
+    parent = {c: n for n in tree.top_down for c in tree.children[n]}
+    full_rank = rank_high_first(col[tree.index])
+    loo = {leaf: _leave_one_out(ev, rows, leaf, full_rank) for leaf in tree.leaves}
+    records = []
+    for name in tree.reading:
+        is_node = name in tree.children
+        r_parent, n_parent = (
+            pearson(col[name], col[parent[name]]) if name in parent else (np.nan, 0)
+        )
+        r_index, n_index = (
+            pearson(col[name], col[tree.index]) if name != tree.index else (np.nan, 0)
+        )
+        items = (
+            complete_cases(np.column_stack([col[c] for c in tree.children[name]]))
+            if is_node
+            else np.empty((0, 0))
+        )
+        mean_shift, max_shift, most = loo.get(name, (np.nan, np.nan, ""))
+        records.append(
+            {
+                "name": name,
+                "kind": "index" if name == tree.index else ("node" if is_node else "indicator"),
+                "parent": parent.get(name, ""),
+                "method": tree.methods.get(name, ""),
+                "n": n_index if name != tree.index else _count(ev, rows),
+                "r_parent": r_parent,
+                "r_index": r_index,
+                "cases": len(items) if is_node else np.nan,
+                "alpha": cronbach_alpha(items) if is_node else np.nan,
+                "pc1_share": first_pc_share(items) if is_node else np.nan,
+                "loo_mean_abs_shift": mean_shift,
+                "loo_max_abs_shift": max_shift,
+                "loo_most_shifted": most,
+            }
+        )
+    table = pd.DataFrame.from_records(records)
+    table["n"] = table["n"].astype(np.int64)
+    table["cases"] = table["cases"].astype(np.float64)
+    return table
+
+
+def _leave_one_out(
+    ev: Evaluated, rows: np.ndarray, leaf: str, full_rank: np.ndarray
+) -> tuple[float, float, str]:
+    """Mean and max |rank shift| over entities when `leaf` is left out, and who moves most."""
+    without = recompute(ev.tree, ev.leaf_values(rows), frozenset({leaf})).get(ev.tree.index)
+    if without is None:
+        return float("nan"), float("nan"), ""
+    shift = np.abs(rank_high_first(without) - full_rank)
+    present = ~np.isnan(shift)
+    if not present.any():
+        return float("nan"), float("nan"), ""
+    entities = ev.frame[ev.entity_dim].to_numpy()[rows]
+    worst = int(np.flatnonzero(present)[np.argmax(shift[present])])
+    most = str(entities[worst]) if shift[worst] > 0 else ""
+    return float(shift[present].mean()), float(shift[present].max()), most
+
+
+# ---------------------------------------------------------------- contributions
+
+
+def node_shares(
+    method: str, values: Sequence[np.ndarray], weights: Sequence[float], node: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each child's share of the node (children x rows; the shares of a row sum to 1), and
+    the rows where the geometric log rule was replaced by the split by weights (not those
+    where the node is 0: its children then contribute 0 under any rule)."""
+    x = np.vstack([np.asarray(v, dtype=np.float64) for v in values])
+    w = np.asarray(weights, dtype=np.float64)[:, None]
+    a = np.broadcast_to(w / w.sum(), x.shape)
+    fallback = np.zeros(x.shape[1], dtype=bool)
+    with np.errstate(all="ignore"):
+        if method == "arithmetic":
+            shares = a * x / node
+            zero = node == 0  # V = 0: every contribution is 0 whatever the shares
+            shares[:, zero] = a[:, zero]
+        elif method == "geometric":
+            positive = (x > 0).all(axis=0)
+            terms = a * np.log(np.where(x > 0, x, 1.0))
+            log_node = terms.sum(axis=0)
+            tiny = np.abs(log_node) <= LOG_ZERO * np.abs(terms).sum(axis=0)
+            undefined = ~positive | tiny
+            shares = np.where(undefined, a, terms / np.where(undefined, 1.0, log_node))
+            fallback = undefined & (node != 0)  # V = 0: every contribution is 0 anyway
+        else:  # harmonic: a_i (1/x_i) / (1/V)
+            shares = a * node / x
+    shares = np.where(np.isnan(node), np.nan, shares)
+    return shares, fallback & ~np.isnan(node)
+
+
+def contributions(ev: Evaluated) -> pd.DataFrame:
+    """For each row and leaf: the leaf's value, its contribution to the index (they sum to
+    the index value) and its share of the index; `rule` names the nodes where a geometric
+    log share was undefined and the split by weights was used instead."""
+    tree = ev.tree
+    leaves = ev.leaf_values()
+    nodes = recompute(tree, leaves)
+    n = len(ev.frame)
+    parts: dict[str, np.ndarray] = {tree.index: nodes[tree.index].copy()}
+    # per name, the nodes on its paths whose shares fell back to the weights, row by row
+    marks: dict[str, dict[str, np.ndarray]] = {tree.index: {}}
+    for node in tree.top_down:
+        kids = tree.children[node]
+        shares, fallback = node_shares(
+            tree.methods[node],
+            [nodes[c] if c in nodes else leaves[c] for c in kids],
+            tree.weights[node],
+            nodes[node],
+        )
+        for i, child in enumerate(kids):
+            add = shares[i] * parts[node]
+            parts[child] = parts[child] + add if child in parts else add
+            mine = marks.setdefault(child, {})
+            for where, rows in [*marks[node].items(), (node, fallback)]:
+                mine[where] = mine[where] | rows if where in mine else rows
+    index_value = nodes[tree.index]
+    frames = []
+    for leaf in tree.leaves:
+        piece = ev.frame[list(ev.dims)].copy()
+        piece["index"] = index_value
+        piece["indicator"] = leaf
+        piece["value"] = leaves[leaf]
+        piece["contribution"] = parts[leaf]
+        with np.errstate(all="ignore"):
+            piece["share"] = np.where(index_value == 0, np.nan, parts[leaf] / index_value)
+        rule = np.full(n, "exact", dtype=object)
+        for row in np.flatnonzero(np.any([m for m in marks[leaf].values()], axis=0)):
+            at = sorted(k for k, m in marks[leaf].items() if m[row])
+            rule[row] = "weights at " + ", ".join(at)
+        piece["rule"] = rule
+        frames.append(piece)
+    out = pd.concat(frames, ignore_index=True)
+    order = [*ev.dims, "_leaf"]
+    out["_leaf"] = np.repeat(np.arange(len(tree.leaves)), n)
+    out = out.sort_values(order, kind="stable").drop(columns="_leaf").reset_index(drop=True)
+    taken = {*ev.dims, "indicator", "value", "contribution", "share", "rule"}
+    return out if tree.index in taken else out.rename(columns={"index": tree.index})
+
+
+def contributions_for(
+    prog: Program,
+    data: Panel | str | os.PathLike[str],
+    index: str,
+    params: Params | None = None,
+    entity: str | None = None,
+    year: str | int | None = None,
+    read_options: Mapping[str, object] | None = None,
+) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    ev = evaluate(prog, data, index, params, read_options)
+    out = contributions(ev)
+    if entity is not None:
+        known = out[ev.entity_dim].astype(str).unique().tolist()
+        if entity not in known:
+            from kzf.engine.compile.resolve import _suggest
+
+            raise UsageError(
+                [error("KZF026", f"--entity: no entity named {entity!r}{_suggest(entity, known)}")]
+            )
+        out = out[out[ev.entity_dim].astype(str) == entity]
+    if year is not None:
+        if ev.time_dim is None:
+            raise UsageError([error("KZF026", "--year: the panel has no time dimension")])
+        if str(year) not in set(out[ev.time_dim].astype(str)):
+            raise UsageError([error("KZF026", f"--year {year}: the panel has no rows for it")])
+        out = out[out[ev.time_dim].astype(str) == str(year)]
+    return out.reset_index(drop=True), ev.warnings

@@ -1,0 +1,560 @@
+"""Load panel data (entities x years) for a kzf program, whatever shape the file has.
+
+The compiler asks for `dims` (e.g. ``("entity", "year")``) and the `inputs` a program
+reads; everything else in the file is ignored. The result is always one `Panel`: a wide
+frame unique on its dims, sorted, with float64 inputs, so that the lowered pandas code
+never has to care where the numbers came from.
+
+Layouts, detected in this order (header names are compared after stripping spaces and a
+UTF-8 BOM; `indicator` and `value` case-insensitively):
+
+1. years-as-columns -- the time dim is *not* a column, some columns are named by a
+   4-digit year ("2010", or the int 2010 from Excel/Parquet) and there is an `indicator`
+   column. The other dims must be columns; other non-year columns (World Bank's
+   "Indicator Name", ...) are ignored. Melted to long, then pivoted.
+2. long -- there are `indicator` and `value` columns and none of the inputs is itself a
+   column. Every dim must be a column; extra columns (`unit`, `seed_line`, ...) are
+   ignored. Pivoted to wide; a repeated (dims..., indicator) is KZF103.
+3. wide -- anything else: every dim and every input is a column.
+
+Cells:
+
+* inputs become float64. Empty cells and the NA spellings in `NA_TEXT` (compared
+  case-insensitively) are missing values. With ``decimal="."`` "1,234.5" is accepted only
+  as strict comma thousands grouping; with ``decimal=","`` the comma is the decimal mark
+  ("2,776") and a "." is an error (a file mixing both is ambiguous). Either way digit
+  groups separated by spaces or no-break spaces ("2 094 454,3") are accepted. Infinite
+  values are rejected.
+* the time dim must hold integers ("2010", 2010, 2010.0, " 2010 ") and becomes int64.
+* other dims become strings (stripped; integral numbers from Excel written without ".0").
+  NA spellings are *not* missing here ("NA" is Namibia's ISO code); only an empty cell is,
+  and an empty dim cell is KZF105 (the row lacks one of its dimensions), with row and column.
+
+Errors are `DataError`s whose message names the file, the row and the column; rows are
+file rows (header = row 1; for long and years-as-columns files, the row of the source
+record). For `panel_from_frame`, row n is the frame's n-th row by position (row 1 is the
+first row: a frame has no header row). Named index levels of a frame count as columns.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kzf.dsl.diagnostics import DataError, DataLocation, data_error
+from kzf.engine.io.readers import RawTable, read_table, table_from_frame
+
+Layout = Literal["wide", "long", "years"]
+
+NA_TEXT = frozenset({"", "na", "n/a", "#n/a", "..", "-", "\u2013", "\u2014", "nan", "null", "none"})
+YEAR_NAME = re.compile(r"\d{4}")
+_SP = "[ \u00a0\u202f]"
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_INFINITY = r"[+-]?inf(?:inity)?"
+_INTEGER = r"[+-]?\d+(?:\.0*)?"
+_SPACE_GROUPS = {
+    ".": rf"[+-]?\d{{1,3}}(?:{_SP}\d{{3}})+(?:\.\d*)?",
+    ",": rf"[+-]?\d{{1,3}}(?:{_SP}\d{{3}})+(?:,\d*)?",
+}
+_PLAIN = {".": _NUMBER, ",": r"[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"}
+_COMMA_GROUPS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+_IND = "\0indicator"
+_VAL = "\0value"
+
+
+@dataclass(frozen=True, eq=False)
+class Panel:
+    """Input data of a program: one row per dims key, dims columns first, then inputs.
+
+    `frame` has a RangeIndex, is unique on `dims` and sorted by the non-time dims then the
+    time dim; the time dim is int64, other dims str, inputs float64.
+    """
+
+    frame: pd.DataFrame
+    dims: tuple[str, ...]
+    time_dim: str | None
+    source: str
+
+
+def time_dimension(dims: Sequence[str]) -> str | None:
+    """The dim that lags and growth rates move along: "year" if present, else the last."""
+    if not dims:
+        return None
+    return "year" if "year" in dims else dims[-1]
+
+
+def load_panel(
+    path: str | os.PathLike[str],
+    dims: Sequence[str],
+    inputs: Sequence[str],
+    *,
+    decimal: str = ".",
+    sep: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+) -> Panel:
+    """Read a .csv/.txt, .xlsx or .parquet file in any of the three layouts into a Panel."""
+    source = os.fspath(path)
+    if decimal not in (".", ","):
+        raise data_error(
+            "KZF106",
+            f"the decimal separator must be '.' or ',', not {decimal!r}",
+            DataLocation(source),
+        )
+    table = read_table(path, sep=sep, encoding=encoding, sheet=sheet)
+    return _build(table, dims, inputs, decimal)
+
+
+def panel_from_frame(
+    df: pd.DataFrame,
+    dims: Sequence[str],
+    inputs: Sequence[str],
+    *,
+    source: str = "<dataframe>",
+) -> Panel:
+    """Validate an in-memory frame like a file; text cells are parsed with decimal '.'."""
+    return _build(table_from_frame(df, source), dims, inputs, ".")
+
+
+def detect_layout(names: Sequence[str], dims: Sequence[str], inputs: Sequence[str]) -> Layout:
+    """Which of the three layouts a header describes (see the module docstring)."""
+    lowered = {n.lower() for n in names}
+    time = time_dimension(dims)
+    has_years = any(YEAR_NAME.fullmatch(n) for n in names)
+    if time is not None and time not in names and has_years and "indicator" in lowered:
+        return "years"
+    if {"indicator", "value"} <= lowered and not any(i in names for i in inputs):
+        return "long"
+    return "wide"
+
+
+# --- layouts -------------------------------------------------------------------------------
+
+
+def _build(table: RawTable, dims_in: Sequence[str], inputs: Sequence[str], decimal: str) -> Panel:
+    dims = tuple(dims_in)
+    time = time_dimension(dims)
+    wanted = [i for i in dict.fromkeys(inputs) if i not in dims]
+    layout = detect_layout(table.names, dims, wanted)
+    if layout == "years":
+        frame = _from_years(table, dims, time, wanted, decimal)
+    elif layout == "long":
+        frame = _from_long(table, dims, time, wanted, decimal)
+    else:
+        frame = _from_wide(table, dims, time, wanted, decimal)
+    return Panel(_finish(frame, dims, time, wanted), dims, time, table.source)
+
+
+def _from_wide(
+    table: RawTable, dims: tuple[str, ...], time: str | None, wanted: list[str], decimal: str
+) -> pd.DataFrame:
+    _require_dims(table, dims, dims)
+    missing = [w for w in wanted if not table.positions(w)]
+    if missing:
+        raise _missing_inputs(table, missing, list(table.names), None)
+    take = np.arange(len(table.data))
+    keys = _parse_dims(table, dims, time, take)
+    _check_unique(keys, table.rows, table.source, None)
+    for name in wanted:
+        keys[name] = _parse_values(table.column(name), table.rows, name, table.source, decimal)
+    return keys
+
+
+def _from_long(
+    table: RawTable, dims: tuple[str, ...], time: str | None, wanted: list[str], decimal: str
+) -> pd.DataFrame:
+    _require_dims(table, dims, dims)
+    ind_name = _find_ci(table, "indicator")
+    val_name = _find_ci(table, "value")
+    indicator, take = _select_indicators(table, ind_name, wanted)
+    rows = table.rows[take]
+    long = _parse_dims(table, dims, time, take)
+    long[_IND] = indicator
+    long[_VAL] = _parse_values(
+        table.column(val_name).iloc[take], rows, val_name, table.source, decimal, indicator
+    )
+    _check_unique(long[[*dims, _IND]], rows, table.source, _IND)
+    return _pivot(long, dims, wanted)
+
+
+def _from_years(
+    table: RawTable, dims: tuple[str, ...], time: str | None, wanted: list[str], decimal: str
+) -> pd.DataFrame:
+    assert time is not None  # detect_layout only picks "years" when there is a time dim
+    others = tuple(d for d in dims if d != time)
+    _require_dims(table, others, dims)
+    ind_name = _find_ci(table, "indicator")
+    year_names = list(dict.fromkeys(n for n in table.names if YEAR_NAME.fullmatch(n)))
+    indicator, take = _select_indicators(table, ind_name, wanted)
+    rows = table.rows[take]
+    keys = _parse_dims(table, others, None, take)
+    keys[_IND] = indicator
+    _check_unique(keys, rows, table.source, _IND)
+    parts = []
+    for name in year_names:  # a loop over year columns, not rows
+        part = keys.copy()
+        part[time] = np.full(len(keys), int(name), dtype="int64")
+        part[_VAL] = _parse_values(
+            table.column(name).iloc[take], rows, name, table.source, decimal, indicator
+        )
+        parts.append(part)
+    return _pivot(pd.concat(parts, ignore_index=True), dims, wanted)
+
+
+def _select_indicators(
+    table: RawTable, ind_name: str, wanted: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The indicator names and record positions of the rows that hold a wanted input."""
+    labels = _labels(_Cells.of(table.column(ind_name)))
+    mask = labels.isin(wanted).to_numpy(dtype=bool)
+    present = set(labels[mask].unique())
+    missing = [w for w in wanted if w not in present]
+    if missing and len(table.data) > 0:
+        raise _missing_inputs(table, missing, [str(v) for v in labels.unique()], ind_name)
+    take = np.flatnonzero(mask)
+    return labels.to_numpy(dtype=object)[take], take
+
+
+def _pivot(long: pd.DataFrame, dims: tuple[str, ...], wanted: list[str]) -> pd.DataFrame:
+    index = list(dims) or ["\0key"]
+    if not dims:
+        long = long.assign(**{"\0key": 0})
+    wide = long.pivot(index=index, columns=_IND, values=_VAL).reindex(columns=wanted)
+    wide.columns.name = None
+    wide = wide.reset_index()
+    return wide.drop(columns=["\0key"]) if not dims else wide
+
+
+def _finish(
+    frame: pd.DataFrame, dims: tuple[str, ...], time: str | None, wanted: list[str]
+) -> pd.DataFrame:
+    """Fix column order and dtypes (also of empty frames) and sort time-last."""
+    out = frame[[*dims, *wanted]].copy()
+    for d in dims:
+        integral = d == time and pd.api.types.is_numeric_dtype(out[d].dtype)
+        out[d] = (
+            out[d].astype("int64") if integral or (d == time and out.empty) else out[d].astype(str)
+        )
+    for name in wanted:
+        out[name] = out[name].astype("float64")
+    order = [d for d in dims if d != time] + ([time] if time is not None else [])
+    if order:
+        out = out.sort_values(order, kind="stable")
+    return out.reset_index(drop=True)
+
+
+# --- cells ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """A column split into real numbers (Excel/Parquet cells) and text (everything else).
+
+    `text` is "" where the cell holds a number or nothing; `number` is NaN where it holds
+    text. CSV columns are all text; splitting once keeps the parsers vectorised.
+    """
+
+    text_or_none: pd.Series | None  # None for an all-numeric column: built only if asked for
+    number: np.ndarray
+    is_number: np.ndarray
+    original: pd.Series
+
+    @property
+    def text(self) -> pd.Series:
+        if self.text_or_none is None:
+            return pd.Series(np.full(len(self.number), "", dtype=object)).astype(str)
+        return self.text_or_none
+
+    @property
+    def all_numeric(self) -> bool:
+        """A numeric column: its missing cells are NaN, never text to parse."""
+        return self.text_or_none is None
+
+    @classmethod
+    def of(cls, s: pd.Series) -> _Cells:
+        s = s.reset_index(drop=True)
+        n = len(s)
+        if isinstance(s.dtype, pd.StringDtype):
+            text = s.fillna("").astype(str)
+            return cls(text, np.full(n, np.nan), np.zeros(n, dtype=bool), s)
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            number = s.to_numpy(dtype="float64", na_value=np.nan)
+            return cls(None, number, ~np.isnan(number), s)
+        obj = s.astype(object)
+        kind = pd.api.types.infer_dtype(obj, skipna=True)
+        if kind in ("string", "empty"):
+            is_number = np.zeros(n, dtype=bool)
+        elif kind in ("integer", "floating", "mixed-integer-float"):
+            is_number = obj.notna().to_numpy(dtype=bool)
+        else:
+            is_number = obj.map(_is_real).to_numpy(dtype=bool)
+        number = pd.to_numeric(obj.where(is_number), errors="coerce").to_numpy(dtype="float64")
+        is_number = is_number & ~np.isnan(number)
+        text = obj.where(~is_number & obj.notna().to_numpy(), "").astype(str)
+        return cls(text, number, is_number, s)
+
+    def show(self, pos: int) -> str:
+        return repr(str(self.original.iloc[pos]))
+
+
+def _is_real(v: object) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(
+        v, bool | np.bool_
+    )
+
+
+def _parse_values(
+    column: pd.Series,
+    rows: np.ndarray,
+    name: str,
+    source: str,
+    decimal: str,
+    indicator: np.ndarray | None = None,
+) -> np.ndarray:
+    """An input column as float64, or KZF104 for the first cell that is not a number."""
+    cells = _Cells.of(column)
+    values = cells.number.copy()
+    bad = np.zeros(len(values), dtype=bool)
+    infinite = cells.is_number & np.isinf(values)
+    textual = ~cells.is_number
+    if textual.any() and not cells.all_numeric:
+        text = cells.text.str.strip()
+        sub = text if textual.all() else text[textual]
+        parsed, not_number, inf_text = _text_numbers(sub, decimal)
+        values[textual] = parsed
+        bad[textual] = not_number
+        infinite[textual] |= inf_text
+    if bad.any() or infinite.any():
+        pos = int(np.flatnonzero(bad | infinite)[0])
+        about = f" (indicator '{indicator[pos]}')" if indicator is not None else ""
+        where = DataLocation(source, int(rows[pos]), name)
+        if infinite[pos]:
+            msg = f"{cells.show(pos)}: infinite values are not allowed{about}"
+            raise data_error("KZF104", msg, where, "leave the cell empty for a missing value")
+        hint = _decimal_hint(str(cells.original.iloc[pos]).strip(), decimal)
+        notes = [hint] if hint else []
+        raise data_error("KZF104", f"{cells.show(pos)} is not a number{about}", where, *notes)
+    return values
+
+
+def _text_numbers(text: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stripped text cells as (values, not-a-number mask, infinite mask); NaN if missing."""
+    plain = text.str.fullmatch(_PLAIN[decimal]).to_numpy(dtype=bool)
+    if (plain | (text == "").to_numpy(dtype=bool)).all():  # the usual column: no NA words
+        norm = text if decimal == "." else text.str.replace(",", ".", regex=False)
+        values = _to_float(norm.where(plain))
+        return values, np.zeros(len(values), dtype=bool), np.isinf(values)
+    values = np.full(len(text), np.nan)
+    bad = np.zeros(len(text), dtype=bool)
+    infinite = np.zeros(len(text), dtype=bool)
+    present = ~text.str.lower().isin(list(NA_TEXT)).to_numpy(dtype=bool)
+    if present.any():
+        t = text[present]
+        spaced = t.str.fullmatch(_SPACE_GROUPS[decimal]).to_numpy(dtype=bool)
+        if decimal == ",":
+            norm = t.where(~spaced, t.str.replace(_SP, "", regex=True))
+            dotted = norm.str.contains(".", regex=False).to_numpy(dtype=bool)
+            norm = norm.str.replace(",", ".", regex=False)
+        else:
+            grouped = spaced | t.str.fullmatch(_COMMA_GROUPS).to_numpy(dtype=bool)
+            norm = t.where(~grouped, t.str.replace(f",|{_SP}", "", regex=True))
+            dotted = np.zeros(len(t), dtype=bool)
+        ok = norm.str.fullmatch(_NUMBER).to_numpy(dtype=bool) & ~dotted
+        parsed = _to_float(norm.where(ok))
+        inf_text = t.str.lower().str.fullmatch(_INFINITY).to_numpy(dtype=bool)
+        values[present] = parsed
+        bad[present] = ~ok & ~inf_text
+        infinite[present] = inf_text | (ok & np.isinf(parsed))
+    return values, bad, infinite
+
+
+def _to_float(text: pd.Series) -> np.ndarray:
+    """Already validated number text (NaN for the rest) as float64, correctly rounded.
+
+    pyarrow's cast is exact and ~50x faster than pd.to_numeric on text; the fallback only
+    serves text pyarrow will not take.
+    """
+    try:
+        cast = pc.cast(pa.array(text, from_pandas=True), pa.float64())
+        return np.array(cast.to_numpy(zero_copy_only=False), dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", copy=True)
+
+
+def _decimal_hint(text: str, decimal: str) -> str:
+    if decimal == "." and re.fullmatch(r"[+-]?[\d \u00a0\u202f]*,\d+", text):
+        return "the file seems to use decimal commas: pass --decimal ',' (decimal=',')"
+    if decimal == "," and re.fullmatch(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?", text):
+        return "the decimal separator was set to ',' but this cell uses '.'"
+    return ""
+
+
+def _labels(cells: _Cells) -> pd.Series:
+    """Dim or indicator labels as stripped text; integral numbers written without '.0'."""
+    text = cells.text.str.strip()
+    if cells.is_number.any():
+        num = pd.Series(cells.number[cells.is_number])
+        integral = np.isfinite(num) & (num == np.round(num))
+        shown = num.astype(str)
+        shown[integral] = num[integral].astype("int64").astype(str)
+        text = text.astype(object)
+        text[cells.is_number] = shown.to_numpy(dtype=object)
+        text = text.astype(str)
+    return text
+
+
+def _parse_dims(
+    table: RawTable, dims: Sequence[str], time: str | None, take: np.ndarray
+) -> pd.DataFrame:
+    """The dims of records `take`, typed: time int64, others str; empty cell is KZF105."""
+    rows = table.rows[take]
+    out: dict[str, object] = {}
+    for d in dims:
+        cells = _Cells.of(table.column(d).iloc[take])
+        text = cells.text.str.strip()
+        empty = ~cells.is_number & (text == "").to_numpy(dtype=bool)
+        if empty.any():
+            pos = int(np.flatnonzero(empty)[0])
+            raise data_error(
+                "KZF105",
+                f"empty value in dimension column '{d}'",
+                DataLocation(table.source, int(rows[pos]), d),
+                "every row needs a value for each of the dims",
+            )
+        if d != time:
+            out[d] = _labels(cells)
+            continue
+        # A year must be a whole number (a typo such as "2O10" is an error). Another time
+        # dimension may hold labels that sort in time order, such as "2020Q1".
+        try:
+            out[d] = _parse_time(cells, text, rows, d, table.source)
+        except DataError:
+            if d == "year":
+                raise
+            out[d] = _labels(cells)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(take)))
+
+
+def _parse_time(
+    cells: _Cells, text: pd.Series, rows: np.ndarray, name: str, source: str
+) -> np.ndarray:
+    """Integer-like time values ("2010", 2010, 2010.0) as int64; anything else is KZF104."""
+    ok_text = text.str.fullmatch(_INTEGER).to_numpy(dtype=bool)
+    values = np.where(cells.is_number, cells.number, _to_float(text.where(ok_text)))
+    with np.errstate(invalid="ignore"):
+        integral = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
+    bad = ~integral
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise data_error(
+            "KZF104",
+            f"{cells.show(pos)} is not an integer ('{name}' is the time dimension)",
+            DataLocation(source, int(rows[pos]), name),
+        )
+    return values.astype("int64")
+
+
+# --- checks and messages -------------------------------------------------------------------
+
+
+def _find_ci(table: RawTable, wanted: str) -> str:
+    """The header matching `wanted` case-insensitively; two candidates is KZF106."""
+    found = [i for i, n in enumerate(table.names) if n.lower() == wanted]
+    if len(found) != 1:
+        raise table.ambiguous(wanted, found)
+    return table.names[found[0]]
+
+
+def _require_dims(table: RawTable, needed: Sequence[str], dims: Sequence[str]) -> None:
+    missing = [d for d in needed if not table.positions(d)]
+    if not missing:
+        return
+    notes = ["declare `dims ...` in the .kzf file to match the file's columns"]
+    years = [n for n in table.names if YEAR_NAME.fullmatch(n)]
+    if years and not any(n.lower() == "indicator" for n in table.names):
+        notes.append(
+            f"the file has year columns ({', '.join(years[:3])}, ...) but no 'indicator' "
+            "column, so it cannot be read as a years-as-columns table"
+        )
+    guesses = {m: _did_you_mean(m, table.names) for m in missing}
+    quoted = ", ".join(
+        f"'{m}'" + (f" (did you mean '{g}'?)" if g else "") for m, g in guesses.items()
+    )
+    raise data_error(
+        "KZF105",
+        f"missing dimension column {quoted}: the program expects dims "
+        f"({', '.join(dims)}) and the file has columns {_listing(table.names)}",
+        DataLocation(table.source),
+        *notes,
+    )
+
+
+def _missing_inputs(
+    table: RawTable, missing: list[str], candidates: list[str], ind_name: str | None
+) -> DataError:
+    """KZF102 for each missing input, each with a did-you-mean when one is close."""
+    errors = []
+    for name in missing:
+        guess = _did_you_mean(name, candidates)
+        hint = f" (did you mean '{guess}'?)" if guess else ""
+        if ind_name is None:
+            msg = f"missing input column '{name}'{hint}"
+            note = f"the file has columns {_listing(candidates)}"
+        else:
+            msg = f"no rows for input '{name}' in column '{ind_name}'{hint}"
+            note = f"the indicators in the file are {_listing(candidates)}"
+        errors.append(data_error("KZF102", msg, DataLocation(table.source), note))
+    return DataError([e.first for e in errors], location=errors[0].location)
+
+
+def _did_you_mean(name: str, candidates: Sequence[str]) -> str | None:
+    real = [c for c in candidates if c]
+    by_lower = {c.lower(): c for c in real}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[close[0]] if close else None
+
+
+def _listing(names: Sequence[str], limit: int = 12) -> str:
+    shown = [f"'{n}'" for n in names if n][:limit]
+    rest = sum(1 for n in names if n) - len(shown)
+    return ", ".join(shown) + (f" and {rest} more" if rest > 0 else "") if shown else "(none)"
+
+
+def _check_unique(keys: pd.DataFrame, rows: np.ndarray, source: str, indicator: str | None) -> None:
+    """KZF103 naming the first repeated key and both of its rows."""
+    if len(keys) < 2:
+        return
+    if keys.shape[1] == 0:  # no dims: a second row repeats the (empty) key
+        first, second = 0, 1
+    else:
+        repeat = keys.duplicated(keep="first").to_numpy(dtype=bool)
+        if not repeat.any():
+            return
+        second = int(np.flatnonzero(repeat)[0])
+        same = np.ones(len(keys), dtype=bool)
+        for col in keys.columns:
+            same &= (keys[col] == keys[col].iloc[second]).to_numpy(dtype=bool)
+        first = int(np.flatnonzero(same)[0])
+    dims = [c for c in keys.columns if c != indicator]
+    key = ", ".join(str(keys[c].iloc[second]) for c in dims)
+    what = f" and indicator '{keys[indicator].iloc[second]}'" if indicator else ""
+    note = "each combination of the dims may appear only once"
+    if not dims:
+        note = "the program declares no dims, so the file may hold only one value per input"
+    raise data_error(
+        "KZF103",
+        f"duplicate row for ({key}){what}: rows {rows[first]} and {rows[second]}",
+        DataLocation(source, int(rows[second])),
+        note,
+    )

@@ -1,0 +1,365 @@
+"""Read a data file (or take an in-memory frame) into a `RawTable`: a header and raw cells.
+
+This module only gets the cells out of the file; it does not know about dims, inputs or
+layouts (that is `kzf.engine.io.data`). It keeps every cell as the file wrote it (CSV cells
+as text, Excel and Parquet cells as whatever type they carry) so that the layer above can
+parse numbers itself and name the exact row and column of a bad cell.
+
+Row numbers are those a user sees when opening the file: the header is row 1, so the first
+data row is row 2. CSV rows are counted as records (a quoted field that spans lines is one
+row); Excel rows are sheet rows; Parquet rows are numbered as if a header were row 1; rows
+of an in-memory frame are its position + 1 (there is no header row to count).
+Blank records are dropped but do not shift the numbering of the rows after them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from kzf.dsl.diagnostics import DataError, DataLocation, data_error
+
+TEXT_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
+EXCEL_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
+PARQUET_EXTENSIONS = frozenset({".parquet", ".pq"})
+_SEPARATOR_CANDIDATES = (",", ";", "\t")
+_SEPARATOR_ALIASES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
+_QUOTED = re.compile(r'"[^"]*"')
+_LEADING_BLANK = re.compile(r"(?:[ \t\f\v\r]*\n)*")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Cells of one table, before any layout handling or parsing.
+
+    `data` has positional column labels 0..n-1 (so that duplicate or odd header names
+    cannot confuse pandas) and `names[i]` is the cleaned header of column i. `rows[k]` is
+    the user-visible row number of the k-th record of `data`.
+    """
+
+    source: str
+    names: tuple[str, ...]
+    data: pd.DataFrame
+    rows: np.ndarray
+
+    def positions(self, name: str) -> list[int]:
+        return [i for i, n in enumerate(self.names) if n == name]
+
+    def column(self, name: str) -> pd.Series:
+        """The one column called `name`; a header that appears twice is an error."""
+        found = self.positions(name)
+        if len(found) != 1:
+            raise self.ambiguous(name, found)
+        return self.data[found[0]]
+
+    def ambiguous(self, name: str, found: list[int]) -> DataError:
+        numbers = " and ".join(str(i + 1) for i in found[:2])
+        return data_error(
+            "KZF106",
+            f"column '{name}' appears more than once in the header (columns {numbers})",
+            DataLocation(self.source, 1, name),
+            "rename or delete the extra column",
+        )
+
+
+def clean_name(value: object) -> str:
+    """A header cell as a column name: stripped of spaces and a BOM; years as digits.
+
+    Excel and Parquet give year headers as ints (or floats such as 2010.0), CSV as text;
+    normalising both to "2010" lets one rule recognise year columns everywhere.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return str(value)
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).replace("\ufeff", "").strip()
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+) -> RawTable:
+    """Read a .csv/.txt/.tsv, .xlsx or .parquet file, chosen by its extension."""
+    source = os.fspath(path)
+    file = Path(source)
+    where = DataLocation(source)
+    if not file.exists():
+        raise data_error("KZF101", f"data file not found: '{source}'", where)
+    if file.is_dir():
+        raise data_error("KZF101", f"'{source}' is a directory, not a data file", where)
+    ext = file.suffix.lower()
+    if ext in TEXT_EXTENSIONS:
+        return _read_text(file, source, sep, encoding)
+    if ext in EXCEL_EXTENSIONS:
+        return _read_excel(file, source, sheet)
+    if ext in PARQUET_EXTENSIONS:
+        return _read_parquet(file, source)
+    hint = "save it as .xlsx" if ext == ".xls" else "convert it to one of these"
+    raise data_error(
+        "KZF106",
+        f"unsupported data format '{ext or '(no extension)'}'; "
+        "kzf reads .csv, .txt, .tsv, .xlsx and .parquet files",
+        where,
+        hint,
+    )
+
+
+def table_from_frame(df: pd.DataFrame, source: str) -> RawTable:
+    """Wrap an in-memory frame; named index levels (e.g. after set_index) count as columns."""
+    if any(name is not None for name in df.index.names):
+        df = df.reset_index()
+    names = tuple(clean_name(c) for c in df.columns)
+    data = df.set_axis(range(df.shape[1]), axis=1).reset_index(drop=True)
+    return _drop_blank(RawTable(source, names, data, np.arange(len(data)) + 1))
+
+
+def _unreadable(source: str, exc: BaseException) -> DataError:
+    reason = str(exc).strip() or type(exc).__name__
+    return data_error("KZF101", f"cannot read the file: {reason}", DataLocation(source))
+
+
+def _decode(raw: bytes, source: str, encoding: str | None) -> str:
+    """UTF-8 (with or without BOM) unless told otherwise; a clear hint when that fails."""
+    where = DataLocation(source)
+    try:
+        return raw.decode(encoding or "utf-8-sig")
+    except LookupError:
+        raise data_error("KZF106", f"unknown text encoding '{encoding}'", where) from None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        if encoding is None:
+            raise data_error(
+                "KZF101",
+                f"the file is not UTF-8 text (byte 0x{byte} on line {line}); if it was saved "
+                "by Excel or 1C on Windows, pass --encoding cp1251 (encoding='cp1251')",
+                where,
+            ) from None
+        raise data_error(
+            "KZF101",
+            f"the file cannot be decoded as {encoding} (byte 0x{byte} on line {line})",
+            where,
+        ) from None
+
+
+def _sniff_separator(header: str) -> str:
+    """The most frequent of `,` `;` tab in the header line, ignoring quoted names."""
+    bare = _QUOTED.sub("", header)
+    counts = [(bare.count(c), -i, c) for i, c in enumerate(_SEPARATOR_CANDIDATES)]
+    best = max(counts)
+    return best[2] if best[0] > 0 else ","
+
+
+def _read_text(file: Path, source: str, sep: str | None, encoding: str | None) -> RawTable:
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise _unreadable(source, exc) from None
+    text = _decode(raw, source, encoding).lstrip("\ufeff")
+    lead = _LEADING_BLANK.match(text)
+    start = lead.end() if lead else 0
+    if not text[start:].strip():
+        raise data_error("KZF106", "the file is empty: expected a header row", DataLocation(source))
+    skipped = text.count("\n", 0, start)
+    body = text[start:]
+    if sep is None:
+        sep = _sniff_separator(_first_line(body))
+    sep = _SEPARATOR_ALIASES.get(sep, sep)
+    if len(sep) != 1:
+        raise data_error(
+            "KZF106", f"the separator must be one character, not {sep!r}", DataLocation(source)
+        )
+    grid = _parse_csv_fast(body, sep)
+    if grid is None:
+        grid = _parse_csv(body, sep, source)
+    return _from_grid(grid, source, first_row=skipped + 1)
+
+
+def _first_line(body: str) -> str:
+    end = body.find("\n")
+    return body if end < 0 else body[:end]
+
+
+def _parse_csv_fast(body: str, sep: str) -> pd.DataFrame | None:
+    """pyarrow's reader, ten times faster than pandas' for all-text columns; None to fall back.
+
+    It cannot pad short rows nor keep blank lines as rows (both needed to number rows as
+    the file does), so any row with the wrong number of fields sends us to `_parse_csv`.
+    """
+    header = next(csv.reader([_first_line(body).rstrip("\r")], delimiter=sep), [])
+    names = [f"f{i}" for i in range(max(len(header), 1))]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, csv.Error):
+        return None
+    text_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    return table.to_pandas(types_mapper={pa.string(): text_dtype}.get)
+
+
+def _parse_csv(body: str, sep: str, source: str) -> pd.DataFrame:
+    """pandas' C reader: pads short rows, keeps blank lines, names the line of a bad row."""
+    try:
+        return pd.read_csv(
+            io.StringIO(body),
+            sep=sep,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        msg = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+        raise data_error(
+            "KZF106",
+            f"not a valid table with separator {sep!r}: {msg}",
+            DataLocation(source),
+            "every row must have as many fields as the header; quote fields that contain "
+            "the separator",
+        ) from None
+
+
+def _read_excel(file: Path, source: str, sheet: str | int | None) -> RawTable:
+    try:
+        with pd.ExcelFile(file, engine="openpyxl") as book:
+            sheets = [str(s) for s in book.sheet_names]
+            chosen: str | int = 0 if sheet is None else sheet
+            if isinstance(chosen, int) and not 0 <= chosen < len(sheets):
+                raise data_error(
+                    "KZF101",
+                    f"the workbook has no sheet number {chosen} (sheets are numbered from 0; "
+                    f"it has {len(sheets)}: {', '.join(sheets)})",
+                    DataLocation(source),
+                )
+            if isinstance(chosen, str) and chosen not in sheets:
+                raise data_error(
+                    "KZF101",
+                    f"the workbook has no sheet '{chosen}'; its sheets are: {', '.join(sheets)}",
+                    DataLocation(source),
+                )
+            grid = pd.read_excel(
+                book,
+                sheet_name=chosen,
+                header=None,
+                dtype=object,
+                keep_default_na=False,
+                na_filter=False,
+            )
+            header_has_gaps = not grid.empty and any(
+                str(v).strip() == "" for v in grid.iloc[0].tolist()
+            )
+            merged = _merged_header_cells(file, chosen) if header_has_gaps else []
+    except DataError:
+        raise
+    except Exception as exc:  # openpyxl raises many unrelated types for a corrupt file
+        raise _unreadable(source, exc) from None
+    if grid.empty:
+        raise data_error(
+            "KZF106", "the sheet is empty: expected a header row", DataLocation(source)
+        )
+    if merged:
+        raise data_error(
+            "KZF106",
+            f"the header row has merged cells ({', '.join(merged)}): kzf needs one header row "
+            "with one name per column",
+            DataLocation(source, 1),
+            "unmerge the cells and put each column's name in row 1 (titles go in another sheet)",
+        )
+    return _from_grid(grid, source, first_row=1)
+
+
+def _merged_header_cells(file: Path, sheet: str | int) -> list[str]:
+    """Merged ranges touching the first row: the mark of a spreadsheet's decorative header.
+
+    Only called when the header row has empty cells, since finding merges means loading the
+    workbook fully (read-only mode does not keep them)."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(file, read_only=False, data_only=True)
+    ws = workbook.worksheets[sheet] if isinstance(sheet, int) else workbook[sheet]
+    ranges = getattr(ws, "merged_cells", None)
+    if ranges is None:
+        return []
+    return [str(r.coord) for r in ranges.ranges if r.min_row <= 1]
+
+
+def _read_parquet(file: Path, source: str) -> RawTable:
+    try:
+        df = pd.read_parquet(file, engine="pyarrow")
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
+        raise _unreadable(source, exc) from None
+    table = table_from_frame(df, source)
+    return RawTable(source, table.names, table.data, table.rows + 1)
+
+
+def _from_grid(grid: pd.DataFrame, source: str, first_row: int) -> RawTable:
+    """Split a header-less grid into header and records; the first non-blank row is the header.
+
+    `first_row` is the row number of the grid's first row in the file.
+    """
+    grid = grid.set_axis(range(grid.shape[1]), axis=1)
+    blank = _blank_rows(grid)
+    filled = np.flatnonzero(~blank)
+    if len(filled) == 0:
+        raise data_error("KZF106", "the file is empty: expected a header row", DataLocation(source))
+    h = int(filled[0])
+    names = tuple(clean_name(v) for v in grid.iloc[h].tolist())
+    data = grid.iloc[h + 1 :].reset_index(drop=True)
+    rows = np.arange(len(data)) + first_row + h + 1
+    return _drop_blank(RawTable(source, names, data, rows))
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """True for records whose every cell is missing or only whitespace."""
+    blank = np.ones(len(frame), dtype=bool)
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            blank &= s.isna().to_numpy()
+        elif isinstance(s.dtype, pd.StringDtype):
+            blank &= (s.fillna("").str.strip() == "").to_numpy(dtype=bool)
+        else:
+            text = s.astype(object).where(s.notna(), "").astype(str)
+            blank &= (text.str.strip() == "").to_numpy()
+        if not blank.any():
+            break
+    return blank
+
+
+def _drop_blank(table: RawTable) -> RawTable:
+    blank = _blank_rows(table.data)
+    if not blank.any():
+        return table
+    keep = ~blank
+    data = table.data[keep].reset_index(drop=True)
+    return RawTable(table.source, table.names, data, table.rows[keep])

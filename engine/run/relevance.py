@@ -1,0 +1,61 @@
+"""Which rows of each step reach a result: so that warnings speak only of rows that matter.
+
+`if(max - min = 0, 0, (x - min) / (max - min))` divides by zero on the rows where the guard
+picks 0; a warning about those rows would be noise. Walking the plan backwards from the
+outputs, a row of a step matters when some output's value on that row depends on it: an
+`if` passes its rows to the `then` branch only where the condition holds, and to the `else`
+branch only where it does not. Steps that read across rows (aggregates, ranks, shifts) make
+every row of their argument matter. Backend-neutral: any backend that can hand over the
+condition of each `if` can use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from kzf.engine.compile.plan import Plan
+from kzf.engine.core import ir
+
+
+def relevant_rows(
+    plan: Plan,
+    n: int,
+    conditions: Mapping[int, np.ndarray],
+    output_rows: np.ndarray | None = None,
+) -> dict[int, np.ndarray]:
+    """For each step id, a boolean mask of the rows whose value reaches an output.
+
+    `conditions` maps the step id of each `if` to its condition (1, 0 or NaN per row);
+    `output_rows` restricts the outputs to the rows that are kept (`--where`)."""
+    every = np.ones(n, dtype=bool)
+    out_mask = every if output_rows is None else output_rows
+    matters: dict[int, np.ndarray] = {sid: out_mask.copy() for sid in plan.outputs.values()}
+    for step in reversed(plan.steps):
+        mine = matters.get(step.id)
+        if mine is None or not step.inputs:
+            continue
+        node = step.node
+        if isinstance(node, ir.Op) and node.op == "if" and step.id in conditions:
+            cond = np.broadcast_to(np.asarray(conditions[step.id]), (n,))
+            shares = [mine, mine & (cond == 1.0), mine & (cond == 0.0)]
+        elif isinstance(node, ir.Op):
+            shares = [mine] * len(step.inputs)
+        else:  # across rows: any row of the argument may reach any row of the result
+            shares = [every if mine.any() else mine] * len(step.inputs)
+        for child, share in zip(step.inputs, shares, strict=True):
+            prior = matters.get(child)
+            matters[child] = share.copy() if prior is None else (prior | share)
+    return matters
+
+
+def outputs_reached(plan: Plan) -> dict[int, list[str]]:
+    """For each step id, the outputs computed from it (in output order)."""
+    reached: dict[int, set[str]] = {sid: {name} for name, sid in plan.outputs.items()}
+    for step in reversed(plan.steps):
+        names = reached.get(step.id, set())
+        for child in step.inputs:
+            reached.setdefault(child, set()).update(names)
+    order = {name: i for i, name in enumerate(plan.outputs)}
+    return {sid: sorted(names, key=order.__getitem__) for sid, names in reached.items()}

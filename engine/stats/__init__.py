@@ -1,0 +1,2 @@
+"""Statistical numerics with no knowledge of panels or programs: least squares and stepwise
+selection, trend lines, forecasts."""
