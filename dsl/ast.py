@@ -7,6 +7,7 @@ point at the exact text a problem concerns.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kzf.dsl.diagnostics import Span
@@ -78,6 +79,45 @@ class Weighted:
 
 
 Expr = Number | String | Name | Unary | Binary | Between | Call | Weighted
+
+
+def children(e: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions of `e`, left to right (a call's `over` is a dimension, not one)."""
+    if isinstance(e, Unary):
+        return (e.operand,)
+    if isinstance(e, Binary):
+        return (e.left, e.right)
+    if isinstance(e, Between):
+        return (e.operand, e.low, e.high)
+    if isinstance(e, Weighted):
+        return (e.value, e.weight)
+    if isinstance(e, Call):
+        return e.args if e.where is None else (*e.args, e.where)
+    return ()
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """Every expression under `expr` (itself included) in source order, without recursion:
+    the one walk over expressions that every later stage uses."""
+    stack: list[Expr] = [expr]
+    while stack:
+        e = stack.pop()
+        yield e
+        stack.extend(reversed(children(e)))
+
+
+def names_in(expr: Expr) -> tuple[list[str], list[str]]:
+    """The names an expression mentions and the functions it calls, each once, in order of
+    appearance."""
+    names: dict[str, None] = {}
+    calls: dict[str, None] = {}
+    for e in walk(expr):
+        if isinstance(e, Name):
+            names[e.id] = None
+        elif isinstance(e, Call):
+            calls[e.func] = None
+    return list(names), list(calls)
+
 
 # ---------------------------------------------------------------- statements
 

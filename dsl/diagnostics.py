@@ -7,6 +7,8 @@ The codes are stable (programs and CI scripts match on them); docs/errors.md lis
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -267,3 +269,26 @@ class DiagnosticBag:
     @property
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.items if not d.is_error]
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`; did you mean 'x'?` for the closest candidate (or one differing only in case), else
+    an empty string: every "unknown name" message in kzf ends with this."""
+    options = list(dict.fromkeys(candidates))
+    matches = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in options}
+        if name.lower() in lowered:
+            matches = [lowered[name.lower()]]
+    return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+def source_text(sources: dict[str, str], span: Span) -> str:
+    """The source text a span covers (its first line when it runs over several), as messages
+    and reports quote it; "?" when the span lies outside the source."""
+    lines = sources.get(span.path, "").splitlines()
+    if not 1 <= span.line <= len(lines):
+        return "?"
+    line = lines[span.line - 1]
+    end = span.end_column - 1 if span.end_line == span.line else len(line)
+    return line[span.column - 1 : end].strip() or "?"

@@ -123,7 +123,7 @@ def load_modules(
                 continue
             try:
                 text = read_source(target, stmt.span)
-                display = stmt.path if standard else _display_path(target)
+                display = stmt.path if standard else display_path(target)
                 sources[display] = text
                 child = parse_module(text, display)
             except ProgramError as exc:
@@ -159,7 +159,7 @@ def _std_path(name: str) -> Path:
     return folder / f"{stem}.kzf"
 
 
-def _display_path(target: Path) -> str:
+def display_path(target: Path) -> str:
     """Show imported files relative to the working directory when they are below it."""
     try:
         return str(target.relative_to(Path.cwd()))

@@ -288,11 +288,11 @@ def _pick(tables: Mapping[str, pd.DataFrame], wanted: str | None) -> dict[str, p
     names = [w.strip() for w in wanted.split(",") if w.strip()]
     unknown = [w for w in names if w not in tables]
     if unknown:
-        from kzf.engine.compile.resolve import _suggest
+        from kzf.dsl.diagnostics import did_you_mean
 
         raise UsageError(
             [
-                error("KZF107", f"--table: no table named '{u}'{_suggest(u, list(tables))}")
+                error("KZF107", f"--table: no table named '{u}'{did_you_mean(u, list(tables))}")
                 for u in unknown
             ]
         )

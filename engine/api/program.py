@@ -21,7 +21,7 @@ import pandas as pd
 from kzf.dsl.diagnostics import Diagnostic, ProgramError, UsageError, error
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
-from kzf.engine.checks.analysis import analyse
+from kzf.engine.checks.analysis import Analysis, analyse
 from kzf.engine.checks.lint import check_panel
 from kzf.engine.compile.plan import Plan, build_plan
 from kzf.engine.compile.resolve import CheckedProgram, check_program, resolve_extra
@@ -50,6 +50,7 @@ class Evaluation:
 @dataclass(frozen=True)
 class Program:
     checked: CheckedProgram
+    analysis: Analysis  # what the static checks found (units of every definition, …)
 
     # ---- what the program declares
     @property
@@ -102,7 +103,7 @@ class Program:
         return cache[key]
 
     def _build_plan(self, select: Sequence[str] | None, where: str | None) -> Plan:
-        names = self._selection(select)
+        names = self.selection(select)
         roots: dict[str, ir.Node] = {n: self.checked.definitions[n].node for n in names}
         if where:
             roots[_WHERE] = resolve_extra(
@@ -137,7 +138,7 @@ class Program:
         stderr for evaluations that take more than a second, when stderr is a terminal."""
         backend = get_backend(engine, master)
         plan = self.plan(select, where)
-        values = self._param_values(params)
+        values = self.param_values(params)
         panel = self._panel(data, plan)
         if backend.name != "pandas":  # trend() has no SQL lowering yet
             from kzf.engine.stats.trends import require_pandas
@@ -179,30 +180,38 @@ class Program:
         return result.frame
 
     # ---- helpers
-    def _selection(self, select: Sequence[str] | None) -> list[str]:
+    def selection(self, select: Sequence[str] | None) -> list[str]:
+        """The definitions `select` names, checked (KZF107 with a did-you-mean); all by default."""
         if not select:
             return list(self.outputs)
         unknown = [s for s in select if s not in self.checked.definitions]
         if unknown:
-            from kzf.engine.compile.resolve import _suggest
+            from kzf.dsl.diagnostics import did_you_mean
 
             known = list(self.checked.definitions)
             raise UsageError(
                 [
-                    error("KZF107", f"--select: no definition named '{u}'{_suggest(u, known)}")
+                    error("KZF107", f"--select: no definition named '{u}'{did_you_mean(u, known)}")
                     for u in unknown
                 ]
             )
         return list(dict.fromkeys(select))
 
-    def _param_values(self, overrides: Mapping[str, float | str] | None) -> dict[str, float | str]:
+    def param_values(self, overrides: Mapping[str, float | str] | None) -> dict[str, float | str]:
+        """The file's params with `overrides` applied, each converted to its param's type and
+        checked (KZF019)."""
         values = self.params
         for name, value in (overrides or {}).items():
             if name not in values:
-                from kzf.engine.compile.resolve import _suggest
+                from kzf.dsl.diagnostics import did_you_mean
 
                 raise UsageError(
-                    [error("KZF019", f"unknown parameter '{name}'{_suggest(name, list(values))}")]
+                    [
+                        error(
+                            "KZF019",
+                            f"unknown parameter '{name}'{did_you_mean(name, list(values))}",
+                        )
+                    ]
                 )
             if isinstance(values[name], str):  # a text param: one of its known values
                 allowed = self.checked.choices.get(name)
@@ -232,6 +241,16 @@ class Program:
     def _columns_needed(self, plan: Plan) -> list[str]:
         """The file's own inputs and every column the plan reads (imported ones included)."""
         return list(dict.fromkeys([*self.inputs, *plan.columns]))
+
+    def panel(
+        self,
+        data: pd.DataFrame | Panel | str | os.PathLike[str],
+        select: Sequence[str] | None = None,
+        where: str | None = None,
+    ) -> Panel:
+        """The panel these definitions run on: a frame or a file read with the columns they
+        need, or a panel checked to have them."""
+        return self._panel(data, self.plan(select, where))
 
     def _panel(self, data: pd.DataFrame | Panel | str | os.PathLike[str], plan: Plan) -> Panel:
         if isinstance(data, Panel):
@@ -290,7 +309,7 @@ def compile(  # noqa: A001 - the public name the API promises
     """Compile program text. Raises ProgramError listing every static error found."""
     base = str(base_dir) if base_dir is not None else None
     modules = load_modules(text, path, base_dir=base, allow_import_outside=allow_import_outside)
-    return Program(analyse(check_program(modules, base_dir=base), modules, base))
+    return Program(*analyse(check_program(modules, base_dir=base), modules, base))
 
 
 def load(path: str | os.PathLike[str], *, allow_import_outside: bool = False) -> Program:
@@ -312,7 +331,7 @@ def load(path: str | os.PathLike[str], *, allow_import_outside: bool = False) ->
         boundary=str(import_boundary(base)),
         allow_import_outside=allow_import_outside,
     )
-    program = Program(analyse(check_program(modules, base_dir=str(base)), modules, str(base)))
+    program = Program(*analyse(check_program(modules, base_dir=str(base)), modules, str(base)))
     if len(_COMPILED) >= _COMPILED_MAX:
         _COMPILED.pop(next(iter(_COMPILED)))
     _COMPILED[key] = (program, text)

@@ -4,18 +4,21 @@ units (engine/checks/units.py), domains (engine/checks/domains.py), methodology 
 only when a file asserts).
 
 Unit errors and failed assertions are errors: compilation stops with a ProgramError. The rest
-are warnings, added to `CheckedProgram.warnings` unless an `allow` statement accepts them.
+are warnings, the `warnings` of the checked program returned, unless an `allow` statement
+accepts them. The passes are declared in PASSES; their results are kept in an `Analysis`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error, warning
 from kzf.dsl.modules import ModuleSet
 from kzf.engine.checks.domains import check_domains
 from kzf.engine.checks.lint import check_unused, check_weights, unused_imports
-from kzf.engine.checks.units import infer_units
+from kzf.engine.checks.units import UnitReport, infer_units
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
 
@@ -23,25 +26,86 @@ if TYPE_CHECKING:
     from kzf.engine.checks.symbolic import Decision, Leaves
 
 
+@dataclass(frozen=True)
+class CheckInput:
+    """What a check pass reads: the resolved program, and its modules when it was loaded
+    from files (the unused-import check needs them)."""
+
+    program: CheckedProgram
+    modules: ModuleSet | None
+    base_dir: str | None
+
+
+@dataclass(frozen=True)
+class CheckPass:
+    """One static check. `run` returns its diagnostics and, for passes whose findings later
+    stages read (the units of each definition), a result kept in the `Analysis`."""
+
+    name: str
+    run: Callable[[CheckInput], tuple[list[Diagnostic], object]]
+    applies: Callable[[CheckInput], bool] = lambda _: True
+
+
+def _units_pass(c: CheckInput) -> tuple[list[Diagnostic], object]:
+    report = infer_units(c.program)
+    return report.diagnostics, report
+
+
+def _imports_pass(c: CheckInput) -> tuple[list[Diagnostic], object]:
+    assert c.modules is not None
+    return unused_imports(c.program, c.modules, c.base_dir), None
+
+
+# The checks every compilation runs, in this order. A new check is one entry here (and its
+# module under engine/checks/); its diagnostics go through the file's `allow` statements.
+PASSES: tuple[CheckPass, ...] = (
+    CheckPass("units", _units_pass),
+    CheckPass("domains", lambda c: (check_domains(c.program), None)),
+    CheckPass("weights", lambda c: (check_weights(c.program), None)),
+    CheckPass("unused", lambda c: (check_unused(c.program), None)),
+    CheckPass("imports", _imports_pass, applies=lambda c: c.modules is not None),
+    CheckPass(
+        "asserts",
+        lambda c: (check_asserts(c.program), None),
+        applies=lambda c: bool(c.program.asserts),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the checks found, kept for the stages after them: `kzf show --units` and the
+    report read the units from here instead of inferring them again."""
+
+    units: UnitReport
+    results: Mapping[str, object] = field(default_factory=dict)  # by pass name
+    diagnostics: Mapping[str, tuple[Diagnostic, ...]] = field(default_factory=dict)
+
+
 def analyse(
     program: CheckedProgram, modules: ModuleSet | None = None, base_dir: str | None = None
-) -> CheckedProgram:
+) -> tuple[CheckedProgram, Analysis]:
+    """Run every pass of PASSES. Errors raise ProgramError; the warnings not accepted by an
+    `allow` are those of the returned program (a copy: the input is left as it was)."""
+    given = CheckInput(program, modules, base_dir)
     found: list[Diagnostic] = []
-    found += infer_units(program).diagnostics
-    found += check_domains(program)
-    found += check_weights(program)
-    found += check_unused(program)
-    if modules is not None:
-        found += unused_imports(program, modules, base_dir)
-    if program.asserts:
-        found += check_asserts(program)
+    results: dict[str, object] = {}
+    by_pass: dict[str, tuple[Diagnostic, ...]] = {}
+    for check in PASSES:
+        if not check.applies(given):
+            continue
+        diagnostics, result = check.run(given)
+        found += diagnostics
+        results[check.name] = result
+        by_pass[check.name] = tuple(diagnostics)
     kept = _apply_allows(program, [*program.warnings, *found])
     errors = [d for d in kept if d.is_error]
     warnings = [d for d in kept if not d.is_error]
     if errors:
         raise ProgramError(_sorted(errors) + warnings, program.sources)
-    program.warnings[:] = warnings
-    return program
+    units = results["units"]
+    assert isinstance(units, UnitReport)
+    return replace(program, warnings=warnings), Analysis(units, results, by_pass)
 
 
 def _sorted(items: list[Diagnostic]) -> list[Diagnostic]:
@@ -109,13 +173,13 @@ def _apply_allows(program: CheckedProgram, items: list[Diagnostic]) -> list[Diag
 
 
 def check_asserts(program: CheckedProgram) -> list[Diagnostic]:
+    from kzf.dsl.diagnostics import source_text
     from kzf.engine.checks import symbolic as sym
-    from kzf.engine.compile.resolve import _text_of
 
     leaves = leaves_of(program)
 
     def text_of(node: ir.Node) -> str:
-        return _text_of(program.sources, node.span) if node.span else "?"
+        return source_text(program.sources, node.span) if node.span else "?"
 
     out: list[Diagnostic] = []
     for a in program.asserts:

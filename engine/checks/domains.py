@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kzf.dsl.diagnostics import Diagnostic, Span, warning
-from kzf.engine.compile.resolve import CheckedProgram, _text_of
+from kzf.dsl.diagnostics import Diagnostic, Span, source_text, warning
+from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
 
 INF = math.inf
@@ -289,7 +289,7 @@ class _Domains:
     def text(self, node: ir.Node) -> str:
         if node.span is None:
             return "?"
-        return _text_of(self.sources, node.span)
+        return source_text(self.sources, node.span)
 
     # ---- ranges, iteratively, per set of facts (the conditions known to hold)
     def range(self, root: ir.Node, facts: Facts = ()) -> Range:
@@ -521,7 +521,7 @@ class _Domains:
         )
 
     def _why(self, operand: ir.Node, r: Range) -> tuple[str, list[str]]:
-        undeclared = [c for c in _columns(operand) if c in self.undeclared]
+        undeclared = [c for c in ir.columns_read(operand) if c in self.undeclared]
         if undeclared and not self.optimistic:
             # Would positive inputs make it safe? If not, blaming them would mislead.
             if self._optimist().range(operand).has_zero():
@@ -533,7 +533,7 @@ class _Domains:
                 f"{names} {verb} no declared domain",
                 [f"declare what the data allows, e.g. `input {undeclared[0]} > 0`"],
             )
-        if self.undeclared & set(_columns(operand)):
+        if self.undeclared & set(ir.columns_read(operand)):
             return (f"it can be 0 even when the inputs are positive ({r.describe()})", [])
         if r.lo == r.hi == 0:
             return ("it is always 0", [])
@@ -620,21 +620,6 @@ def _is_min_max(a: ir.Node | None, b: ir.Node | None) -> bool:
         and b.func == "min"
         and (a.arg, a.over, a.where) == (b.arg, b.over, b.where)
     )
-
-
-def _columns(node: ir.Node) -> list[str]:
-    seen: set[int] = set()
-    found: list[str] = []
-    stack = [node]
-    while stack and len(seen) < 10_000:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        if isinstance(n, ir.Column) and n.name not in found:
-            found.append(n.name)
-        stack.extend(reversed(n.children))
-    return found
 
 
 def check_domains(program: CheckedProgram) -> list[Diagnostic]:

@@ -21,9 +21,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import Diagnostic, Span, warning
-from kzf.dsl.modules import STD_PREFIX, ModuleSet, _display_path
-from kzf.engine.compile.resolve import CheckedProgram, _text_of
+from kzf.dsl.diagnostics import Diagnostic, Span, source_text, warning
+from kzf.dsl.modules import STD_PREFIX, ModuleSet, display_path
+from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
 
 Linear = tuple[dict[ir.Node, Fraction], Fraction]  # coefficients of the terms, constant
@@ -165,7 +165,7 @@ def check_weights(program: CheckedProgram) -> list[Diagnostic]:
             out.append(
                 warning(
                     "KZF320",
-                    f"the weights of `{_text_of(program.sources, node.span)}` add up to "
+                    f"the weights of `{source_text(program.sources, node.span)}` add up to "
                     f"{_fmt(total)}, not 1 ({terms})",
                     node.span,
                     "a weighted mean needs weights that add up to 1; if this is intended, "
@@ -188,9 +188,9 @@ def check_unused(program: CheckedProgram) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     roots = [info.node for info in program.definitions.values()]
     roots += [n for a in program.asserts for n in (a.left, a.right)]
-    used_columns = _columns(*roots)
+    used_columns = set(ir.columns_read(*roots))
     for node in program.models.nodes() if program.models else ():  # models use inputs too
-        used_columns |= _columns(node)
+        used_columns |= set(ir.columns_read(node))
     for name, inp in program.inputs.items():
         if inp.span.path == program.path and name not in used_columns:
             out.append(
@@ -234,7 +234,7 @@ def unused_imports(
         if stmt.path.startswith(STD_PREFIX):
             return stmt.path  # the standard library's modules are shown by their import name
         folder = Path(base_dir) if module_path == modules.root.path else Path(module_path).parent
-        return _display_path((folder / stmt.path).resolve())
+        return display_path((folder / stmt.path).resolve())
 
     def provided(path: str, seen: set[str]) -> set[str]:
         if path in seen or path not in by_path:
@@ -264,21 +264,6 @@ def unused_imports(
     return out
 
 
-def _columns(*nodes: ir.Node) -> set[str]:
-    found: set[str] = set()
-    seen: set[int] = set()
-    stack = list(nodes)
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        if isinstance(n, ir.Column):
-            found.add(n.name)
-        stack.extend(n.children)
-    return found
-
-
 def _all_statements(program: CheckedProgram) -> Iterator[ast.Statement]:
     yield from (
         ast.Definition(d.name, d.expr, d.span, d.span) for d in program.definitions.values()
@@ -292,10 +277,8 @@ def _expressions(stmt: ast.Statement) -> Iterator[ast.Expr]:
 
 
 def _calls_and_names(expr: ast.Expr) -> tuple[set[str], set[str]]:
-    from kzf.engine.compile.resolve import names_in
-
-    names, calls = names_in(expr)
-    return calls, names
+    names, calls = ast.names_in(expr)
+    return set(calls), set(names)
 
 
 def _one_value(column: object) -> bool:

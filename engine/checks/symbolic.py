@@ -53,7 +53,7 @@ class TooLarge(Exception):
 # ---------------------------------------------------------------- symbols and printing
 
 
-def _latex_name(name: str) -> str:
+def latex_name(name: str) -> str:
     if re.fullmatch(r"[A-Za-z]", name):
         return name
     m = re.fullmatch(r"([A-Za-z])(\d+)", name)
@@ -69,7 +69,7 @@ class Var(sp.Symbol):
     """An input, param or dimension, printed exactly as it is written in the file."""
 
     def _latex(self, printer: Any) -> str:
-        return _latex_name(self.name)
+        return latex_name(self.name)
 
     def _pretty(self, printer: Any) -> prettyForm:
         return prettyForm(self.name)
@@ -397,7 +397,7 @@ class _Log10(sp.Function):
 
 
 def _latex_text(name: str) -> str:
-    return _latex_name(name)
+    return latex_name(name)
 
 
 def _numeric(args: list[Any]) -> bool:

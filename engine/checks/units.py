@@ -431,9 +431,9 @@ class _Infer:
             if isinstance(node, ir.Const):
                 return _fmt_number(node.value)
             return "?"
-        from kzf.engine.compile.resolve import _text_of
+        from kzf.dsl.diagnostics import source_text
 
-        return _text_of(self.sources, node.span)
+        return source_text(self.sources, node.span)
 
     # ---- the walk (iterative: definitions may chain thousands deep)
     def unit(self, root: ir.Node) -> UnitOrLiteral | None:

@@ -70,7 +70,7 @@ the entities with a score in each year, 1 = highest.
 
 
 def add_parsers(
-    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    sub: argparse._SubParsersAction,
 ) -> None:
     def common(p: argparse.ArgumentParser, files: int = 1) -> None:
         if files == 1:

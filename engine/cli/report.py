@@ -23,7 +23,7 @@ from kzf.engine.present.i18n import LANGUAGES
 
 
 def add_parsers(
-    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    sub: argparse._SubParsersAction,
 ) -> None:
     rp = sub.add_parser(
         "report",
@@ -103,24 +103,24 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from kzf.engine.present import charts, i18n
-    from kzf.engine.present.report import _is_rank, _units
+    from kzf.engine.present.report import definition_units, is_rank_definition
 
     _out(args.out, (".png", ".svg"))
     prog = load(args.file, allow_import_outside=args.allow_import_outside)
     checked = prog.checked
-    prog._selection([args.name])  # an unknown name: a did-you-mean error
+    prog.selection([args.name])  # an unknown name: a did-you-mean error
     result = prog.run(_read(prog, args), parse_params(args.param), [args.name], args.where)
     dims = list(prog.dims)
     time_dim = checked.time_dim if checked.time_dim in dims else None
     shape = charts.shape_of(result.frame, args.name, dims, time_dim)
-    is_rank = _is_rank(checked, args.name)
+    is_rank = is_rank_definition(checked, args.name)
     fitting = charts.kinds_for(shape, is_rank)
     kind = args.kind or (fitting[0] if fitting else None)
     if kind is None:
         why = "has no values" if shape.kind == "empty" else "has one value for the whole panel"
         raise UsageError([error("KZF107", f"'{args.name}' {why}: there is nothing to draw")])
     label = i18n.label(checked.labels, args.name, args.lang)
-    unit = _units(checked, [args.name]).get(args.name)
+    unit = definition_units(prog, [args.name]).get(args.name)
     fig = charts.draw(
         kind,
         result.frame,

@@ -11,12 +11,11 @@ unknown variable is KZF010 with a did-you-mean), options are checked (KZF050), a
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
-from typing import Any
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import Span, error
+from kzf.dsl.diagnostics import Span, did_you_mean, error
+from kzf.engine.compile.context import ResolverContext
 from kzf.engine.core import ir
 from kzf.engine.stats.trends import KINDS, MAX_DEGREE, Trend, normalise_kind
 
@@ -97,15 +96,10 @@ class Models:
         return found
 
 
-def _suggest(name: str, candidates: list[str]) -> str:
-    found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return f"; did you mean '{found[0]}'?" if found else ""
-
-
 # ---------------------------------------------------------------- trend() in expressions
 
 
-def resolve_trend(r: Any, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
+def resolve_trend(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
     """`trend(x, KIND [, compat] [over TIME] [where COND])` → a Trend node (KZF050 if wrong)."""
     bad = ir.Const(float("nan"), type=ir.Type.NUMBER)
     if e.over is not None and e.over.id != r.time_dim:
@@ -151,7 +145,7 @@ def resolve_trend(r: Any, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
         r.bag.add(
             error(
                 "KZF050",
-                f"unknown trend kind '{shown}'{_suggest(shown, list(KINDS))}; "
+                f"unknown trend kind '{shown}'{did_you_mean(shown, list(KINDS))}; "
                 f"the kinds are {', '.join(known)}",
                 spec.span,
             )
@@ -185,7 +179,7 @@ def resolve_trend(r: Any, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
 # ---------------------------------------------------------------- statements
 
 
-def _level(r: Any, opt: ast.ModelOption) -> float:
+def _level(r: ResolverContext, opt: ast.ModelOption) -> float:
     value = opt.value
     if isinstance(value, float) and 0 < value < 1:
         return value
@@ -201,18 +195,18 @@ def _level(r: Any, opt: ast.ModelOption) -> float:
     return 0.95
 
 
-def _variable(r: Any, name: ast.Name, what: str) -> ir.Node:
+def _variable(r: ResolverContext, name: ast.Name, what: str) -> ir.Node:
     return r.number(name, {}, what)
 
 
-def _check_model(r: Any, stmt: ast.Model) -> ModelSpec | None:
+def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
     ok = True
     if stmt.function.id not in MODEL_FUNCTIONS:
         r.bag.add(
             error(
                 "KZF014",
                 f"unknown model '{stmt.function.id}'"
-                f"{_suggest(stmt.function.id, list(MODEL_FUNCTIONS))}; "
+                f"{did_you_mean(stmt.function.id, list(MODEL_FUNCTIONS))}; "
                 f"models: {', '.join(MODEL_FUNCTIONS)}",
                 stmt.function.span,
             )
@@ -260,7 +254,7 @@ def _check_model(r: Any, stmt: ast.Model) -> ModelSpec | None:
                     r.bag.add(
                         error(
                             "KZF050",
-                            f"unknown criterion '{key}'{_suggest(key, ['enter', 'remove'])}; "
+                            f"unknown criterion '{key}'{did_you_mean(key, ['enter', 'remove'])}; "
                             "use enter P and remove P",
                             opt.span,
                         )
@@ -300,8 +294,9 @@ def _check_model(r: Any, stmt: ast.Model) -> ModelSpec | None:
             r.bag.add(
                 error(
                     "KZF050",
-                    f"unknown model option '{opt.name}'{_suggest(opt.name, list(MODEL_OPTIONS))}"
-                    f"; options: {', '.join(MODEL_OPTIONS)}",
+                    f"unknown model option '{opt.name}'"
+                    + did_you_mean(opt.name, list(MODEL_OPTIONS))
+                    + f"; options: {', '.join(MODEL_OPTIONS)}",
                     opt.span,
                 )
             )
@@ -332,7 +327,7 @@ def _check_model(r: Any, stmt: ast.Model) -> ModelSpec | None:
 
 
 def _check_forecast(
-    r: Any, stmt: ast.Forecast, models: dict[str, ModelSpec], model_names: list[str]
+    r: ResolverContext, stmt: ast.Forecast, models: dict[str, ModelSpec], model_names: list[str]
 ) -> ForecastSpec | None:
     ok = True
     spec = models.get(stmt.model.id)
@@ -340,7 +335,7 @@ def _check_forecast(
         r.bag.add(
             error(
                 "KZF010",
-                f"no model named '{stmt.model.id}'{_suggest(stmt.model.id, model_names)}",
+                f"no model named '{stmt.model.id}'{did_you_mean(stmt.model.id, model_names)}",
                 stmt.model.span,
             )
         )
@@ -356,7 +351,7 @@ def _check_forecast(
                 error(
                     "KZF050",
                     f"'{term.id}' is not a term of model '{spec.name}'"
-                    f"{_suggest(term.id, list(spec.terms))}",
+                    f"{did_you_mean(term.id, list(spec.terms))}",
                     term.span,
                 )
             )
@@ -379,7 +374,7 @@ def _check_forecast(
                 error(
                     "KZF050",
                     f"unknown forecast option '{opt.name}'"
-                    f"{_suggest(opt.name, list(FORECAST_OPTIONS))}; "
+                    f"{did_you_mean(opt.name, list(FORECAST_OPTIONS))}; "
                     f"options: {', '.join(FORECAST_OPTIONS)}",
                     opt.span,
                 )
@@ -400,7 +395,9 @@ def _check_forecast(
     )
 
 
-def _check_table_expect(r: Any, stmt: ast.Expect, models: Models, dims: tuple[str, ...]) -> None:
+def _check_table_expect(
+    r: ResolverContext, stmt: ast.Expect, models: Models, dims: tuple[str, ...]
+) -> None:
     owner, _, table = stmt.name.partition(".")
     tables: tuple[str, ...]
     if owner in models.models or any(
@@ -416,7 +413,8 @@ def _check_table_expect(r: Any, stmt: ast.Expect, models: Models, dims: tuple[st
         r.bag.add(
             error(
                 "KZF010",
-                f"expectation for an unknown model or forecast '{owner}'{_suggest(owner, owners)}",
+                f"expectation for an unknown model or forecast '{owner}'"
+                + did_you_mean(owner, owners),
                 stmt.name_span,
             )
         )
@@ -425,7 +423,7 @@ def _check_table_expect(r: Any, stmt: ast.Expect, models: Models, dims: tuple[st
         r.bag.add(
             error(
                 "KZF010",
-                f"'{owner}' has no table '{table}'{_suggest(table, list(tables))}; "
+                f"'{owner}' has no table '{table}'{did_you_mean(table, list(tables))}; "
                 f"its tables: {', '.join(tables)}",
                 stmt.name_span,
             )
@@ -447,19 +445,19 @@ def _check_table_expect(r: Any, stmt: ast.Expect, models: Models, dims: tuple[st
         )
 
 
-def check_models(r: Any) -> Models:
+def check_models(r: ResolverContext) -> Models:
     """Check the model, forecast and table-expect statements of the root file."""
     root = r.modules.root
     models: dict[str, ModelSpec] = {}
     forecasts: dict[str, ForecastSpec] = {}
     model_names = [s.name for s in root.statements if isinstance(s, ast.Model)]
     for stmt in root.statements:
-        if isinstance(stmt, ast.Model) and r._claim(stmt.name, stmt.name_span):
+        if isinstance(stmt, ast.Model) and r.claim(stmt.name, stmt.name_span):
             spec = _check_model(r, stmt)
             if spec is not None:
                 models[stmt.name] = spec
     for stmt in root.statements:
-        if isinstance(stmt, ast.Forecast) and r._claim(stmt.name, stmt.name_span):
+        if isinstance(stmt, ast.Forecast) and r.claim(stmt.name, stmt.name_span):
             fspec = _check_forecast(r, stmt, models, model_names)
             if fspec is not None:
                 forecasts[stmt.name] = fspec

@@ -8,8 +8,6 @@ definitions replaced by their nodes, so that shared subexpressions are shared no
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +19,9 @@ from kzf.dsl.diagnostics import (
     DiagnosticBag,
     ProgramError,
     Span,
+    did_you_mean,
     error,
+    source_text,
     warning,
 )
 from kzf.dsl.modules import ModuleSet
@@ -35,7 +35,7 @@ DEFAULT_DIMS = ("entity", "year")
 
 _ARITH = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}
 _COMPARE = {"=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
-_POISON = ir.Const(float("nan"), type=ir.Type.NUMBER)
+POISON = ir.Const(float("nan"), type=ir.Type.NUMBER)
 MAX_EXPANSIONS = 20_000  # user-function calls expanded per program
 
 
@@ -115,7 +115,10 @@ class CheckedProgram:
         return [*self.dims, *self.inputs, *self.params, *self.definitions]
 
 
-class _Resolver:
+class Resolver:
+    """Resolves a module set to IR, collecting diagnostics in `bag`. Extensions of the
+    language (weighted means, trend(), models) receive it as a `ResolverContext`."""
+
     def __init__(self, modules: ModuleSet):
         self.modules = modules
         self.bag = DiagnosticBag()
@@ -164,18 +167,18 @@ class _Resolver:
                     prior = self.inputs.get(stmt.name)
                     if prior is not None and (prior.span.path == stmt.span.path):
                         self._duplicate(stmt.name, stmt.span)
-                    elif prior is None and self._claim(stmt.name, stmt.span):
+                    elif prior is None and self.claim(stmt.name, stmt.span):
                         self._check_domain(stmt.domain)
                         self.inputs[stmt.name] = InputInfo(
                             stmt.name, stmt.unit, stmt.span, stmt.domain
                         )
                 elif isinstance(stmt, ast.ParamDecl):
-                    if self._claim(stmt.name, stmt.span):
+                    if self.claim(stmt.name, stmt.span):
                         self.params[stmt.name] = ParamInfo(
                             stmt.name, stmt.value, stmt.unit, stmt.span
                         )
                 elif isinstance(stmt, ast.Definition):
-                    if self._claim(stmt.name, stmt.name_span):
+                    if self.claim(stmt.name, stmt.name_span):
                         self.def_asts[stmt.name] = (stmt, module.path)
                 elif isinstance(stmt, ast.Vary) and is_root:
                     self.varies.setdefault(stmt.name, stmt)
@@ -188,7 +191,7 @@ class _Resolver:
                                 stmt.name_span,
                             )
                         )
-                    elif self._claim(stmt.name, stmt.name_span):
+                    elif self.claim(stmt.name, stmt.name_span):
                         self.functions[stmt.name] = stmt
                         params = [p.id for p in stmt.params]
                         for p in stmt.params:
@@ -226,7 +229,7 @@ class _Resolver:
             )
             return None
         a, b = e.args
-        texts = [_text_of(self.modules.sources, x.span) for x in (a, b)]
+        texts = [source_text(self.modules.sources, x.span) for x in (a, b)]
         if (
             isinstance(a, ast.Name)
             and isinstance(b, ast.Name)
@@ -271,7 +274,7 @@ class _Resolver:
                     error(
                         "KZF024",
                         f"`vary` names '{v.name}', which is not a param of this file"
-                        + _suggest(v.name, self.params),
+                        + did_you_mean(v.name, self.params),
                         v.name_span,
                     )
                 )
@@ -293,7 +296,9 @@ class _Resolver:
                     )
                 )
 
-    def _claim(self, name: str, span: Span) -> bool:
+    def claim(self, name: str, span: Span) -> bool:
+        """Reserve `name` for a declaration at `span`; False (with KZF011/KZF012) when it is a
+        dimension or already declared."""
         if name in self.dims:
             self.bag.add(
                 error(
@@ -331,7 +336,7 @@ class _Resolver:
             if fname in seen:
                 return set()
             seen.add(fname)
-            names, calls = names_in(self.functions[fname].expr)
+            names, calls = ast.names_in(self.functions[fname].expr)
             found = {n for n in names if n in self.def_asts}
             for c in calls:
                 if c in self.functions:
@@ -341,7 +346,7 @@ class _Resolver:
 
         deps: dict[str, set[str]] = {}
         for name, (stmt, _) in self.def_asts.items():
-            names, calls = names_in(stmt.expr)
+            names, calls = ast.names_in(stmt.expr)
             found = {n for n in names if n in self.def_asts}
             for c in calls:
                 if c in self.functions:
@@ -381,7 +386,7 @@ class _Resolver:
                 self.bag.add(
                     error("KZF012", "definition cycle: " + " -> ".join(cycle), stmt.name_span)
                 )
-            return _POISON
+            return POISON
         stmt, _ = self.def_asts[name]
         self.def_stack.append(name)
         node = self.expr(stmt.expr, {})
@@ -409,7 +414,7 @@ class _Resolver:
                     e.span,
                 )
             )
-            return _POISON
+            return POISON
         if isinstance(e, ast.Between):
             x = self.number(e.operand, env, "the value tested by `in`")
             lo = self.number(e.low, env, "a bound of the range")
@@ -446,10 +451,10 @@ class _Resolver:
             return self.definition(n)
         if n in self.functions or n in BUILTINS:
             self.bag.add(error("KZF017", f"'{n}' is a function; call it as {n}(...)", e.span))
-            return _POISON
+            return POISON
         candidates = [*env, *self.dims, *self.inputs, *self.params, *self.def_asts, *self.resolved]
-        self.bag.add(error("KZF010", f"undefined name '{n}'{_suggest(n, candidates)}", e.span))
-        return _POISON
+        self.bag.add(error("KZF010", f"undefined name '{n}'{did_you_mean(n, candidates)}", e.span))
+        return POISON
 
     @property
     def time_dim(self) -> str:
@@ -464,7 +469,7 @@ class _Resolver:
         return self._require(node, ir.Type.BOOL, e.span, what)
 
     def _require(self, node: ir.Node, kind: ir.Type, span: Span, what: str) -> ir.Node:
-        if node.type is kind or node is _POISON:
+        if node.type is kind or node is POISON:
             return node
         hint = ""
         if node.type is ir.Type.BOOL and kind is ir.Type.NUMBER:
@@ -478,7 +483,7 @@ class _Resolver:
                 span,
             )
         )
-        return _POISON if kind is ir.Type.NUMBER else ir.Const(float("nan"), type=kind)
+        return POISON if kind is ir.Type.NUMBER else ir.Const(float("nan"), type=kind)
 
     def unary(self, e: ast.Unary, env: dict[str, ir.Node]) -> ir.Node:
         if e.op == "not":
@@ -522,7 +527,7 @@ class _Resolver:
             return ir.Op(e.op, (a, b), type=ir.Type.BOOL, span=e.span)
         a = self.expr(e.left, env)
         b = self.expr(e.right, env)
-        if _POISON not in (a, b):
+        if POISON not in (a, b):
             if a.type is not b.type:
                 self.bag.add(
                     error(
@@ -548,11 +553,11 @@ class _Resolver:
             if e.func in self.def_asts or e.func in self.inputs or e.func in self.params:
                 msg = f"'{e.func}' is not a function"
             else:
-                msg = f"unknown function '{e.func}'" + _suggest(
+                msg = f"unknown function '{e.func}'" + did_you_mean(
                     e.func, [*BUILTINS, *self.functions]
                 )
             self.bag.add(error("KZF014", msg, e.func_span))
-            return _POISON
+            return POISON
         if builtin.kind is Kind.TREND:  # trend(x, kind where c): engine/compile/models.py
             from kzf.engine.compile.models import resolve_trend
 
@@ -585,7 +590,7 @@ class _Resolver:
                     e.span,
                 )
             )
-            return _POISON
+            return POISON
         takes_over = (
             builtin.kind in (Kind.AGGREGATE, Kind.RANK, Kind.TRANSFORM) and not elementwise_minmax
         )
@@ -596,7 +601,7 @@ class _Resolver:
                 " (min and max of several arguments are element-wise)" if elementwise_minmax else ""
             )
             self.bag.add(error("KZF015", f"{e.func}() does not take `{clause}`{extra}", span))
-            return _POISON
+            return POISON
         if takes_over and e.over is None:
             dims = " or ".join(self.dims)
             self.bag.add(
@@ -607,7 +612,7 @@ class _Resolver:
                     e.span,
                 )
             )
-            return _POISON
+            return POISON
         if takes_over:
             return self.aggregate(e, builtin.kind, env)
         return self.elementwise_call(e, builtin.kind, env)
@@ -637,17 +642,17 @@ class _Resolver:
         assert e.over is not None
         over = self.over_dim(e.over, env)
         if not over:
-            return _POISON
+            return POISON
         if over not in self.dims:
             self.bag.add(
                 error(
                     "KZF016",
-                    f"unknown dimension '{over}'{_suggest(over, self.dims)}; "
+                    f"unknown dimension '{over}'{did_you_mean(over, self.dims)}; "
                     f"the panel's dimensions are {', '.join(self.dims)}",
                     e.over.span,
                 )
             )
-            return _POISON
+            return POISON
         x = self.number(e.args[0], env, f"the argument of {e.func}()")
         where = None
         if e.where is not None:
@@ -670,7 +675,7 @@ class _Resolver:
             cond = self.condition(e.args[0], env, "the condition of if()")
             a = self.expr(e.args[1], env)
             b = self.expr(e.args[2], env)
-            if a.type is not b.type and _POISON not in (a, b):
+            if a.type is not b.type and POISON not in (a, b):
                 self.bag.add(
                     error(
                         "KZF017",
@@ -730,7 +735,7 @@ class _Resolver:
                     "KZF015", f"{e.func}() is a user function and takes no `over`/`where`", e.span
                 )
             )
-            return _POISON
+            return POISON
         if len(e.args) != len(fdef.params):
             self.bag.add(
                 error(
@@ -741,14 +746,14 @@ class _Resolver:
                     e.span,
                 )
             )
-            return _POISON
+            return POISON
         self.expansions += 1
         if self.expansions > MAX_EXPANSIONS:
             raise _TooLarge(e.span)
         if e.func in self.func_stack:
             chain = " -> ".join([*self.func_stack[self.func_stack.index(e.func) :], e.func])
             self.bag.add(error("KZF018", f"recursive function: {chain}", e.span))
-            return _POISON
+            return POISON
         args = [self.expr(a, env) for a in e.args]
         inner = {p.id: a for p, a in zip(fdef.params, args, strict=True)}
         self.func_stack.append(e.func)
@@ -757,18 +762,9 @@ class _Resolver:
         return node
 
 
-def _suggest(name: str, candidates: Iterable[str]) -> str:
-    matches = difflib.get_close_matches(name, list(dict.fromkeys(candidates)), n=1, cutoff=0.6)
-    if not matches:
-        lowered = {c.lower(): c for c in candidates}
-        if name.lower() in lowered:
-            matches = [lowered[name.lower()]]
-    return f"; did you mean '{matches[0]}'?" if matches else ""
-
-
 def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram:
     """Resolve and check; raise ProgramError carrying every error found (and the warnings)."""
-    r = _Resolver(modules)
+    r = Resolver(modules)
     r.collect()
     try:
         r.resolve_all()
@@ -857,7 +853,7 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
                     error(
                         "KZF010",
                         f"`allow` names '{stmt.name}', which is not defined in this file"
-                        + _suggest(stmt.name, scope_names),
+                        + did_you_mean(stmt.name, scope_names),
                         stmt.span,
                     )
                 )
@@ -875,7 +871,7 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
                     error(
                         "KZF010",
                         f"expectation for undefined name '{stmt.name}'"
-                        + _suggest(stmt.name, r.def_asts),
+                        + did_you_mean(stmt.name, r.def_asts),
                         stmt.name_span,
                     )
                 )
@@ -896,7 +892,7 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         name: DefinitionInfo(name, r.resolved[name], stmt.expr, stmt.name_span, module, stmt.unit)
         for name, (stmt, module) in r.def_asts.items()
     }
-    used = _columns_used([*(definitions[n].node for n in outputs), *models.nodes()])
+    used = ir.columns_read(*(definitions[n].node for n in outputs), *models.nodes())
     root_inputs = [s.name for s in root.statements if isinstance(s, ast.InputDecl)]
     required = tuple(dict.fromkeys([*root_inputs, *used]))
     return CheckedProgram(
@@ -924,70 +920,27 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
     )
 
 
-def resolve_extra(program: CheckedProgram, expr: ast.Expr, what: str) -> ir.Node:
-    """Resolve an expression given outside the file (`--where`) in the program's scope."""
-    r = _Resolver(ModuleSet(root=ast.Module(program.path, "", ()), sources=program.sources))
+def resolver_for(program: CheckedProgram) -> Resolver:
+    """A resolver in the scope of a checked program, for expressions that are not in its
+    file: `--where`, and user-function bodies shown as formulas."""
+    r = Resolver(ModuleSet(root=ast.Module(program.path, "", ()), sources=program.sources))
     r.dims = program.dims
     r.inputs = program.inputs
     r.params = program.params
     r.functions = program.functions
     r.resolved = {n: d.node for n, d in program.definitions.items()}
+    return r
+
+
+def resolve_extra(program: CheckedProgram, expr: ast.Expr, what: str) -> ir.Node:
+    """Resolve an expression given outside the file (`--where`) in the program's scope."""
+    r = resolver_for(program)
     node = r.expr(expr, {})
     if r.bag.errors:
         raise ProgramError(r.bag.errors, program.sources)
     if node.type is not ir.Type.BOOL:
         raise ProgramError([error("KZF017", f"{what} must be a condition", expr.span)])
     return node
-
-
-def names_in(expr: ast.Expr) -> tuple[set[str], set[str]]:
-    """The names an expression mentions and the functions it calls (without recursion)."""
-    names: set[str] = set()
-    calls: set[str] = set()
-    stack: list[ast.Expr] = [expr]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, ast.Name):
-            names.add(e.id)
-        elif isinstance(e, ast.Unary):
-            stack.append(e.operand)
-        elif isinstance(e, ast.Binary):
-            stack.extend((e.left, e.right))
-        elif isinstance(e, ast.Between):
-            stack.extend((e.operand, e.low, e.high))
-        elif isinstance(e, ast.Weighted):
-            stack.extend((e.value, e.weight))
-        elif isinstance(e, ast.Call):
-            calls.add(e.func)
-            stack.extend(e.args)
-            if e.where is not None:
-                stack.append(e.where)
-    return names, calls
-
-
-def _columns_used(nodes: Iterable[ir.Node]) -> list[str]:
-    seen: set[ir.Node] = set()
-    found: list[str] = []
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if isinstance(node, ir.Column):
-            found.append(node.name)
-        stack.extend(node.children)
-    return sorted(set(found), key=found.index)
-
-
-def _text_of(sources: dict[str, str], span: Span) -> str:
-    """The source text a span covers (its first line when it runs over several)."""
-    lines = sources.get(span.path, "").splitlines()
-    if not 1 <= span.line <= len(lines):
-        return "?"
-    line = lines[span.line - 1]
-    end = span.end_column - 1 if span.end_line == span.line else len(line)
-    return line[span.column - 1 : end].strip() or "?"
 
 
 def _fmt_key(part: str | float) -> str:

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import UsageError, error
+from kzf.engine.compile.context import ResolverContext
 from kzf.engine.core import ir
 
 if TYPE_CHECKING:
-    from kzf.engine.compile.resolve import CheckedProgram, _Resolver
+    from kzf.engine.compile.resolve import CheckedProgram
 
 METHODS = ("arithmetic", "geometric", "harmonic")
 _FIXED = {"amean": "arithmetic", "gmean": "geometric", "hmean": "harmonic"}
@@ -34,15 +35,15 @@ _NUM = ir.Type.NUMBER
 # ---------------------------------------------------------------- resolving the calls
 
 
-def resolve_weighted(r: _Resolver, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
+def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
     """amean/gmean/hmean/aggregate as arithmetic on their children and weights."""
-    from kzf.engine.compile.resolve import _POISON
+    from kzf.engine.compile.resolve import POISON
 
     if e.over is not None or e.where is not None:
         r.bag.add(
             error("KZF015", f"{e.func}() averages its arguments on each row; no over/where", e.span)
         )
-        return _POISON
+        return POISON
     args = list(e.args)
     method: ir.Node | str
     if e.func == "aggregate":
@@ -50,21 +51,21 @@ def resolve_weighted(r: _Resolver, e: ast.Call, env: dict[str, ir.Node]) -> ir.N
             r.bag.add(
                 error("KZF013", 'aggregate() takes a method first: "arithmetic", ...', e.span)
             )
-            return _POISON
+            return POISON
         method = r.expr(args.pop(0), env)
         probe = any(method is p for p in r.probes)  # a function body checked on its own
         if method.type is not ir.Type.TEXT and not probe:
             r.bag.add(
                 error("KZF017", 'the method of aggregate() is a text such as "geometric"', e.span)
             )
-            return _POISON
+            return POISON
         if isinstance(method, ir.Const):
             method = str(method.value)
     else:
         method = _FIXED[e.func]
     if not args:
         r.bag.add(error("KZF013", f"{e.func}() needs at least one value to average", e.span))
-        return _POISON
+        return POISON
     values: list[ir.Node] = []
     weights: list[ir.Node] = []
     for a in args:
@@ -81,8 +82,8 @@ def resolve_weighted(r: _Resolver, e: ast.Call, env: dict[str, ir.Node]) -> ir.N
         if negative:
             r.bag.add(error("KZF024", "a weight must not be negative", weight.span))
         weights.append(w)
-    if _POISON in values or _POISON in weights:
-        return _POISON
+    if POISON in values or POISON in weights:
+        return POISON
     if isinstance(method, str):
         if method not in METHODS:
             r.bag.add(
@@ -92,7 +93,7 @@ def resolve_weighted(r: _Resolver, e: ast.Call, env: dict[str, ir.Node]) -> ir.N
                     e.span,
                 )
             )
-            return _POISON
+            return POISON
         return _mean(method, values, weights, e)
     methods: tuple[str, ...] = METHODS
     if isinstance(method, ir.Param) and not any(method is p for p in r.probes):
@@ -112,7 +113,7 @@ def _switch(key: ir.Node, options: list[tuple[str, ir.Node]], e: ast.Call) -> ir
 
 
 def _check_method_param(
-    r: _Resolver, name: str, e: ast.Call, allowed: tuple[str, ...] = METHODS
+    r: ResolverContext, name: str, e: ast.Call, allowed: tuple[str, ...] = METHODS
 ) -> tuple[str, ...]:
     """A text param choosing among alternatives must name one of them, as must every value
     its `vary` set gives it. Only those values (the default and the `vary` set) are built
@@ -140,17 +141,17 @@ def _check_method_param(
     return possible
 
 
-def resolve_choose(r: _Resolver, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
+def resolve_choose(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
     """choose(key, "a": value_a, "b": value_b, ...): the value whose label is `key` (a text
     written in the file or a text param). It is a chain of if(), so the warnings and notes of
     the alternatives not chosen are not reported (engine/run/relevance.py)."""
-    from kzf.engine.compile.resolve import _POISON
+    from kzf.engine.compile.resolve import POISON
 
     if e.over is not None or e.where is not None or not e.args:
         r.bag.add(
             error("KZF015", "choose() takes a text and labelled values, no over/where", e.span)
         )
-        return _POISON
+        return POISON
     key = r.expr(e.args[0], env)
     options: list[tuple[str, ir.Node]] = []
     for a in e.args[1:]:
@@ -158,18 +159,18 @@ def resolve_choose(r: _Resolver, e: ast.Call, env: dict[str, ir.Node]) -> ir.Nod
             r.bag.add(
                 error("KZF024", 'each alternative of choose() is written "label": value', a.span)
             )
-            return _POISON
+            return POISON
         options.append((a.value.value, r.number(a.weight, env, f"the value for {a.value.value!r}")))
     labels = tuple(label for label, _ in options)
     if len(set(labels)) != len(labels):
         r.bag.add(error("KZF024", "choose() lists a label twice", e.span))
-        return _POISON
+        return POISON
     probe = any(key is p for p in r.probes)
-    if key is _POISON or _POISON in [n for _, n in options]:
-        return _POISON
+    if key is POISON or POISON in [n for _, n in options]:
+        return POISON
     if not probe and key.type is not ir.Type.TEXT:
         r.bag.add(error("KZF017", "the first argument of choose() must be a text", e.args[0].span))
-        return _POISON
+        return POISON
     if isinstance(key, ir.Const):
         if key.value not in labels:
             r.bag.add(
@@ -180,7 +181,7 @@ def resolve_choose(r: _Resolver, e: ast.Call, env: dict[str, ir.Node]) -> ir.Nod
                     e.args[0].span,
                 )
             )
-            return _POISON
+            return POISON
         return dict(options)[str(key.value)]
     if isinstance(key, ir.Param) and not probe:
         possible = _check_method_param(r, key.name, e, labels)
@@ -303,10 +304,10 @@ def hierarchy(program: CheckedProgram, index: str) -> Hierarchy:
     """The tree of weighted means under `index`, read from the definitions as written."""
     defs = program.definitions
     if index not in defs:
-        from kzf.engine.compile.resolve import _suggest
+        from kzf.dsl.diagnostics import did_you_mean
 
         raise UsageError(
-            [error("KZF025", f"no definition named '{index}'{_suggest(index, list(defs))}")]
+            [error("KZF025", f"no definition named '{index}'{did_you_mean(index, list(defs))}")]
         )
     nodes: dict[str, Node] = {}
     leaves: list[str] = []

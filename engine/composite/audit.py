@@ -217,7 +217,7 @@ def evaluate(
     """Evaluate the index's nodes and leaves; raise KZF025 if numpy cannot reproduce them."""
     h = hierarchy(prog.checked, index)
     entity_dim, time_dim = cross_section(prog)
-    values = prog._param_values(params)  # defaults with the overrides, converted and checked
+    values = prog.param_values(params)  # defaults with the overrides, converted and checked
     tree = tree_of(h, values)
     defined = [leaf for leaf in h.leaves if leaf in prog.checked.definitions]
     select = [*tree.top_down, *defined]
@@ -552,10 +552,15 @@ def contributions_for(
     if entity is not None:
         known = out[ev.entity_dim].astype(str).unique().tolist()
         if entity not in known:
-            from kzf.engine.compile.resolve import _suggest
+            from kzf.dsl.diagnostics import did_you_mean
 
             raise UsageError(
-                [error("KZF026", f"--entity: no entity named {entity!r}{_suggest(entity, known)}")]
+                [
+                    error(
+                        "KZF026",
+                        f"--entity: no entity named {entity!r}{did_you_mean(entity, known)}",
+                    )
+                ]
             )
         out = out[out[ev.entity_dim].astype(str) == entity]
     if year is not None:

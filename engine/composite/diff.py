@@ -57,7 +57,7 @@ def choose_names(a: Program, b: Program, spec: str | None) -> tuple[str, str]:
         name_a, name_b = (left, right) if sep else (spec, spec)
         for prog, name in ((a, name_a), (b, name_b)):
             if name not in prog.checked.definitions:
-                from kzf.engine.compile.resolve import _suggest
+                from kzf.dsl.diagnostics import did_you_mean
 
                 known = list(prog.checked.definitions)
                 raise UsageError(
@@ -65,7 +65,7 @@ def choose_names(a: Program, b: Program, spec: str | None) -> tuple[str, str]:
                         error(
                             "KZF025",
                             f"--index: {prog.path} has no definition named "
-                            f"'{name}'{_suggest(name, known)}",
+                            f"'{name}'{did_you_mean(name, known)}",
                         )
                     ]
                 )

@@ -151,16 +151,16 @@ def prepare(
 ) -> Runner:
     """Read the data once, evaluate the nominal index and fix the year and its entities."""
     if index not in prog.checked.definitions:
-        from kzf.engine.compile.resolve import _suggest
+        from kzf.dsl.diagnostics import did_you_mean
 
         known = list(prog.checked.definitions)
         raise UsageError(
-            [error("KZF025", f"no definition named '{index}'{_suggest(index, known)}")]
+            [error("KZF025", f"no definition named '{index}'{did_you_mean(index, known)}")]
         )
     entity_dim, time_dim = cross_section(prog)
     options = dict(read_options or {})
     panel = data if isinstance(data, Panel) else prog.read_data(data, [index], **options)
-    runner = Runner(prog, panel, index, prog._param_values(params))
+    runner = Runner(prog, panel, index, prog.param_values(params))
     nominal = runner.values({})
     runner.nominal_warnings = list(runner.last_warnings)  # printed once, not counted
     runner.warned_runs, runner.warning_texts = 0, set()

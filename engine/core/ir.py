@@ -222,3 +222,28 @@ def postorder(
             continue
         emitted.add(node)
         yield node
+
+
+def columns_read(*roots: Node) -> list[str]:
+    """The input columns read under `roots`, each once, in order of first appearance (left to
+    right): what a definition needs from the data. Shared nodes are visited once, so this is
+    linear in the size of the program even when definitions reuse each other heavily."""
+    found: dict[str, None] = {}
+    for node in preorder(*roots):
+        if isinstance(node, Column):
+            found[node.name] = None
+    return list(found)
+
+
+def preorder(*roots: Node) -> Iterator[Node]:
+    """Each distinct node under `roots` once, parents before children, left to right, without
+    recursion."""
+    seen: set[Node] = set()
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        yield node
+        stack.extend(reversed(node.children))

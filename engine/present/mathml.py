@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kzf.engine.compile.resolve import CheckedProgram, _text_of
+from kzf.dsl.diagnostics import source_text
+from kzf.engine.compile.resolve import CheckedProgram
 
 if TYPE_CHECKING:
     from kzf.engine.present.show import Formula
@@ -37,7 +38,7 @@ def notations(program: CheckedProgram) -> list[Notation]:
     for f in formulas(program):
         is_function = f.name in program.functions and f.name not in program.definitions
         span = program.functions[f.name].span if is_function else program.definitions[f.name].span
-        source = _text_of(program.sources, span)
+        source = source_text(program.sources, span)
         try:
             latex: str | None = _latex(program, f)
         except Exception:  # noqa: BLE001 - notation is a nicety; the source text stands in
@@ -57,9 +58,9 @@ def _latex(program: CheckedProgram, f: Formula) -> str:
         if n != f.name and d.node is not f.node
     }
     expr = sym.Translator(exact=False, names=names)(f.node)
-    head = sym._latex_name(f.name)
+    head = sym.latex_name(f.name)
     if f.params:
-        head += r"\left(" + ", ".join(sym._latex_name(p) for p in f.params) + r"\right)"
+        head += r"\left(" + ", ".join(sym.latex_name(p) for p in f.params) + r"\right)"
     body = sp.latex(expr, order="none", mul_symbol="dot")
     return f"{head} = {body}"
 

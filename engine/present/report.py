@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kzf.dsl import ast
 from kzf.dsl.diagnostics import Diagnostic, Span, UsageError, error
 from kzf.engine.api.program import Evaluation, Program
 from kzf.engine.checks.expect import Outcome, Status, judge
@@ -84,10 +85,10 @@ def build(
     if isinstance(data, Panel):
         panel = data
     elif isinstance(data, pd.DataFrame):
-        panel = program._panel(data)
+        panel = program.panel(data)
     else:
         panel = program.read_data(data, **dict(read_options or {}))
-    names = program._selection(select)
+    names = program.selection(select)
     wanted = [e.name for e in checked.expects if e.column is None]
     result = program.run(panel, params, list(dict.fromkeys([*names, *wanted])), where)
     outcomes = _judge(program, result)
@@ -99,8 +100,8 @@ def build(
         result=result,
         names=names,
         outcomes=outcomes,
-        units=_units(checked, names),
-        params=program._param_values(params),
+        units=definition_units(program, names),
+        params=program.param_values(params),
     )
 
 
@@ -129,71 +130,21 @@ def _judge(program: Program, result: Evaluation) -> list[Outcome]:
     return outcomes
 
 
-def _units(checked: CheckedProgram, names: Iterable[str]) -> dict[str, str]:
-    from kzf.engine.checks.units import infer_units
-
-    shown = [n for n in names if n in checked.definitions]
-    try:
-        report = infer_units(checked, shown)
-    except Exception:  # noqa: BLE001 - a unit we cannot infer is shown as unknown
-        return {}
+def definition_units(program: Program, names: Iterable[str]) -> dict[str, str]:
+    """The unit of each named definition as the checker inferred it (the program's analysis),
+    in words; a unit that cannot be told is left out and shown as unknown."""
     out = {}
-    for n in shown:
+    for n in names:
+        if n not in program.checked.definitions:
+            continue
         try:
-            out[n] = report.describe(n)
-        except Exception:  # noqa: BLE001
+            out[n] = program.analysis.units.describe(n)
+        except Exception:  # noqa: BLE001 - a unit we cannot describe is shown as unknown
             continue
     return out
 
 
 # ---------------------------------------------------------------- what the file says
-
-
-def _columns_of(node: ir.Node) -> list[str]:
-    """The data columns a definition reads, directly or through other definitions."""
-    found: dict[str, None] = {}
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        if isinstance(n, ir.Column):
-            found[n.name] = None
-        stack.extend(n.children)
-    return sorted(found)
-
-
-def _names_in(expr: object) -> list[str]:
-    """The names an AST expression mentions, in order of appearance."""
-    from kzf.dsl import ast
-
-    out: dict[str, None] = {}
-
-    def walk(e: object) -> None:
-        if isinstance(e, ast.Name):
-            out[e.id] = None
-        elif isinstance(e, ast.Unary):
-            walk(e.operand)
-        elif isinstance(e, ast.Binary):
-            walk(e.left)
-            walk(e.right)
-        elif isinstance(e, ast.Between):
-            walk(e.operand)
-            walk(e.low)
-            walk(e.high)
-        elif isinstance(e, ast.Weighted):
-            walk(e.value)
-            walk(e.weight)
-        elif isinstance(e, ast.Call):
-            for a in e.args:
-                walk(a)
-            if e.where is not None:
-                walk(e.where)
-
-    walk(expr)
-    return list(out)
 
 
 _RULE = re.compile(r"^[\s\-=_*#~.]*$")
@@ -466,15 +417,17 @@ def _html(report: Report) -> str:  # noqa: C901 - one page, one function, sectio
                 if shown
                 else f"<code>{esc(n.name)}</code>"
             )
-            uses = [x for x in _names_in(d.expr) if x in checked.definitions and x != n.name]
-            params_used = [x for x in _names_in(d.expr) if x in checked.params]
-            unit = report.units.get(n.name) or _units(checked, [n.name]).get(n.name, "")
+            uses = [x for x in ast.names_in(d.expr)[0] if x in checked.definitions and x != n.name]
+            params_used = [x for x in ast.names_in(d.expr)[0] if x in checked.params]
+            unit = report.units.get(n.name) or definition_units(report.program, [n.name]).get(
+                n.name, ""
+            )
             unit = _unit_text(unit, lang)
             facts = [
                 (t("unit"), esc(unit)),
                 (t("uses"), _names_html(uses, labels, "def-")),
                 (t("params"), _names_html(params_used, labels)),
-                (t("inputs"), _chips(_columns_of(d.node), labels, "input-")),
+                (t("inputs"), _chips(sorted(ir.columns_read(d.node)), labels, "input-")),
             ]
         note = comment_for(root_source, line)
         parts.append(
@@ -560,10 +513,10 @@ def _unit_text(unit: str, lang: str) -> str:
 
 
 def _source_text(checked: CheckedProgram, span: Span) -> str:
-    from kzf.engine.compile.resolve import _text_of
+    from kzf.dsl.diagnostics import source_text
 
     try:
-        return _text_of(checked.sources, span)
+        return source_text(checked.sources, span)
     except Exception:  # noqa: BLE001
         return ""
 
@@ -710,7 +663,7 @@ def _results(
     return "".join(out)
 
 
-def _is_rank(checked: CheckedProgram, name: str) -> bool:
+def is_rank_definition(checked: CheckedProgram, name: str) -> bool:
     """A definition that is itself a rank is charted as it is, not ranked again."""
     d = checked.definitions.get(name)
     return d is not None and isinstance(d.node, ir.Rank)
@@ -728,7 +681,7 @@ def _charts(
     figures: list[str] = []
     count = 0
     for name, shape in shapes.items():
-        is_rank = _is_rank(checked, name)
+        is_rank = is_rank_definition(checked, name)
         kinds = charts.kinds_for(shape, is_rank)
         for kind in kinds:
             if count >= MAX_CHARTS:

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import ProgramError, UsageError, error
-from kzf.dsl.modules import ModuleSet
+from kzf.dsl.diagnostics import ProgramError, UsageError, error, source_text
 from kzf.engine.api.program import Program
-from kzf.engine.checks.units import infer_units
-from kzf.engine.compile.resolve import CheckedProgram, _Resolver, _text_of
+from kzf.engine.compile.resolve import CheckedProgram, resolver_for
 from kzf.engine.core import ir
 
 
@@ -35,12 +33,7 @@ class Formula:
 
 def function_node(program: CheckedProgram, fdef: ast.FunctionDef, names: list[str]) -> ir.Node:
     """The body of a user function as IR, its parameters standing as symbols `names`."""
-    r = _Resolver(ModuleSet(root=ast.Module(program.path, "", ()), sources=program.sources))
-    r.dims = program.dims
-    r.inputs = program.inputs
-    r.params = program.params
-    r.functions = program.functions
-    r.resolved = {n: d.node for n, d in program.definitions.items()}
+    r = resolver_for(program)
     env: dict[str, ir.Node] = {
         p.id: ir.Param(q, type=ir.Type.NUMBER, span=p.span)
         for p, q in zip(fdef.params, names, strict=True)
@@ -65,11 +58,15 @@ def formulas(program: CheckedProgram, name: str | None = None) -> list[Formula]:
             head = f"{n}({', '.join(params)})"
             items.append(((f.span.line, f.span.column), Formula(n, head, node, params)))
     if name is not None and not items:
-        from kzf.engine.compile.resolve import _suggest
+        from kzf.dsl.diagnostics import did_you_mean
 
         known = [*program.definitions, *program.functions]
         raise UsageError(
-            [error("KZF107", f"no definition or function named '{name}'{_suggest(name, known)}")]
+            [
+                error(
+                    "KZF107", f"no definition or function named '{name}'{did_you_mean(name, known)}"
+                )
+            ]
         )
     return [f for _, f in sorted(items, key=lambda i: i[0])]
 
@@ -98,9 +95,9 @@ def render(program: CheckedProgram, f: Formula, *, latex: bool, expand: bool) ->
         expr = sym.Translator(exact=False, names=names)(f.node)
     order = None if expand else "none"  # as written, unless sympy has rewritten it
     if latex:
-        head = sym._latex_name(f.name)
+        head = sym.latex_name(f.name)
         if f.params:
-            head += r"\left(" + ", ".join(sym._latex_name(p) for p in f.params) + r"\right)"
+            head += r"\left(" + ", ".join(sym.latex_name(p) for p in f.params) + r"\right)"
         return f"{head} = {sp.latex(expr, order=order, mul_symbol='dot')}{note}"
     pp = PrettyPrinter({"use_unicode": True, "wrap_line": False, "order": order})
     form = prettyForm(*stringPict.next(prettyForm(f"{f.head} = "), pp._print(expr)))
@@ -120,7 +117,7 @@ def show(program: Program, name: str | None, *, latex: bool, expand: bool) -> st
 
 def units_table(program: Program) -> str:
     checked = program.checked
-    report = infer_units(checked, checked.outputs)
+    report = program.analysis.units
     lines = [checked.path]
     width = max((len(n) for n in checked.outputs), default=0)
     for n in checked.outputs:
@@ -133,7 +130,7 @@ def units_table(program: Program) -> str:
     for span, text in report.conversions:
         if span is not None and span.path == checked.path:
             where = f"{span.line}:{span.column}"
-            lines.append(f"  conversion at {where}: `{_text_of(checked.sources, span)}` {text}")
+            lines.append(f"  conversion at {where}: `{source_text(checked.sources, span)}` {text}")
     return "\n".join(lines) + "\n"
 
 
@@ -157,7 +154,7 @@ def equiv(a: tuple[Program, str], b: tuple[Program, str]) -> tuple[int, str]:
 
     def text_of(node: ir.Node) -> str:
         sources = {**pb.checked.sources, **pa.checked.sources}
-        return _text_of(sources, node.span) if node.span else "?"
+        return source_text(sources, node.span) if node.span else "?"
 
     d = sym.decide(fa.node, fb.node, leaves, text_of=text_of)
     left, right = f"{pa.path}:{na}", f"{pb.path}:{nb}"

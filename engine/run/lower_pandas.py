@@ -9,21 +9,18 @@ missing` is false, `true and missing` is missing). Text dimensions stay as categ
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from kzf.dsl.diagnostics import Diagnostic, Span, warning
+from kzf.dsl.diagnostics import Diagnostic
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.numeric import round_half_away, truncate
-from kzf.engine.run.relevance import outputs_reached, relevant_rows
+from kzf.engine.run.runtime import EvalContext, Value
 from kzf.engine.stats.trends import Trend
-
-Value = Any  # np.ndarray (float64), a Python float, str, or _Text
-_MAX_ROWS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -35,128 +32,6 @@ class _Text:
 
     def values(self) -> np.ndarray:
         return np.asarray(self.categories, dtype=object)[self.codes]
-
-
-@dataclass
-class _Context:
-    frame: pd.DataFrame
-    dims: tuple[str, ...]
-    time_dim: str
-    params: Mapping[str, float | str]
-    n: int
-    step: int = -1  # the step being evaluated, for the warnings it raises
-    pending: list[tuple[int, str, str, Span | None, np.ndarray]] = field(default_factory=list)
-    conditions: dict[int, np.ndarray] = field(default_factory=dict)
-    _groups: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
-    _orders: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
-    _codes: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
-    _periods: dict[str, int] = field(default_factory=dict)
-
-    def dim_codes(self, dim: str) -> tuple[np.ndarray, int]:
-        if dim not in self._codes:
-            found = _sorted_text_codes(self.frame[dim])
-            if found is None:
-                codes, uniques = pd.factorize(self.frame[dim], sort=True)
-                found = (codes.astype(np.int64), len(uniques))
-            self._codes[dim] = found
-        return self._codes[dim]
-
-    def groups_without(self, dim: str) -> tuple[np.ndarray, int]:
-        """Group ids of the rows for every combination of the dimensions other than `dim`."""
-        if dim not in self._groups:
-            others = [d for d in self.dims if d != dim]
-            if len(others) == 1:  # the codes of one dimension are already dense and sorted
-                self._groups[dim] = self.dim_codes(others[0])
-                return self._groups[dim]
-            gid = np.zeros(self.n, dtype=np.int64)
-            for d in others:
-                codes, size = self.dim_codes(d)
-                gid = gid * size + codes
-            if others:
-                gid, uniques = pd.factorize(gid, sort=True)
-                count = len(uniques)
-            else:
-                count = 1 if self.n else 0
-            self._groups[dim] = (gid.astype(np.int64), count)
-        return self._groups[dim]
-
-    def group_order(self, dim: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rows sorted by group (stable: row order within a group), the start of each
-        non-empty group in that order, and which groups are non-empty. Sorting once per
-        dimension serves every min/max/first/last over it."""
-        if dim not in self._orders:
-            gid, ngroups = self.groups_without(dim)
-            key = gid.astype(np.uint16) if ngroups <= 2**16 else gid  # 16 bits: a radix sort
-            order = np.argsort(key, kind="stable")
-            del key
-            sizes = np.bincount(gid, minlength=ngroups)
-            starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-            nonempty = sizes > 0
-            self._orders[dim] = (order, starts[nonempty], nonempty)
-        return self._orders[dim]
-
-    def period(self, dim: str) -> int:
-        """k when the groups over `dim` repeat as 0, 1, …, k-1 down the rows (a dense panel,
-        sorted by entity then year, grouped by year), so the rows form an n/k × k matrix
-        whose columns are the groups; 0 otherwise."""
-        if dim not in self._periods:
-            gid, k = self.groups_without(dim)
-            dense = 0 < k < self.n and self.n % k == 0
-            dense = dense and bool((gid.reshape(-1, k) == np.arange(k)).all())
-            self._periods[dim] = k if dense else 0
-        return self._periods[dim]
-
-    def row_labels(self, mask: np.ndarray) -> str:
-        rows = np.flatnonzero(mask)
-        first = rows[:_MAX_ROWS_SHOWN]  # each dimension's column is read once, for these rows
-        columns = [self.frame[d].iloc[first].tolist() for d in self.dims]
-        shown = ["(" + ", ".join(str(c[i]) for c in columns) + ")" for i in range(len(first))]
-        more = f" and {len(rows) - _MAX_ROWS_SHOWN} more" if len(rows) > _MAX_ROWS_SHOWN else ""
-        return ", ".join(shown) + more
-
-    def warn(self, code: str, message: str, span: Span | None, mask: np.ndarray) -> None:
-        """Note a problem on some rows; `issues` reports it for the rows that reach a result."""
-        self.pending.append((self.step, code, message, span, np.broadcast_to(mask, (self.n,))))
-
-    def issues(self, plan: Plan, output_rows: np.ndarray | None) -> list[Diagnostic]:
-        if not self.pending:
-            return []
-        matters = relevant_rows(plan, self.n, self.conditions, output_rows)
-        reached = outputs_reached(plan)
-        found = []
-        for step, code, message, span, mask in self.pending:
-            rows = mask & matters.get(step, np.zeros(self.n, dtype=bool))
-            if rows.any():
-                names = [n for n in reached.get(step, []) if not n.startswith("\x00")]
-                note = (f"used by {', '.join(names)}",) if names else ()
-                text = f"{message} in rows {self.row_labels(rows)}"
-                found.append(warning(code, text, span, *note))
-        return found
-
-    def full(self, value: Value) -> np.ndarray:
-        if isinstance(value, np.ndarray):
-            return value
-        return np.full(self.n, float(value))
-
-
-def _sorted_text_codes(column: pd.Series) -> tuple[np.ndarray, int] | None:
-    """What pd.factorize(column, sort=True) gives, for Arrow-backed text that is already
-    sorted (the panel's first dimension): a running count of the changes between neighbours,
-    4x faster than hashing 10⁷ strings. None when the column is not such text."""
-    if not isinstance(column.array, pd.arrays.ArrowStringArray) or len(column) < 2:
-        return None
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = pa.array(column)
-    if text.null_count:
-        return None
-    before, after = text.slice(0, len(text) - 1), text.slice(1)
-    if not pc.all(pc.greater_equal(after, before)).as_py():
-        return None
-    codes = np.zeros(len(text), dtype=np.int64)
-    np.cumsum(pc.not_equal(after, before).to_numpy(zero_copy_only=False), out=codes[1:])
-    return codes, int(codes[-1]) + 1
 
 
 class PandasBackend:
@@ -175,14 +50,14 @@ class PandasBackend:
         """Run the plan; `row_filter` names the output that selects the rows kept (--where),
         so that warnings about the other rows are left out. `progress(k)` is told of each
         step done."""
-        ctx = _Context(frame, plan.dims, plan.time_dim, params, len(frame))
+        ctx = EvalContext(frame, plan.dims, plan.time_dim, params, len(frame))
         values: dict[int, Value] = {}
         keep = set(plan.outputs.values())
         with np.errstate(all="ignore"):
             for step in plan.steps:
                 ctx.step = step.id
                 args = [values[i] for i in step.inputs]
-                values[step.id] = _evaluate(step.node, args, ctx)
+                values[step.id] = evaluate_node(step.node, args, ctx)
                 if isinstance(step.node, ir.Op) and step.node.op == "if":
                     ctx.conditions[step.id] = ctx.full(args[0])
                 for i in step.inputs:
@@ -197,7 +72,21 @@ class PandasBackend:
         return results, ctx.issues(plan, rows)
 
 
-def _evaluate(node: ir.Node, args: list[Value], ctx: _Context) -> Value:
+def fold_constant(
+    node: ir.Node, args: list[Value], plan: Plan, params: Mapping[str, float | str], step: int
+) -> tuple[Value, EvalContext]:
+    """A step whose arguments are all constants, computed once by this backend's code, and
+    the context holding the warnings it raised. The SQL lowering folds constants with it, so
+    that every backend gives a constant step exactly the value and warnings pandas gives."""
+    ctx = EvalContext(pd.DataFrame(), plan.dims, plan.time_dim, params, 1)
+    ctx.step = step
+    with np.errstate(all="ignore"):
+        value = evaluate_node(node, list(args), ctx)
+    return value, ctx
+
+
+def evaluate_node(node: ir.Node, args: list[Value], ctx: EvalContext) -> Value:
+    """One step on whole columns: `args` are the values of its inputs."""
     if isinstance(node, ir.Const):
         return node.value
     if isinstance(node, ir.Param):
@@ -248,7 +137,7 @@ def _as_condition(result: Any, *operands: Value) -> Value:
     return out
 
 
-def _compare(op: str, a: Value, b: Value, ctx: _Context) -> Value:
+def _compare(op: str, a: Value, b: Value, ctx: EvalContext) -> Value:
     if isinstance(a, _Text) or isinstance(b, _Text) or isinstance(a, str):
         return _compare_text(op, a, b, ctx)
     fn = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
@@ -256,7 +145,7 @@ def _compare(op: str, a: Value, b: Value, ctx: _Context) -> Value:
     return _as_condition(fn(a, b), a, b)
 
 
-def _compare_text(op: str, a: Value, b: Value, ctx: _Context) -> Value:
+def _compare_text(op: str, a: Value, b: Value, ctx: EvalContext) -> Value:
     if isinstance(b, _Text) and not isinstance(a, _Text):
         a, b = b, a
     if isinstance(a, _Text) and isinstance(b, str):
@@ -270,7 +159,7 @@ def _compare_text(op: str, a: Value, b: Value, ctx: _Context) -> Value:
     return np.asarray(result, dtype=np.float64)
 
 
-def _divide(node: ir.Op, a: Value, b: Value, ctx: _Context) -> Value:
+def _divide(node: ir.Op, a: Value, b: Value, ctx: EvalContext) -> Value:
     out = np.true_divide(a, b)
     zero = np.asarray(b == 0)
     if zero.any():  # the missing numerators are looked for only when some divisor is zero
@@ -283,7 +172,7 @@ def _divide(node: ir.Op, a: Value, b: Value, ctx: _Context) -> Value:
     return out
 
 
-def _domain(node: ir.Op, x: Value, bad: Any, fn: Any, ctx: _Context, what: str) -> Value:
+def _domain(node: ir.Op, x: Value, bad: Any, fn: Any, ctx: EvalContext, what: str) -> Value:
     bad = np.asarray(bad) & ~np.asarray(_isnan(x))
     out = fn(x)
     if bad.any():
@@ -294,7 +183,7 @@ def _domain(node: ir.Op, x: Value, bad: Any, fn: Any, ctx: _Context, what: str) 
     return out
 
 
-def _elementwise(node: ir.Op, args: list[Value], ctx: _Context) -> Value:
+def _elementwise(node: ir.Op, args: list[Value], ctx: EvalContext) -> Value:
     op = node.op
     if op in ("eq", "ne", "lt", "le", "gt", "ge"):
         return _compare(op, args[0], args[1], ctx)
@@ -340,7 +229,7 @@ def _digits(node: ir.Op) -> int:
     return digits
 
 
-def _power(node: ir.Op, a: Value, b: Value, ctx: _Context) -> Value:
+def _power(node: ir.Op, a: Value, b: Value, ctx: EvalContext) -> Value:
     base, exp = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     # numpy gives NaN^0 = 1 and 1^NaN = 1; in kzf a missing value stays missing.
     missing = np.isnan(base) | np.isnan(exp)
@@ -362,7 +251,7 @@ def _power(node: ir.Op, a: Value, b: Value, ctx: _Context) -> Value:
     return np.power(a, b)
 
 
-def _no_infinity(node: ir.Op | ir.Aggregate, result: Value, ctx: _Context) -> Value:
+def _no_infinity(node: ir.Op | ir.Aggregate, result: Value, ctx: EvalContext) -> Value:
     if isinstance(result, np.ndarray):
         inf = np.isinf(result)
         if inf.any():
@@ -408,14 +297,14 @@ def _reduce_pairwise(fn: Any, xs: tuple[Value, ...]) -> Value:
 # ---------------------------------------------------------------- across rows
 
 
-def _masked(values: Value, where: Value | None, ctx: _Context) -> np.ndarray:
+def _masked(values: Value, where: Value | None, ctx: EvalContext) -> np.ndarray:
     x = ctx.full(values)
     if where is None:
         return x
     return np.where(ctx.full(where) == 1.0, x, np.nan)
 
 
-def _aggregate(node: ir.Aggregate, args: list[Value], ctx: _Context) -> Value:
+def _aggregate(node: ir.Aggregate, args: list[Value], ctx: EvalContext) -> Value:
     x = _masked(args[0], args[1] if node.where is not None else None, ctx)
     gid, ngroups = ctx.groups_without(node.over)
     if ctx.n == 0:
@@ -483,7 +372,7 @@ def _reduce_sorted(
     return out
 
 
-def _rank(node: ir.Rank, args: list[Value], ctx: _Context) -> Value:
+def _rank(node: ir.Rank, args: list[Value], ctx: EvalContext) -> Value:
     x = _masked(args[0], args[1] if node.where is not None else None, ctx)
     gid, ngroups = ctx.groups_without(node.over)
     k = ctx.period(node.over)
@@ -540,7 +429,7 @@ def grouped_rank(x: np.ndarray, gid: np.ndarray) -> np.ndarray:
     return out
 
 
-def _shift(node: ir.Shift, values: Value, ctx: _Context) -> Value:
+def _shift(node: ir.Shift, values: Value, ctx: EvalContext) -> Value:
     """The value at time t - k of the same entity: missing when that row is absent. Rows are
     sorted by entity then time and unique, so that row is at most |k| rows away."""
     x = ctx.full(values)
@@ -565,7 +454,7 @@ def _shift(node: ir.Shift, values: Value, ctx: _Context) -> Value:
     return out
 
 
-def _transform(node: ir.Transform, args: list[Value], ctx: _Context) -> Value:
+def _transform(node: ir.Transform, args: list[Value], ctx: EvalContext) -> Value:
     """Imputation and outlier treatment (engine/core/transforms.py); every changed row is reported
     as a note (KZF260-KZF262) naming the rows, like a warning."""
     from kzf.engine.core import transforms
@@ -591,7 +480,7 @@ def _transform(node: ir.Transform, args: list[Value], ctx: _Context) -> Value:
     return out
 
 
-def _trend(node: Trend, args: list[Value], ctx: _Context) -> Value:
+def _trend(node: Trend, args: list[Value], ctx: EvalContext) -> Value:
     """trend(): fitted per entity on the rows its `where` keeps (engine/stats/trends.py)."""
     from kzf.engine.stats.trends import evaluate
 

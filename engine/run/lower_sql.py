@@ -289,12 +289,9 @@ class _Lowering:
 
     def fold(self, node: ir.Node, args: list, sid: int) -> float | str:
         """A constant step, evaluated by the pandas backend's code on one row."""
-        from kzf.engine.run.lower_pandas import _Context, _evaluate
+        from kzf.engine.run.lower_pandas import fold_constant
 
-        ctx = _Context(pd.DataFrame(), self.plan.dims, self.plan.time_dim, self.params, 1)
-        ctx.step = sid
-        with np.errstate(all="ignore"):
-            value = _evaluate(node, list(args), ctx)
+        value, ctx = fold_constant(node, list(args), self.plan, self.params, sid)
         if isinstance(node, ir.Op) and node.op == "if":
             self.folded_conditions[sid] = _scalar_number(args[0])
         for _, code, message, span, _mask in ctx.pending:
@@ -934,7 +931,7 @@ def finish(
     row_filter: str | None,
 ) -> tuple[dict[str, object], list]:
     """Results by name, and the warnings the pandas backend would give for the same rows."""
-    from kzf.engine.run.lower_pandas import _Context
+    from kzf.engine.run.runtime import EvalContext
 
     n = len(frame)
     results: dict[str, object] = {}
@@ -951,7 +948,7 @@ def finish(
             fired.append((site, mask))
     if not fired and not program.folded:
         return results, []
-    ctx = _Context(frame, plan.dims, plan.time_dim, params, n)
+    ctx = EvalContext(frame, plan.dims, plan.time_dim, params, n)
     pending = [
         (w.step, i, w.code, w.message, w.span, np.ones(n, dtype=bool))
         for i, w in enumerate(program.folded)

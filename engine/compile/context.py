@@ -1,0 +1,51 @@
+"""The resolver as extensions of the language see it.
+
+Weighted means (`amean`, `choose`: compile/weighted.py), `trend()` and the `model` and
+`forecast` statements (compile/models.py) are resolved outside the core resolver. They receive
+this protocol rather than the resolver itself: the part of its state and behaviour they may
+use, typed, so that the resolver's internals can change without breaking them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
+
+from kzf.dsl import ast
+from kzf.dsl.diagnostics import DiagnosticBag, Span
+from kzf.dsl.modules import ModuleSet
+from kzf.engine.core import ir
+
+if TYPE_CHECKING:
+    from kzf.engine.compile.resolve import ParamInfo
+
+
+class ResolverContext(Protocol):
+    """What an extension may read and call while a program is resolved."""
+
+    bag: DiagnosticBag  # where an extension reports its errors
+    dims: tuple[str, ...]
+    modules: ModuleSet
+    params: Mapping[str, ParamInfo]
+    method_params: dict[str, tuple[str, ...]]  # text params and the values they may take
+    probes: list[ir.Node]  # stand-ins for the parameters of a user function's body
+    varies: Mapping[str, ast.Vary]
+
+    @property
+    def time_dim(self) -> str: ...
+
+    def expr(self, e: ast.Expr, env: dict[str, ir.Node]) -> ir.Node:
+        """Resolve any expression."""
+        ...
+
+    def number(self, e: ast.Expr, env: dict[str, ir.Node], what: str) -> ir.Node:
+        """Resolve an expression that must be a number (KZF015 otherwise)."""
+        ...
+
+    def condition(self, e: ast.Expr, env: dict[str, ir.Node], what: str) -> ir.Node:
+        """Resolve an expression that must be a condition."""
+        ...
+
+    def claim(self, name: str, span: Span) -> bool:
+        """Reserve a name for a new declaration; False (reported) when it is taken."""
+        ...
