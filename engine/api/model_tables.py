@@ -28,9 +28,9 @@ from kzf.dsl.diagnostics import (
 )
 from kzf.engine.checks.expect import Outcome, Status, judge
 from kzf.engine.compile.models import FORECAST_TABLES, TABLE_KEYS, Models, ModelSpec
+from kzf.engine.core.ir import Trend
 from kzf.engine.io import output
 from kzf.engine.io.data import Panel
-from kzf.engine.stats.trends import Trend
 
 if TYPE_CHECKING:
     from kzf.engine.compile.resolve import CheckedProgram

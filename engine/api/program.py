@@ -27,7 +27,7 @@ from kzf.engine.compile.plan import Plan, build_plan
 from kzf.engine.compile.resolve import CheckedProgram, check_program, resolve_extra
 from kzf.engine.core import ir
 from kzf.engine.io.data import Panel, load_panel, panel_from_frame
-from kzf.engine.run.backends import Backend, execute, get_backend
+from kzf.engine.run.backends import Backend, check_supported, execute, get_backend
 from kzf.engine.run.backends import progress as show_progress
 
 _WHERE = "\x00where"
@@ -140,10 +140,7 @@ class Program:
         plan = self.plan(select, where)
         values = self.param_values(params)
         panel = self._panel(data, plan)
-        if backend.name != "pandas":  # trend() has no SQL lowering yet
-            from kzf.engine.stats.trends import require_pandas
-
-            require_pandas(plan, backend.name)
+        check_supported(backend, plan)  # before the models extend the panel
         if self.has_models:  # forecast years join the panel; models run after the definitions
             from kzf.engine.api.model_tables import extend_panel, run_models
 

@@ -24,6 +24,7 @@ from kzf.engine.cli.common import (
     print_diagnostics,
 )
 from kzf.engine.io import output
+from kzf.engine.run.backends import backend_names
 from kzf.version import __version__
 
 EPILOG = """\
@@ -87,9 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     add_data_options(ev)
     ev.add_argument(
         "--engine",
-        choices=("pandas", "duckdb", "spark"),
+        choices=backend_names(),
         default="pandas",
-        help="where to compute: pandas (default), duckdb or spark; same results",
+        help=f"where to compute: {', '.join(backend_names())} (default: pandas); same results",
     )
     ev.add_argument("--master", metavar="URL", help="Spark master, e.g. spark://host:7077")
     add_program_options(ev)

@@ -17,7 +17,7 @@ from kzf.dsl import ast
 from kzf.dsl.diagnostics import Span, did_you_mean, error
 from kzf.engine.compile.context import ResolverContext
 from kzf.engine.core import ir
-from kzf.engine.stats.trends import KINDS, MAX_DEGREE, Trend, normalise_kind
+from kzf.engine.core.ir import KINDS, MAX_DEGREE, Trend, normalise_kind
 
 MODEL_FUNCTIONS = ("ols",)
 SELECTION_METHODS = ("enter", "forward", "backward", "stepwise")

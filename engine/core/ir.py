@@ -247,3 +247,51 @@ def preorder(*roots: Node) -> Iterator[Node]:
         seen.add(node)
         yield node
         stack.extend(reversed(node.children))
+
+
+# ---------------------------------------------------------------- trend()
+# The kinds of trend line (engine/stats/trends.py fits them; docs/models.md).
+
+KINDS = ("linear", "quadratic", "cubic", "exponential", "power", "logarithmic", "poly")
+MAX_DEGREE = 6
+
+
+@dataclass(frozen=True, eq=True)
+class Trend(Node):
+    """trend(arg, kind [, compat] where cond): a fitted curve along the time dimension."""
+
+    arg: Node
+    where: Node | None
+    kind: str  # linear, poly, exponential, power, logarithmic
+    degree: int  # for poly (linear = poly 1)
+    compat: bool
+
+    def _key(self) -> tuple[object, ...]:
+        return ("trend", self.arg, self.where, self.kind, self.degree, self.compat)
+
+    __hash__ = Node.__hash__
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.arg,) if self.where is None else (self.arg, self.where)
+
+
+def normalise_kind(name: str, degree: int | None) -> tuple[str, int]:
+    """`quadratic` → ("poly", 2); `linear` → ("poly", 1); `poly(3)` → ("poly", 3)."""
+    if name == "linear":
+        return "poly", 1
+    if name == "quadratic":
+        return "poly", 2
+    if name == "cubic":
+        return "poly", 3
+    if name in ("poly", "polynomial"):
+        return "poly", degree or 2
+    return name, 0
+
+
+def describe_kind(kind: str, degree: int) -> str:
+    if kind == "poly":
+        return {1: "linear", 2: "quadratic", 3: "cubic"}.get(
+            degree, f"polynomial of degree {degree}"
+        )
+    return kind

@@ -7,13 +7,10 @@ DuckDB reads from Arrow without copying. Results come back as Arrow and are plac
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-import pandas as pd
-
-from kzf.dsl.diagnostics import Diagnostic
-from kzf.engine.compile.plan import Plan
-from kzf.engine.run.lower_sql import ROW, lower, run_program, source_table
+from kzf.engine.run.lower_sql import ROW, SqlBackend
 
 _local = threading.local()
 
@@ -29,10 +26,11 @@ def _connection(options: tuple[tuple[str, str], ...]) -> object:
     return cache[options]
 
 
-class DuckDBBackend:
+class DuckDBBackend(SqlBackend):
     """Runs plans on an in-process DuckDB database (one connection per thread)."""
 
     name = "duckdb"
+    dialect = "duckdb"
 
     def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
         options = []
@@ -42,25 +40,14 @@ class DuckDBBackend:
             options.append(("memory_limit", memory_limit))
         self.options = tuple(options)
 
-    def execute(
-        self,
-        plan: Plan,
-        frame: pd.DataFrame,
-        params: Mapping[str, float | str],
-        row_filter: str | None = None,
-    ) -> tuple[dict[str, object], list[Diagnostic]]:
+    @contextmanager
+    def registered(self, name: str, table: object) -> Iterator[Callable[[str], object]]:
         con = _connection(self.options)
-        table, source = source_table(plan, frame, "kzf_src")
-        program = lower(plan, params, source, "duckdb")
-        con.register("kzf_src", table)  # type: ignore[attr-defined]
+        con.register(name, table)  # type: ignore[attr-defined]
         try:
-
-            def fetch(sql: str) -> object:
-                return con.sql(sql).to_arrow_table()  # type: ignore[attr-defined]
-
-            return run_program(plan, frame, params, program, fetch, row_filter)
+            yield lambda sql: con.sql(sql).to_arrow_table()  # type: ignore[attr-defined]
         finally:
-            con.unregister("kzf_src")  # type: ignore[attr-defined]
+            con.unregister(name)  # type: ignore[attr-defined]
 
 
 __all__ = ["ROW", "DuckDBBackend"]

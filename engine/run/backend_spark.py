@@ -15,14 +15,12 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import pandas as pd
-
-from kzf.dsl.diagnostics import Diagnostic, UsageError, error
-from kzf.engine.compile.plan import Plan
-from kzf.engine.run.lower_sql import lower, run_program, source_table
+from kzf.dsl.diagnostics import UsageError, error
+from kzf.engine.run.lower_sql import SqlBackend
 
 DEFAULT_MASTER = "local[2]"
 _lock = threading.Lock()
@@ -104,29 +102,23 @@ def stop_sessions() -> None:
     _sessions.clear()
 
 
-class SparkBackend:
+class SparkBackend(SqlBackend):
     """Runs plans with Spark SQL."""
 
     name = "spark"
+    dialect = "spark"
 
     def __init__(self, master: str | None = None) -> None:
         self.master = master
 
-    def execute(
-        self,
-        plan: Plan,
-        frame: pd.DataFrame,
-        params: Mapping[str, float | str],
-        row_filter: str | None = None,
-    ) -> tuple[dict[str, object], list[Diagnostic]]:
+    def table_name(self) -> str:
+        return f"kzf_src_{threading.get_ident()}"  # one per thread: the SQL is cached by name
+
+    @contextmanager
+    def registered(self, name: str, table: object) -> Iterator[Callable[[str], object]]:
         spark = session(self.master)
-        view = f"kzf_src_{threading.get_ident()}"  # one per thread: the SQL is cached by name
-        table, source = source_table(plan, frame, view)
-        program = lower(plan, params, source, "spark")
-        spark.createDataFrame(table).createOrReplaceTempView(view)
+        spark.createDataFrame(table).createOrReplaceTempView(name)
         try:
-            return run_program(
-                plan, frame, params, program, lambda sql: spark.sql(sql).toArrow(), row_filter
-            )
+            yield lambda sql: spark.sql(sql).toArrow()
         finally:
-            spark.catalog.dropTempView(view)
+            spark.catalog.dropTempView(name)

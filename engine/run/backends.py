@@ -10,25 +10,34 @@ missing values) and the same warnings; `tests/engines/` checks this on every lib
 | pandas | numpy and pandas in this process (the reference) | the default; panels up to ~10⁷ rows |
 | duckdb | DuckDB in this process, multi-threaded, spills to disk | data larger than memory |
 | spark | Spark SQL, local or on a cluster (`master`) | data spread over a cluster |
+
+Backends are found by name in a registry (`register_backend`); `--engine` offers its names.
+A new backend is a module under engine/run/ with a class satisfying `Backend`, and one
+`register_backend` call here (SQL engines subclass `lower_sql.SqlBackend`: see ARCHITECTURE.md).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pandas as pd
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
 from kzf.engine.compile.plan import Plan
-
-ENGINES = ("pandas", "duckdb", "spark")
+from kzf.engine.core import ir
 
 
 class Backend(Protocol):
+    """What runs a plan. `execute` returns the value of each output (a float64 array with one
+    value per row, or a scalar) and the warnings raised on the rows that reach a result;
+    `progress(k)`, when given, is told of the steps done."""
+
     name: str
+    runs_trends: bool  # whether trend() steps run here (they have no SQL lowering yet)
 
     def execute(
         self,
@@ -36,32 +45,102 @@ class Backend(Protocol):
         frame: pd.DataFrame,
         params: Mapping[str, float | str],
         row_filter: str | None = None,
+        progress: Callable[[int], object] | None = None,
     ) -> tuple[dict[str, Any], list[Diagnostic]]: ...
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """A backend as the registry knows it: how to make one, and what it needs installed.
+    `make(master)` imports the backend's module only when it is chosen, so that
+    `kzf eval` on pandas never imports DuckDB or Spark."""
+
+    name: str
+    summary: str
+    make: Callable[[str | None], Backend]
+    requires: str | None = None  # the Python package it needs, from the extra of that name
+    extra: str | None = None
+    takes_master: bool = False  # accepts --master (a cluster URL)
+
+
+_REGISTRY: dict[str, BackendSpec] = {}
+
+
+def register_backend(spec: BackendSpec) -> None:
+    """Make a backend choosable by name (`--engine NAME`, `engine="NAME"`)."""
+    _REGISTRY[spec.name] = spec
+
+
+def backend_names() -> tuple[str, ...]:
+    """The names `--engine` accepts, in the order they were registered."""
+    return tuple(_REGISTRY)
+
+
+def backend_specs() -> tuple[BackendSpec, ...]:
+    return tuple(_REGISTRY.values())
+
+
+def _pandas(master: str | None) -> Backend:
+    from kzf.engine.run.lower_pandas import PandasBackend
+
+    return PandasBackend()
+
+
+def _duckdb(master: str | None) -> Backend:
+    from kzf.engine.run.backend_duckdb import DuckDBBackend
+
+    return DuckDBBackend()
+
+
+def _spark(master: str | None) -> Backend:
+    from kzf.engine.run.backend_spark import SparkBackend
+
+    return SparkBackend(master)
+
+
+register_backend(BackendSpec("pandas", "numpy and pandas in this process (the reference)", _pandas))
+register_backend(
+    BackendSpec("duckdb", "DuckDB in this process, multi-threaded", _duckdb, "duckdb", "duckdb")
+)
+register_backend(
+    BackendSpec(
+        "spark", "Spark SQL, local or on a cluster", _spark, "pyspark", "spark", takes_master=True
+    )
+)
 
 
 def get_backend(engine: str | Backend = "pandas", master: str | None = None) -> Backend:
     """The backend called `engine`; `master` is the Spark master (e.g. spark://host:7077)."""
     if not isinstance(engine, str):
         return engine
-    if master is not None and engine != "spark":
-        raise UsageError([error("KZF109", "--master is only for --engine spark")])
-    if engine == "pandas":
-        from kzf.engine.run.lower_pandas import PandasBackend
+    spec = _REGISTRY.get(engine)
+    if spec is None:
+        names = ", ".join(backend_names())
+        raise UsageError([error("KZF109", f"unknown engine '{engine}'; choose one of {names}")])
+    if master is not None and not spec.takes_master:
+        takers = [s.name for s in backend_specs() if s.takes_master]
+        raise UsageError([error("KZF109", f"--master is only for --engine {' or '.join(takers)}")])
+    if spec.requires is not None:
+        _require(spec.requires, spec.extra or spec.name)
+    return spec.make(master)
 
-        return PandasBackend()
-    if engine == "duckdb":
-        _require("duckdb", "duckdb")
-        from kzf.engine.run.backend_duckdb import DuckDBBackend
 
-        return DuckDBBackend()
-    if engine == "spark":
-        _require("pyspark", "spark")
-        from kzf.engine.run.backend_spark import SparkBackend
-
-        return SparkBackend(master)
-    raise UsageError(
-        [error("KZF109", f"unknown engine '{engine}'; choose one of {', '.join(ENGINES)}")]
-    )
+def check_supported(backend: Backend, plan: Plan) -> None:
+    """Refuse, before anything runs, a plan with steps the backend cannot run (KZF150)."""
+    if getattr(backend, "runs_trends", True):
+        return
+    for step in plan.steps:
+        if isinstance(step.node, ir.Trend):
+            raise UsageError(
+                [
+                    error(
+                        "KZF150",
+                        f"trend() runs on the pandas engine only, not on {backend.name}; "
+                        "use --engine pandas",
+                        step.node.span,
+                    )
+                ]
+            )
 
 
 def _require(module: str, extra: str) -> None:
@@ -100,16 +179,11 @@ def execute(
     frame: pd.DataFrame,
     params: Mapping[str, float | str],
     row_filter: str | None,
-    advance: Any,
+    advance: Callable[[int], object],
 ) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """Run `plan` on `backend`, telling `advance` how many steps are done."""
-    from kzf.engine.run.lower_pandas import PandasBackend
-
-    if isinstance(backend, PandasBackend):
-        return backend.execute(plan, frame, params, row_filter, progress=advance)
+    """Run `plan` on `backend`, telling `advance` how many steps are done (the caller has
+    checked the plan with `check_supported`)."""
     try:
-        out = backend.execute(plan, frame, params, row_filter)
+        return backend.execute(plan, frame, params, row_filter, progress=advance)
     except ImportError as exc:  # pragma: no cover - the package checks come first
         raise UsageError([error("KZF109", f"the {backend.name} engine: {exc}")]) from None
-    advance(len(plan.steps))
-    return out

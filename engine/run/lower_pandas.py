@@ -18,9 +18,9 @@ import pandas as pd
 from kzf.dsl.diagnostics import Diagnostic
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
+from kzf.engine.core.ir import Trend
 from kzf.engine.core.numeric import round_half_away, truncate
 from kzf.engine.run.runtime import EvalContext, Value
-from kzf.engine.stats.trends import Trend
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class PandasBackend:
     """Runs plans with numpy and pandas, in memory."""
 
     name = "pandas"
+    runs_trends = True
 
     def execute(
         self,

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -969,3 +970,39 @@ def finish(
     if row_filter is not None:
         rows = np.broadcast_to(np.asarray(results[row_filter]) == 1.0, (n,))
     return results, ctx.issues(plan, rows)
+
+
+class SqlBackend:
+    """What every SQL engine shares: the panel goes in as an Arrow table, the plan is lowered
+    to one query in the engine's dialect, and the results and warnings come back through
+    `run_program`. An engine subclass says only how to register a table and run a query
+    (`registered`); the DuckDB and Spark backends are each a few lines."""
+
+    name: str = "sql"
+    dialect: str = "duckdb"
+    runs_trends = False  # trend() has no SQL lowering yet (KZF150)
+
+    def table_name(self) -> str:
+        return "kzf_src"
+
+    def registered(self, name: str, table: object) -> ContextManager[Callable[[str], object]]:
+        """Make `table` queryable as `name` for the duration of the block, yielding a
+        function that runs a query and returns an Arrow table."""
+        raise NotImplementedError
+
+    def execute(
+        self,
+        plan: Plan,
+        frame: pd.DataFrame,
+        params: Mapping[str, float | str],
+        row_filter: str | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> tuple[dict[str, object], list]:
+        name = self.table_name()
+        table, source = source_table(plan, frame, name)
+        program = lower(plan, params, source, self.dialect)
+        with self.registered(name, table) as fetch:
+            out = run_program(plan, frame, params, program, fetch, row_filter)
+        if progress is not None:
+            progress(len(plan.steps))
+        return out

@@ -31,8 +31,9 @@ import pandas as pd
 
 from kzf.dsl.diagnostics import Diagnostic, warning
 from kzf.engine.compile.models import ForecastSpec, ModelSpec
+from kzf.engine.core.ir import Trend, describe_kind
 from kzf.engine.stats.regression import CONST, Selection
-from kzf.engine.stats.trends import Trend, TrendFit, describe_kind, fit_groups
+from kzf.engine.stats.trends import TrendFit, fit_groups
 
 PRINTED_DECIMALS = 3  # SPSS prints B with 3 decimals
 

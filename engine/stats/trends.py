@@ -28,58 +28,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from kzf.engine.core import ir
+from kzf.engine.core.ir import Trend, describe_kind
 
 # scipy and statsmodels (through kzf.engine.stats.regression) load only when a trend is fitted: they
 # take longer to import than the rest of kzf.
-
-KINDS = ("linear", "quadratic", "cubic", "exponential", "power", "logarithmic", "poly")
-MAX_DEGREE = 6
-
-
-@dataclass(frozen=True, eq=True)
-class Trend(ir.Node):
-    """trend(arg, kind [, compat] where cond): a fitted curve along the time dimension."""
-
-    arg: ir.Node
-    where: ir.Node | None
-    kind: str  # linear, poly, exponential, power, logarithmic
-    degree: int  # for poly (linear = poly 1)
-    compat: bool
-
-    def _key(self) -> tuple[object, ...]:
-        return ("trend", self.arg, self.where, self.kind, self.degree, self.compat)
-
-    __hash__ = ir.Node.__hash__
-
-    @property
-    def children(self) -> tuple[ir.Node, ...]:
-        return (self.arg,) if self.where is None else (self.arg, self.where)
-
-
-def normalise_kind(name: str, degree: int | None) -> tuple[str, int]:
-    """`quadratic` → ("poly", 2); `linear` → ("poly", 1); `poly(3)` → ("poly", 3)."""
-    if name == "linear":
-        return "poly", 1
-    if name == "quadratic":
-        return "poly", 2
-    if name == "cubic":
-        return "poly", 3
-    if name in ("poly", "polynomial"):
-        return "poly", degree or 2
-    return name, 0
-
-
-def describe_kind(kind: str, degree: int) -> str:
-    if kind == "poly":
-        return {1: "linear", 2: "quadratic", 3: "cubic"}.get(
-            degree, f"polynomial of degree {degree}"
-        )
-    return kind
 
 
 def chart_label_round(value: float) -> float:
@@ -266,21 +221,3 @@ def evaluate(
             rows = gid == g
             out[rows] = fit.value(years[rows])
     return out, [(gid == g, message) for g, message in problems]
-
-
-def require_pandas(plan: Any, engine: str) -> None:
-    """trend() runs on the pandas engine only: say so instead of failing inside SQL."""
-    from kzf.dsl.diagnostics import UsageError, error
-
-    for step in plan.steps:
-        if isinstance(step.node, Trend):
-            raise UsageError(
-                [
-                    error(
-                        "KZF150",
-                        f"trend() runs on the pandas engine only, not on {engine}; "
-                        "use --engine pandas",
-                        step.node.span,
-                    )
-                ]
-            )
