@@ -261,7 +261,7 @@ def judge_cell(
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     return [
-        {str(col): output._cell(v) for col, v in zip(frame.columns, row, strict=True)}
+        {str(col): output.json_cell(v) for col, v in zip(frame.columns, row, strict=True)}
         for row in frame.itertuples(index=False, name=None)
     ]
 

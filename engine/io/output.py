@@ -23,7 +23,7 @@ FORMATS = ("table", "csv", "json")
 OUT_EXTENSIONS = (".csv", ".json", ".parquet", ".xlsx")
 
 
-def _cell(value: object) -> object:
+def json_cell(value: object) -> object:
     """A JSON-ready scalar: NaN and NA become None, numpy scalars become Python ones."""
     if value is None or value is pd.NA:
         return None
@@ -39,7 +39,7 @@ def _cell(value: object) -> object:
 
 def to_json(frame: pd.DataFrame) -> str:
     records = [
-        {col: _cell(v) for col, v in zip(frame.columns, row, strict=True)}
+        {col: json_cell(v) for col, v in zip(frame.columns, row, strict=True)}
         for row in frame.itertuples(index=False, name=None)
     ]
     return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
