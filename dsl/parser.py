@@ -200,7 +200,7 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Binary("^", left, right, self._s(meta), self._s(meta))
 
     def _logical(self, op: str, meta: Any, children: list[Any]) -> ast.Expr:
-        result = children[0]
+        result: ast.Expr = children[0]
         for nxt in children[1:]:
             span = Span(
                 result.span.path,

@@ -213,7 +213,7 @@ def _repeats(
         for i in np.flatnonzero(equal):
             if _significant_digits(float(x[i])) < REPEAT_DIGITS:
                 continue
-            where = "".join(f"{frame[d].iat[i]}, " for d in others)
+            where = "".join(f"{frame[d].iat[int(i)]}, " for d in others)
             found.append(
                 warning(
                     "KZF251",

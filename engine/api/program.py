@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from kzf.engine.checks.lint import check_panel
 from kzf.engine.compile.plan import Plan, build_plan
 from kzf.engine.compile.resolve import CheckedProgram, check_program, resolve_extra
 from kzf.engine.core import ir
-from kzf.engine.io.data import Panel, load_panel, panel_from_frame
+from kzf.engine.io.data import Panel, ReadOptions, load_panel, panel_from_frame
 from kzf.engine.run.backends import Backend, check_supported, execute, get_backend
 from kzf.engine.run.backends import progress as show_progress
 
@@ -116,7 +117,7 @@ class Program:
         path: str | os.PathLike[str],
         select: Sequence[str] | None = None,
         where: str | None = None,
-        **options: object,
+        **options: Unpack[ReadOptions],
     ) -> Panel:
         """Load the data the program needs for these definitions (all outputs by default)."""
         columns = self._columns_needed(self.plan(select, where))

@@ -158,11 +158,11 @@ def _apply_allows(program: CheckedProgram, items: list[Diagnostic]) -> list[Diag
             used.add(match)
     for i, allow in enumerate(program.allows):
         if i not in used and allow.span.path == program.path:
-            scope = f" in '{allow.name}'" if allow.name else ""
+            within = f" in '{allow.name}'" if allow.name else ""
             kept.append(
                 warning(
                     "KZF331",
-                    f"`allow {allow.code}` matches no warning{scope}; remove it",
+                    f"`allow {allow.code}` matches no warning{within}; remove it",
                     allow.span,
                 )
             )

@@ -46,7 +46,8 @@ class _Weights:
         if isinstance(node, ir.Const) and isinstance(node.value, float):
             return _fraction(node.value)
         if isinstance(node, ir.Param) and node.name in self.program.params:
-            return _fraction(self.program.params[node.name].value)
+            value = self.program.params[node.name].value
+            return None if isinstance(value, str) else _fraction(value)
         if isinstance(node, ir.Op) and node.op == "neg":
             inner = self.constant(node.args[0])
             return None if inner is None else -inner

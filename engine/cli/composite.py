@@ -26,6 +26,7 @@ from kzf.engine.cli.common import (
     print_diagnostics,
 )
 from kzf.engine.io import output
+from kzf.engine.io.data import ReadOptions
 
 AUDIT_EPILOG = """\
 example:
@@ -159,7 +160,7 @@ def _load(path: str, args: argparse.Namespace) -> Program:
     return prog
 
 
-def _read_options(args: argparse.Namespace) -> dict[str, object]:
+def _read_options(args: argparse.Namespace) -> ReadOptions:
     sheet = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
     return {"decimal": args.decimal, "sep": args.sep, "encoding": args.encoding, "sheet": sheet}
 

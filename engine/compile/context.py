@@ -23,13 +23,33 @@ if TYPE_CHECKING:
 class ResolverContext(Protocol):
     """What an extension may read and call while a program is resolved."""
 
-    bag: DiagnosticBag  # where an extension reports its errors
-    dims: tuple[str, ...]
-    modules: ModuleSet
-    params: Mapping[str, ParamInfo]
-    method_params: dict[str, tuple[str, ...]]  # text params and the values they may take
-    probes: list[ir.Node]  # stand-ins for the parameters of a user function's body
-    varies: Mapping[str, ast.Vary]
+    # Read-only for an extension (it adds to `bag` and `method_params`, never rebinds them).
+    @property
+    def bag(self) -> DiagnosticBag:
+        """Where an extension reports its errors."""
+        ...
+
+    @property
+    def dims(self) -> tuple[str, ...]: ...
+
+    @property
+    def modules(self) -> ModuleSet: ...
+
+    @property
+    def params(self) -> Mapping[str, ParamInfo]: ...
+
+    @property
+    def method_params(self) -> dict[str, tuple[str, ...]]:
+        """Text params and the values they may take."""
+        ...
+
+    @property
+    def probes(self) -> list[ir.Node]:
+        """Stand-ins for the parameters of a user function's body, checked on its own."""
+        ...
+
+    @property
+    def varies(self) -> Mapping[str, ast.Vary]: ...
 
     @property
     def time_dim(self) -> str: ...

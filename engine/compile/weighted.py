@@ -221,7 +221,7 @@ def _mean(method: str, values: list[ir.Node], weights: list[ir.Node], e: ast.Cal
         for p in powers[1:]:
             product = ir.Op("mul", (product, p), type=_NUM, span=e.span)
         return product
-    quotients = [
+    quotients: list[ir.Node] = [
         ir.Op("div", (w, x), type=_NUM, span=e.span) for w, x in zip(weights, values, strict=True)
     ]
     return ir.Op("div", (total_weight, _add(quotients, e)), type=_NUM, span=e.span)
@@ -280,7 +280,7 @@ def _scalar(e: ast.Expr | None, params: Mapping[str, float | str], where: str) -
     if e is None:
         return 1.0
     if isinstance(e, ast.Number):
-        return e.value
+        return float(e.value)
     if isinstance(e, ast.Name) and isinstance(params.get(e.id), float | int):
         return float(params[e.id])
     if isinstance(e, ast.Unary) and e.op == "-":

@@ -49,7 +49,7 @@ import pandas as pd
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
 from kzf.engine.api.program import Program
 from kzf.engine.compile.weighted import Hierarchy, hierarchy
-from kzf.engine.io.data import Panel
+from kzf.engine.io.data import Panel, ReadOptions
 from kzf.engine.run.lower_pandas import grouped_rank
 
 RTOL = 1e-9  # re-aggregation must reproduce the engine to this relative tolerance
@@ -212,7 +212,7 @@ def evaluate(
     data: Panel | str | os.PathLike[str],
     index: str,
     params: Params | None = None,
-    read_options: Mapping[str, object] | None = None,
+    read_options: ReadOptions | None = None,
 ) -> Evaluated:
     """Evaluate the index's nodes and leaves; raise KZF025 if numpy cannot reproduce them."""
     h = hierarchy(prog.checked, index)
@@ -221,7 +221,7 @@ def evaluate(
     tree = tree_of(h, values)
     defined = [leaf for leaf in h.leaves if leaf in prog.checked.definitions]
     select = [*tree.top_down, *defined]
-    options = dict(read_options or {})
+    options: ReadOptions = read_options or {}
     panel = data if isinstance(data, Panel) else prog.read_data(data, select, **options)
     result = prog.run(panel, values, select)
     frame = result.frame
@@ -383,7 +383,7 @@ def audit(
     index: str,
     params: Params | None = None,
     year: str | int | None = None,
-    read_options: Mapping[str, object] | None = None,
+    read_options: ReadOptions | None = None,
 ) -> Audit:
     ev = evaluate(prog, data, index, params, read_options)
     chosen = pick_year(ev, year)
@@ -545,7 +545,7 @@ def contributions_for(
     params: Params | None = None,
     entity: str | None = None,
     year: str | int | None = None,
-    read_options: Mapping[str, object] | None = None,
+    read_options: ReadOptions | None = None,
 ) -> tuple[pd.DataFrame, list[Diagnostic]]:
     ev = evaluate(prog, data, index, params, read_options)
     out = contributions(ev)

@@ -25,6 +25,7 @@ from kzf.dsl.diagnostics import Diagnostic, KzfError, UsageError, error
 from kzf.engine.api.program import Program
 from kzf.engine.compile.weighted import hierarchy
 from kzf.engine.composite.audit import cross_section, ranks_by_group
+from kzf.engine.io.data import ReadOptions
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def diff(
     data: str | os.PathLike[str] | None = None,
     index: str | None = None,
     params: Mapping[str, float | str] | None = None,
-    read_options: Mapping[str, object] | None = None,
+    read_options: ReadOptions | None = None,
 ) -> Diff:
     """Evaluate both and line their scores and ranks up per entity and year."""
     if a.dims != b.dims:
@@ -131,7 +132,7 @@ def diff(
             raise UsageError(
                 [error("KZF107", f"{prog.path} declares no `data`; give one with --data PATH")]
             )
-        panel = prog.read_data(source, [name], **dict(read_options or {}))
+        panel = prog.read_data(source, [name], **(read_options or {}))
         result = prog.run(panel, _params_for(prog, overrides), [name])
         issues += result.warnings
         frame = result.frame[[*a.dims, name]].rename(columns={name: f"score_{label}"})

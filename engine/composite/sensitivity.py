@@ -39,7 +39,7 @@ import pandas as pd
 from kzf.dsl.diagnostics import Diagnostic, Severity, UsageError, error
 from kzf.engine.api.program import Program
 from kzf.engine.composite.audit import choose_year, cross_section, rank_high_first
-from kzf.engine.io.data import Panel
+from kzf.engine.io.data import Panel, ReadOptions
 
 Params = Mapping[str, float | str]
 
@@ -147,7 +147,7 @@ def prepare(
     index: str,
     params: Params | None = None,
     year: str | int | None = None,
-    read_options: Mapping[str, object] | None = None,
+    read_options: ReadOptions | None = None,
 ) -> Runner:
     """Read the data once, evaluate the nominal index and fix the year and its entities."""
     if index not in prog.checked.definitions:
@@ -158,7 +158,7 @@ def prepare(
             [error("KZF025", f"no definition named '{index}'{did_you_mean(index, known)}")]
         )
     entity_dim, time_dim = cross_section(prog)
-    options = dict(read_options or {})
+    options: ReadOptions = read_options or {}
     panel = data if isinstance(data, Panel) else prog.read_data(data, [index], **options)
     runner = Runner(prog, panel, index, prog.param_values(params))
     nominal = runner.values({})
@@ -328,7 +328,7 @@ def analyse(
     seed: int = 1,
     year: str | int | None = None,
     per_entity: bool = False,
-    read_options: Mapping[str, object] | None = None,
+    read_options: ReadOptions | None = None,
 ) -> Sensitivity:
     """The Monte Carlo rank distribution, then (when `sobol` > 0) the Sobol' indices."""
     factors = factors_of(prog)

@@ -66,7 +66,7 @@ def grouped_moment(func: str, x: np.ndarray, gid: np.ndarray, ngroups: int) -> n
     per_group = np.full(ngroups, np.nan)
     for g, rows in _groups(gid, ngroups):
         per_group[g] = skew_kurt(x[rows])[0 if func == "skew" else 1]
-    return per_group[gid]
+    return np.asarray(per_group[gid])
 
 
 def _groups(gid: np.ndarray, ngroups: int) -> Iterator[tuple[int, np.ndarray]]:

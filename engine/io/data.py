@@ -43,7 +43,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -90,6 +90,15 @@ def time_dimension(dims: Sequence[str]) -> str | None:
     if not dims:
         return None
     return "year" if "year" in dims else dims[-1]
+
+
+class ReadOptions(TypedDict, total=False):
+    """How a data file is read (`--decimal`, `--sep`, `--encoding`, `--sheet`)."""
+
+    decimal: str
+    sep: str | None
+    encoding: str | None
+    sheet: str | int | None
 
 
 def load_panel(

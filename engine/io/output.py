@@ -105,7 +105,7 @@ def render(frame: pd.DataFrame, fmt: str, labels: dict[str, str] | None = None) 
     return to_table(frame, labels)
 
 
-def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None]) -> None:
+def write_atomically(path: str | os.PathLike[str], write: Callable[[str], object]) -> None:
     """Write through a temporary file in the same folder, then rename over the target.
 
     A failed run leaves an existing output untouched; readers never see a half-written file.

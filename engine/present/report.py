@@ -35,7 +35,7 @@ from kzf.engine.api.program import Evaluation, Program
 from kzf.engine.checks.expect import Outcome, Status, judge
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
-from kzf.engine.io.data import Panel
+from kzf.engine.io.data import Panel, ReadOptions
 from kzf.engine.present import charts, i18n
 from kzf.engine.present.i18n import format_number
 from kzf.version import __version__
@@ -71,7 +71,7 @@ def build(
     params: Mapping[str, float | str] | None = None,
     select: Sequence[str] | None = None,
     where: str | None = None,
-    read_options: Mapping[str, object] | None = None,
+    read_options: ReadOptions | None = None,
 ) -> Report:
     """Evaluate `program` on `data` (default: its `data` statement) for a report."""
     language = i18n.check_language(lang)
@@ -87,7 +87,7 @@ def build(
     elif isinstance(data, pd.DataFrame):
         panel = program.panel(data)
     else:
-        panel = program.read_data(data, **dict(read_options or {}))
+        panel = program.read_data(data, **(read_options or {}))
     names = program.selection(select)
     wanted = [e.name for e in checked.expects if e.column is None]
     result = program.run(panel, params, list(dict.fromkeys([*names, *wanted])), where)
@@ -448,10 +448,9 @@ def _html(report: Report) -> str:  # noqa: C901 - one page, one function, sectio
         )
         parts.append(f"<h3>{esc(t('params'))}</h3>" + _table(rows, lang, plain=[t("value")]))
     if checked.models:
-        statements = [
-            _source_text(checked, spec.span)
-            for spec in [*checked.models.models.values(), *checked.models.forecasts.values()]
-        ]
+        spans = [m.span for m in checked.models.models.values()]
+        spans += [f.span for f in checked.models.forecasts.values()]
+        statements = [_source_text(checked, span) for span in spans]
         parts.append(
             f"<h3>{esc(t('models'))}</h3>"
             + "".join(f'<pre class="source">{esc(s)}</pre>' for s in statements)

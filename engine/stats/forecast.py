@@ -131,8 +131,8 @@ def run_forecast(
             from scipy import stats
 
             with np.errstate(all="ignore"):
-                t = np.where(n_all > 2, stats.t.ppf(0.5 + level / 2, n_all - 2), np.nan)
-            margin = sd_all * t
+                t_crit = np.where(n_all > 2, stats.t.ppf(0.5 + level / 2, n_all - 2), np.nan)
+            margin = sd_all * t_crit
             lower[term] = values[term] - margin
             upper[term] = values[term] + margin
             methods[term] = "as published: value ± t(N-2) × SD of the observed and forecast values"
