@@ -16,206 +16,48 @@ every compilation.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from kzf.dsl.diagnostics import Diagnostic, Span, source_text, warning
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
+from kzf.engine.core.builtins import FUNCTIONS
+from kzf.engine.core.intervals import (
+    ANY,
+    INF,
+    Interval,
+    add,
+    clean,
+    multiply,
+    negate,
+    power,
+    reciprocal,
+)
 
-INF = math.inf
 MAX_CONTEXTS = 500  # distinct sets of conditions analysed; beyond, conditions are ignored
 MAX_VISITS = 200_000  # node visits per program; beyond, the analysis stops (a note says so)
-
-
-@dataclass(frozen=True)
-class Range:
-    """An interval of possible values; `nonzero` records a `!= 0` it cannot express."""
-
-    lo: float = -INF
-    hi: float = INF
-    lo_open: bool = True
-    hi_open: bool = True
-    nonzero: bool = False
-
-    @staticmethod
-    def point(v: float) -> Range:
-        return Range(v, v, False, False, v != 0)
-
-    def has_zero(self) -> bool:
-        if self.nonzero:
-            return False
-        above = self.lo > 0 or (self.lo == 0 and self.lo_open)
-        below = self.hi < 0 or (self.hi == 0 and self.hi_open)
-        return not (above or below)
-
-    def positive(self) -> bool:
-        return self.lo > 0 or (self.lo == 0 and self.lo_open)
-
-    def nonnegative(self) -> bool:
-        return self.lo >= 0
-
-    def intersect(self, other: Range) -> Range:
-        if (other.lo, other.lo_open) > (self.lo, self.lo_open):
-            lo, lo_open = other.lo, other.lo_open
-        else:
-            lo, lo_open = self.lo, self.lo_open
-        if (other.hi, not other.hi_open) < (self.hi, not self.hi_open):
-            hi, hi_open = other.hi, other.hi_open
-        else:
-            hi, hi_open = self.hi, self.hi_open
-        if lo > hi:  # contradictory conditions: keep the narrower-looking original
-            return self
-        return Range(lo, hi, lo_open, hi_open, self.nonzero or other.nonzero)
-
-    def describe(self) -> str:
-        if self.lo == -INF and self.hi == INF:
-            return "any value"
-        left = "(" if self.lo_open else "["
-        right = ")" if self.hi_open else "]"
-        return f"{left}{_fmt(self.lo)}, {_fmt(self.hi)}{right}"
-
-
-ANY = Range()
-
-
-def _fmt(v: float) -> str:
-    if v == INF:
-        return "∞"
-    if v == -INF:
-        return "-∞"
-    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:g}"
-
-
-def _hull(*rs: Range) -> Range:
-    lo = min(rs, key=lambda r: (r.lo, r.lo_open))
-    hi = max(rs, key=lambda r: (r.hi, not r.hi_open))
-    return Range(lo.lo, hi.hi, lo.lo_open, hi.hi_open, all(r.nonzero for r in rs))
-
-
-def _clean(lo: float, hi: float, lo_open: bool, hi_open: bool, nonzero: bool = False) -> Range:
-    if math.isnan(lo) or math.isnan(hi) or lo > hi:
-        return ANY
-    if lo == -INF:
-        lo_open = True
-    if hi == INF:
-        hi_open = True
-    return Range(lo, hi, lo_open, hi_open, nonzero)
-
-
-def _add(a: Range, b: Range) -> Range:
-    return _clean(a.lo + b.lo, a.hi + b.hi, a.lo_open or b.lo_open, a.hi_open or b.hi_open)
-
-
-def _neg(a: Range) -> Range:
-    return Range(-a.hi, -a.lo, a.hi_open, a.lo_open, a.nonzero)
-
-
-def _mul(a: Range, b: Range) -> Range:
-    cands: list[tuple[float, bool]] = []
-    for x, xo in ((a.lo, a.lo_open), (a.hi, a.hi_open)):
-        for y, yo in ((b.lo, b.lo_open), (b.hi, b.hi_open)):
-            if (x == 0 and not xo) or (y == 0 and not yo):
-                cands.append((0.0, False))
-            elif (x == 0 and math.isinf(y)) or (y == 0 and math.isinf(x)):
-                sign = (1 if x >= 0 else -1) * (1 if y >= 0 else -1)
-                cands.extend([(0.0, True), (sign * INF, True)])
-            else:
-                cands.append((x * y, xo or yo))
-    lo = min(cands, key=lambda c: (c[0], c[1]))
-    hi = max(cands, key=lambda c: (c[0], not c[1]))
-    return _clean(lo[0], hi[0], lo[1], hi[1], a.nonzero and b.nonzero)
-
-
-def _min(rs: list[Range]) -> Range:
-    low = min(rs, key=lambda r: (r.lo, r.lo_open))
-    high = min(rs, key=lambda r: (r.hi, not r.hi_open))
-    return _clean(low.lo, high.hi, low.lo_open, high.hi_open)
-
-
-def _max(rs: list[Range]) -> Range:
-    low = max(rs, key=lambda r: (r.lo, r.lo_open))
-    high = max(rs, key=lambda r: (r.hi, not r.hi_open))
-    return _clean(low.lo, high.hi, low.lo_open, high.hi_open)
-
-
-def _recip(b: Range) -> Range:
-    if b.has_zero() and not b.nonzero:
-        return ANY
-    if b.lo < 0 < b.hi or (b.nonzero and b.lo <= 0 <= b.hi):
-        return Range(nonzero=True)
-
-    def inv(v: float) -> float:
-        if v == 0:
-            return INF if b.lo >= 0 else -INF
-        return 0.0 if math.isinf(v) else 1 / v
-
-    return _clean(inv(b.hi), inv(b.lo), b.hi_open or b.hi == INF, b.lo_open, True)
-
-
-def _abs(a: Range) -> Range:
-    if a.lo >= 0:
-        return a
-    if a.hi <= 0:
-        return _neg(a)
-    top = max((-a.lo, a.lo_open), (a.hi, a.hi_open), key=lambda c: (c[0], not c[1]))
-    return _clean(0.0, top[0], False, top[1])
-
-
-def _power(a: Range, k: float) -> Range:
-    if k == 0:
-        return Range.point(1.0)
-    if float(k).is_integer():
-        n = int(k)
-        if n < 0:
-            return _recip(_power(a, -n))
-        if n % 2 == 0:
-            m = _abs(a)
-            return _clean(m.lo**n, _safe_pow(m.hi, n), m.lo_open, m.hi_open, m.positive())
-        return _clean(-_safe_pow(-a.lo, n), _safe_pow(a.hi, n), a.lo_open, a.hi_open, a.nonzero)
-    base = a.intersect(Range(0.0, INF, False, True))
-    if k < 0:
-        return _recip(_power(base, -k))
-    return _clean(_safe_pow(base.lo, k), _safe_pow(base.hi, k), base.lo_open, base.hi_open)
-
-
-def _safe_pow(x: float, k: float) -> float:
-    try:
-        return math.copysign(abs(x) ** k, x) if x < 0 else x**k
-    except OverflowError:
-        return INF if x > 0 else -INF
-
-
-def _monotone(a: Range, f: object, lo_default: float = -INF) -> Range:
-    def ap(v: float) -> float:
-        try:
-            return f(v)  # type: ignore[operator]
-        except (OverflowError, ValueError):
-            return INF if v > 0 else lo_default
-
-    return _clean(ap(a.lo), ap(a.hi), a.lo_open, a.hi_open)
 
 
 # ---------------------------------------------------------------- conditions
 
 
-Facts = tuple[tuple[ir.Node, Range], ...]
+Facts = tuple[tuple[ir.Node, Interval], ...]
 _FLIP = {"gt": "lt", "ge": "le", "lt": "gt", "le": "ge", "eq": "eq", "ne": "ne"}
 _NEGATE = {"gt": "le", "ge": "lt", "lt": "ge", "le": "gt", "eq": "ne", "ne": "eq"}
 
 
-def _bound(op: str, c: float) -> Range:
+def _bound(op: str, c: float) -> Interval:
     return {
-        "gt": Range(c, INF, True, True),
-        "ge": Range(c, INF, False, True),
-        "lt": Range(-INF, c, True, True),
-        "le": Range(-INF, c, True, False),
-        "eq": Range.point(c),
-        "ne": Range(nonzero=c == 0),
+        "gt": Interval(c, INF, True, True),
+        "ge": Interval(c, INF, False, True),
+        "lt": Interval(-INF, c, True, True),
+        "le": Interval(-INF, c, True, False),
+        "eq": Interval.point(c),
+        "ne": Interval(nonzero=c == 0),
     }[op]
 
 
-def facts_of(cond: ir.Node, negated: bool = False) -> list[tuple[ir.Node, Range]]:
+def facts_of(cond: ir.Node, negated: bool = False) -> list[tuple[ir.Node, Interval]]:
     """What a condition guarantees when it holds (or, negated, when it does not)."""
     if not isinstance(cond, ir.Op):
         return []
@@ -227,7 +69,7 @@ def facts_of(cond: ir.Node, negated: bool = False) -> list[tuple[ir.Node, Range]
         return []
     op = _NEGATE[cond.op] if negated else cond.op
     a, b = cond.args
-    out: list[tuple[ir.Node, Range]] = []
+    out: list[tuple[ir.Node, Interval]] = []
     cb, ca = _const(b), _const(a)
     if cb is not None:
         out.append((a, _bound(op, cb)))
@@ -263,22 +105,22 @@ class _Domains:
         self.optimistic = optimistic  # undeclared inputs taken as > 0 (to explain warnings)
         self._optimistic_twin: _Domains | None = None
         self.sources = program.sources
-        self.contexts: dict[Facts, dict[ir.Node, Range]] = {}
+        self.contexts: dict[Facts, dict[ir.Node, Interval]] = {}
         self.issues: dict[tuple[str, Span | None, str], _Issue] = {}
         self.visits = 0
         self.truncated = False
         self.current = ""
         self.def_ids = {id(d.node) for d in program.definitions.values()}
-        self.leaf: dict[str, Range] = {}
+        self.leaf: dict[str, Interval] = {}
         self.undeclared: set[str] = set()
         for name, info in program.inputs.items():
             d = info.domain
             if d is None:
                 self.undeclared.add(name)
                 if optimistic:
-                    self.leaf[name] = Range(0.0, INF, True, True)
+                    self.leaf[name] = Interval(0.0, INF, True, True)
                 continue
-            self.leaf[name] = _clean(
+            self.leaf[name] = clean(
                 -INF if d.low is None else d.low,
                 INF if d.high is None else d.high,
                 d.low_open,
@@ -292,7 +134,7 @@ class _Domains:
         return source_text(self.sources, node.span)
 
     # ---- ranges, iteratively, per set of facts (the conditions known to hold)
-    def range(self, root: ir.Node, facts: Facts = ()) -> Range:
+    def range(self, root: ir.Node, facts: Facts = ()) -> Interval:
         stack: list[tuple[ir.Node, Facts, bool]] = [(root, facts, False)]
         while stack:
             node, ctx, ready = stack.pop()
@@ -312,7 +154,7 @@ class _Domains:
             memo[node] = self._narrow(node, ctx, self._compute(node, ctx))
         return self.contexts[facts][root]
 
-    def _narrow(self, node: ir.Node, ctx: Facts, r: Range) -> Range:
+    def _narrow(self, node: ir.Node, ctx: Facts, r: Interval) -> Interval:
         h = hash(node)
         for fact_node, bound in ctx:
             if hash(fact_node) == h and fact_node == node:
@@ -351,19 +193,19 @@ class _Domains:
             return [ctx, self._under(ctx, facts_of(node.where))]
         return [ctx] * len(node.children)
 
-    def _under(self, ctx: Facts, extra: list[tuple[ir.Node, Range]]) -> Facts:
+    def _under(self, ctx: Facts, extra: list[tuple[ir.Node, Interval]]) -> Facts:
         if not extra or (
             len(self.contexts) >= MAX_CONTEXTS and ctx + tuple(extra) not in self.contexts
         ):
             return ctx
         return ctx + tuple(extra)
 
-    def _compute(self, node: ir.Node, ctx: Facts) -> Range:
+    def _compute(self, node: ir.Node, ctx: Facts) -> Interval:
         inputs = self._inputs(node, ctx)
         pairs = zip(inputs, (self._inputs_ctx(node, ctx)), strict=True)
         got = [self._narrow(n, own, self.contexts[c][n]) for (n, c), own in pairs]
         if isinstance(node, ir.Const):
-            return Range.point(node.value) if isinstance(node.value, float) else ANY
+            return Interval.point(node.value) if isinstance(node.value, float) else ANY
         if isinstance(node, ir.Column):
             return self.leaf.get(node.name, ANY)
         if isinstance(node, ir.Param):
@@ -372,17 +214,17 @@ class _Domains:
                 return ANY
             vary = self.program.varies.get(node.name)
             if vary is not None and vary.low is not None and vary.high is not None:
-                return Range(vary.low, vary.high)  # every value a sensitivity run can give it
+                return Interval(vary.low, vary.high)  # every value a sensitivity run can give it
             if vary is not None and vary.choices:
                 numbers = [float(c) for c in vary.choices]
-                return Range(min(p.value, *numbers), max(p.value, *numbers))
-            return Range(0.0, INF) if p.value > 0 else Range(-INF, 0.0)
+                return Interval(min(p.value, *numbers), max(p.value, *numbers))
+            return Interval(0.0, INF) if p.value > 0 else Interval(-INF, 0.0)
         if isinstance(node, ir.Dim):
             return ANY
         if isinstance(node, ir.Shift):
             return got[0]
         if isinstance(node, ir.Rank):
-            return Range(1.0, INF, False, True)
+            return Interval(1.0, INF, False, True)
         if isinstance(node, ir.Aggregate):
             return self._aggregate(node.func, got[-1] if node.where is not None else got[0])
         if isinstance(node, ir.Transform) and node.func != "treat":
@@ -390,79 +232,59 @@ class _Domains:
         if not isinstance(node, ir.Op):  # a node kind this analysis does not know
             return ANY
         op, args = node.op, node.args
-        if op == "if":
-            return _hull(got[1], got[2]) if node.type is ir.Type.NUMBER else ANY
         if node.type is not ir.Type.NUMBER:
             return ANY
         rs = got
+        function = FUNCTIONS.get(op)
+        if function is not None:
+            if function.defined_on is not None:  # ln: x > 0 (KZF311); sqrt: x >= 0 (KZF312)
+                positive = function.defined_on.lo_open
+                code = "KZF311" if positive else "KZF312"
+                self._check(node, args[0], rs[0], code, nonnegative=not positive)
+            return function.domain(rs, node.attrs)
         if op == "add":
-            return _add(rs[0], rs[1])
+            return add(rs[0], rs[1])
         if op == "sub":
             return self._sub(args[0], args[1], rs[0], rs[1])
         if op == "neg":
-            return _neg(rs[0])
+            return negate(rs[0])
         if op == "mul":
             if args[0] == args[1]:
-                return _power(rs[0], 2)
-            return _mul(rs[0], rs[1])
+                return power(rs[0], 2)
+            return multiply(rs[0], rs[1])
         if op == "div":
             self._check_nonzero(node, args[1], rs[1], "the denominator")
             if is_min_max_scaling(args[0], args[1]):
-                return Range(0.0, 1.0)
-            return _mul(rs[0], _recip(rs[1]))
+                return Interval(0.0, 1.0)
+            return multiply(rs[0], reciprocal(rs[1]))
         if op == "pow":
             return self._pow(node, args, rs)
-        if op == "abs":
-            return _abs(rs[0])
-        if op == "sqrt":
-            self._check(node, args[0], rs[0], "KZF312", nonnegative=True)
-            return _power(rs[0], 0.5)
-        if op in ("ln", "log10"):
-            self._check(node, args[0], rs[0], "KZF311", nonnegative=False)
-            f = math.log if op == "ln" else math.log10
-            return _monotone(rs[0].intersect(Range(0.0, INF)), lambda v: f(v) if v > 0 else -INF)
-        if op == "exp":
-            r = _monotone(rs[0], math.exp, 0.0)
-            return r.intersect(Range(0.0, INF, True, True))
-        if op in ("round", "trunc"):
-            digits = node.attrs[0] if node.attrs else 0
-            step = 10.0 ** -int(str(digits))
-            r = rs[0]
-            lo = r.lo - step if r.lo < 0 or op == "round" else 0.0
-            out = _clean(lo, r.hi + step, False, False)
-            return out.intersect(Range(0.0, INF, False, True)) if r.lo >= 0 else out
-        if op == "clamp":
-            return _min([_max([rs[0], rs[1]]), rs[2]])
-        if op == "min":
-            return _min(rs)
-        if op == "max":
-            return _max(rs)
         return ANY
 
-    def _sub(self, a: ir.Node, b: ir.Node, ra: Range, rb: Range) -> Range:
+    def _sub(self, a: ir.Node, b: ir.Node, ra: Interval, rb: Interval) -> Interval:
         if a == b:
-            return Range.point(0.0)
+            return Interval.point(0.0)
         if _is_min_max(a, b) or _above_minimum(a, b) or _count_minus_rank(a, b):
-            return Range(0.0, INF, False, True)
-        return _add(ra, _neg(rb))
+            return Interval(0.0, INF, False, True)
+        return add(ra, negate(rb))
 
-    def _aggregate(self, func: str, arg: Range) -> Range:
+    def _aggregate(self, func: str, arg: Interval) -> Interval:
         if func in ("count",):
-            return Range(0.0, INF, False, True)
+            return Interval(0.0, INF, False, True)
         if func in ("std", "var"):
-            return Range(0.0, INF, False, True)
+            return Interval(0.0, INF, False, True)
         if func in ("skew", "kurt"):
             return ANY
         if func == "sum":  # at least one value: a sum of no values is missing, not 0
             if arg.lo >= 0:
-                return _clean(arg.lo, INF, arg.lo_open, True)
+                return clean(arg.lo, INF, arg.lo_open, True)
             if arg.hi <= 0:
-                return _clean(-INF, arg.hi, True, arg.hi_open)
+                return clean(-INF, arg.hi, True, arg.hi_open)
             return ANY
         # mean, min, max, median, first, last lie within the values
-        return Range(arg.lo, arg.hi, arg.lo_open, arg.hi_open, arg.positive() or arg.hi < 0)
+        return Interval(arg.lo, arg.hi, arg.lo_open, arg.hi_open, arg.positive() or arg.hi < 0)
 
-    def _pow(self, node: ir.Op, args: tuple[ir.Node, ...], rs: list[Range]) -> Range:
+    def _pow(self, node: ir.Op, args: tuple[ir.Node, ...], rs: list[Interval]) -> Interval:
         k = _const(args[1])
         base = rs[0]
         if k is None:
@@ -472,15 +294,15 @@ class _Domains:
             else:
                 need_positive = not exp_r.nonnegative()
                 self._check(node, args[0], base, "KZF312", nonnegative=not need_positive)
-                return Range(0.0, INF, not base.nonnegative() or need_positive, True)
+                return Interval(0.0, INF, not base.nonnegative() or need_positive, True)
         if not float(k).is_integer():
             self._check(node, args[0], base, "KZF312", nonnegative=k > 0)
         elif k < 0:
             self._check_nonzero(node, args[0], base, "the base of a negative power")
-        return _power(base, k)
+        return power(base, k)
 
     # ---- the checks
-    def _check_nonzero(self, node: ir.Node, operand: ir.Node, r: Range, what: str) -> None:
+    def _check_nonzero(self, node: ir.Node, operand: ir.Node, r: Interval, what: str) -> None:
         if not r.has_zero():
             return
         text = self.text(operand)
@@ -501,7 +323,7 @@ class _Domains:
         )
 
     def _check(
-        self, node: ir.Node, operand: ir.Node, r: Range, code: str, nonnegative: bool
+        self, node: ir.Node, operand: ir.Node, r: Interval, code: str, nonnegative: bool
     ) -> None:
         ok = r.nonnegative() if nonnegative else r.positive()
         if ok:
@@ -520,7 +342,7 @@ class _Domains:
             notes,
         )
 
-    def _why(self, operand: ir.Node, r: Range) -> tuple[str, list[str]]:
+    def _why(self, operand: ir.Node, r: Interval) -> tuple[str, list[str]]:
         undeclared = [c for c in ir.columns_read(operand) if c in self.undeclared]
         if undeclared and not self.optimistic:
             # Would positive inputs make it safe? If not, blaming them would mislead.

@@ -19,6 +19,7 @@ a command asks for symbolic work, so that `kzf eval` does not pay for it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 import random
@@ -31,11 +32,12 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import sympy as sp
 from sympy.printing.pretty.stringpict import prettyForm, stringPict
 
 from kzf.engine.core import ir
-from kzf.engine.core.numeric import round_half_away, truncate
+from kzf.engine.core.builtins import FUNCTIONS, Function
 
 MAX_TREE = 5_000  # IR tree nodes (shared subtrees counted each time) handed to sympy at all
 MAX_RATIONAL_OPS = 150  # count_ops for together/cancel
@@ -354,46 +356,50 @@ class Translator:
             return sp.Or(a[0], a[1])
         if op == "not":
             return sp.Not(a[0])
-        if op == "if":
-            return sp.Piecewise((a[1], a[0]), (a[2], True))
-        if op == "abs":
-            return sp.Abs(a[0])
-        if op == "ln":
-            return sp.log(a[0])
-        if op == "exp":
-            return sp.exp(a[0])
-        if op == "sqrt":
-            return sp.sqrt(a[0])
-        if op == "min":
-            return sp.Min(*a)
-        if op == "max":
-            return sp.Max(*a)
-        if op == "clamp":
-            return sp.Min(sp.Max(a[0], a[1]), a[2])
-        if op == "log10":
-            return _Log10(a[0]) if not self.exact else sp.log(a[0]) / sp.log(10)
-        if op in ("round", "trunc"):
-            digits = int(node.attrs[0]) if node.attrs else 0
-            cls = _opaque_class((op, digits), "round", op, str(digits), str(digits), "none")
-            return cls(a[0])
+        function = FUNCTIONS.get(op)
+        if function is not None:
+            return self._function(node, function, a)
         cls = _opaque_class(("op", op), "call", op, "", "", "none")
         return cls(*a)
 
+    def _function(self, node: ir.Op, function: Function, a: list[Any]) -> Any:
+        """A builtin function by its sympy translation; shown under its own head when it
+        has one (log₁₀), or opaque when sympy must not look inside (round, coalesce)."""
+        op = node.op
+        if function.shown_as is not None and not self.exact:
+            return _shown_class(op, *function.shown_as)(a[0])
+        if function.sympy is not None:
+            return function.sympy(sp, a)
+        if function.digits is not None:
+            digits = str(node.attrs[0]) if node.attrs else str(function.digits.default)
+            return _opaque_class((op, digits), "round", op, digits, digits, "none")(a[0])
+        return _opaque_class(("op", op), "call", op, "", "", "none")(*a)
 
-class _Log10(sp.Function):
+
+class _Shown(sp.Function):
+    """A function shown under its own head (log₁₀) rather than as sympy rewrites it; the
+    heads are `Function.shown_as`, one subclass per function."""
+
     is_real = True
+    kzf_latex = ""
+    kzf_text = ""
 
     @classmethod
     def eval(cls, *args: Any) -> None:
         return None
 
     def _latex(self, printer: Any) -> str:
-        return rf"\log_{{10}}\left({printer._print(self.args[0])}\right)"
+        return rf"{self.kzf_latex}\left({printer._print(self.args[0])}\right)"
 
     def _pretty(self, printer: Any) -> prettyForm:
         return prettyForm(
-            *stringPict.next(prettyForm("log₁₀"), printer._print(self.args[0]).parens())
+            *stringPict.next(prettyForm(self.kzf_text), printer._print(self.args[0]).parens())
         )
+
+
+@functools.cache
+def _shown_class(name: str, latex: str, text: str) -> type[_Shown]:
+    return type(f"kzf_shown_{name}", (_Shown,), {"kzf_latex": latex, "kzf_text": text})
 
 
 def _latex_text(name: str) -> str:
@@ -465,10 +471,26 @@ def _eval_node(n: ir.Node, a: list[Any], point: Point) -> Any:
     if not isinstance(n, ir.Op):
         raise _Undefined  # opaque nodes are given by the point
     op = n.op
+    function = FUNCTIONS.get(op)
+    if function is not None:
+        return _call(function, n, a)
     try:
         return _OPS[op](a, n)
     except (ZeroDivisionError, OverflowError, ValueError, TypeError):
         raise _Undefined from None
+
+
+def _call(function: Function, n: ir.Op, a: list[Any]) -> float:
+    """A builtin function at a point, by the kernel every engine uses; undefined outside
+    where it is defined or where it overflows."""
+    values = [float(x) for x in a]
+    if function.defined_on is not None and function.undefined(values[0]):
+        raise _Undefined
+    with np.errstate(all="ignore"):
+        result = float(function.kernel(values, n.attrs))
+    if math.isinf(result):
+        raise _Undefined
+    return result
 
 
 def _pow(x: float, y: float) -> float:
@@ -494,24 +516,7 @@ _OPS: dict[str, Callable[[list[Any], ir.Op], Any]] = {
     "and": lambda a, n: bool(a[0]) and bool(a[1]),
     "or": lambda a, n: bool(a[0]) or bool(a[1]),
     "not": lambda a, n: not a[0],
-    "if": lambda a, n: a[1] if a[0] else a[2],
-    "abs": lambda a, n: abs(a[0]),
-    "ln": lambda a, n: math.log(a[0]),
-    "log10": lambda a, n: math.log10(a[0]),
-    "exp": lambda a, n: math.exp(a[0]),
-    "sqrt": lambda a, n: math.sqrt(a[0]),
-    "round": lambda a, n: float(round_half_away(_arr(a[0]), int(n.attrs[0]) if n.attrs else 0)[0]),
-    "trunc": lambda a, n: float(truncate(_arr(a[0]), int(n.attrs[0]) if n.attrs else 0)[0]),
-    "clamp": lambda a, n: min(max(a[0], a[1]), a[2]),
-    "min": lambda a, n: min(a),
-    "max": lambda a, n: max(a),
 }
-
-
-def _arr(x: float) -> Any:
-    import numpy as np
-
-    return np.array([x], dtype=np.float64)
 
 
 def _opaque_nodes(node: ir.Node) -> list[ir.Node]:

@@ -32,6 +32,7 @@ from fractions import Fraction
 from kzf.dsl.diagnostics import Diagnostic, Span, error, warning
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
+from kzf.engine.core.builtins import FUNCTIONS, Function, UnitRule
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -361,13 +362,8 @@ _ADDITIVE_VERBS = {
     "le": "compare",
     "gt": "compare",
     "ge": "compare",
-    "min": "take the smallest of",
-    "max": "take the largest of",
-    "clamp": "clamp",
-    "if": "choose between",
+    **{f.name: f.verb for f in FUNCTIONS.values() if f.unit is UnitRule.ALL_ARGUMENTS_SAME},
 }
-_SAME_UNIT = {"abs", "round", "trunc"}
-_DIMENSIONLESS_RESULT = {"ln", "log10", "exp"}
 _BOOL = {"and", "or", "not"}
 _ERRORED = Unit(Fraction(1), (), (("error", Fraction(1)),))  # stops one mistake cascading
 
@@ -527,22 +523,13 @@ class _Infer:
             return self._product(node)
         if op in ("add", "sub"):
             return self._additive(node, self._terms(node))
-        if op in ("min", "max", "clamp"):
-            return self._additive(node, list(node.args))
         if op in ("eq", "ne", "lt", "le", "gt", "ge"):
             if node.args[0].type is ir.Type.NUMBER:
                 self._additive(node, list(node.args))
             return None
-        if op == "if":
-            if node.type is not ir.Type.NUMBER:
-                return None
-            return self._additive(node, list(node.args[1:]))
-        if op in _SAME_UNIT:
-            return m[node.args[0]]
-        if op in _DIMENSIONLESS_RESULT:
-            return ONE
-        if op == "sqrt":
-            return self._power(m[node.args[0]], Fraction(1, 2))
+        function = FUNCTIONS.get(op)
+        if function is not None:
+            return self._function(node, function)
         if op == "pow":
             base, exponent = node.args
             k = _literal_value(exponent)
@@ -553,6 +540,19 @@ class _Infer:
                 return ONE if isinstance(bu, Unit) else LITERAL
             return self._power(bu, k)
         return None
+
+    def _function(self, node: ir.Op, function: Function) -> UnitOrLiteral | None:
+        """The unit of a builtin function's result, by its unit rule."""
+        if node.type is not ir.Type.NUMBER:  # if() choosing between conditions
+            return None
+        rule = function.unit
+        if rule is UnitRule.ALL_ARGUMENTS_SAME:
+            return self._additive(node, function.value_arguments(node.args))
+        if rule is UnitRule.SAME_AS_ARGUMENT:
+            return self.memo[node.args[0]]
+        if rule is UnitRule.SQUARE_ROOT:
+            return self._power(self.memo[node.args[0]], Fraction(1, 2))
+        return ONE  # UnitRule.DIMENSIONLESS
 
     def _power(self, u: UnitOrLiteral | None, k: Fraction) -> UnitOrLiteral | None:
         if u is None or isinstance(u, Literal):

@@ -26,7 +26,7 @@ from kzf.dsl.diagnostics import (
 )
 from kzf.dsl.modules import ModuleSet
 from kzf.engine.core import ir
-from kzf.engine.core.builtins import BUILTINS, Kind
+from kzf.engine.core.builtins import BUILTINS, FUNCTIONS, Function, Kind, Signature
 
 if TYPE_CHECKING:
     from kzf.engine.compile.models import Models
@@ -571,7 +571,11 @@ class Resolver:
 
             return resolve_choose(self, e, env)
         nargs = len(e.args)
-        elementwise_minmax = e.func in ("min", "max") and nargs >= 2
+        function = FUNCTIONS.get(e.func)
+        # min and max are aggregates of one argument and element-wise functions of several
+        elementwise_minmax = (
+            builtin.kind is Kind.AGGREGATE and function is not None and nargs >= function.min_args
+        )
         if not (builtin.min_args <= nargs <= builtin.max_args) or (
             builtin.kind is Kind.AGGREGATE and nargs > 1 and not elementwise_minmax
         ):
@@ -580,7 +584,7 @@ class Resolver:
                 if builtin.min_args == builtin.max_args
                 else f"{builtin.min_args} to {builtin.max_args}"
             )
-            if builtin.kind is Kind.AGGREGATE and e.func not in ("min", "max"):
+            if builtin.kind is Kind.AGGREGATE and e.func not in FUNCTIONS:
                 expected = "1"
             self.bag.add(
                 error(
@@ -615,6 +619,8 @@ class Resolver:
             return POISON
         if takes_over:
             return self.aggregate(e, builtin.kind, env)
+        if function is not None:
+            return self.function_call(e, function, env)
         return self.elementwise_call(e, builtin.kind, env)
 
     def over_dim(self, over_name: ast.Name, env: dict[str, ir.Node]) -> str:
@@ -668,27 +674,44 @@ class Resolver:
             return ir.Transform(e.func, x, over, where, limit, type=ir.Type.NUMBER, span=e.span)
         return ir.Aggregate(e.func, x, over, where, type=ir.Type.NUMBER, span=e.span)
 
-    def elementwise_call(self, e: ast.Call, kind: Kind, env: dict[str, ir.Node]) -> ir.Node:
+    def function_call(self, e: ast.Call, fn: Function, env: dict[str, ir.Node]) -> ir.Node:
+        """A call of an element-wise function (engine/core/builtins.py), checked by its
+        signature: an `ir.Op` named after it, with its written numbers in `attrs`."""
         f = e.func
-        num = ir.Type.NUMBER
-        if kind is Kind.IF:
-            cond = self.condition(e.args[0], env, "the condition of if()")
-            a = self.expr(e.args[1], env)
-            b = self.expr(e.args[2], env)
+        given = e.args[: fn.values(len(e.args))]
+        args: list[ir.Node]
+        if fn.signature is Signature.NUMBERS:
+            args = [self.number(a, env, f"{fn.argument(i)} of {f}()") for i, a in enumerate(given)]
+            kind = ir.Type.NUMBER
+        else:  # Signature.IF
+            cond = self.condition(given[0], env, f"the condition of {f}()")
+            a, b = (self.expr(x, env) for x in given[1:])
             if a.type is not b.type and POISON not in (a, b):
                 self.bag.add(
                     error(
                         "KZF017",
-                        f"the branches of if() differ: a {a.type.value} and a {b.type.value}",
+                        f"the branches of {f}() differ: a {a.type.value} and a {b.type.value}",
                         e.span,
                     )
                 )
             if a.type is ir.Type.TEXT:
-                self.bag.add(error("KZF017", "the branches of if() must not be text", e.span))
-            return ir.Op("if", (cond, a, b), type=a.type, span=e.span)
-        if f in ("min", "max"):
-            args = tuple(self.number(a, env, f"an argument of {f}()") for a in e.args)
-            return ir.Op(f, args, type=num, span=e.span)
+                self.bag.add(error("KZF017", f"the branches of {f}() must not be text", e.span))
+            args, kind = [cond, a, b], a.type
+        attrs: tuple[object, ...] = ()
+        if fn.digits is not None:
+            written = e.args[len(given) :]
+            d = fn.digits
+            attrs = (
+                self.whole_number(written[0], f"{d.what} of {f}()", d.minimum)
+                if written
+                else d.default,
+            )
+        return ir.Op(f, tuple(args), attrs, type=kind, span=e.span)
+
+    def elementwise_call(self, e: ast.Call, kind: Kind, env: dict[str, ir.Node]) -> ir.Node:
+        """Calls along time: fill_previous(x), lag(x, k), diff(x), growth(x)."""
+        f = e.func
+        num = ir.Type.NUMBER
         x = self.number(e.args[0], env, f"the argument of {f}()")
         if kind is Kind.FILL:
             return ir.Transform(f, x, self.time_dim, None, type=num, span=e.span)
@@ -701,18 +724,8 @@ class Resolver:
             previous = ir.Shift(x, 1, type=num, span=e.span)
             if f == "diff":
                 return ir.Op("sub", (x, previous), type=num, span=e.span)
-            ratio = ir.Op("div", (x, previous), type=num, span=e.span)
-            return ir.Op("sub", (ratio, ir.Const(1.0, type=num)), type=num, span=e.span)
-        if kind is Kind.ROUNDING:
-            digits = 0
-            if len(e.args) == 2:
-                digits = self.whole_number(e.args[1], f"the digits of {f}()", minimum=-15)
-            return ir.Op(f, (x,), (digits,), type=num, span=e.span)
-        if kind is Kind.CLAMP:
-            lo = self.number(e.args[1], env, "the lower bound of clamp()")
-            hi = self.number(e.args[2], env, "the upper bound of clamp()")
-            return ir.Op("clamp", (x, lo, hi), type=num, span=e.span)
-        return ir.Op(f, (x,), type=num, span=e.span)
+        ratio = ir.Op("div", (x, previous), type=num, span=e.span)
+        return ir.Op("sub", (ratio, ir.Const(1.0, type=num)), type=num, span=e.span)
 
     def whole_number(self, e: ast.Expr, what: str, minimum: int) -> int:
         value: float | None = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from kzf.dsl.diagnostics import Span
+from kzf.engine.core.builtins import FUNCTIONS
 
 
 class Type(StrEnum):
@@ -33,7 +34,7 @@ class Node:
         raise NotImplementedError
 
     def __hash__(self) -> int:
-        return self._hash  # type: ignore[attr-defined]
+        return int(self._hash)  # type: ignore[attr-defined]
 
     @property
     def children(self) -> tuple[Node, ...]:
@@ -84,12 +85,13 @@ class Dim(Node):
     __hash__ = Node.__hash__
 
 
-# Element-wise operators and functions, by the name the backends dispatch on.
-ELEMENTWISE = {
+# Element-wise operators, by the name the backends dispatch on; the element-wise functions
+# (abs, ln, if, coalesce, ...) are specified in engine/core/builtins.py.
+OPERATORS = {
     "add", "sub", "mul", "div", "pow", "neg",
-    "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "if",
-    "abs", "ln", "log10", "exp", "sqrt", "round", "trunc", "clamp", "min", "max",
+    "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not",
 }  # fmt: skip
+ELEMENTWISE = OPERATORS | set(FUNCTIONS)
 
 
 @dataclass(frozen=True, eq=True)

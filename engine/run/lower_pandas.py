@@ -18,8 +18,8 @@ import pandas as pd
 from kzf.dsl.diagnostics import Diagnostic
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
+from kzf.engine.core.builtins import FUNCTIONS, Function
 from kzf.engine.core.ir import Trend
-from kzf.engine.core.numeric import round_half_away, truncate
 from kzf.engine.run.runtime import EvalContext, Value
 
 
@@ -173,17 +173,6 @@ def _divide(node: ir.Op, a: Value, b: Value, ctx: EvalContext) -> Value:
     return out
 
 
-def _domain(node: ir.Op, x: Value, bad: Any, fn: Any, ctx: EvalContext, what: str) -> Value:
-    bad = np.asarray(bad) & ~np.asarray(_isnan(x))
-    out = fn(x)
-    if bad.any():
-        out = ctx.full(out).copy()
-        bad = np.broadcast_to(bad, out.shape)
-        out[bad] = np.nan
-        ctx.warn("KZF202", f"{node.op}() of {what} gave a missing value", node.span, bad)
-    return out
-
-
 def _elementwise(node: ir.Op, args: list[Value], ctx: EvalContext) -> Value:
     op = node.op
     if op in ("eq", "ne", "lt", "le", "gt", "ge"):
@@ -200,34 +189,33 @@ def _elementwise(node: ir.Op, args: list[Value], ctx: EvalContext) -> Value:
         return _scalar_or_array(np.where(true, 1.0, np.where(missing, np.nan, 0.0)))
     if op == "not":
         return 1.0 - args[0]
-    if op == "if":
-        c, a, b = args
-        return _scalar_or_array(
-            np.where(np.asarray(_isnan(c)), np.nan, np.where(np.asarray(c) == 1, a, b))
-        )
-    if op == "div":
+    function = FUNCTIONS.get(op)
+    if function is not None:
+        result = _call(function, node, args, ctx)
+    elif op == "div":
         result = _divide(node, args[0], args[1], ctx)
-    elif op == "ln":
-        result = _domain(node, args[0], np.asarray(args[0]) <= 0, np.log, ctx, "a value <= 0")
-    elif op == "log10":
-        result = _domain(node, args[0], np.asarray(args[0]) <= 0, np.log10, ctx, "a value <= 0")
-    elif op == "sqrt":
-        result = _domain(node, args[0], np.asarray(args[0]) < 0, np.sqrt, ctx, "a negative value")
     elif op == "pow":
         result = _power(node, args[0], args[1], ctx)
-    elif op == "round":
-        result = round_half_away(args[0], _digits(node))
-    elif op == "trunc":
-        result = truncate(args[0], _digits(node))
     else:
-        result = _SIMPLE[op](*args)
+        result = _ARITHMETIC[op](*args)
     return _no_infinity(node, result, ctx)
 
 
-def _digits(node: ir.Op) -> int:
-    digits = node.attrs[0]
-    assert isinstance(digits, int)
-    return digits
+def _call(function: Function, node: ir.Op, args: list[Value], ctx: EvalContext) -> Value:
+    """A builtin function, by its kernel; outside where it is defined, missing and warned."""
+    if function.defined_on is None:
+        return function.kernel(args, node.attrs)
+    x = args[0]
+    bad = function.undefined(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = function.kernel(args, node.attrs)
+    if bad.any():
+        out = ctx.full(out).copy()
+        bad = np.broadcast_to(bad, out.shape)
+        out[bad] = np.nan
+        what = function.outside
+        ctx.warn("KZF202", f"{node.op}() of {what} gave a missing value", node.span, bad)
+    return out
 
 
 def _power(node: ir.Op, a: Value, b: Value, ctx: EvalContext) -> Value:
@@ -275,24 +263,12 @@ def _scalar_or_array(x: np.ndarray) -> Value:
     return float(x) if x.ndim == 0 else x
 
 
-_SIMPLE: dict[str, Any] = {
+_ARITHMETIC: dict[str, Any] = {
     "add": np.add,
     "sub": np.subtract,
     "mul": np.multiply,
     "neg": np.negative,
-    "abs": np.abs,
-    "exp": np.exp,
-    "min": lambda *xs: _reduce_pairwise(np.minimum, xs),
-    "max": lambda *xs: _reduce_pairwise(np.maximum, xs),
-    "clamp": lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
 }
-
-
-def _reduce_pairwise(fn: Any, xs: tuple[Value, ...]) -> Value:
-    out = xs[0]
-    for x in xs[1:]:
-        out = fn(out, x)
-    return out
 
 
 # ---------------------------------------------------------------- across rows

@@ -36,7 +36,7 @@ Semantics (the same as `lower_pandas`, which is the reference):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 
@@ -48,6 +48,7 @@ from sqlglot import exp
 from kzf.dsl.diagnostics import Span, UsageError, error
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
+from kzf.engine.core.builtins import FUNCTIONS, Function, Signature
 
 ROW = "kzf_row"
 MAX_DOUBLE = 1.7976931348623157e308
@@ -347,7 +348,7 @@ class _Lowering:
         op = node.op
         if op in ("and", "or", "not"):
             wants = [True] * len(raw_args)
-        elif op == "if":
+        elif op in FUNCTIONS and FUNCTIONS[op].signature is Signature.IF:
             wants = [True, *[node.type is ir.Type.BOOL] * 2]
         elif op in _COMPARE:  # conditions compare as booleans
             either = any(isinstance(a, Expr) and a.is_bool for a in raw_args)
@@ -370,19 +371,11 @@ class _Lowering:
             return make(exp.Or(this=_paren(n[0]), expression=_paren(n[1])), is_bool=True)
         if op == "not":
             return make(exp.Not(this=_paren(n[0])), is_bool=True)
-        if op == "if":
-            case = exp.Case(this=_paren(n[0]))
-            case = case.when(exp.true(), n[1], copy=False).when(exp.false(), n[2], copy=False)
-            return make(case, is_bool=node.type is ir.Type.BOOL)
         if op == "neg":
             return make(exp.Neg(this=_paren(n[0])))
-        if op == "abs":
-            return make(_fn("ABS", n[0]))
-        if op in ("min", "max"):
-            return self.minmax(op, args)
-        if op == "clamp":
-            lo = self.minmax("max", args[:2])
-            return self.minmax("min", [lo, args[2]])
+        function = FUNCTIONS.get(op)
+        if function is not None:
+            return self.function(node, sid, function, args)
         if op == "div":
             a, b = n
             zero = _bin(exp.EQ, b, _num(0.0))
@@ -396,27 +389,6 @@ class _Lowering:
             raw = _bin(exp.Div, a.copy(), b.copy())
             ok = _bin(exp.NEQ, b.copy(), _num(0.0))
             return self.guard_infinity(node, sid, make(raw), "KZF202", _TOO_LARGE, ok)
-        if op in ("ln", "log10"):
-            x = n[0]
-            self.site(
-                node,
-                sid,
-                "KZF202",
-                f"{op}() of a value <= 0 gave a missing value",
-                make(_bin(exp.LTE, x, _num(0.0))),
-            )
-            fn = "LN" if op == "ln" else "LOG10"
-            return make(_case((_bin(exp.GT, x.copy(), _num(0.0)), _fn(fn, x.copy()))), size)
-        if op == "sqrt":
-            x = n[0]
-            self.site(
-                node,
-                sid,
-                "KZF202",
-                "sqrt() of a negative value gave a missing value",
-                make(_bin(exp.LT, x, _num(0.0))),
-            )
-            return make(_case((_bin(exp.GTE, x.copy(), _num(0.0)), _fn("SQRT", x.copy()))), size)
         if op == "pow":
             a, b = n
             invalid = exp.And(
@@ -441,27 +413,30 @@ class _Lowering:
                 ok,
                 2 * size,
             )
-        if op in ("round", "trunc"):
-            digits = node.attrs[0]
-            assert isinstance(digits, int)
-            raw = _rounding(n[0], digits, op)
-            return self.guard_infinity(node, sid, make(raw, 8 * size), "KZF202", _TOO_LARGE)
-        if op in _ARITH or op == "exp":
-            raw = _fn("EXP", n[0]) if op == "exp" else _bin(_ARITH[op], n[0], n[1])
+        if op in _ARITH:
+            raw = _bin(_ARITH[op], n[0], n[1])
             return self.guard_infinity(node, sid, make(raw), "KZF202", _TOO_LARGE)
         raise TypeError(f"no SQL lowering for operator {op}")
 
-    def minmax(self, op: str, args: list[Expr]) -> Expr:
-        """Element-wise min/max, missing when any argument is (SQL's LEAST skips NULLs)."""
+    def function(self, node: ir.Op, sid: int, function: Function, args: list[Expr]) -> Expr:
+        """A builtin function by its SQL (engine/core/builtins.py), with the guards every
+        function gets: missing outside where it is defined, and where it overflows."""
         refs = frozenset().union(*(a.refs for a in args))
-        size = 1 + 2 * sum(a.size for a in args)
-        nulls = [_is_null(a.node.copy()) for a in args]
-        any_null = nulls[0]
-        for x in nulls[1:]:
-            any_null = exp.Or(this=any_null, expression=x)
-        fn = "LEAST" if op == "min" else "GREATEST"
-        value = _fn(fn, *(a.node.copy() for a in args))
-        return Expr(_case((any_null, exp.cast(exp.null(), "DOUBLE")), default=value), refs, size)
+        size = 1 + sum(a.size for a in args)
+        values = [a.node for a in args]
+        raw = function.sql(_SQL, values, node.attrs)
+        extra = (function.sql_repeats - 1) * size
+        if function.defined_on is not None:
+            x = values[0]
+            outside = Expr(function.outside_sql(_SQL, x), refs, size)
+            message = f"{node.op}() of {function.outside} gave a missing value"
+            self.site(node, sid, "KZF202", message, outside)
+            raw = _case((function.inside_sql(_SQL, x), raw))
+            extra += size
+        result = Expr(raw, refs, size + extra, is_bool=node.type is ir.Type.BOOL)
+        if function.finite:
+            return result
+        return self.guard_infinity(node, sid, result, "KZF202", _TOO_LARGE)
 
     def guard_infinity(
         self,
@@ -655,44 +630,57 @@ def _as_double(e: Expr) -> exp.Expression:
     return e.node.copy()
 
 
-def _rounding(x: exp.Expression, digits: int, mode: str) -> exp.Expression:
-    """numeric.round_half_away / truncate: snap to 15 significant digits, then round."""
-    scale = 10.0**digits
-    scaled = _bin(exp.Mul, x, _num(scale))
-    magnitude = _fn("ABS", scaled)
-    exponent = exp.Floor(
-        this=_fn(
-            "LOG10",
-            _case((_bin(exp.GT, magnitude.copy(), _num(0.0)), magnitude.copy()), default=_num(1.0)),
-        )
-    )
-    decimals = _fn(
-        "LEAST", _fn("GREATEST", _bin(exp.Sub, _num(14.0), exponent), _num(0.0)), _num(300.0)
-    )
-    factor = _fn("POWER", _num(10.0), decimals)
-    snapped_value = _bin(
-        exp.Div,
-        _fn("ROUND_EVEN", _bin(exp.Mul, scaled.copy(), factor), exp.Literal.number(0)),
-        factor.copy(),
-    )
-    snapped = _case(
-        (_bin(exp.LT, magnitude.copy(), _num(1e15)), snapped_value), default=scaled.copy()
-    )
-    s = exp.paren(snapped)
-    big = _bin(exp.GTE, _fn("ABS", s.copy()), _num(4503599627370496.0))  # already whole
-    if mode == "round":
-        whole = _bin(
-            exp.Mul,
-            _fn("SIGN", s.copy()),
-            exp.Floor(this=_bin(exp.Add, _fn("ABS", s.copy()), _num(0.5))),
-        )
-    else:
-        whole = _case(
-            (_bin(exp.GTE, s.copy(), _num(0.0)), exp.Floor(this=s.copy())),
-            default=exp.Ceil(this=s.copy()),
-        )
-    rounded = _case((big, s.copy()), default=exp.cast(whole, "DOUBLE"))
-    return _bin(exp.Div, rounded, _num(scale))
+class _SqlBuilder:
+    """The `SqlBuilder` the builtin functions build their SQL with: sqlglot trees, each
+    argument copied, so that a function may use one argument several times."""
+
+    _BINARY: Mapping[str, type[exp.Binary]] = {
+        **_COMPARE,
+        **_ARITH,
+        "div": exp.Div,
+        "and": exp.And,
+        "or": exp.Or,
+    }
+
+    def call(self, name: str, *args: exp.Expression) -> exp.Expression:
+        return _fn(name, *(a.copy() for a in args))
+
+    def number(self, value: float) -> exp.Expression:
+        return _num(value)
+
+    def integer(self, value: int) -> exp.Expression:
+        return exp.Literal.number(value)
+
+    def binary(self, op: str, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+        return _bin(self._BINARY[op], a.copy(), b.copy())
+
+    def case(
+        self,
+        whens: Sequence[tuple[exp.Expression, exp.Expression]],
+        default: exp.Expression | None = None,
+        subject: exp.Expression | None = None,
+    ) -> exp.Expression:
+        c = exp.Case() if subject is None else exp.Case(this=_paren(subject.copy()))
+        for cond, value in whens:
+            c = c.when(cond.copy(), value.copy(), copy=False)
+        if default is not None:
+            c = c.else_(default.copy(), copy=False)
+        return c
+
+    def boolean(self, value: bool) -> exp.Expression:
+        return exp.true() if value else exp.false()
+
+    def is_null(self, a: exp.Expression) -> exp.Expression:
+        return _is_null(a.copy())
+
+    def missing(self) -> exp.Expression:
+        return exp.cast(exp.null(), "DOUBLE")
+
+    def as_double(self, a: exp.Expression) -> exp.Expression:
+        return exp.cast(a.copy(), "DOUBLE")
+
+
+_SQL = _SqlBuilder()
 
 
 # ---------------------------------------------------------------- assembling the query
