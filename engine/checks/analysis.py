@@ -262,7 +262,8 @@ def counterexample(d: Decision, left: str, right: str) -> str:
     from kzf.engine.checks.symbolic import format_value
 
     point, atoms, values = d.point, d.atoms, d.values
-    assignment = ", ".join(f"{k} = {format_value(v)}" for k, v in point.items())
+    shown = {k: format_value(v) if isinstance(v, float) else f'"{v}"' for k, v in point.items()}
+    assignment = ", ".join(f"{k} = {v}" for k, v in shown.items())
     if atoms:
         assignment += (", " if assignment else "") + ", ".join(
             f"{t} = {format_value(v)}" for t, v in atoms

@@ -426,7 +426,7 @@ def _rename(node: ir.Node, mapping: Mapping[str, str]) -> ir.Node:
         if isinstance(n, ir.Column | ir.Param) and n.name in mapping:
             done[n] = dataclasses.replace(n, name=mapping[n.name])
             continue
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}  # IR fields of every type: nodes, tuples of nodes
         for f in dataclasses.fields(n):
             v = getattr(n, f.name)
             if isinstance(v, ir.Node):
@@ -441,7 +441,7 @@ def _rename(node: ir.Node, mapping: Mapping[str, str]) -> ir.Node:
 class Point:
     """Values for the leaves of an expression: inputs and params by name, opaque nodes."""
 
-    names: dict[str, float]
+    names: dict[str, float | str]  # a text param at its default
     atoms: dict[ir.Node, float]
 
 
@@ -582,7 +582,7 @@ class Verdict(StrEnum):
 class Decision:
     verdict: Verdict
     renaming: dict[str, str] = field(default_factory=dict)  # right name → left name
-    point: dict[str, float] = field(default_factory=dict)  # the counterexample
+    point: dict[str, float | str] = field(default_factory=dict)  # the counterexample
     atoms: list[tuple[str, float]] = field(default_factory=list)
     values: tuple[float, float] | None = None
     left: Any = None
@@ -598,13 +598,13 @@ class Decision:
 class Leaves:
     """What is known about the leaves: param defaults and input domains."""
 
-    defaults: dict[str, float] = field(default_factory=dict)
+    defaults: dict[str, float | str] = field(default_factory=dict)  # text params: a method
     domains: dict[str, tuple[float, float]] = field(default_factory=dict)
     # what is declared about each leaf (kind, unit, domain): a renaming must keep it
     signatures: dict[str, object] = field(default_factory=dict)
 
 
-_CACHE: dict[tuple[ir.Node, ir.Node, tuple[tuple[str, float], ...], str], Decision] = {}
+_CACHE: dict[tuple[ir.Node, ir.Node, tuple[tuple[str, float | str], ...], str], Decision] = {}
 
 
 def decide(
@@ -719,7 +719,7 @@ def _decide_one(
 def _point(
     i: int, names: list[str], atoms: list[ir.Node], leaves: Leaves, rng: random.Random
 ) -> Point:
-    values: dict[str, float] = {}
+    values: dict[str, float | str] = {}
     for name in names:
         if i == 0 and name in leaves.defaults:
             values[name] = leaves.defaults[name]
