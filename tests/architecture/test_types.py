@@ -55,4 +55,6 @@ def test_mypy_is_clean_on_the_installed_layout(tmp_path: Path) -> None:
     )
     others = [e for e in errors if e not in probe]
     assert others == [], "\n".join(others)
-    assert done.returncode == 1, done.stdout + done.stderr  # 1: type errors (the probe), not a crash
+    assert done.returncode == 1, (
+        done.stdout + done.stderr
+    )  # 1: type errors (the probe), not a crash
