@@ -221,8 +221,7 @@ def evaluate(
     tree = tree_of(h, values)
     defined = [leaf for leaf in h.leaves if leaf in prog.checked.definitions]
     select = [*tree.top_down, *defined]
-    options: ReadOptions = read_options or {}
-    panel = data if isinstance(data, Panel) else prog.read_data(data, select, **options)
+    panel = panel_of(prog, data, select, read_options)
     result = prog.run(panel, values, select)
     frame = result.frame
     for leaf in h.leaves:
@@ -271,15 +270,31 @@ def _check_reproduced(ev: Evaluated) -> None:
             )
 
 
-def pick_year(ev: Evaluated, year: str | int | None) -> int | None:
-    """The year asked for, or the latest in which the index has at least three entities."""
-    if ev.time_dim is None:
+def year_and_rows(
+    years: np.ndarray | None, index_values: np.ndarray, index: str, year: str | int | None
+) -> tuple[int | None, np.ndarray]:
+    """The year audit and sensitivity rank, and its rows: the year asked for, or the latest
+    in which the index has values for at least MIN_ENTITIES entities; every row when the
+    panel has no time dimension (`years` is None), where asking for a year is an error."""
+    if years is None:
         if year is not None:
             raise UsageError([error("KZF026", "--year: the panel has no time dimension")])
-        return None
-    years = ev.frame[ev.time_dim].to_numpy()
-    present = ~np.isnan(ev.frame[ev.tree.index].to_numpy(dtype=np.float64))
-    return choose_year(pd.Series(present).groupby(years).sum(), ev.tree.index, year)
+        return None, np.arange(len(index_values))
+    present = pd.Series(~np.isnan(index_values))
+    chosen = choose_year(present.groupby(years).sum(), index, year)
+    return chosen, np.flatnonzero(years == chosen)
+
+
+def panel_of(
+    prog: Program,
+    data: Panel | str | os.PathLike[str],
+    select: Sequence[str],
+    read_options: ReadOptions | None,
+) -> Panel:
+    """The panel given, or the one read from a file with the columns `select` needs."""
+    if isinstance(data, Panel):
+        return data
+    return prog.read_data(data, select, **(read_options or {}))
 
 
 def choose_year(counts: pd.Series, index: str, year: str | int | None) -> int:
@@ -316,12 +331,6 @@ def choose_year(counts: pd.Series, index: str, year: str | int | None) -> int:
             ]
         )
     return int(enough.index.max())
-
-
-def year_rows(ev: Evaluated, year: int | None) -> np.ndarray:
-    if year is None or ev.time_dim is None:
-        return np.arange(len(ev.frame))
-    return np.flatnonzero(ev.frame[ev.time_dim].to_numpy() == year)
 
 
 # ---------------------------------------------------------------- statistics
@@ -386,8 +395,9 @@ def audit(
     read_options: ReadOptions | None = None,
 ) -> Audit:
     ev = evaluate(prog, data, index, params, read_options)
-    chosen = pick_year(ev, year)
-    rows = year_rows(ev, chosen)
+    years = ev.frame[ev.time_dim].to_numpy() if ev.time_dim is not None else None
+    index_values = ev.frame[ev.tree.index].to_numpy(dtype=np.float64)
+    chosen, rows = year_and_rows(years, index_values, index, year)
     return Audit(index, chosen, _count(ev, rows), audit_table(ev, rows), ev.warnings)
 
 

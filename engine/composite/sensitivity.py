@@ -38,7 +38,7 @@ import pandas as pd
 
 from kzf.dsl.diagnostics import Diagnostic, Severity, UsageError, error
 from kzf.engine.api.program import Program
-from kzf.engine.composite.audit import choose_year, cross_section, rank_high_first
+from kzf.engine.composite.audit import cross_section, panel_of, rank_high_first, year_and_rows
 from kzf.engine.io.data import Panel, ReadOptions
 
 Params = Mapping[str, float | str]
@@ -141,15 +141,7 @@ class Runner:
         return self._cache[key]
 
 
-def prepare(
-    prog: Program,
-    data: Panel | str | os.PathLike[str],
-    index: str,
-    params: Params | None = None,
-    year: str | int | None = None,
-    read_options: ReadOptions | None = None,
-) -> Runner:
-    """Read the data once, evaluate the nominal index and fix the year and its entities."""
+def _check_index(prog: Program, index: str) -> None:
     if index not in prog.checked.definitions:
         from kzf.dsl.diagnostics import did_you_mean
 
@@ -157,24 +149,22 @@ def prepare(
         raise UsageError(
             [error("KZF025", f"no definition named '{index}'{did_you_mean(index, known)}")]
         )
+
+
+def prepare(
+    prog: Program, panel: Panel, index: str, params: Params | None, year: str | int | None
+) -> Runner:
+    """Evaluate the nominal index once and fix the year and its entities."""
+    _check_index(prog, index)
     entity_dim, time_dim = cross_section(prog)
-    options: ReadOptions = read_options or {}
-    panel = data if isinstance(data, Panel) else prog.read_data(data, [index], **options)
     runner = Runner(prog, panel, index, prog.param_values(params))
     nominal = runner.values({})
     runner.nominal_warnings = list(runner.last_warnings)  # printed once, not counted
     runner.warned_runs, runner.warning_texts = 0, set()
-    if time_dim is None:
-        rows = np.arange(len(panel.frame))
-        chosen = None
-    else:
-        years = panel.frame[time_dim].to_numpy()
-        counts = pd.Series(~np.isnan(nominal)).groupby(years).sum()
-        chosen = choose_year(counts, index, year)
-        rows = np.flatnonzero(years == chosen)
-    runner.year, runner.rows = chosen, rows
-    runner._cache[()] = rank_high_first(nominal[rows])  # the nominal ranks: no second run
-    runner.entities = [str(e) for e in panel.frame[entity_dim].to_numpy()[rows]]
+    years = panel.frame[time_dim].to_numpy() if time_dim is not None else None
+    runner.year, runner.rows = year_and_rows(years, nominal, index, year)
+    runner._cache[()] = rank_high_first(nominal[runner.rows])  # the nominal ranks: no second run
+    runner.entities = [str(e) for e in panel.frame[entity_dim].to_numpy()[runner.rows]]
     return runner
 
 
@@ -334,7 +324,8 @@ def analyse(
     factors = factors_of(prog)
     if runs < 1:
         raise UsageError([error("KZF026", "--runs must be at least 1")])
-    runner = prepare(prog, data, index, params, year, read_options)
+    _check_index(prog, index)  # before the data is read
+    runner = prepare(prog, panel_of(prog, data, [index], read_options), index, params, year)
     entity_dim, _ = cross_section(prog)
     start = time.perf_counter()
     mc = monte_carlo(runner, factors, runs, seed)
