@@ -69,8 +69,12 @@ def extend_panel(panel: Panel, models: Models | None) -> Panel:
             extra[col] = np.nan
     extra = extra[list(frame.columns)].astype(frame.dtypes.to_dict())
     grown = pd.concat([frame, extra], ignore_index=True)
-    grown = grown.sort_values([*others, time], kind="stable").reset_index(drop=True)
-    return Panel(grown, panel.dims, panel.time_dim, panel.source)
+    order = grown.sort_values([*others, time], kind="stable").index.to_numpy()
+    grown = grown.iloc[order].reset_index(drop=True)
+    rows = None
+    if panel.source_rows is not None:  # the added years come from no row of the source: 0
+        rows = np.concatenate([panel.source_rows, np.zeros(len(extra), dtype=np.int64)])[order]
+    return Panel(grown, panel.dims, panel.time_dim, panel.source, rows)
 
 
 # ---------------------------------------------------------------- running

@@ -151,6 +151,13 @@ class Program:
             results, issues = execute(backend, plan, panel.frame, values, row_filter, advance)
         issues = check_panel([s.node for s in plan.steps], panel.frame, self.dims) + issues
         frame = self._assemble(panel, plan, results)
+        if isinstance(data, pd.DataFrame):
+            frame = in_callers_order(frame, panel.source_rows, data.index)
+        if _WHERE in plan.outputs:
+            keep = np.asarray(frame.pop(_WHERE), dtype=np.float64) == 1.0
+            frame = frame[keep]
+            if not isinstance(data, pd.DataFrame):
+                frame = frame.reset_index(drop=True)
         if self.has_models:
             tables, notes = run_models(self.checked, panel, values)
             issues += [d for d in notes if d not in issues]
@@ -168,6 +175,13 @@ class Program:
         master: str | None = None,
     ) -> pd.DataFrame:
         """Evaluate and return the dimension columns followed by the selected definitions.
+
+        From a DataFrame, the rows come back in the caller's order with the caller's index
+        (a MultiIndex or duplicate labels included), so `df["y"] = prog.evaluate(df)["y"]`
+        puts each value on its own row; `where` keeps the labels of the rows it keeps, and
+        forecast years follow the caller's rows. From a file, or a frame in the long or
+        years-as-columns layout (whose rows are not one per result), the rows are sorted by
+        the dimensions, with a RangeIndex.
 
         Warnings (division by zero and the like) are issued as `KzfWarning`s; use `run` to
         receive them as diagnostics instead.
@@ -278,9 +292,10 @@ class Program:
             columns[d] = dim if isinstance(dim, pd.arrays.ArrowExtensionArray) else dim.copy()
         placed: set[int] = set()
         for name in plan.outputs:
-            if name == _WHERE:
-                continue
             value = results[name]
+            if name == _WHERE:  # the --where mask, applied after the rows are placed
+                columns[name] = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
+                continue
             array = value if isinstance(value, np.ndarray) else np.full(n, value, dtype=np.float64)
             if self.checked.definitions[name].node.type is ir.Type.BOOL:
                 columns[name] = pd.arrays.BooleanArray(array == 1.0, np.isnan(array))
@@ -290,11 +305,42 @@ class Program:
                 array = array.copy()
             placed.add(id(array))
             columns[name] = array
-        frame = pd.DataFrame(columns, copy=False)
-        if _WHERE in plan.outputs:
-            keep = np.asarray(results[_WHERE]) == 1.0
-            frame = frame[np.broadcast_to(keep, (n,))].reset_index(drop=True)
+        return pd.DataFrame(columns, copy=False)
+
+
+def in_callers_order(
+    frame: pd.DataFrame, source_rows: np.ndarray | None, index: pd.Index
+) -> pd.DataFrame:
+    """Results in the caller's row order, labelled with the caller's index, so that
+    `df["x"] = prog.evaluate(df)["x"]` puts every value on its own row.
+
+    `source_rows` (Panel) says which caller row each result row belongs to. Rows the program
+    added (forecast years) follow the caller's rows, numbered on from a RangeIndex, else
+    labelled with missing values. When the rows cannot be traced (a long or years-as-columns
+    frame, pivoted into a panel), the results stay sorted by the dimensions, as for a file."""
+    if source_rows is None:
         return frame
+    ours = source_rows > 0
+    positions = source_rows[ours] - 1
+    order = np.argsort(positions, kind="stable")
+    caller = frame.iloc[np.flatnonzero(ours)[order]]
+    labels = index[positions[order]]
+    added = frame.iloc[np.flatnonzero(~ours)]
+    if len(added) == 0:
+        if (
+            len(caller) == len(frame)
+            and len(caller) == len(index)
+            and bool(np.all(order == np.arange(len(order))))
+        ):
+            return frame.set_axis(index, axis=0)  # already in the caller's order: no copy
+        return caller.set_axis(labels, axis=0)
+    if isinstance(index, pd.RangeIndex):
+        more: pd.Index = pd.RangeIndex(index.stop, index.stop + len(added) * index.step, index.step)
+    elif isinstance(index, pd.MultiIndex):
+        more = pd.MultiIndex.from_tuples([(None,) * index.nlevels] * len(added), names=index.names)
+    else:
+        more = pd.Index([None] * len(added), name=index.name)
+    return pd.concat([caller.set_axis(labels, axis=0), added.set_axis(more, axis=0)])
 
 
 def compile(  # noqa: A001 - the public name the API promises

@@ -69,6 +69,7 @@ _PLAIN = {".": _NUMBER, ",": r"[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?"}
 _COMMA_GROUPS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 _IND = "\0indicator"
 _VAL = "\0value"
+_ROW = "\0row"  # the source row of a wide record, kept through the sort
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,12 +78,18 @@ class Panel:
 
     `frame` has a RangeIndex, is unique on `dims` and sorted by the non-time dims then the
     time dim; the time dim is int64, other dims str, inputs float64.
+
+    `source_rows[i]` is the row of the source that frame row i came from, as a user counts
+    them (a file's header is row 1; a DataFrame's first row is 1), when each frame row is one
+    source row (the wide layout); 0 marks a row the program added (a forecast year). The
+    embedding API uses it to return results in the caller's row order.
     """
 
     frame: pd.DataFrame
     dims: tuple[str, ...]
     time_dim: str | None
     source: str
+    source_rows: np.ndarray | None = None
 
 
 def time_dimension(dims: Sequence[str]) -> str | None:
@@ -160,7 +167,8 @@ def _build(table: RawTable, dims_in: Sequence[str], inputs: Sequence[str], decim
         frame = _from_long(table, dims, time, wanted, decimal)
     else:
         frame = _from_wide(table, dims, time, wanted, decimal)
-    return Panel(_finish(frame, dims, time, wanted), dims, time, table.source)
+    finished, source_rows = _finish(frame, dims, time, wanted)
+    return Panel(finished, dims, time, table.source, source_rows)
 
 
 def _from_wide(
@@ -175,6 +183,7 @@ def _from_wide(
     _check_unique(keys, table.rows, table.source, None)
     for name in wanted:
         keys[name] = _parse_values(table.column(name), table.rows, name, table.source, decimal)
+    keys[_ROW] = table.rows
     return keys
 
 
@@ -245,9 +254,11 @@ def _pivot(long: pd.DataFrame, dims: tuple[str, ...], wanted: list[str]) -> pd.D
 
 def _finish(
     frame: pd.DataFrame, dims: tuple[str, ...], time: str | None, wanted: list[str]
-) -> pd.DataFrame:
-    """Fix column order and dtypes (also of empty frames) and sort time-last."""
-    out = frame[[*dims, *wanted]].copy()
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Fix column order and dtypes (also of empty frames) and sort time-last; with the source
+    row of each sorted row, when the layout kept one."""
+    rows = [_ROW] if _ROW in frame.columns else []
+    out = frame[[*dims, *wanted, *rows]].copy()
     for d in dims:
         integral = d == time and pd.api.types.is_numeric_dtype(out[d].dtype)
         out[d] = (
@@ -256,9 +267,22 @@ def _finish(
     for name in wanted:
         out[name] = out[name].astype("float64")
     order = [d for d in dims if d != time] + ([time] if time is not None else [])
-    if order:
+    if order and not _is_sorted(out, order):
         out = out.sort_values(order, kind="stable")
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    if not rows:
+        return out, None
+    source_rows = out.pop(_ROW).to_numpy(dtype=np.int64)
+    return out, source_rows
+
+
+def _is_sorted(frame: pd.DataFrame, order: list[str]) -> bool:
+    """Whether the rows are already in `order` (then sorting them again is skipped)."""
+    if len(frame) < 2:
+        return True
+    if len(order) == 1:
+        return bool(frame[order[0]].is_monotonic_increasing)
+    return bool(pd.MultiIndex.from_frame(frame[order]).is_monotonic_increasing)
 
 
 # --- cells ---------------------------------------------------------------------------------
