@@ -138,6 +138,7 @@ class Source:
 class Dims:
     names: tuple[Name, ...]
     span: Span
+    time: Name | None = None  # the dimension marked `: time`
 
 
 @dataclass(frozen=True)

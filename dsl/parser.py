@@ -125,6 +125,13 @@ class _HugeNumber(Exception):
         self.token = token
 
 
+class _Refused(Exception):
+    """A statement that parses but says something the language does not allow."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+
+
 def _finite(tok: Token) -> float:
     """A literal as float64; one too large for float64 is an error, not an infinity."""
     value = float(tok)
@@ -255,8 +262,29 @@ class _ToAst(Transformer[Token, Any]):
     def source(self, meta: Any, children: list[Token]) -> ast.Source:
         return ast.Source(_unquote(children[0]), self._s(meta))
 
-    def dims(self, meta: Any, children: list[Token]) -> ast.Dims:
-        return ast.Dims(tuple(ast.Name(str(t), self._t(t)) for t in children), self._s(meta))
+    def dims(self, meta: Any, children: list[tuple[ast.Name, Token | None]]) -> ast.Dims:
+        names = tuple(name for name, _ in children)
+        marked = [(name, role) for name, role in children if role is not None]
+        for name, role in marked:
+            if str(role) != "time":
+                raise _Refused(
+                    error(
+                        "KZF002",
+                        f"'{name.id} : {role}': the only mark a dimension takes is "
+                        f"`: time` (dims {name.id} : time)",
+                        self._t(role),
+                    )
+                )
+        if len(marked) > 1:
+            raise _Refused(
+                error("KZF002", "only one dimension can be marked `: time`", self._t(marked[1][1]))
+            )
+        return ast.Dims(names, self._s(meta), marked[0][0] if marked else None)
+
+    def dim_item(self, meta: Any, children: list[Token | None]) -> tuple[ast.Name, Token | None]:
+        name, role = children
+        assert name is not None
+        return ast.Name(str(name), self._t(name)), role
 
     def data_decl(self, meta: Any, children: list[Token]) -> ast.DataDecl:
         return ast.DataDecl(_unquote(children[0]), self._s(meta))
@@ -567,6 +595,9 @@ def parse_module(source: str, path: str = "<string>") -> ast.Module:
             continue
         except _HugeNumber as exc:
             diagnostics.append(_huge(pos, exc.token))
+            continue
+        except _Refused as exc:
+            diagnostics.append(exc.diagnostic)
             continue
         if isinstance(node, list):
             statements.extend(node)

@@ -19,17 +19,18 @@ from typing import Unpack
 import numpy as np
 import pandas as pd
 
-from kzf.dsl.diagnostics import Diagnostic, ProgramError, UsageError, error
+from kzf.dsl.diagnostics import DataError, Diagnostic, ProgramError, UsageError, error
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
 from kzf.engine.checks.analysis import Analysis, analyse
-from kzf.engine.checks.lint import check_panel
+from kzf.engine.checks.lint import check_coverage, check_panel
 from kzf.engine.compile.plan import Plan, build_plan
 from kzf.engine.compile.resolve import CheckedProgram, check_program, resolve_extra
 from kzf.engine.core import ir
 from kzf.engine.io.data import Panel, ReadOptions, load_panel, panel_from_frame
 from kzf.engine.run.backends import Backend, check_supported, execute, get_backend
 from kzf.engine.run.backends import progress as show_progress
+from kzf.engine.run.runtime import time_ordinals
 
 _WHERE = "\x00where"
 
@@ -121,7 +122,8 @@ class Program:
     ) -> Panel:
         """Load the data the program needs for these definitions (all outputs by default)."""
         columns = self._columns_needed(self.plan(select, where))
-        return load_panel(path, self.dims, columns, **options)
+        time = self.checked.time_dim
+        return with_rows(load_panel(path, self.dims, columns, time=time, **options))
 
     def run(
         self,
@@ -142,6 +144,7 @@ class Program:
         values = self.param_values(params)
         panel = self._panel(data, plan)
         check_supported(backend, plan)  # before the models extend the panel
+        check_periods(plan, panel)
         if self.has_models:  # forecast years join the panel; models run after the definitions
             from kzf.engine.api.model_tables import extend_panel, run_models
 
@@ -149,7 +152,12 @@ class Program:
         row_filter = _WHERE if where else None
         with show_progress(len(plan.steps), f"kzf ({backend.name})", progress) as advance:
             results, issues = execute(backend, plan, panel.frame, values, row_filter, advance)
-        issues = check_panel([s.node for s in plan.steps], panel.frame, self.dims) + issues
+        nodes = [s.node for s in plan.steps]
+        issues = [
+            *check_panel(nodes, panel.frame, self.dims),
+            *check_coverage(nodes, panel.frame, self.dims),
+            *issues,
+        ]
         frame = self._assemble(panel, plan, results)
         if isinstance(data, pd.DataFrame):
             frame = in_callers_order(frame, panel.source_rows, data.index)
@@ -276,9 +284,10 @@ class Program:
                 )
             return data
         columns = self._columns_needed(plan)
+        time = self.checked.time_dim
         if isinstance(data, pd.DataFrame):
-            return panel_from_frame(data, self.dims, columns)
-        return load_panel(data, self.dims, columns)
+            return panel_from_frame(data, self.dims, columns, time=time)
+        return with_rows(load_panel(data, self.dims, columns, time=time))
 
     def _assemble(self, panel: Panel, plan: Plan, results: Mapping[str, object]) -> pd.DataFrame:
         n = len(panel.frame)
@@ -306,6 +315,38 @@ class Program:
             placed.add(id(array))
             columns[name] = array
         return pd.DataFrame(columns, copy=False)
+
+
+def check_periods(plan: Plan, panel: Panel) -> None:
+    """Refuse a shift (lag, lead, diff, growth) along a time dimension whose values are
+    neither whole years nor periods (2020-Q1, 2020-01, ...): stepping by position there
+    would silently compare whatever rows happen to be adjacent (KZF027)."""
+    shifts = [s.node for s in plan.steps if isinstance(s.node, ir.Shift)]
+    if not shifts or len(panel.frame) == 0 or panel.time_dim is None:
+        return
+    if time_ordinals(panel.frame, panel.time_dim) is not None:
+        return
+    sample = ", ".join(repr(str(v)) for v in panel.frame[panel.time_dim].unique()[:3])
+    raise DataError(
+        [
+            error(
+                "KZF027",
+                f"lag, lead, diff and growth step along '{panel.time_dim}', but its values "
+                f"({sample}, ...) are neither years nor periods such as 2020-Q1 or 2020-01; "
+                "mark the time dimension with `dims ... : time` if another one is",
+                shifts[0].span,
+            )
+        ]
+    )
+
+
+def with_rows(panel: Panel) -> Panel:
+    """A panel read from a file, refused when the file has no data rows: an empty result
+    with exit 0 would look like a computed one (KZF107)."""
+    if len(panel.frame) == 0:
+        message = f"{panel.source}: the file has a header but no data rows; nothing to evaluate"
+        raise DataError([error("KZF107", message)])
+    return panel
 
 
 def in_callers_order(

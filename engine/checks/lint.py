@@ -7,6 +7,9 @@
   definition of the file is an output, so only functions can be "neither used nor output".)
 * KZF323: an aggregate over a dimension along which the data does not vary (run when data is
   loaded: a rank among entities on a panel of one entity is always 1).
+* KZF203: a ratio or difference of two aggregates whose parts cover different rows (run when
+  data is loaded): `sum(gdp over entity) / sum(pop over entity)` where one country lacks GDP
+  divides five countries' GDP by six countries' population.
 
 A weighted sum is recognised as a linear combination of two or more terms with no constant
 term, every weight strictly between 0 and 1, and weights adding up to between 0.5 and 1.5:
@@ -323,3 +326,75 @@ def check_panel(
                 )
             )
     return out
+
+
+MAX_COVERAGE_ROWS = 5  # rows a coverage warning names
+
+
+def check_coverage(
+    plan_nodes: list[ir.Node], frame: object, dims: tuple[str, ...]
+) -> list[Diagnostic]:
+    """KZF203: `agg(a over d) / agg(b over d)` (or `-`) where `a` and `b` are inputs with values
+    on different rows, so that the two aggregates are not over the same entities. A `where`
+    on either side says what the file wants (`where present(b)`), and is not second-guessed."""
+    import numpy as np
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    out: list[Diagnostic] = []
+    for node in plan_nodes:
+        pair = _aggregated_inputs(node)
+        if pair is None or len(frame) == 0 or not set(pair) <= set(frame.columns):
+            continue
+        a, b = pair
+        has_a = ~np.isnan(frame[a].to_numpy(dtype=np.float64))
+        has_b = ~np.isnan(frame[b].to_numpy(dtype=np.float64))
+        parts = [
+            f"'{name}' has no value in rows {_rows_named(frame, dims, lacking)} where "
+            f"'{other}' has one"
+            for name, lacking, other in ((a, has_b & ~has_a, b), (b, has_a & ~has_b, a))
+            if lacking.any()
+        ]
+        if parts:
+            sides = "numerator and denominator" if _op(node) == "div" else "two sides"
+            out.append(
+                warning(
+                    "KZF203",
+                    f"the {sides} aggregate over different rows: " + "; ".join(parts),
+                    node.span,
+                    f"to use only the rows both have, add `where present({b})` to the "
+                    f"aggregate of {a} and `where present({a})` to the other",
+                )
+            )
+    return out
+
+
+def _op(node: ir.Node) -> str | None:
+    return node.op if isinstance(node, ir.Op) else None
+
+
+def _aggregated_inputs(node: ir.Node) -> tuple[str, str] | None:
+    """The two inputs whose aggregates, over one dimension and without `where`, `node`
+    divides or subtracts; None for any other node."""
+    if _op(node) not in ("div", "sub"):
+        return None
+    a, b = node.children
+    if not (isinstance(a, ir.Aggregate) and isinstance(b, ir.Aggregate)):
+        return None
+    if a.over != b.over or a.where is not None or b.where is not None:
+        return None
+    if not (isinstance(a.arg, ir.Column) and isinstance(b.arg, ir.Column)) or a.arg == b.arg:
+        return None
+    return a.arg.name, b.arg.name
+
+
+def _rows_named(frame: object, dims: tuple[str, ...], mask: object) -> str:
+    import numpy as np
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    rows = np.flatnonzero(np.asarray(mask))
+    shown = frame.iloc[rows[:MAX_COVERAGE_ROWS]][list(dims)].astype(str)
+    text = ", ".join("(" + ", ".join(r) + ")" for r in shown.itertuples(index=False))
+    more = len(rows) - MAX_COVERAGE_ROWS
+    return text + (f" and {more} more" if more > 0 else "")

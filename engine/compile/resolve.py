@@ -27,6 +27,7 @@ from kzf.dsl.diagnostics import (
 from kzf.dsl.modules import ModuleSet
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import BUILTINS, FUNCTIONS, Function, Kind, Signature
+from kzf.engine.core.periods import time_dimension
 
 if TYPE_CHECKING:
     from kzf.engine.compile.models import Models
@@ -110,6 +111,7 @@ class CheckedProgram:
     models: Models | None = None  # models and forecasts (engine/compile/models.py)
     varies: dict[str, ast.Vary] = field(default_factory=dict)  # engine/composite/sensitivity.py
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a text param's values
+    time_chosen: bool = True  # False: `time_dim` is only the sort order (engine/core/periods.py)
 
     def scope_names(self) -> list[str]:
         return [*self.dims, *self.inputs, *self.params, *self.definitions]
@@ -123,6 +125,7 @@ class Resolver:
         self.modules = modules
         self.bag = DiagnosticBag()
         self.dims: tuple[str, ...] = DEFAULT_DIMS
+        self.declared_time: str | None = None  # `dims a, b : time`
         self.inputs: dict[str, InputInfo] = {}
         self.params: dict[str, ParamInfo] = {}
         self.def_asts: dict[str, tuple[ast.Definition, str]] = {}
@@ -147,6 +150,8 @@ class Resolver:
                 if names.count(n.id) > 1:
                     self.bag.add(error("KZF011", f"dimension '{n.id}' is listed twice", n.span))
             self.dims = tuple(dict.fromkeys(names))
+            if dims_stmt.time is not None:
+                self.declared_time = dims_stmt.time.id
         for module in self.modules.modules:
             is_root = module is root
             seen_single: dict[type, Span] = {}
@@ -458,7 +463,31 @@ class Resolver:
 
     @property
     def time_dim(self) -> str:
-        return "year" if "year" in self.dims else self.dims[-1]
+        """The dimension lags and growth rates step along (engine/core/periods.py)."""
+        return time_dimension(self.dims, self.declared_time).dim or self.dims[-1]
+
+    @property
+    def time_chosen(self) -> bool:
+        """Whether the file chose the time dimension (a mark, `year`, or one time-like name);
+        when not, a function along time is an error (KZF027) rather than a guess."""
+        return time_dimension(self.dims, self.declared_time).chosen
+
+    def require_time(self, e: ast.Call) -> bool:
+        """KZF027 for a call along time on a panel without a chosen time dimension."""
+        if self.time_chosen:
+            return True
+        listed = ", ".join(self.dims)
+        self.bag.add(
+            error(
+                "KZF027",
+                f"{e.func}() steps along time, but no dimension of this panel ({listed}) is "
+                "`year` or the one named like time (TIME_PERIOD, period, date, quarter, "
+                f"month, ...); mark the one that is time with `: time`, e.g. `dims {listed} "
+                ": time`",
+                e.span,
+            )
+        )
+        return False
 
     def number(self, e: ast.Expr, env: dict[str, ir.Node], what: str) -> ir.Node:
         node = self.expr(e, env)
@@ -561,6 +590,8 @@ class Resolver:
         if builtin.kind is Kind.TREND:  # trend(x, kind where c): engine/compile/models.py
             from kzf.engine.compile.models import resolve_trend
 
+            if not self.require_time(e):
+                return POISON
             return resolve_trend(self, e, env)
         if builtin.kind is Kind.WEIGHTED:  # amean(a: w, ...): engine/compile/weighted.py
             from kzf.engine.compile.weighted import resolve_weighted
@@ -680,10 +711,10 @@ class Resolver:
         f = e.func
         given = e.args[: fn.values(len(e.args))]
         args: list[ir.Node]
-        if fn.signature is Signature.NUMBERS:
+        if fn.signature is not Signature.IF:  # NUMBERS, TEST
             args = [self.number(a, env, f"{fn.argument(i)} of {f}()") for i, a in enumerate(given)]
-            kind = ir.Type.NUMBER
-        else:  # Signature.IF
+            kind = ir.Type.BOOL if fn.signature is Signature.TEST else ir.Type.NUMBER
+        else:
             cond = self.condition(given[0], env, f"the condition of {f}()")
             a, b = (self.expr(x, env) for x in given[1:])
             if a.type is not b.type and POISON not in (a, b):
@@ -713,6 +744,8 @@ class Resolver:
         f = e.func
         num = ir.Type.NUMBER
         x = self.number(e.args[0], env, f"the argument of {f}()")
+        if not self.require_time(e):
+            return POISON
         if kind is Kind.FILL:
             return ir.Transform(f, x, self.time_dim, None, type=num, span=e.span)
         if kind is Kind.SHIFT:
@@ -914,6 +947,7 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         source=source,
         dims=r.dims,
         time_dim=r.time_dim,
+        time_chosen=r.time_chosen,
         data_path=data_path,
         inputs=r.inputs,
         params=r.params,

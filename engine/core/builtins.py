@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from kzf.engine.core.intervals import (
+    ANY,
     INF,
     NONNEGATIVE,
     POSITIVE,
@@ -122,6 +123,7 @@ class Signature(StrEnum):
 
     NUMBERS = "numbers"  # every argument a number; the result a number
     IF = "if"  # a condition, then two values of one type (numbers or conditions), not text
+    TEST = "test"  # one number; the result a condition that is never missing (present(x))
 
 
 class UnitRule(StrEnum):
@@ -319,6 +321,44 @@ def _coalesce(values: list[Any], attrs: Attrs) -> Any:
     return out
 
 
+def _present(values: list[Any], attrs: Attrs) -> Any:
+    return _scalar_or_array(np.where(np.asarray(_isnan(values[0])), 0.0, 1.0))
+
+
+def _missing(values: list[Any], attrs: Attrs) -> Any:
+    return _scalar_or_array(np.where(np.asarray(_isnan(values[0])), 1.0, 0.0))
+
+
+def _test_sql(missing: bool) -> Callable[[SqlBuilder, list[Any], Attrs], Any]:
+    def sql(q: SqlBuilder, a: list[Any], attrs: Attrs) -> Any:
+        return q.case([(q.is_null(a[0]), q.boolean(missing))], q.boolean(not missing))
+
+    return sql
+
+
+_TESTS: dict[str, Any] = {}
+
+
+def _test_sympy(name: str) -> Callable[[Any, list[Any]], Any]:
+    """A condition sympy combines (and, or, if) but does not look inside: one class per
+    name, made when sympy is first used, so that equal calls compare equal."""
+
+    def translate(sp: Any, a: list[Any]) -> Any:
+        cls = _TESTS.get(name)
+        if cls is None:
+            from sympy.logic.boolalg import BooleanFunction
+
+            cls = _TESTS.setdefault(name, type(name, (BooleanFunction,), {"eval": _no_eval}))
+        return cls(a[0])
+
+    return translate
+
+
+@classmethod  # type: ignore[misc]
+def _no_eval(cls: Any, *args: Any) -> None:
+    return None
+
+
 def _if_sql(q: SqlBuilder, a: list[Any], attrs: Attrs) -> Any:
     # CASE c WHEN TRUE ... WHEN FALSE ...: the condition once, and NULL when it is NULL
     whens = [(q.boolean(True), a[1]), (q.boolean(False), a[2])]
@@ -492,6 +532,24 @@ _FUNCTIONS = [
         kernel=_pairwise(np.maximum),
         sql=_missing_if_any("GREATEST"), sql_repeats=2,
         sympy=lambda sp, a: sp.Max(*a),
+    ),
+    Function(
+        "present", 1, 1, "present(x): x has a value on this row (a condition, never missing)",
+        signature=Signature.TEST,
+        unit=UnitRule.DIMENSIONLESS,
+        domain=lambda rs, _: ANY,
+        kernel=_present,
+        sql=_test_sql(missing=False),
+        sympy=_test_sympy("present"),
+    ),
+    Function(
+        "missing", 1, 1, "missing(x): x has no value on this row (a condition, never missing)",
+        signature=Signature.TEST,
+        unit=UnitRule.DIMENSIONLESS,
+        domain=lambda rs, _: ANY,
+        kernel=_missing,
+        sql=_test_sql(missing=True),
+        sympy=_test_sympy("missing"),
     ),
     Function(
         "coalesce", 2, 99, "coalesce(a, b, ...): the first of its arguments that is not missing",

@@ -51,6 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kzf.dsl.diagnostics import DataError, DataLocation, data_error
+from kzf.engine.core import periods
 from kzf.engine.io.readers import RawTable, read_table, table_from_frame
 
 Layout = Literal["wide", "long", "years"]
@@ -92,11 +93,10 @@ class Panel:
     source_rows: np.ndarray | None = None
 
 
-def time_dimension(dims: Sequence[str]) -> str | None:
-    """The dim that lags and growth rates move along: "year" if present, else the last."""
-    if not dims:
-        return None
-    return "year" if "year" in dims else dims[-1]
+def time_dimension(dims: Sequence[str], declared: str | None = None) -> str | None:
+    """The dim that lags and growth rates move along (engine/core/periods.py): the one the
+    file marks, else `year`, else the one named like time, else the last (only the order)."""
+    return periods.time_dimension(dims, declared).dim
 
 
 class ReadOptions(TypedDict, total=False):
@@ -117,8 +117,11 @@ def load_panel(
     sep: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    time: str | None = None,
 ) -> Panel:
-    """Read a .csv/.txt, .xlsx or .parquet file in any of the three layouts into a Panel."""
+    """Read a .csv/.txt, .xlsx or .parquet file in any of the three layouts into a Panel;
+    `time` is the time dimension the program chose (by default, the rule of
+    `time_dimension`)."""
     source = os.fspath(path)
     if decimal not in (".", ","):
         raise data_error(
@@ -127,7 +130,7 @@ def load_panel(
             DataLocation(source),
         )
     table = read_table(path, sep=sep, encoding=encoding, sheet=sheet)
-    return _build(table, dims, inputs, decimal)
+    return _build(table, dims, inputs, decimal, time)
 
 
 def panel_from_frame(
@@ -136,15 +139,18 @@ def panel_from_frame(
     inputs: Sequence[str],
     *,
     source: str = "<dataframe>",
+    time: str | None = None,
 ) -> Panel:
     """Validate an in-memory frame like a file; text cells are parsed with decimal '.'."""
-    return _build(table_from_frame(df, source), dims, inputs, ".")
+    return _build(table_from_frame(df, source), dims, inputs, ".", time)
 
 
-def detect_layout(names: Sequence[str], dims: Sequence[str], inputs: Sequence[str]) -> Layout:
+def detect_layout(
+    names: Sequence[str], dims: Sequence[str], inputs: Sequence[str], time: str | None = None
+) -> Layout:
     """Which of the three layouts a header describes (see the module docstring)."""
     lowered = {n.lower() for n in names}
-    time = time_dimension(dims)
+    time = time if time is not None else time_dimension(dims)
     has_years = any(YEAR_NAME.fullmatch(n) for n in names)
     if time is not None and time not in names and has_years and "indicator" in lowered:
         return "years"
@@ -156,18 +162,24 @@ def detect_layout(names: Sequence[str], dims: Sequence[str], inputs: Sequence[st
 # --- layouts -------------------------------------------------------------------------------
 
 
-def _build(table: RawTable, dims_in: Sequence[str], inputs: Sequence[str], decimal: str) -> Panel:
+def _build(
+    table: RawTable,
+    dims_in: Sequence[str],
+    inputs: Sequence[str],
+    decimal: str,
+    time_in: str | None = None,
+) -> Panel:
     dims = tuple(dims_in)
-    time = time_dimension(dims)
+    time = time_in if time_in is not None else time_dimension(dims)
     wanted = [i for i in dict.fromkeys(inputs) if i not in dims]
-    layout = detect_layout(table.names, dims, wanted)
+    layout = detect_layout(table.names, dims, wanted, time)
     if layout == "years":
         frame = _from_years(table, dims, time, wanted, decimal)
     elif layout == "long":
         frame = _from_long(table, dims, time, wanted, decimal)
     else:
         frame = _from_wide(table, dims, time, wanted, decimal)
-    finished, source_rows = _finish(frame, dims, time, wanted)
+    finished, source_rows = _finish(frame, dims, time, wanted, table.source)
     return Panel(finished, dims, time, table.source, source_rows)
 
 
@@ -253,10 +265,12 @@ def _pivot(long: pd.DataFrame, dims: tuple[str, ...], wanted: list[str]) -> pd.D
 
 
 def _finish(
-    frame: pd.DataFrame, dims: tuple[str, ...], time: str | None, wanted: list[str]
+    frame: pd.DataFrame, dims: tuple[str, ...], time: str | None, wanted: list[str], source: str
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Fix column order and dtypes (also of empty frames) and sort time-last; with the source
-    row of each sorted row, when the layout kept one."""
+    row of each sorted row, when the layout kept one. A time dimension of period labels
+    (2020-Q1, 2020-01, ...) gets the hidden ordinal column `periods.ORDINAL_COLUMN` that the
+    engines step along, and is sorted by it."""
     rows = [_ROW] if _ROW in frame.columns else []
     out = frame[[*dims, *wanted, *rows]].copy()
     for d in dims:
@@ -266,7 +280,13 @@ def _finish(
         )
     for name in wanted:
         out[name] = out[name].astype("float64")
-    order = [d for d in dims if d != time] + ([time] if time is not None else [])
+    last = time
+    if time is not None and not pd.api.types.is_integer_dtype(out[time].dtype) and len(out):
+        ordinals = _period_ordinals(out, time, source)
+        if ordinals is not None:
+            out[periods.ORDINAL_COLUMN] = ordinals
+            last = periods.ORDINAL_COLUMN
+    order = [d for d in dims if d != time] + ([last] if last is not None else [])
     if order and not _is_sorted(out, order):
         out = out.sort_values(order, kind="stable")
     out = out.reset_index(drop=True)
@@ -274,6 +294,20 @@ def _finish(
         return out, None
     source_rows = out.pop(_ROW).to_numpy(dtype=np.int64)
     return out, source_rows
+
+
+def _period_ordinals(out: pd.DataFrame, time: str, source: str) -> np.ndarray | None:
+    """The ordinal of each row's period, or None when the time labels are not periods."""
+    codes, labels = pd.factorize(out[time])
+    try:
+        parsed = periods.parse_periods([str(label) for label in labels], time)
+    except periods.PeriodError as exc:
+        first = int(np.flatnonzero(codes == exc.position)[0])
+        row = int(out[_ROW].iloc[first]) if _ROW in out.columns else None
+        raise data_error("KZF104", exc.message, DataLocation(source, row, time)) from None
+    if parsed is None:
+        return None
+    return np.asarray(parsed[0], dtype=np.int64)[codes]
 
 
 def _is_sorted(frame: pd.DataFrame, order: list[str]) -> bool:

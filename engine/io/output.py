@@ -109,21 +109,46 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[str], object
     """Write through a temporary file in the same folder, then rename over the target.
 
     A failed run leaves an existing output untouched; readers never see a half-written file.
+    The file gets the permissions a new file gets from the umask (colleagues can read a
+    published result when the umask lets them), or keeps those of the file it replaces; an
+    output that is a symbolic link is written where the link points, and the link stays.
     """
-    target = Path(path)
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise DataError([error("KZF108", f"cannot write {path}: folder {folder} does not exist")])
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=folder)
+    try:
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~current_umask()
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=folder
+        )
+    except OSError as exc:
+        raise DataError([error("KZF108", f"cannot write {path}: {exc.strerror or exc}")]) from None
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as exc:
         raise DataError([error("KZF108", f"cannot write {path}: {exc.strerror or exc}")]) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux's
+    /proc); elsewhere set and restored at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:

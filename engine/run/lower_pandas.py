@@ -20,7 +20,7 @@ from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function
 from kzf.engine.core.ir import Trend
-from kzf.engine.run.runtime import EvalContext, Value
+from kzf.engine.run.runtime import EvalContext, Value, time_ordinals
 
 
 @dataclass(frozen=True)
@@ -414,9 +414,8 @@ def _shift(node: ir.Shift, values: Value, ctx: EvalContext) -> Value:
     if n == 0 or k == 0:
         return x
     gid, _ = ctx.groups_without(ctx.time_dim)
-    time = ctx.frame[ctx.time_dim]
-    by_value = pd.api.types.is_integer_dtype(time.dtype)
-    t = time.to_numpy() if by_value else None
+    t = time_ordinals(ctx.frame, ctx.time_dim)
+    by_value = t is not None
     out = np.full(n, np.nan)
     step = 1 if k > 0 else -1
     for d in range(step, k + step, step) if by_value else (k,):

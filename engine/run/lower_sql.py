@@ -49,8 +49,10 @@ from kzf.dsl.diagnostics import Span, UsageError, error
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function, Signature
+from kzf.engine.core.periods import ORDINAL_COLUMN
 
 ROW = "kzf_row"
+PERIOD = "kzf_period"  # the ordinal of a period label (engine/core/periods.py)
 MAX_DOUBLE = 1.7976931348623157e308
 BITS_PER_MASK = 60
 # An inlined expression larger than this (in SQL nodes, counting the copies a guard makes) is
@@ -591,7 +593,7 @@ class _Lowering:
         if k == 0:
             return x
         if self.source.time_is_integer:
-            t = self.source.dims[self.plan.time_dim]
+            t = self.source.dims.get(ORDINAL_COLUMN) or self.source.dims[self.plan.time_dim]
             side = "PRECEDING" if k > 0 else "FOLLOWING"
             e = _window(
                 exp.FirstValue(this=x.node.copy()),
@@ -844,10 +846,12 @@ def source_table(plan: Plan, frame: pd.DataFrame, table: str) -> tuple[object, S
     dims, columns = source_names(plan.dims, plan.columns)
     arrays = {ROW: pa.array(np.arange(len(frame), dtype=np.int64))}
     time_is_integer = True
+    if ORDINAL_COLUMN in frame.columns:  # period labels: shifts step along their ordinals
+        arrays[PERIOD] = pa.array(frame[ORDINAL_COLUMN].to_numpy(dtype=np.int64))
     for d, name in dims.items():
         values = frame[d]
         if d == plan.time_dim:
-            time_is_integer = pd.api.types.is_integer_dtype(values.dtype)
+            time_is_integer = pd.api.types.is_integer_dtype(values.dtype) or PERIOD in arrays
         # from the Series, so that Arrow-backed text is taken as it is (to_numpy() would
         # make a Python object per row: 0.2 s on 10⁶ rows)
         array = pa.array(values, from_pandas=True)
@@ -860,6 +864,8 @@ def source_table(plan: Plan, frame: pd.DataFrame, table: str) -> tuple[object, S
             type=pa.float64(),
             from_pandas=True,
         )
+    if PERIOD in arrays:
+        dims = {**dims, ORDINAL_COLUMN: PERIOD}  # carried through the query like a dimension
     return pa.table(arrays), Source(table, dims, columns, time_is_integer)
 
 

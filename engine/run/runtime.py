@@ -16,6 +16,7 @@ import pandas as pd
 
 from kzf.dsl.diagnostics import Diagnostic, Span, warning
 from kzf.engine.compile.plan import Plan
+from kzf.engine.core.periods import ORDINAL_COLUMN
 from kzf.engine.run.relevance import outputs_reached, relevant_rows
 
 MAX_ROWS_SHOWN = 5  # rows named in a warning; the rest are counted
@@ -147,3 +148,12 @@ def sorted_text_codes(column: pd.Series) -> tuple[np.ndarray, int] | None:
     codes = np.zeros(len(text), dtype=np.int64)
     np.cumsum(pc.not_equal(after, before).to_numpy(zero_copy_only=False), out=codes[1:])
     return codes, int(codes[-1]) + 1
+
+
+def time_ordinals(frame: pd.DataFrame, time_dim: str) -> np.ndarray | None:
+    """What a shift steps along: whole years, or the ordinals of period labels (2020-Q1);
+    None for other labels, which the API refuses before a shift runs (KZF027)."""
+    if ORDINAL_COLUMN in frame.columns:
+        return frame[ORDINAL_COLUMN].to_numpy()
+    time = frame[time_dim]
+    return time.to_numpy() if pd.api.types.is_integer_dtype(time.dtype) else None

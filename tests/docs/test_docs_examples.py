@@ -1,5 +1,5 @@
-"""Every `kzf` block of docs/language.md and docs/composite.md compiles; those with data run
-and meet their expects."""
+"""Every `kzf` block of docs/language.md, docs/composite.md and docs/data.md compiles; those
+with data run and meet their expects."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from kzf.engine.checks.expect import Status, judge
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCKS = [
     (doc, i, block)
-    for doc in ("language.md", "composite.md")
+    for doc in ("language.md", "composite.md", "data.md")
     for i, block in enumerate(
         re.findall(r"```kzf\n(.*?)```", (DOCS / doc).read_text(encoding="utf-8"), re.S)
     )
