@@ -134,6 +134,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError(
             [error("KZF107", f"{args.file} declares no `data`; give one with --data PATH")]
         )
+    if args.out:  # before anything is read: the results must not replace what they come from
+        output.refuse_overwriting(args.out, data, *prog.checked.sources)
     select = [s.strip() for s in args.select.split(",") if s.strip()] if args.select else None
     sheet = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
     panel = prog.read_data(

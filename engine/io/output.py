@@ -136,6 +136,25 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[str], object
             os.unlink(tmp)
 
 
+def refuse_overwriting(out: str | os.PathLike[str], *inputs: str | os.PathLike[str]) -> None:
+    """KZF108 when `out` is one of the files a run reads (its data, its formula files): an
+    output must never destroy what it was computed from. Links and other spellings of one
+    path count as the same file."""
+    if not os.path.exists(out):
+        return
+    for given in inputs:
+        if os.path.exists(given) and os.path.samefile(out, given):
+            raise UsageError(
+                [
+                    error(
+                        "KZF108",
+                        f"--out {out} is {given}, which this run reads; writing the results "
+                        "there would replace it. Choose another output file",
+                    )
+                ]
+            )
+
+
 def current_umask() -> int:
     """The process's umask, read without changing it where the system tells it (Linux's
     /proc); elsewhere set and restored at once."""

@@ -118,3 +118,22 @@ def test_a_data_file_with_no_rows_is_an_error_naming_it(
     assert "error[KZF107]" in captured.err and "empty.csv" in captured.err
     assert "no data rows" in captured.err
     assert captured.out == ""
+
+
+def test_out_never_replaces_the_data_it_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "f.kzf").write_text('data "d.csv"\ninput x\ny = 2 * x\n', encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text(DATA, encoding="utf-8")
+    (tmp_path / "alias.csv").symlink_to(data)
+    kzf = str(tmp_path / "f.kzf")
+    for args in (
+        ["--out", str(data)],  # the file's own `data`
+        ["--data", str(data), "--out", str(data)],
+        ["--out", str(tmp_path / "alias.csv")],  # another name for it
+    ):
+        status = main(["eval", kzf, *args])
+        err = capsys.readouterr().err
+        assert status == 2 and "error[KZF108]" in err and "which this run reads" in err, args
+        assert data.read_text(encoding="utf-8") == DATA  # the panel is still there
