@@ -134,11 +134,37 @@ def _unreadable(source: str, exc: BaseException) -> DataError:
     return data_error("KZF101", f"cannot read the file: {reason}", DataLocation(source))
 
 
+# Byte-order marks, longest first (a UTF-32 LE mark begins with the UTF-16 LE one).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+# Bytes where Windows-1251 and KZ-1048 differ: cp1251 reads Serbian, Macedonian, Ukrainian
+# and Belarusian letters where KZ-1048 reads Kazakh ones (0x8D: Ќ in cp1251, Қ in KZ-1048).
+# Letters of no EAEU language, which cp1251 gives for KZ-1048 text: never a plausible name.
+_NOT_RU_KZ_BY = "ЌЋќћЈҐЄЇґєјЅѕї"
+_KAZAKH = "ҚқҺһҰұӘәӨөҒғҮүҢң"
+
+
+def _bom_encoding(raw: bytes) -> str | None:
+    return next((name for mark, name in _BOMS if raw.startswith(mark)), None)
+
+
 def _decode(raw: bytes, source: str, encoding: str | None) -> str:
-    """UTF-8 (with or without BOM) unless told otherwise; a clear hint when that fails."""
+    """UTF-8, or what a byte-order mark says (UTF-16/32 as Excel's "Unicode text" writes),
+    unless told otherwise. Nothing is guessed: a file that is not UTF-8 is an error whose
+    hint names the encoding its bytes fit (cp1251 or KZ-1048, told apart by the Kazakh
+    letters), and a decoding that gives replacement characters or letters of no language of
+    the region (cp1251 read of a KZ-1048 file: «Ќазаќстан») is an error, not a result."""
     where = DataLocation(source)
+    chosen = encoding or _bom_encoding(raw) or "utf-8-sig"
+    if chosen in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be") and encoding is None:
+        raw = raw[4 if "32" in chosen else 2 :]  # the mark is not part of the text
     try:
-        return raw.decode(encoding or "utf-8-sig")
+        text = raw.decode(chosen)
     except LookupError:
         raise data_error("KZF106", f"unknown text encoding '{encoding}'", where) from None
     except UnicodeDecodeError as exc:
@@ -147,8 +173,8 @@ def _decode(raw: bytes, source: str, encoding: str | None) -> str:
         if encoding is None:
             raise data_error(
                 "KZF101",
-                f"the file is not UTF-8 text (byte 0x{byte} on line {line}); if it was saved "
-                "by Excel or 1C on Windows, pass --encoding cp1251 (encoding='cp1251')",
+                f"the file is not UTF-8 text (byte 0x{byte} on line {line}); "
+                + _encoding_hint(raw),
                 where,
             ) from None
         raise data_error(
@@ -156,6 +182,53 @@ def _decode(raw: bytes, source: str, encoding: str | None) -> str:
             f"the file cannot be decoded as {encoding} (byte 0x{byte} on line {line})",
             where,
         ) from None
+    _check_plausible(text, raw, chosen, where)
+    return text
+
+
+def _encoding_hint(raw: bytes) -> str:
+    """Which single-byte Cyrillic encoding the bytes fit, said only as far as it is sure."""
+    if raw[:200].count(b"\x00") > len(raw[:200]) // 4:
+        return "it looks like UTF-16 without a byte-order mark: pass --encoding utf-16-le"
+    as_1251 = raw.decode("cp1251", errors="replace")
+    as_1048 = raw.decode("kz1048", errors="replace")
+    if as_1251 == as_1048:
+        return "if it was saved by Excel or 1C on Windows, pass --encoding cp1251"
+    if any(c in _NOT_RU_KZ_BY for c in as_1251):
+        word = _word_with(as_1048, _KAZAKH)
+        return f"its letters fit KZ-1048 (Kazakh: {word}): pass --encoding kz1048"
+    # only Ў/ў against Ұ/ұ: Belarusian or Kazakh text, which only the reader knows
+    return (
+        "it is Windows Cyrillic, either cp1251 (Belarusian Ў: "
+        f"{_word_with(as_1251, 'Ўў')}) or KZ-1048 (Kazakh Ұ: {_word_with(as_1048, 'Ұұ')}); "
+        "pass --encoding cp1251 or --encoding kz1048"
+    )
+
+
+def _word_with(text: str, letters: str) -> str:
+    m = re.search(rf"\w*[{letters}]\w*", text)
+    return f"«{m.group(0)}»" if m else ""
+
+
+def _check_plausible(text: str, raw: bytes, encoding: str, where: DataLocation) -> None:
+    if "\ufffd" in text:
+        line = text[: text.index("\ufffd")].count("\n") + 1
+        raise data_error(
+            "KZF101",
+            f"line {line} holds the replacement character �: the text was damaged before kzf "
+            f"read it (decoded as {encoding}); export the file again",
+            where,
+        )
+    if encoding.replace("-", "").replace("_", "").lower() in ("cp1251", "windows1251"):
+        bad = _word_with(text, _NOT_RU_KZ_BY)
+        if bad:
+            kz = _word_with(raw.decode("kz1048", errors="replace"), _KAZAKH)
+            raise data_error(
+                "KZF101",
+                f"decoded as {encoding} the file reads {bad}, letters of no language of the "
+                f"region; as KZ-1048 it reads {kz}: pass --encoding kz1048",
+                where,
+            )
 
 
 def _sniff_separator(header: str) -> str:
