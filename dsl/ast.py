@@ -139,6 +139,7 @@ class Dims:
     names: tuple[Name, ...]
     span: Span
     time: Name | None = None  # the dimension marked `: time`
+    sources: tuple[tuple[str, str], ...] = ()  # (dimension, the column the data calls it)
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ class InputDecl:
     unit: str | None
     span: Span
     domain: Domain | None = None
+    source: str | None = None  # the column or indicator code the data calls it
 
 
 @dataclass(frozen=True)

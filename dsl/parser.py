@@ -125,6 +125,15 @@ class _HugeNumber(Exception):
         self.token = token
 
 
+def _bound_name(token: Token, span: Span) -> str:
+    """The name a data file gives a column or an indicator (`"SP.POP.TOTL"`), as headers are
+    read: without surrounding spaces."""
+    text = _unquote(token).strip()
+    if not text:
+        raise _Refused(error("KZF002", "the name a column is bound to cannot be empty", span))
+    return text
+
+
 class _Refused(Exception):
     """A statement that parses but says something the language does not allow."""
 
@@ -262,9 +271,12 @@ class _ToAst(Transformer[Token, Any]):
     def source(self, meta: Any, children: list[Token]) -> ast.Source:
         return ast.Source(_unquote(children[0]), self._s(meta))
 
-    def dims(self, meta: Any, children: list[tuple[ast.Name, Token | None]]) -> ast.Dims:
-        names = tuple(name for name, _ in children)
-        marked = [(name, role) for name, role in children if role is not None]
+    def dims(
+        self, meta: Any, children: list[tuple[ast.Name, str | None, Token | None]]
+    ) -> ast.Dims:
+        names = tuple(name for name, _, _ in children)
+        sources = tuple((name.id, source) for name, source, _ in children if source is not None)
+        marked = [(name, role) for name, _, role in children if role is not None]
         for name, role in marked:
             if str(role) != "time":
                 raise _Refused(
@@ -279,12 +291,15 @@ class _ToAst(Transformer[Token, Any]):
             raise _Refused(
                 error("KZF002", "only one dimension can be marked `: time`", self._t(marked[1][1]))
             )
-        return ast.Dims(names, self._s(meta), marked[0][0] if marked else None)
+        return ast.Dims(names, self._s(meta), marked[0][0] if marked else None, sources)
 
-    def dim_item(self, meta: Any, children: list[Token | None]) -> tuple[ast.Name, Token | None]:
-        name, role = children
+    def dim_item(
+        self, meta: Any, children: list[Token | None]
+    ) -> tuple[ast.Name, str | None, Token | None]:
+        name, source, role = children
         assert name is not None
-        return ast.Name(str(name), self._t(name)), role
+        bound = _bound_name(source, self._t(source)) if source is not None else None
+        return ast.Name(str(name), self._t(name)), bound, role
 
     def data_decl(self, meta: Any, children: list[Token]) -> ast.DataDecl:
         return ast.DataDecl(_unquote(children[0]), self._s(meta))
@@ -305,8 +320,9 @@ class _ToAst(Transformer[Token, Any]):
         return " ".join(str(c) for c in children)
 
     def input_item(self, meta: Any, children: list[Any]) -> ast.InputDecl:
-        name, unit, domain = children
-        return ast.InputDecl(str(name), unit, self._t(name), domain)
+        name, source, unit, domain = children
+        bound = _bound_name(source, self._t(source)) if source is not None else None
+        return ast.InputDecl(str(name), unit, self._t(name), domain, bound)
 
     def domain_bound(self, meta: Any, children: list[Any]) -> ast.Domain:
         op, value = str(children[0]), children[1]

@@ -87,6 +87,13 @@ class Program:
         return list(self.checked.warnings)
 
     @property
+    def sources(self) -> dict[str, str]:
+        """What the data calls the dims and inputs bound to another name
+        (`dims country = "Country Code"`, `input pop = "SP.POP.TOTL"`), by kzf name."""
+        bound = {n: i.source for n, i in self.checked.inputs.items() if i.source is not None}
+        return {**self.checked.dim_sources, **bound}
+
+    @property
     def data_path(self) -> str | None:
         return self.checked.data_path
 
@@ -122,8 +129,10 @@ class Program:
     ) -> Panel:
         """Load the data the program needs for these definitions (all outputs by default)."""
         columns = self._columns_needed(self.plan(select, where))
-        time = self.checked.time_dim
-        return with_rows(load_panel(path, self.dims, columns, time=time, **options))
+        time, sources = self.checked.time_dim, self.sources
+        return with_rows(
+            load_panel(path, self.dims, columns, time=time, sources=sources, **options)
+        )
 
     def run(
         self,
@@ -284,10 +293,10 @@ class Program:
                 )
             return data
         columns = self._columns_needed(plan)
-        time = self.checked.time_dim
+        time, sources = self.checked.time_dim, self.sources
         if isinstance(data, pd.DataFrame):
-            return panel_from_frame(data, self.dims, columns, time=time)
-        return with_rows(load_panel(data, self.dims, columns, time=time))
+            return panel_from_frame(data, self.dims, columns, time=time, sources=sources)
+        return with_rows(load_panel(data, self.dims, columns, time=time, sources=sources))
 
     def _assemble(self, panel: Panel, plan: Plan, results: Mapping[str, object]) -> pd.DataFrame:
         n = len(panel.frame)

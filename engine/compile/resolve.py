@@ -53,6 +53,7 @@ class InputInfo:
     unit: str | None
     span: Span
     domain: ast.Domain | None = None
+    source: str | None = None  # `input pop = "SP.POP.TOTL"`: what the data calls it
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class CheckedProgram:
     varies: dict[str, ast.Vary] = field(default_factory=dict)  # engine/composite/sensitivity.py
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a text param's values
     time_chosen: bool = True  # False: `time_dim` is only the sort order (engine/core/periods.py)
+    dim_sources: dict[str, str] = field(default_factory=dict)  # `dims country = "Country Code"`
 
     def scope_names(self) -> list[str]:
         return [*self.dims, *self.inputs, *self.params, *self.definitions]
@@ -126,6 +128,7 @@ class Resolver:
         self.bag = DiagnosticBag()
         self.dims: tuple[str, ...] = DEFAULT_DIMS
         self.declared_time: str | None = None  # `dims a, b : time`
+        self.dim_sources: dict[str, str] = {}  # `dims country = "Country Code"`
         self.inputs: dict[str, InputInfo] = {}
         self.params: dict[str, ParamInfo] = {}
         self.def_asts: dict[str, tuple[ast.Definition, str]] = {}
@@ -152,6 +155,7 @@ class Resolver:
             self.dims = tuple(dict.fromkeys(names))
             if dims_stmt.time is not None:
                 self.declared_time = dims_stmt.time.id
+            self.dim_sources = dict(dims_stmt.sources)
         for module in self.modules.modules:
             is_root = module is root
             seen_single: dict[type, Span] = {}
@@ -175,7 +179,7 @@ class Resolver:
                     elif prior is None and self.claim(stmt.name, stmt.span):
                         self._check_domain(stmt.domain)
                         self.inputs[stmt.name] = InputInfo(
-                            stmt.name, stmt.unit, stmt.span, stmt.domain
+                            stmt.name, stmt.unit, stmt.span, stmt.domain, stmt.source
                         )
                 elif isinstance(stmt, ast.ParamDecl):
                     if self.claim(stmt.name, stmt.span):
@@ -948,6 +952,7 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         dims=r.dims,
         time_dim=r.time_dim,
         time_chosen=r.time_chosen,
+        dim_sources=r.dim_sources,
         data_path=data_path,
         inputs=r.inputs,
         params=r.params,

@@ -41,8 +41,8 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal, TypedDict
 
 import numpy as np
@@ -57,7 +57,13 @@ from kzf.engine.io.readers import RawTable, read_table, table_from_frame
 Layout = Literal["wide", "long", "years"]
 
 NA_TEXT = frozenset({"", "na", "n/a", "#n/a", "..", "-", "\u2013", "\u2014", "nan", "null", "none"})
-YEAR_NAME = re.compile(r"\d{4}")
+# A year column of the years-as-columns layout: 2020, or 2020 [YR2020] as DataBank writes it.
+YEAR_NAME = re.compile(r"(\d{4})(?: \[YR\1\])?")
+# The column that names the indicator of a row in the long layouts, and the one holding its
+# value, as kzf's own layout, the World Bank (WDI, DataBank), SDMX-CSV and the UN SDG API
+# call them (compared without case).
+INDICATOR_NAMES = ("indicator", "indicator code", "series code", "seriescode")
+VALUE_NAMES = ("value", "obs_value")
 _SP = "[ \u00a0\u202f]"
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _INFINITY = r"[+-]?inf(?:inity)?"
@@ -118,10 +124,12 @@ def load_panel(
     encoding: str | None = None,
     sheet: str | int | None = None,
     time: str | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> Panel:
     """Read a .csv/.txt, .xlsx or .parquet file in any of the three layouts into a Panel;
     `time` is the time dimension the program chose (by default, the rule of
-    `time_dimension`)."""
+    `time_dimension`). `sources` maps dims and inputs to what the file calls them
+    (`input pop = "SP.POP.TOTL"`): a column, or an indicator of the long layouts."""
     source = os.fspath(path)
     if decimal not in (".", ","):
         raise data_error(
@@ -130,7 +138,7 @@ def load_panel(
             DataLocation(source),
         )
     table = read_table(path, sep=sep, encoding=encoding, sheet=sheet)
-    return _build(table, dims, inputs, decimal, time)
+    return _build(_bind(table, sources), dims, inputs, decimal, time)
 
 
 def panel_from_frame(
@@ -140,9 +148,35 @@ def panel_from_frame(
     *,
     source: str = "<dataframe>",
     time: str | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> Panel:
     """Validate an in-memory frame like a file; text cells are parsed with decimal '.'."""
-    return _build(table_from_frame(df, source), dims, inputs, ".", time)
+    return _build(_bind(table_from_frame(df, source), sources), dims, inputs, ".", time)
+
+
+_UNBOUND = "\0unbound:"  # a column named like a bound name, which the binding replaces
+
+
+def _bind(table: RawTable, sources: Mapping[str, str] | None) -> RawTable:
+    """The table with each bound column under the kzf name it is bound to. A column that has
+    the kzf name itself is then not read: the binding says which column is meant."""
+    if not sources:
+        return table
+    by_source = {source: name for name, source in sources.items()}
+    names = tuple(by_source.get(n, _UNBOUND + n if n in sources else n) for n in table.names)
+    return replace(table, names=names, bound=tuple(sources.items()))
+
+
+def _shown(table: RawTable, name: str) -> str:
+    """How a message names a column: as the file calls it, and the kzf name it is bound to."""
+    source = dict(table.bound).get(name)
+    return f"'{source}' (bound to {name})" if source else f"'{name}'"
+
+
+def _file_names(table: RawTable) -> list[str]:
+    """The header as the file writes it, for messages."""
+    bound = dict(table.bound)
+    return [bound.get(n, n.removeprefix(_UNBOUND)) for n in table.names]
 
 
 def detect_layout(
@@ -152,9 +186,10 @@ def detect_layout(
     lowered = {n.lower() for n in names}
     time = time if time is not None else time_dimension(dims)
     has_years = any(YEAR_NAME.fullmatch(n) for n in names)
-    if time is not None and time not in names and has_years and "indicator" in lowered:
+    indicator = any(n in INDICATOR_NAMES for n in lowered)
+    if time is not None and time not in names and has_years and indicator:
         return "years"
-    if {"indicator", "value"} <= lowered and not any(i in names for i in inputs):
+    if indicator and any(n in VALUE_NAMES for n in lowered) and not any(i in names for i in inputs):
         return "long"
     return "wide"
 
@@ -189,7 +224,7 @@ def _from_wide(
     _require_dims(table, dims, dims)
     missing = [w for w in wanted if not table.positions(w)]
     if missing:
-        raise _missing_inputs(table, missing, list(table.names), None)
+        raise _missing_inputs(table, missing, _file_names(table), None)
     take = np.arange(len(table.data))
     keys = _parse_dims(table, dims, time, take)
     _check_unique(keys, table.rows, table.source, None)
@@ -203,8 +238,8 @@ def _from_long(
     table: RawTable, dims: tuple[str, ...], time: str | None, wanted: list[str], decimal: str
 ) -> pd.DataFrame:
     _require_dims(table, dims, dims)
-    ind_name = _find_ci(table, "indicator")
-    val_name = _find_ci(table, "value")
+    ind_name = _find_ci(table, INDICATOR_NAMES)
+    val_name = _find_ci(table, VALUE_NAMES)
     indicator, take = _select_indicators(table, ind_name, wanted)
     rows = table.rows[take]
     long = _parse_dims(table, dims, time, take)
@@ -222,7 +257,7 @@ def _from_years(
     assert time is not None  # detect_layout only picks "years" when there is a time dim
     others = tuple(d for d in dims if d != time)
     _require_dims(table, others, dims)
-    ind_name = _find_ci(table, "indicator")
+    ind_name = _find_ci(table, INDICATOR_NAMES)
     year_names = list(dict.fromkeys(n for n in table.names if YEAR_NAME.fullmatch(n)))
     indicator, take = _select_indicators(table, ind_name, wanted)
     rows = table.rows[take]
@@ -232,7 +267,7 @@ def _from_years(
     parts = []
     for name in year_names:  # a loop over year columns, not rows
         part = keys.copy()
-        part[time] = np.full(len(keys), int(name), dtype="int64")
+        part[time] = np.full(len(keys), int(name[:4]), dtype="int64")
         part[_VAL] = _parse_values(
             table.column(name).iloc[take], rows, name, table.source, decimal, indicator
         )
@@ -245,11 +280,17 @@ def _select_indicators(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The indicator names and record positions of the rows that hold a wanted input."""
     labels = _labels(_Cells.of(table.column(ind_name)))
+    if table.bound:  # indicator codes bound to inputs: `input pop = "SP.POP.TOTL"`
+        codes = {source: name for name, source in table.bound if name in wanted}
+        shown = labels
+        labels = labels.map(lambda code: codes.get(code, code))
+    else:
+        shown = labels
     mask = labels.isin(wanted).to_numpy(dtype=bool)
     present = set(labels[mask].unique())
     missing = [w for w in wanted if w not in present]
     if missing and len(table.data) > 0:
-        raise _missing_inputs(table, missing, [str(v) for v in labels.unique()], ind_name)
+        raise _missing_inputs(table, missing, [str(v) for v in shown.unique()], ind_name)
     take = np.flatnonzero(mask)
     return labels.to_numpy(dtype=object)[take], take
 
@@ -533,11 +574,14 @@ def _parse_time(
 # --- checks and messages -------------------------------------------------------------------
 
 
-def _find_ci(table: RawTable, wanted: str) -> str:
-    """The header matching `wanted` case-insensitively; two candidates is KZF106."""
-    found = [i for i, n in enumerate(table.names) if n.lower() == wanted]
+def _find_ci(table: RawTable, wanted: tuple[str, ...]) -> str:
+    """The header matching the first of `wanted` the table has, case-insensitively; two
+    columns of that name is KZF106."""
+    lowered = [n.lower() for n in table.names]
+    name = next((w for w in wanted if w in lowered), wanted[0])
+    found = [i for i, n in enumerate(lowered) if n == name]
     if len(found) != 1:
-        raise table.ambiguous(wanted, found)
+        raise table.ambiguous(name, found)
     return table.names[found[0]]
 
 
@@ -552,14 +596,14 @@ def _require_dims(table: RawTable, needed: Sequence[str], dims: Sequence[str]) -
             f"the file has year columns ({', '.join(years[:3])}, ...) but no 'indicator' "
             "column, so it cannot be read as a years-as-columns table"
         )
-    guesses = {m: _did_you_mean(m, table.names) for m in missing}
+    guesses = {m: _did_you_mean(dict(table.bound).get(m, m), _file_names(table)) for m in missing}
     quoted = ", ".join(
-        f"'{m}'" + (f" (did you mean '{g}'?)" if g else "") for m, g in guesses.items()
+        _shown(table, m) + (f" (did you mean '{g}'?)" if g else "") for m, g in guesses.items()
     )
     raise data_error(
         "KZF105",
         f"missing dimension column {quoted}: the program expects dims "
-        f"({', '.join(dims)}) and the file has columns {_listing(table.names)}",
+        f"({', '.join(dims)}) and the file has columns {_listing(_file_names(table))}",
         DataLocation(table.source),
         *notes,
     )
@@ -571,13 +615,13 @@ def _missing_inputs(
     """KZF102 for each missing input, each with a did-you-mean when one is close."""
     errors = []
     for name in missing:
-        guess = _did_you_mean(name, candidates)
+        guess = _did_you_mean(dict(table.bound).get(name, name), candidates)
         hint = f" (did you mean '{guess}'?)" if guess else ""
         if ind_name is None:
-            msg = f"missing input column '{name}'{hint}"
+            msg = f"missing input column {_shown(table, name)}{hint}"
             note = f"the file has columns {_listing(candidates)}"
         else:
-            msg = f"no rows for input '{name}' in column '{ind_name}'{hint}"
+            msg = f"no rows for input {_shown(table, name)} in column '{ind_name}'{hint}"
             note = f"the indicators in the file are {_listing(candidates)}"
         errors.append(data_error("KZF102", msg, DataLocation(table.source), note))
     return DataError([e.first for e in errors], location=errors[0].location)

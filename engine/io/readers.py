@@ -50,6 +50,7 @@ class RawTable:
     names: tuple[str, ...]
     data: pd.DataFrame
     rows: np.ndarray
+    bound: tuple[tuple[str, str], ...] = ()  # (kzf name, what the file calls it), for messages
 
     def positions(self, name: str) -> list[int]:
         return [i for i, n in enumerate(self.names) if n == name]
@@ -299,27 +300,55 @@ def _parse_csv_fast(body: str, sep: str) -> pd.DataFrame | None:
 
 
 def _parse_csv(body: str, sep: str, source: str) -> pd.DataFrame:
-    """pandas' C reader: pads short rows, keeps blank lines, names the line of a bad row."""
+    """pandas' C reader: pads short rows, keeps blank lines, names the line of a bad row.
+
+    The width is the first line's, unless narrower lines sit above the table (a download's
+    preamble) and no line after the first widest one is wider: then it is the table's."""
     try:
-        return pd.read_csv(
-            io.StringIO(body),
-            sep=sep,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        msg = str(exc).replace("Error tokenizing data. C error: ", "").strip()
-        raise data_error(
-            "KZF106",
-            f"not a valid table with separator {sep!r}: {msg}",
-            DataLocation(source),
-            "every row must have as many fields as the header; quote fields that contain "
-            "the separator",
-        ) from None
+        return _read_grid(body, sep, None)
+    except (pd.errors.ParserError, ValueError):
+        width = _preamble_width(body, sep)
+        try:
+            if width is None:
+                raise
+            return _read_grid(body, sep, width)
+        except (pd.errors.ParserError, ValueError) as exc:
+            msg = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+            raise data_error(
+                "KZF106",
+                f"not a valid table with separator {sep!r}: {msg}",
+                DataLocation(source),
+                "every row must have as many fields as the header; quote fields that contain "
+                "the separator",
+            ) from None
+
+
+def _read_grid(body: str, sep: str, width: int | None) -> pd.DataFrame:
+    return pd.read_csv(
+        io.StringIO(body),
+        sep=sep,
+        header=None,
+        names=None if width is None else list(range(width)),
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+        engine="c",
+    )
+
+
+def _preamble_width(body: str, sep: str) -> int | None:
+    """The table's width when only lines above it are narrower, else None."""
+    records = list(csv.reader(io.StringIO(body), delimiter=sep))
+    widths = [len(r) for r in records]
+    if not widths:
+        return None
+    widest = max(widths)
+    first = widths.index(widest)
+    filled = [sum(1 for cell in r if cell.strip()) for r in records[:first]]
+    if first == 0 or first >= PREAMBLE_ROWS or any(n > 2 for n in filled):
+        return None
+    return widest
 
 
 def _read_excel(file: Path, source: str, sheet: str | int | None) -> RawTable:
@@ -405,11 +434,28 @@ def _from_grid(grid: pd.DataFrame, source: str, first_row: int) -> RawTable:
     filled = np.flatnonzero(~blank)
     if len(filled) == 0:
         raise data_error("KZF106", "the file is empty: expected a header row", DataLocation(source))
-    h = int(filled[0])
+    h = _header_row(grid, filled)
     names = tuple(clean_name(v) for v in grid.iloc[h].tolist())
     data = grid.iloc[h + 1 :].reset_index(drop=True)
     rows = np.arange(len(data)) + first_row + h + 1
     return _drop_blank(RawTable(source, names, data, rows))
+
+
+PREAMBLE_ROWS = 30  # rows above the table a download may carry (titles, "Data Source", dates)
+
+
+def _header_row(grid: pd.DataFrame, filled: np.ndarray) -> int:
+    """The header: the first non-blank row, unless rows of one or two cells sit above a wider
+    table (a World Bank download's "Data Source" and "Last Updated Date" lines, a statistics
+    office's title rows); then the first row with at least half the table's width."""
+    top = filled[:PREAMBLE_ROWS]
+    head = grid.iloc[top]
+    cells = head.notna() & (head.astype(str).apply(lambda c: c.str.strip()) != "")
+    counts = cells.sum(axis=1).to_numpy()
+    widest = int(counts.max())
+    if counts[0] > 2 or widest < 3 or counts[0] * 2 > widest:
+        return int(filled[0])
+    return int(top[int(np.flatnonzero(counts * 2 >= widest)[0])])
 
 
 def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
