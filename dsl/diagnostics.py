@@ -33,7 +33,7 @@ class Severity(StrEnum):
     NOTE = "note"  # a change made on purpose and reported (an imputed or treated value)
 
 
-NOTES = frozenset({"KZF260", "KZF261", "KZF262"})
+NOTES = frozenset({"KZF260", "KZF261", "KZF262", "KZF263"})
 
 
 # The catalogue of codes. Keep in step with docs/errors.md (a test checks that every code
@@ -62,6 +62,7 @@ CODES: dict[str, str] = {
     "KZF024": "invalid weighted argument or `vary` (a weight where none is taken, a bad range)",
     "KZF025": "not a composite index: the definition is not a weighted mean of named indicators",
     "KZF026": "a composite analysis that cannot run: no `vary`, too few entities, a bad --year",
+    "KZF027": "a function along time on a panel whose time dimension is not chosen or not periods",
     # units and symbolic checks (docs/units.md)
     "KZF030": "incompatible units in +, -, a comparison, min/max, clamp or the branches of if",
     "KZF031": "a definition's declared unit differs from the unit it computes",
@@ -82,6 +83,7 @@ CODES: dict[str, str] = {
     # evaluation warnings
     "KZF201": "division by zero gave a missing value",
     "KZF202": "argument outside the domain of a function gave a missing value",
+    "KZF203": "a ratio or difference of aggregates whose parts cover different rows",
     # model diagnostics (docs/models.md)
     "KZF250": "multicollinearity: a predictor of a model has a VIF above 10",
     "KZF251": "a precise value repeats in consecutive years (a likely copy error)",
@@ -92,6 +94,7 @@ CODES: dict[str, str] = {
     "KZF260": "note: missing values were imputed",
     "KZF261": "note: outlying values were winsorised",
     "KZF262": "note: a log transform replaced values too skewed to winsorise",
+    "KZF263": "note: values of the data file carry flags (Eurostat's e, p, b, ...)",
     # static warnings
     "KZF301": "`-x^2` means -(x^2); spreadsheets read it as (-x)^2",
     "KZF302": "an unknown unit word that looks like a misspelling of a known one",

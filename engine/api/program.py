@@ -163,6 +163,7 @@ class Program:
             results, issues = execute(backend, plan, panel.frame, values, row_filter, advance)
         nodes = [s.node for s in plan.steps]
         issues = [
+            *panel.notes,
             *check_panel(nodes, panel.frame, self.dims),
             *check_coverage(nodes, panel.frame, self.dims),
             *issues,

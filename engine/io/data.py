@@ -50,7 +50,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kzf.dsl.diagnostics import DataError, DataLocation, data_error
+from kzf.dsl.diagnostics import DataError, DataLocation, Diagnostic, data_error
 from kzf.engine.core import periods
 from kzf.engine.io.readers import RawTable, read_table, table_from_frame
 
@@ -97,6 +97,7 @@ class Panel:
     time_dim: str | None
     source: str
     source_rows: np.ndarray | None = None
+    notes: tuple[Diagnostic, ...] = ()  # what reading the data noticed (KZF263)
 
 
 def time_dimension(dims: Sequence[str], declared: str | None = None) -> str | None:
@@ -207,6 +208,8 @@ def _build(
     dims = tuple(dims_in)
     time = time_in if time_in is not None else time_dimension(dims)
     wanted = [i for i in dict.fromkeys(inputs) if i not in dims]
+    if table.series_keys:
+        table = _with_series_indicator(table, dims)
     layout = detect_layout(table.names, dims, wanted, time)
     if layout == "years":
         frame = _from_years(table, dims, time, wanted, decimal)
@@ -215,7 +218,26 @@ def _build(
     else:
         frame = _from_wide(table, dims, time, wanted, decimal)
     finished, source_rows = _finish(frame, dims, time, wanted, table.source)
-    return Panel(finished, dims, time, table.source, source_rows)
+    return Panel(finished, dims, time, table.source, source_rows, table.notes)
+
+
+def _with_series_indicator(table: RawTable, dims: tuple[str, ...]) -> RawTable:
+    """An `indicator` column for a table of SDMX series keys (Eurostat TSV): the key columns
+    the program does not declare as dims, joined with '.' as SDMX writes a series key
+    (`A.PC_IND.I_IUSE` for freq, unit, indic_is when the dims are geo and year)."""
+    others = [k for k in table.series_keys if k not in dims]
+    positions = [table.positions(k)[0] for k in others]
+    if positions:
+        indicator = table.data[positions[0]].astype(str)
+        for p in positions[1:]:
+            indicator = indicator + "." + table.data[p].astype(str)
+    else:
+        indicator = pd.Series(["value"] * len(table.data))
+    keep = [i for i, n in enumerate(table.names) if n not in others]
+    data = table.data[keep].set_axis(range(len(keep)), axis=1)
+    data[len(keep)] = indicator.to_numpy()
+    names = (*(table.names[i] for i in keep), "indicator")
+    return replace(table, names=names, data=data, series_keys=())
 
 
 def _from_wide(

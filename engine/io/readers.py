@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from kzf.dsl.diagnostics import DataError, DataLocation, data_error
+from kzf.dsl.diagnostics import DataError, DataLocation, Diagnostic, data_error, warning
 
 TEXT_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
 EXCEL_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
@@ -51,6 +51,10 @@ class RawTable:
     data: pd.DataFrame
     rows: np.ndarray
     bound: tuple[tuple[str, str], ...] = ()  # (kzf name, what the file calls it), for messages
+    # The columns of an SDMX series key (Eurostat TSV: freq, unit, indic_is, geo): those the
+    # program does not declare as dims name the row's indicator, joined with '.'.
+    series_keys: tuple[str, ...] = ()
+    notes: tuple[Diagnostic, ...] = ()  # what reading noticed (KZF263: flagged values)
 
     def positions(self, name: str) -> list[int]:
         return [i for i, n in enumerate(self.names) if n == name]
@@ -252,6 +256,8 @@ def _read_text(file: Path, source: str, sep: str | None, encoding: str | None) -
         raise data_error("KZF106", "the file is empty: expected a header row", DataLocation(source))
     skipped = text.count("\n", 0, start)
     body = text[start:]
+    if sep is None and _is_eurostat(_first_line(body)):
+        return _eurostat(_from_grid(_parse_csv(body, "\t", source), source, skipped + 1))
     if sep is None:
         sep = _sniff_separator(_first_line(body))
     sep = _SEPARATOR_ALIASES.get(sep, sep)
@@ -439,6 +445,64 @@ def _from_grid(grid: pd.DataFrame, source: str, first_row: int) -> RawTable:
     data = grid.iloc[h + 1 :].reset_index(drop=True)
     rows = np.arange(len(data)) + first_row + h + 1
     return _drop_blank(RawTable(source, names, data, rows))
+
+
+_EUROSTAT_VALUE = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-z]*)")
+EUROSTAT_FLAGS = {
+    "b": "break in time series", "c": "confidential", "d": "definition differs",
+    "e": "estimated", "f": "forecast", "n": "not significant", "p": "provisional",
+    "r": "revised", "s": "Eurostat estimate", "u": "low reliability", "z": "not applicable",
+}  # fmt: skip
+
+
+def _is_eurostat(header: str) -> bool:
+    """Eurostat's TSV: tab-separated, its first cell the series key and the time dimension,
+    `freq,unit,geo\\TIME_PERIOD`."""
+    first = header.split("\t", 1)[0]
+    return "\t" in header and "\\" in first and "," in first.split("\\", 1)[0]
+
+
+def _eurostat(table: RawTable) -> RawTable:
+    """A Eurostat TSV as a years-as-columns table: the series key split into its columns,
+    `:` (with or without a flag) missing, and each value's flag (`87 e`) kept apart from it
+    and counted in a note (KZF263), so that an estimate is never read as a plain figure
+    without a word."""
+    keys = [k.strip() for k in table.names[0].split("\\", 1)[0].split(",")]
+    parts = table.data[0].astype(str).str.split(",", expand=True)
+    if parts.shape[1] != len(keys):
+        bad = int(np.flatnonzero(table.data[0].astype(str).str.count(",") != len(keys) - 1)[0])
+        raise data_error(
+            "KZF106",
+            f"the series key {table.data[0].iloc[bad]!r} does not have the {len(keys)} parts "
+            f"{','.join(keys)}",
+            DataLocation(table.source, int(table.rows[bad]), table.names[0]),
+        )
+    columns: dict[int, pd.Series] = {i: parts[i].str.strip() for i in range(len(keys))}
+    flags: dict[str, int] = {}
+    for j in range(1, table.data.shape[1]):
+        cells = table.data[j].astype(str).str.strip()
+        found = cells.str.fullmatch(_EUROSTAT_VALUE.pattern)
+        split = cells.str.extract(_EUROSTAT_VALUE.pattern)
+        flag = split[1].where(found, "")
+        for letter, n in flag[flag != ""].value_counts().items():
+            flags[str(letter)] = flags.get(str(letter), 0) + int(n)
+        missing = cells.str.startswith(":") | (cells == "")
+        columns[len(keys) + j - 1] = cells.where(~found, split[0]).where(~missing, "")
+    data = pd.DataFrame(columns)
+    names = (*keys, *table.names[1:])
+    notes: tuple[Diagnostic, ...] = ()
+    if flags:
+        listed = ", ".join(
+            f"{n} {letter} ({EUROSTAT_FLAGS.get(letter, 'unknown flag')})"
+            for letter, n in sorted(flags.items())
+        )
+        notes = (
+            warning(
+                "KZF263",
+                f"{table.source}: values carry Eurostat flags, read as values: {listed}",
+            ),
+        )
+    return RawTable(table.source, names, data, table.rows, series_keys=tuple(keys), notes=notes)
 
 
 PREAMBLE_ROWS = 30  # rows above the table a download may carry (titles, "Data Source", dates)
