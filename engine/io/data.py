@@ -56,7 +56,12 @@ from kzf.engine.io.readers import RawTable, read_table, table_from_frame
 
 Layout = Literal["wide", "long", "years"]
 
-NA_TEXT = frozenset({"", "na", "n/a", "#n/a", "..", "-", "\u2013", "\u2014", "nan", "null", "none"})
+# Missing-value markers statistics offices and data portals write, compared without case:
+# the World Bank's "..", Eurostat's and SDMX's ":", dashes, Russian "н/д" (нет данных), "…".
+NA_TEXT = frozenset(
+    {"", "na", "n/a", "#n/a", "..", "-", "\u2013", "\u2014", "nan", "null", "none", ":",
+     "н/д", "\u2026", "..."}
+)  # fmt: skip
 # A year column of the years-as-columns layout: 2020, or 2020 [YR2020] as DataBank writes it.
 YEAR_NAME = re.compile(r"(\d{4})(?: \[YR\1\])?")
 # The column that names the indicator of a row in the long layouts, and the one holding its

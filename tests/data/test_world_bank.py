@@ -111,3 +111,20 @@ def test_a_binding_is_a_quoted_name() -> None:
     assert info.value.diagnostics[0].code == "KZF002"
     prog = kzf.compile('input share = "Доля, %" : %\ny = share / 100\n')
     assert prog.sources == {"share": "Доля, %"}
+
+
+def test_databank_missing_values_are_dots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # DataBank writes ".." where a value is missing; the World Bank's own marker
+    rows = _run(tmp_path, DATABANK.replace(",81.9,", ",..,"), capsys)
+    assert rows[1] == ["KAZ", "2019", ""]  # no Internet share for 2019: no users
+    assert math.isclose(float(rows[2][2]), EXPECTED[1][2], rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("marker", [":", "н/д", "…", "N/A"])
+def test_the_missing_markers_of_statistics_offices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], marker: str
+) -> None:
+    rows = _run(tmp_path, DATABANK.replace(",81.9,", f",{marker},"), capsys)
+    assert rows[1] == ["KAZ", "2019", ""]
