@@ -293,12 +293,9 @@ class _ToAst(Transformer[Token, Any]):
             )
         return ast.Dims(names, self._s(meta), marked[0][0] if marked else None, sources)
 
-    def dim_item(
-        self, meta: Any, children: list[Token | None]
-    ) -> tuple[ast.Name, str | None, Token | None]:
-        name, source, role = children
-        assert name is not None
-        bound = _bound_name(source, self._t(source)) if source is not None else None
+    def dim_item(self, meta: Any, children: list[Any]) -> tuple[ast.Name, str | None, Token | None]:
+        name, bound, role = children
+        assert name is not None and not isinstance(bound, Token)
         return ast.Name(str(name), self._t(name)), bound, role
 
     def data_decl(self, meta: Any, children: list[Token]) -> ast.DataDecl:
@@ -320,9 +317,16 @@ class _ToAst(Transformer[Token, Any]):
         return " ".join(str(c) for c in children)
 
     def input_item(self, meta: Any, children: list[Any]) -> ast.InputDecl:
-        name, source, unit, domain = children
-        bound = _bound_name(source, self._t(source)) if source is not None else None
+        name, bound, unit, domain = children
         return ast.InputDecl(str(name), unit, self._t(name), domain, bound)
+
+    def binding(self, meta: Any, children: list[Token]) -> str:
+        op, source = children
+        if str(op) != "=":
+            raise _Refused(
+                error("KZF002", f'a binding is written `= "name"`, not `{op}`', self._t(op))
+            )
+        return _bound_name(source, self._t(source))
 
     def domain_bound(self, meta: Any, children: list[Any]) -> ast.Domain:
         op, value = str(children[0]), children[1]
