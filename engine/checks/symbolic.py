@@ -80,11 +80,23 @@ class Var(sp.Symbol):
         return str(self.name)
 
 
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "#": r"\#", "$": r"\$", "%": r"\%",
+    "&": r"\&", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+}  # fmt: skip
+
+
+def latex_text(text: str) -> str:
+    """Text for LaTeX's text mode, every special character escaped: a text literal of a
+    formula (`entity = "R&D 50%"`) must print as written, never as LaTeX commands."""
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in text)
+
+
 class Text(sp.Symbol):
     """A text constant in a condition (`entity = "Kazakhstan"`)."""
 
     def _latex(self, printer: Any) -> str:
-        return r"\text{“" + self.name.replace("\\", "").replace("{", "").replace("}", "") + "”}"
+        return r"\text{“" + latex_text(self.name) + "”}"
 
     def _pretty(self, printer: Any) -> prettyForm:
         return prettyForm(f'"{self.name}"')

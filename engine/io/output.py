@@ -191,6 +191,66 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         elif suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
         else:
-            frame.to_excel(tmp, index=False, engine="openpyxl")
+            write_xlsx(frame, tmp, str(path))
 
     write_atomically(path, write)
+
+
+XLSX_MAX_ROWS = 1_048_576  # Excel's limit, the header row included
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f]"  # what openpyxl refuses (IllegalCharacterError)
+
+
+def write_xlsx(frame: pd.DataFrame, tmp: str, shown: str) -> None:
+    """The results as an Excel sheet, every text cell stored as text: a name that starts
+    like a formula (`=HYPERLINK(...)`) stays a name and never runs when the sheet is opened.
+    What Excel cannot hold (more than 1,048,576 rows, control characters) is KZF108."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    if len(frame) + 1 > XLSX_MAX_ROWS:
+        raise UsageError(
+            [
+                error(
+                    "KZF108",
+                    f"--out {shown}: {len(frame):,} rows do not fit an Excel sheet "
+                    f"({XLSX_MAX_ROWS - 1:,} at most); write .csv or .parquet",
+                )
+            ]
+        )
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Sheet1")
+
+    def cell(value: object) -> WriteOnlyCell:
+        if isinstance(value, float) and value != value:
+            value = None
+        elif isinstance(value, np.generic):
+            value = value.item()
+        c = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str) and value.startswith(_FORMULA_START):
+            c.data_type = "s"
+        return c
+
+    for name in frame.columns:  # checked first: openpyxl fails half-way through a sheet
+        values = frame[name]
+        if values.dtype.kind in "biufc":
+            continue
+        text = values.astype(str)
+        bad = text.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise UsageError(
+                [
+                    error(
+                        "KZF108",
+                        f"--out {shown}: the value {text.iloc[row]!r} (row {row + 2}, column "
+                        f"'{name}') holds a control character an Excel sheet cannot store; "
+                        "write .csv or .parquet",
+                    )
+                ]
+            )
+    columns = [frame[c].astype(object).where(frame[c].notna(), None) for c in frame.columns]
+    sheet.append([cell(str(c)) for c in frame.columns])
+    for row in zip(*columns, strict=True):
+        sheet.append([cell(v) for v in row])
+    book.save(tmp)

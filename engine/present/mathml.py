@@ -72,19 +72,63 @@ _MTEXT_NAME = re.compile(r"<mtext>([^<>\s“”\"]+)</mtext>")
 _WORD = re.compile(r"^[\w]+$")
 
 
+_TEXT = re.compile(r"\\text\{((?:[^{}\\]|\\[a-z]+\{\}|\\.)*)\}")
+_LATEX_ESCAPE = re.compile(r"\\(textbackslash|textasciicircum|textasciitilde)\{\}|\\([{}#$%&_])")
+_UNESCAPED = {"textbackslash": "\\", "textasciicircum": "^", "textasciitilde": "~"}
+
+
+def _html_text(m: re.Match[str]) -> str:
+    """`\\text{...}` with its LaTeX escapes undone and the result escaped for HTML:
+    latex2mathml copies text into <mtext> as it is, so a text literal `<script>` written in
+    a formula would otherwise become markup in the published report."""
+
+    def plain(e: re.Match[str]) -> str:
+        return _UNESCAPED[e.group(1)] if e.group(1) else e.group(2)
+
+    return r"\text{" + html.escape(_LATEX_ESCAPE.sub(plain, m.group(1)), quote=True) + "}"
+
+
 def to_mathml(latex: str, *, display: bool = True) -> str:
-    """MathML for a LaTeX formula. Multi-letter names stay one identifier (`egdi_rank`)."""
+    """MathML for a LaTeX formula. Multi-letter names stay one identifier (`egdi_rank`).
+
+    Text in the formula reaches the page escaped, and the result is checked to be MathML
+    only (no element of another namespace, no event attribute): a downloaded .kzf file must
+    not be able to run a script in the report made from it."""
     import latex2mathml.converter
 
     # \mathrm{egdi\_rank} would become one <mi> per letter; \text keeps the name whole.
     prepared = _MATHRM.sub(lambda m: r"\text{" + m.group(1).replace(r"\_", "_") + "}", latex)
-    markup: str = latex2mathml.converter.convert(prepared, display="block" if display else "inline")
+    prepared = _TEXT.sub(_html_text, prepared)
+    mode = "block" if display else "inline"
+    markup: str = latex2mathml.converter.convert(prepared, display=mode)
 
     def name(m: re.Match[str]) -> str:
         word = html.unescape(m.group(1))
         return f"<mi>{m.group(1)}</mi>" if _WORD.match(word) else m.group(0)
 
-    return _calm_fences(_MTEXT_NAME.sub(name, markup))
+    result = _calm_fences(_MTEXT_NAME.sub(name, markup))
+    if not only_mathml(result):
+        return f'<math xmlns="{_MATHML_NS}"><mtext>{html.escape(latex)}</mtext></math>'
+    return result
+
+
+def only_mathml(markup: str) -> bool:
+    """Whether `markup` is well-formed MathML and nothing else: every element in the MathML
+    namespace, no attribute that runs code or loads a page (on..., href, src)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(markup)
+    except ET.ParseError:
+        return False
+    for element in root.iter():
+        if not element.tag.startswith(f"{{{_MATHML_NS}}}"):
+            return False
+        for attribute in element.attrib:
+            bare = attribute.rsplit("}", 1)[-1].lower()
+            if bare.startswith("on") or bare in ("href", "src", "xlink:href", "style"):
+                return False
+    return True
 
 
 _TALL = {"mfrac", "msqrt", "mroot", "munder", "mover", "munderover", "mtable"}

