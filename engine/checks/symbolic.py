@@ -225,11 +225,17 @@ _AGG_SIGN = {
 # ---------------------------------------------------------------- IR → sympy
 
 
-def tree_size(root: ir.Node, cap: int = MAX_TREE + 1) -> int:
-    """Nodes of the expression tree (a shared subtree counts each time it is used), capped."""
+def tree_size(
+    root: ir.Node, cap: int = MAX_TREE + 1, leaf: Callable[[ir.Node], bool] | None = None
+) -> int:
+    """Nodes of the expression tree (a shared subtree counts each time it is used), capped;
+    a `leaf` node counts as one (a definition shown by its name)."""
     sizes: dict[ir.Node, int] = {}
-    for node in ir.postorder(root):
-        sizes[node] = min(cap, 1 + sum(sizes[c] for c in node.children))
+    for node in ir.postorder(root, leaf=leaf):
+        if leaf is not None and leaf(node):
+            sizes[node] = 1
+        else:
+            sizes[node] = min(cap, 1 + sum(sizes[c] for c in node.children))
     return sizes[root]
 
 
@@ -256,7 +262,8 @@ class Translator:
     text_of: Callable[[ir.Node], str] | None = None
 
     def __call__(self, root: ir.Node) -> Any:
-        if tree_size(root) > MAX_TREE:
+        named = (lambda n: n is not root and id(n) in self.names) if self.names else None
+        if tree_size(root, leaf=named) > MAX_TREE:
             raise TooLarge
         memo: dict[object, Any] = {}
 

@@ -157,7 +157,7 @@ def power(a: Interval, k: float) -> Interval:
             return reciprocal(power(a, -n))
         if n % 2 == 0:
             m = absolute(a)
-            return clean(m.lo**n, _safe_pow(m.hi, n), m.lo_open, m.hi_open, m.positive())
+            return clean(_safe_pow(m.lo, n), _safe_pow(m.hi, n), m.lo_open, m.hi_open, m.positive())
         return clean(-_safe_pow(-a.lo, n), _safe_pow(a.hi, n), a.lo_open, a.hi_open, a.nonzero)
     base = a.intersect(Interval(0.0, INF, False, True))
     if k < 0:

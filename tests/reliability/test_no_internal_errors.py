@@ -1,0 +1,46 @@
+"""Files that made kzf fail with an internal error (exit 3), from issue 15's list: each now
+gets a result or a coded message. The overflow example is docs/reliability.md's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kzf.engine.cli.main import main
+
+CHAIN = "a0 = 1\n" + "".join(f"a{i} = a{i - 1} * a{i - 1} + a{i - 1}\n" for i in range(1, 10))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "input x\ne = x * 10^400\n",  # the domain check squared 1e400 in floats
+        "input z > 1e300\nw = z * z\n",
+        "input x\ny = x * 2^2^2^2^2\n",
+    ],
+    ids=["10^400", "z*z above 1e300", "2^2^2^2^2"],
+)
+def test_overflowing_bounds_are_checked_without_an_internal_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    f = tmp_path / "f.kzf"
+    f.write_text(text, encoding="utf-8")
+    status = main(["check", str(f)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "internal error" not in captured.err
+
+
+def test_show_on_nine_chained_definitions_shows_each_by_the_names_it_uses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "f.kzf"
+    f.write_text(CHAIN, encoding="utf-8")
+    status = main(["show", str(f)])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "a9 = a8⋅a8 + a8" in out
+    status = main(["show", "--expand", str(f), "a9"])
+    out = capsys.readouterr().out
+    assert status == 0 and "too large to expand" in out  # 2^9 copies: said, not a crash
