@@ -84,6 +84,7 @@ CODES: dict[str, str] = {
     "KZF201": "division by zero gave a missing value",
     "KZF202": "argument outside the domain of a function gave a missing value",
     "KZF203": "a ratio or difference of aggregates whose parts cover different rows",
+    "KZF204": "a text compared with a dimension that has no such value in the data",
     # model diagnostics (docs/models.md)
     "KZF250": "multicollinearity: a predictor of a model has a VIF above 10",
     "KZF251": "a precise value repeats in consecutive years (a likely copy error)",

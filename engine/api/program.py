@@ -23,7 +23,7 @@ from kzf.dsl.diagnostics import DataError, Diagnostic, ProgramError, UsageError,
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
 from kzf.engine.checks.analysis import Analysis, analyse
-from kzf.engine.checks.lint import check_coverage, check_panel
+from kzf.engine.checks.lint import check_coverage, check_panel, check_text_literals
 from kzf.engine.compile.plan import Plan, build_plan
 from kzf.engine.compile.resolve import CheckedProgram, check_program, resolve_extra
 from kzf.engine.core import ir
@@ -166,6 +166,7 @@ class Program:
             *panel.notes,
             *check_panel(nodes, panel.frame, self.dims),
             *check_coverage(nodes, panel.frame, self.dims),
+            *check_text_literals(nodes, panel.frame, self.dims),
             *issues,
         ]
         frame = self._assemble(panel, plan, results)

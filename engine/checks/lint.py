@@ -398,3 +398,53 @@ def _rows_named(frame: object, dims: tuple[str, ...], mask: object) -> str:
     text = ", ".join("(" + ", ".join(r) + ")" for r in shown.itertuples(index=False))
     more = len(rows) - MAX_COVERAGE_ROWS
     return text + (f" and {more} more" if more > 0 else "")
+
+
+# Cyrillic letters that look like Latin ones (Unicode TR39 confusables, the ones Russian and
+# Kazakh keyboards type): "Kаzakhstan" with a Cyrillic а is not "Kazakhstan".
+_LOOKALIKES = str.maketrans("аеорсухіјѕԁԛԝАВЕКМНОРСТХІЈЅ", "aeopcyxijsdqwABEKMHOPCTXIJS")
+
+
+def check_text_literals(
+    plan_nodes: list[ir.Node], frame: object, dims: tuple[str, ...]
+) -> list[Diagnostic]:
+    """KZF204: `entity = "Kazakstan"`, a text compared with a dimension that has no such
+    value in the data. The comparison is then false on every row, and what it selects is
+    missing or 0 without a word; the warning gives the nearest value, a look-alike letter
+    (Cyrillic а for Latin a) named."""
+    import difflib
+
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    out: list[Diagnostic] = []
+    seen: set[tuple[str, str]] = set()
+    values: dict[str, set[str]] = {}
+    for node in plan_nodes:
+        if _op(node) not in ("eq", "ne") or len(frame) == 0:
+            continue
+        a, b = node.children
+        dim, text = (a, b) if isinstance(a, ir.Dim) else (b, a)
+        if not (isinstance(dim, ir.Dim) and isinstance(text, ir.Const)):
+            continue
+        if not isinstance(text.value, str) or dim.name not in frame.columns:
+            continue
+        known = values.setdefault(dim.name, {str(v) for v in frame[dim.name].unique()})
+        if text.value in known or (dim.name, text.value) in seen:
+            continue
+        seen.add((dim.name, text.value))
+        plain = text.value.translate(_LOOKALIKES)
+        if plain != text.value and plain in known:
+            hint = f"; it has '{plain}', and '{text.value}' holds Cyrillic letters that look Latin"
+        else:
+            close = difflib.get_close_matches(text.value, sorted(known), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+        out.append(
+            warning(
+                "KZF204",
+                f"'{dim.name}' has no value '{text.value}' in the data, so this comparison "
+                f"is the same on every row{hint}",
+                node.span,
+            )
+        )
+    return out
