@@ -141,6 +141,29 @@ class Runner:
         return self._cache[key]
 
 
+MAX_RUNS = 1_000_000  # Monte Carlo runs; each is one evaluation of the index
+MAX_EVALUATIONS = 2_000_000  # Sobol' evaluations, N * (params + 2)
+
+
+def check_budget(runs: int, sobol: int, seed: int, params: int) -> None:
+    """The analysis's size, checked before any work (KZF026): numpy's generators take seeds
+    of 0 or more, and a budget beyond these limits would run for hours or run out of memory."""
+    problems = []
+    if runs < 1 or runs > MAX_RUNS:
+        problems.append(f"--runs must be between 1 and {MAX_RUNS:,}, not {runs:,}")
+    if sobol < 0:
+        problems.append(f"--sobol must be 0 (no Sobol' indices) or more, not {sobol:,}")
+    elif sobol * (params + 2) > MAX_EVALUATIONS:
+        problems.append(
+            f"--sobol {sobol:,} needs {sobol * (params + 2):,} evaluations "
+            f"({params} varied params); at most {MAX_EVALUATIONS:,}"
+        )
+    if seed < 0:
+        problems.append(f"--seed must be 0 or more, not {seed}")
+    if problems:
+        raise UsageError([error("KZF026", p) for p in problems])
+
+
 def _check_index(prog: Program, index: str) -> None:
     if index not in prog.checked.definitions:
         from kzf.dsl.diagnostics import did_you_mean
@@ -322,8 +345,7 @@ def analyse(
 ) -> Sensitivity:
     """The Monte Carlo rank distribution, then (when `sobol` > 0) the Sobol' indices."""
     factors = factors_of(prog)
-    if runs < 1:
-        raise UsageError([error("KZF026", "--runs must be at least 1")])
+    check_budget(runs, sobol, seed, len(factors))
     _check_index(prog, index)  # before the data is read
     runner = prepare(prog, panel_of(prog, data, [index], read_options), index, params, year)
     entity_dim, _ = cross_section(prog)

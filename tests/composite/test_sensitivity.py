@@ -178,3 +178,24 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["sensitivity", FILE, "--index", "idx", "--runs", "0"])
     _, err = capsys.readouterr()
     assert status == 2 and "[KZF026]" in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "said"),
+    [
+        (["--seed", "-1"], "--seed must be 0 or more, not -1"),
+        (["--sobol", "100000000"], "--sobol 100,000,000 needs"),
+        (["--sobol", "-3"], "--sobol must be 0 (no Sobol' indices) or more, not -3"),
+        (["--runs", "100000000"], "--runs must be between 1 and 1,000,000"),
+    ],
+)
+def test_an_analysis_too_large_or_impossible_is_refused_before_it_starts(
+    flag: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kzf.engine.cli.main import main
+
+    index_file = Path(__file__).resolve().parents[2] / "indicators" / "eaeu_digital_index.kzf"
+    status = main(["sensitivity", str(index_file), "--index", "index", *flag])
+    err = capsys.readouterr().err
+    assert status == 2 and "error[KZF026]" in err and said in err
+    assert "internal error" not in err
