@@ -250,6 +250,8 @@ def _read_text(file: Path, source: str, sep: str | None, encoding: str | None) -
     except OSError as exc:
         raise _unreadable(source, exc) from None
     text = _decode(raw, source, encoding).lstrip("\ufeff")
+    if "\r" in text and "\n" not in text:  # classic Mac line ends (CR only), as old Excel wrote
+        text = text.replace("\r", "\n")
     lead = _LEADING_BLANK.match(text)
     start = lead.end() if lead else 0
     if not text[start:].strip():
@@ -345,7 +347,10 @@ def _read_grid(body: str, sep: str, width: int | None) -> pd.DataFrame:
 
 def _preamble_width(body: str, sep: str) -> int | None:
     """The table's width when only lines above it are narrower, else None."""
-    records = list(csv.reader(io.StringIO(body), delimiter=sep))
+    try:
+        records = list(csv.reader(io.StringIO(body), delimiter=sep))
+    except csv.Error:
+        return None
     widths = [len(r) for r in records]
     if not widths:
         return None

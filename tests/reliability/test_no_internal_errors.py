@@ -44,3 +44,15 @@ def test_show_on_nine_chained_definitions_shows_each_by_the_names_it_uses(
     status = main(["show", "--expand", str(f), "a9"])
     out = capsys.readouterr().out
     assert status == 0 and "too large to expand" in out  # 2^9 copies: said, not a crash
+
+
+def test_a_csv_with_carriage_returns_only_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # classic Mac line ends, as old Excel versions wrote CSV
+    (tmp_path / "f.kzf").write_text("input x\ny = 2 * x\n", encoding="utf-8")
+    (tmp_path / "d.csv").write_bytes(b"entity,year,x\rA,2020,1\rB,2020,2\r")
+    status = main(["eval", str(tmp_path / "f.kzf"), "--data", str(tmp_path / "d.csv")])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert out.splitlines() == ["entity,year,y", "A,2020,2.0", "B,2020,4.0"]
