@@ -251,6 +251,6 @@ def write_xlsx(frame: pd.DataFrame, tmp: str, shown: str) -> None:
             )
     columns = [frame[c].astype(object).where(frame[c].notna(), None) for c in frame.columns]
     sheet.append([cell(str(c)) for c in frame.columns])
-    for row in zip(*columns, strict=True):
-        sheet.append([cell(v) for v in row])
+    for record in zip(*columns, strict=True):
+        sheet.append([cell(v) for v in record])
     book.save(tmp)
