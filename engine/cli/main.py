@@ -127,7 +127,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    prog = load(args.file, allow_import_outside=args.allow_import_outside)
+    prog = load(
+        args.file,
+        allow_import_outside=args.allow_import_outside,
+        allow_data_outside=args.allow_data_outside,
+    )
     print_diagnostics(prog.diagnostics, prog.checked.sources)
     data = args.data or prog.data_path
     if data is None:
@@ -184,7 +188,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     status = 0
     for file in args.files:
         try:
-            prog = load(file, allow_import_outside=args.allow_import_outside)
+            prog = load(
+                file,
+                allow_import_outside=args.allow_import_outside,
+                allow_data_outside=args.allow_data_outside,
+            )
         except KzfError as exc:
             print(exc.render(), file=sys.stderr)
             status = 2
@@ -209,7 +217,16 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
         path, sep, name = spec.rpartition(":")
         if not sep or not path or not name:
             raise UsageError([error("KZF107", f"--equiv {spec!r}: write FILE.kzf:NAME")])
-        sides.append((load(path, allow_import_outside=args.allow_import_outside), name))
+        sides.append(
+            (
+                load(
+                    path,
+                    allow_import_outside=args.allow_import_outside,
+                    allow_data_outside=args.allow_data_outside,
+                ),
+                name,
+            )
+        )
     status, report = equiv(sides[0], sides[1])
     sys.stdout.write(report)
     return status
@@ -218,7 +235,11 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from kzf.engine.present.show import show
 
-    prog = load(args.file, allow_import_outside=args.allow_import_outside)
+    prog = load(
+        args.file,
+        allow_import_outside=args.allow_import_outside,
+        allow_data_outside=args.allow_data_outside,
+    )
     sys.stdout.write(show(prog, args.name, latex=args.latex, expand=args.expand))
     return 0
 
@@ -241,7 +262,11 @@ def _cmd_test(args: argparse.Namespace) -> int:
     broken = 0
     for file in _kzf_files(args.paths):
         try:
-            prog = load(file, allow_import_outside=args.allow_import_outside)
+            prog = load(
+                file,
+                allow_import_outside=args.allow_import_outside,
+                allow_data_outside=args.allow_data_outside,
+            )
             if not prog.checked.expects:
                 print(f"{file}: no expectations")
                 continue
