@@ -17,11 +17,6 @@ from kzf.dsl.diagnostics import Diagnostic, UsageError, error
 def add_program_options(p: argparse.ArgumentParser) -> None:
     """The hidden options every command that reads a .kzf file accepts."""
     p.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument(
-        "--allow-data-outside",
-        action="store_true",
-        help="let the file's own `data` lie outside its project folder",
-    )
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
 

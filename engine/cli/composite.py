@@ -155,11 +155,7 @@ def add_parsers(
 
 
 def _load(path: str, args: argparse.Namespace) -> Program:
-    prog = load(
-        path,
-        allow_import_outside=args.allow_import_outside,
-        allow_data_outside=args.allow_data_outside,
-    )
+    prog = load(path, allow_import_outside=args.allow_import_outside)
     print_diagnostics(prog.diagnostics, prog.checked.sources)
     return prog
 

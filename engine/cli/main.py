@@ -127,11 +127,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    prog = load(
-        args.file,
-        allow_import_outside=args.allow_import_outside,
-        allow_data_outside=args.allow_data_outside,
-    )
+    prog = load(args.file, allow_import_outside=args.allow_import_outside)
     print_diagnostics(prog.diagnostics, prog.checked.sources)
     data = args.data or prog.data_path
     if data is None:
@@ -188,11 +184,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     status = 0
     for file in args.files:
         try:
-            prog = load(
-                file,
-                allow_import_outside=args.allow_import_outside,
-                allow_data_outside=args.allow_data_outside,
-            )
+            prog = load(file, allow_import_outside=args.allow_import_outside)
         except KzfError as exc:
             print(exc.render(), file=sys.stderr)
             status = 2
@@ -217,16 +209,7 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
         path, sep, name = spec.rpartition(":")
         if not sep or not path or not name:
             raise UsageError([error("KZF107", f"--equiv {spec!r}: write FILE.kzf:NAME")])
-        sides.append(
-            (
-                load(
-                    path,
-                    allow_import_outside=args.allow_import_outside,
-                    allow_data_outside=args.allow_data_outside,
-                ),
-                name,
-            )
-        )
+        sides.append((load(path, allow_import_outside=args.allow_import_outside), name))
     status, report = equiv(sides[0], sides[1])
     sys.stdout.write(report)
     return status
@@ -235,11 +218,7 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from kzf.engine.present.show import show
 
-    prog = load(
-        args.file,
-        allow_import_outside=args.allow_import_outside,
-        allow_data_outside=args.allow_data_outside,
-    )
+    prog = load(args.file, allow_import_outside=args.allow_import_outside)
     sys.stdout.write(show(prog, args.name, latex=args.latex, expand=args.expand))
     return 0
 
@@ -262,11 +241,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
     broken = 0
     for file in _kzf_files(args.paths):
         try:
-            prog = load(
-                file,
-                allow_import_outside=args.allow_import_outside,
-                allow_data_outside=args.allow_data_outside,
-            )
+            prog = load(file, allow_import_outside=args.allow_import_outside)
             if not prog.checked.expects:
                 print(f"{file}: no expectations")
                 continue

@@ -85,11 +85,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from kzf.engine.present import report
 
     _out(args.out, (".html", ".htm"))
-    prog = load(
-        args.file,
-        allow_import_outside=args.allow_import_outside,
-        allow_data_outside=args.allow_data_outside,
-    )
+    prog = load(args.file, allow_import_outside=args.allow_import_outside)
     print_diagnostics(prog.diagnostics, prog.checked.sources)
     select = [s.strip() for s in args.select.split(",") if s.strip()] if args.select else None
     built = report.build(
@@ -110,11 +106,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from kzf.engine.present.report import definition_units, is_rank_definition
 
     _out(args.out, (".png", ".svg"))
-    prog = load(
-        args.file,
-        allow_import_outside=args.allow_import_outside,
-        allow_data_outside=args.allow_data_outside,
-    )
+    prog = load(args.file, allow_import_outside=args.allow_import_outside)
     checked = prog.checked
     prog.selection([args.name])  # an unknown name: a did-you-mean error
     result = prog.run(_read(prog, args), parse_params(args.param), [args.name], args.where)
