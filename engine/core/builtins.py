@@ -40,7 +40,7 @@ from kzf.engine.core.intervals import (
     power,
     smallest,
 )
-from kzf.engine.core.numeric import round_half_away, truncate
+from kzf.engine.core.numeric import is_missing, round_half_away, scalar_or_array, truncate
 
 
 class Kind(StrEnum):
@@ -280,14 +280,6 @@ class Function:
 # ---- kernels and rules that take more than a line
 
 
-def _isnan(x: Any) -> Any:
-    return np.isnan(x) if isinstance(x, np.ndarray) else (x != x)
-
-
-def _scalar_or_array(x: np.ndarray) -> Any:
-    return float(x) if x.ndim == 0 else x
-
-
 def _digits(attrs: Attrs) -> int:
     digits = attrs[0] if attrs else 0
     assert isinstance(digits, int)
@@ -306,27 +298,27 @@ def _pairwise(fn: Callable[[Any, Any], Any]) -> Callable[[list[Any], Attrs], Any
 
 def _if(values: list[Any], attrs: Attrs) -> Any:
     c, a, b = values  # a missing condition gives a missing value
-    return _scalar_or_array(
-        np.where(np.asarray(_isnan(c)), np.nan, np.where(np.asarray(c) == 1, a, b))
+    return scalar_or_array(
+        np.where(np.asarray(is_missing(c)), np.nan, np.where(np.asarray(c) == 1, a, b))
     )
 
 
 def _coalesce(values: list[Any], attrs: Attrs) -> Any:
     out = values[0]
     for x in values[1:]:
-        missing = np.asarray(_isnan(out))
+        missing = np.asarray(is_missing(out))
         if not missing.any():
             break
-        out = _scalar_or_array(np.where(missing, x, out))
+        out = scalar_or_array(np.where(missing, x, out))
     return out
 
 
 def _present(values: list[Any], attrs: Attrs) -> Any:
-    return _scalar_or_array(np.where(np.asarray(_isnan(values[0])), 0.0, 1.0))
+    return scalar_or_array(np.where(np.asarray(is_missing(values[0])), 0.0, 1.0))
 
 
 def _missing(values: list[Any], attrs: Attrs) -> Any:
-    return _scalar_or_array(np.where(np.asarray(_isnan(values[0])), 1.0, 0.0))
+    return scalar_or_array(np.where(np.asarray(is_missing(values[0])), 1.0, 0.0))
 
 
 def _test_sql(missing: bool) -> Callable[[SqlBuilder, list[Any], Attrs], Any]:

@@ -50,3 +50,13 @@ def round_half_away(x: Any, digits: int = 0) -> Any:
 def truncate(x: Any, digits: int = 0) -> Any:
     """Cut to `digits` decimals toward zero (8.4608 → 8.4, -86.054 → -86.0)."""
     return _apply(x, digits, "trunc")
+
+
+def is_missing(x: Any) -> Any:
+    """Where a value (a float64 column, or one float) is missing: NaN is kzf's missing."""
+    return np.isnan(x) if isinstance(x, np.ndarray) else (x != x)
+
+
+def scalar_or_array(x: np.ndarray) -> Any:
+    """A 0-d result as a float, so that values that do not vary stay one number."""
+    return float(x) if x.ndim == 0 else x

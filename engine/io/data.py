@@ -379,12 +379,19 @@ def _period_ordinals(out: pd.DataFrame, time: str, source: str) -> np.ndarray | 
 
 
 def _is_sorted(frame: pd.DataFrame, order: list[str]) -> bool:
-    """Whether the rows are already in `order` (then sorting them again is skipped)."""
-    if len(frame) < 2:
-        return True
-    if len(order) == 1:
-        return bool(frame[order[0]].is_monotonic_increasing)
-    return bool(pd.MultiIndex.from_frame(frame[order]).is_monotonic_increasing)
+    """Whether the rows are already in `order` (then sorting them again is skipped): each
+    pair of neighbours compared on the first key that differs, column by column, vectorised
+    (Arrow text is compared by Arrow), cheaper than the sort it saves."""
+    undecided = np.ones(max(len(frame) - 1, 0), dtype=bool)
+    for column in order:
+        values = frame[column].array
+        before, after = values[:-1], values[1:]
+        if np.any(undecided & np.asarray(after < before, dtype=bool)):
+            return False
+        undecided &= np.asarray(after == before, dtype=bool)
+        if not undecided.any():
+            break
+    return True
 
 
 # --- cells ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function
 from kzf.engine.core.ir import Trend
+from kzf.engine.core.numeric import is_missing, scalar_or_array
 from kzf.engine.run.runtime import EvalContext, Value, time_ordinals
 
 
@@ -119,17 +120,13 @@ def evaluate_node(node: ir.Node, args: list[Value], ctx: EvalContext) -> Value:
 # ---------------------------------------------------------------- element-wise
 
 
-def _isnan(x: Value) -> Any:
-    return np.isnan(x) if isinstance(x, np.ndarray) else (x != x)
-
-
 def _as_condition(result: Any, *operands: Value) -> Value:
     """Booleans as 1/0 floats, missing where any operand is missing."""
     out = np.asarray(result, dtype=np.float64)
     missing = np.zeros(out.shape, dtype=bool)
     for o in operands:
         if not isinstance(o, str | _Text):
-            missing = missing | _isnan(o)
+            missing = missing | is_missing(o)
     if out.ndim == 0:
         return float("nan") if bool(missing) else float(out)
     if missing.any():
@@ -164,7 +161,7 @@ def _divide(node: ir.Op, a: Value, b: Value, ctx: EvalContext) -> Value:
     out = np.true_divide(a, b)
     zero = np.asarray(b == 0)
     if zero.any():  # the missing numerators are looked for only when some divisor is zero
-        zero = zero & ~np.asarray(_isnan(a))
+        zero = zero & ~np.asarray(is_missing(a))
     if zero.any():
         out = ctx.full(out).copy()
         zero = np.broadcast_to(zero, out.shape)
@@ -180,13 +177,13 @@ def _elementwise(node: ir.Op, args: list[Value], ctx: EvalContext) -> Value:
     if op == "and":
         a, b = args
         false = (np.asarray(a) == 0) | (np.asarray(b) == 0)
-        missing = np.asarray(_isnan(a)) | np.asarray(_isnan(b))
-        return _scalar_or_array(np.where(false, 0.0, np.where(missing, np.nan, 1.0)))
+        missing = np.asarray(is_missing(a)) | np.asarray(is_missing(b))
+        return scalar_or_array(np.where(false, 0.0, np.where(missing, np.nan, 1.0)))
     if op == "or":
         a, b = args
         true = (np.asarray(a) == 1) | (np.asarray(b) == 1)
-        missing = np.asarray(_isnan(a)) | np.asarray(_isnan(b))
-        return _scalar_or_array(np.where(true, 1.0, np.where(missing, np.nan, 0.0)))
+        missing = np.asarray(is_missing(a)) | np.asarray(is_missing(b))
+        return scalar_or_array(np.where(true, 1.0, np.where(missing, np.nan, 0.0)))
     if op == "not":
         return 1.0 - args[0]
     function = FUNCTIONS.get(op)
@@ -224,7 +221,7 @@ def _power(node: ir.Op, a: Value, b: Value, ctx: EvalContext) -> Value:
     missing = np.isnan(base) | np.isnan(exp)
     if np.any(missing):
         result = _power(node, np.where(missing, 1.0, base), np.where(missing, 1.0, exp), ctx)
-        return _scalar_or_array(np.where(missing, np.nan, result))
+        return scalar_or_array(np.where(missing, np.nan, result))
     invalid = (base < 0) & (exp != np.round(exp))
     if np.any(invalid):
         out = ctx.full(np.power(a, b)).copy()
@@ -257,10 +254,6 @@ def _no_infinity(node: ir.Op | ir.Aggregate, result: Value, ctx: EvalContext) ->
         )
         return float("nan")
     return result
-
-
-def _scalar_or_array(x: np.ndarray) -> Value:
-    return float(x) if x.ndim == 0 else x
 
 
 _ARITHMETIC: dict[str, Any] = {
