@@ -21,7 +21,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-IMPLS = ["kzf-pandas", "kzf-duckdb", "pandas", "numpy", "vtlengine-pandas", "vtlengine-duckdb"]
+IMPLS = [
+    "kzf-pandas",
+    "kzf-evaluate",
+    "kzf-duckdb",
+    "pandas",
+    "polars",
+    "numpy",
+    "vtlengine-pandas",
+    "vtlengine-duckdb",
+]
 NAMES = ["egdi", "ratio", "growth", "rank", "rowwise"]
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 

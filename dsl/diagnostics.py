@@ -33,7 +33,7 @@ class Severity(StrEnum):
     NOTE = "note"  # a change made on purpose and reported (an imputed or treated value)
 
 
-NOTES = frozenset({"KZF260", "KZF261", "KZF262", "KZF263"})
+NOTES = frozenset({"KZF260", "KZF261", "KZF262", "KZF263", "KZF264"})
 
 
 # The catalogue of codes. Keep in step with docs/errors.md (a test checks that every code
@@ -96,6 +96,7 @@ CODES: dict[str, str] = {
     "KZF261": "note: outlying values were winsorised",
     "KZF262": "note: a log transform replaced values too skewed to winsorise",
     "KZF263": "note: values of the data file carry flags (Eurostat's e, p, b, ...)",
+    "KZF264": "note: rows below a table were read as notes (Source: ..., Note: ...), not data",
     # static warnings
     "KZF301": "`-x^2` means -(x^2); spreadsheets read it as (-x)^2",
     "KZF302": "an unknown unit word that looks like a misspelling of a known one",

@@ -340,14 +340,9 @@ def _write(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame], path: str) -
             path, lambda tmp: Path(tmp).write_text(to_json(frame, tables), encoding="utf-8")
         )
     elif suffix == ".xlsx":
-
-        def write(tmp: str) -> None:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-                frame.to_excel(xl, sheet_name="rows", index=False)
-                for name, table in tables.items():
-                    table.to_excel(xl, sheet_name=_sheet(name), index=False)
-
-        output.write_atomically(path, write)
+        sheets = {"rows": frame, **{_sheet(name): table for name, table in tables.items()}}
+        # one writer for every workbook: text stays text (no formula runs when it is opened)
+        output.write_atomically(path, lambda tmp: output.write_xlsx(sheets, tmp, path))
     else:
         output.write_frame(frame, path)
 

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack, overload
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ import pandas as pd
 from kzf.dsl.diagnostics import DataError, Diagnostic, ProgramError, UsageError, error
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
+from kzf.engine.api.frames import Table, caller_table
 from kzf.engine.checks.analysis import Analysis, analyse
 from kzf.engine.checks.lint import check_coverage, check_panel, check_text_literals
 from kzf.engine.compile.plan import Plan, build_plan
@@ -136,7 +137,7 @@ class Program:
 
     def run(
         self,
-        data: pd.DataFrame | Panel | str | os.PathLike[str],
+        data: Table | Panel | str | os.PathLike[str],
         params: Mapping[str, float | str] | None = None,
         select: Sequence[str] | None = None,
         where: str | None = None,
@@ -147,7 +148,11 @@ class Program:
     ) -> Evaluation:
         """Evaluate on `data`; `engine` is pandas (the default), duckdb or spark (`master`:
         the Spark master, e.g. spark://host:7077; default local). `progress` shows a bar on
-        stderr for evaluations that take more than a second, when stderr is a terminal."""
+        stderr for evaluations that take more than a second, when stderr is a terminal.
+        A Polars or Arrow table is read as a DataFrame; the results are a pandas DataFrame
+        (`evaluate` gives them back in the caller's kind)."""
+        if not isinstance(data, Panel | str | os.PathLike):
+            data = caller_table(data).frame
         backend = get_backend(engine, master)
         plan = self.plan(select, where)
         values = self.param_values(params)
@@ -183,6 +188,7 @@ class Program:
             return Evaluation(frame, issues, tables)
         return Evaluation(frame, issues)
 
+    @overload
     def evaluate(
         self,
         data: pd.DataFrame | Panel | str | os.PathLike[str],
@@ -192,7 +198,30 @@ class Program:
         *,
         engine: str | Backend = "pandas",
         master: str | None = None,
-    ) -> pd.DataFrame:
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def evaluate(
+        self,
+        data: Table,
+        params: Mapping[str, float | str] | None = None,
+        select: Sequence[str] | None = None,
+        where: str | None = None,
+        *,
+        engine: str | Backend = "pandas",
+        master: str | None = None,
+    ) -> Any: ...
+
+    def evaluate(
+        self,
+        data: Table | Panel | str | os.PathLike[str],
+        params: Mapping[str, float | str] | None = None,
+        select: Sequence[str] | None = None,
+        where: str | None = None,
+        *,
+        engine: str | Backend = "pandas",
+        master: str | None = None,
+    ) -> Any:
         """Evaluate and return the dimension columns followed by the selected definitions.
 
         From a DataFrame, the rows come back in the caller's order with the caller's index
@@ -202,13 +231,19 @@ class Program:
         years-as-columns layout (whose rows are not one per result), the rows are sorted by
         the dimensions, with a RangeIndex.
 
+        A Polars DataFrame gives a Polars DataFrame, an Arrow table (or any object with the
+        Arrow PyCapsule stream interface, `__arrow_c_stream__`) an Arrow table, in the
+        caller's row order.
+
         Warnings (division by zero and the like) are issued as `KzfWarning`s; use `run` to
         receive them as diagnostics instead.
         """
-        result = self.run(data, params, select, where, engine=engine, master=master)
+        table = None if isinstance(data, Panel | str | os.PathLike) else caller_table(data)
+        given = data if table is None else table.frame
+        result = self.run(given, params, select, where, engine=engine, master=master)
         for issue in result.warnings:
             warnings.warn(KzfWarning(issue.headline()), stacklevel=2)
-        return result.frame
+        return result.frame if table is None else table.back(result.frame)
 
     # ---- helpers
     def selection(self, select: Sequence[str] | None) -> list[str]:
@@ -275,7 +310,7 @@ class Program:
 
     def panel(
         self,
-        data: pd.DataFrame | Panel | str | os.PathLike[str],
+        data: Table | Panel | str | os.PathLike[str],
         select: Sequence[str] | None = None,
         where: str | None = None,
     ) -> Panel:
@@ -283,8 +318,18 @@ class Program:
         need, or a panel checked to have them."""
         return self._panel(data, self.plan(select, where))
 
-    def _panel(self, data: pd.DataFrame | Panel | str | os.PathLike[str], plan: Plan) -> Panel:
+    def _panel(self, data: Table | Panel | str | os.PathLike[str], plan: Plan) -> Panel:
         if isinstance(data, Panel):
+            if not data.keyed and not plan.row_wise:
+                raise UsageError(
+                    [
+                        error(
+                            "KZF107",
+                            "this panel was read for a row-wise program, without checking "
+                            "its keys; these definitions need them: read it again",
+                        )
+                    ]
+                )
             missing = [c for c in plan.columns if c not in data.frame.columns]
             if missing:  # a panel read for another selection
                 raise UsageError(
@@ -297,7 +342,12 @@ class Program:
         columns = self._columns_needed(plan)
         time, sources = self.checked.time_dim, self.sources
         if isinstance(data, pd.DataFrame):
-            return panel_from_frame(data, self.dims, columns, time=time, sources=sources)
+            row_wise = plan.row_wise and not self.has_models
+            return panel_from_frame(
+                data, self.dims, columns, time=time, sources=sources, row_wise=row_wise
+            )
+        if not isinstance(data, str | os.PathLike):  # a Polars or Arrow table
+            return self._panel(caller_table(data).frame, plan)
         return with_rows(load_panel(data, self.dims, columns, time=time, sources=sources))
 
     def _assemble(self, panel: Panel, plan: Plan, results: Mapping[str, object]) -> pd.DataFrame:
@@ -372,6 +422,10 @@ def in_callers_order(
     frame, pivoted into a panel), the results stay sorted by the dimensions, as for a file."""
     if source_rows is None:
         return frame
+    n = len(index)
+    if len(frame) == n and source_rows[0] == 1 and source_rows[-1] == n:  # cheap tests first
+        if np.array_equal(source_rows, np.arange(1, n + 1)):  # already the caller's order
+            return frame.set_axis(index, axis=0)
     ours = source_rows > 0
     positions = source_rows[ours] - 1
     order = np.argsort(positions, kind="stable")

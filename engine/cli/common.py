@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
+from kzf.engine.io.data import ReadOptions
 
 
 def add_program_options(p: argparse.ArgumentParser) -> None:
@@ -26,6 +27,43 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sep", help="csv field separator (default: detected)")
     p.add_argument("--encoding", help="text encoding of csv files (default: UTF-8)")
     p.add_argument("--sheet", help="Excel sheet name or number (default: the first)")
+    p.add_argument(
+        "--missing",
+        metavar="MARKS",
+        action="append",
+        default=[],
+        help="more missing-value markers, comma-separated (e.g. --missing=-99,x); "
+        "'..', ':', 'NA', 'н/д' and the rest of docs/data.md are always missing",
+    )
+    p.add_argument(
+        "--drop-flags",
+        metavar="FLAGS",
+        help="read values carrying these flags as missing, comma-separated (e.g. u,c: "
+        "Eurostat's low reliability, confidential); flagged values are otherwise read and "
+        "counted in a note",
+    )
+    p.add_argument(
+        "--header-row",
+        metavar="N",
+        type=int,
+        help="the header's row number in the file (default: found below any title rows)",
+    )
+
+
+def read_options(args: argparse.Namespace) -> ReadOptions:
+    """The options of `add_data_options` as the API takes them."""
+    sheet = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
+    missing = [m for marks in args.missing for m in marks.split(",")]
+    options: ReadOptions = {
+        "decimal": args.decimal,
+        "sep": args.sep,
+        "encoding": args.encoding,
+        "sheet": sheet,
+        "missing": missing,
+        "header_row": args.header_row,
+        "drop_flags": [f for f in (args.drop_flags or "").split(",") if f.strip()],
+    }
+    return options
 
 
 def add_param_option(p: argparse.ArgumentParser) -> None:

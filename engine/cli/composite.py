@@ -24,9 +24,9 @@ from kzf.engine.cli.common import (
     add_program_options,
     parse_params,
     print_diagnostics,
+    read_options,
 )
 from kzf.engine.io import output
-from kzf.engine.io.data import ReadOptions
 
 AUDIT_EPILOG = """\
 example:
@@ -160,11 +160,6 @@ def _load(path: str, args: argparse.Namespace) -> Program:
     return prog
 
 
-def _read_options(args: argparse.Namespace) -> ReadOptions:
-    sheet = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
-    return {"decimal": args.decimal, "sep": args.sep, "encoding": args.encoding, "sheet": sheet}
-
-
 def _data(prog: Program, args: argparse.Namespace) -> str:
     data: str | None = args.data or prog.data_path
     if data is None:
@@ -218,7 +213,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     prog = _load(args.file, args)
     result = audit(
-        prog, _data(prog, args), args.index, _params(args), args.year, _read_options(args)
+        prog, _data(prog, args), args.index, _params(args), args.year, read_options(args)
     )
     _warn(result.warnings, prog)
     when = f" in {result.year}" if result.year is not None else ""
@@ -238,7 +233,7 @@ def cmd_contrib(args: argparse.Namespace) -> int:
         _params(args),
         args.entity,
         args.year,
-        _read_options(args),
+        read_options(args),
     )
     _warn(issues, prog)
     header = [f"contributions to '{args.index}': they sum to its value in each row"]
@@ -260,7 +255,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         seed=args.seed,
         year=args.year,
         per_entity=args.per_entity,
-        read_options=_read_options(args),
+        read_options=read_options(args),
     )
     _warn(result.warnings, prog)
     when = f" in {result.year}" if result.year is not None else ""
@@ -283,7 +278,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     a = _load(args.file_a, args)
     b = _load(args.file_b, args)
-    result = diff(a, b, args.data, args.index, _params(args), _read_options(args))
+    result = diff(a, b, args.data, args.index, _params(args), read_options(args))
     _warn(result.warnings, a)
     header = [
         f"A = {a.path}: {result.name_a}; B = {b.path}: {result.name_b}; change = B - A",

@@ -22,6 +22,7 @@ from kzf.engine.cli.common import (
     add_program_options,
     parse_params,
     print_diagnostics,
+    read_options,
 )
 from kzf.engine.io import output
 from kzf.engine.run.backends import backend_names
@@ -80,7 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--out", metavar="PATH", help="write .csv, .json, .parquet or .xlsx")
     ev.add_argument(
-        "--lang", choices=("kk", "ru", "en"), help="table headers from the file's `label`s"
+        "--lang",
+        choices=("kk", "ru", "en"),
+        help="headers from the file's `label`s: of the table, of --out .xlsx files and of "
+        "--csv-dialect excel",
+    )
+    ev.add_argument(
+        "--csv-dialect",
+        choices=output.CSV_DIALECTS,
+        default="standard",
+        help="excel: ';', decimal comma and a UTF-8 BOM, as Excel opens csv in kk/ru locales "
+        "(default: standard, for programs)",
     )
     ev.add_argument(
         "--table", metavar="A,B", help="only these tables of the models (e.g. gdp.coefficients)"
@@ -137,16 +148,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.out:  # before anything is read: the results must not replace what they come from
         output.refuse_overwriting(args.out, data, *prog.checked.sources)
     select = [s.strip() for s in args.select.split(",") if s.strip()] if args.select else None
-    sheet = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
-    panel = prog.read_data(
-        data,
-        select,
-        args.where,
-        decimal=args.decimal,
-        sep=args.sep,
-        encoding=args.encoding,
-        sheet=sheet,
-    )
+    panel = prog.read_data(data, select, args.where, **read_options(args))
     result = prog.run(
         panel,
         parse_params(args.param),
@@ -166,13 +168,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         from kzf.engine.api import model_tables
 
         return model_tables.emit(result, args)
+    dialect = args.csv_dialect
     if args.out:
-        output.write_frame(result.frame, args.out)
+        output.write_frame(result.frame, args.out, labels=labels, dialect=dialect)
         if args.format:
-            sys.stdout.write(output.render(result.frame, args.format, labels))
+            sys.stdout.write(output.render(result.frame, args.format, labels, dialect))
         return 0
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
-    sys.stdout.write(output.render(result.frame, fmt, labels))
+    sys.stdout.write(output.render(result.frame, fmt, labels, dialect))
     return 0
 
 

@@ -17,6 +17,7 @@ from kzf.engine.cli.common import (
     add_program_options,
     parse_params,
     print_diagnostics,
+    read_options,
 )
 from kzf.engine.io.data import Panel
 from kzf.engine.present.i18n import LANGUAGES
@@ -68,10 +69,7 @@ def _read(prog: Program, args: argparse.Namespace) -> Panel:
         raise UsageError(
             [error("KZF107", f"{args.file} declares no `data`; give one with --data PATH")]
         )
-    sheet = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
-    return prog.read_data(
-        data, decimal=args.decimal, sep=args.sep, encoding=args.encoding, sheet=sheet
-    )
+    return prog.read_data(data, **read_options(args))
 
 
 def _out(path: str, suffixes: tuple[str, ...]) -> None:

@@ -40,6 +40,13 @@ class Plan:
         return tuple(s.node.name for s in self.steps if isinstance(s.node, ir.Column))
 
     @property
+    def row_wise(self) -> bool:
+        """Whether every value comes from its own row alone: no aggregate, rank, lag,
+        transform or trend, and no dim read as a value. Such a plan gives the same results
+        whatever the order of the rows and whether their keys repeat."""
+        return all(isinstance(s.node, ir.Const | ir.Param | ir.Column | ir.Op) for s in self.steps)
+
+    @property
     def params(self) -> tuple[str, ...]:
         return tuple(s.node.name for s in self.steps if isinstance(s.node, ir.Param))
 

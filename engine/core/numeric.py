@@ -60,3 +60,16 @@ def is_missing(x: Any) -> Any:
 def scalar_or_array(x: np.ndarray) -> Any:
     """A 0-d result as a float, so that values that do not vary stay one number."""
     return float(x) if x.ndim == 0 else x
+
+
+def infinite_mask(values: np.ndarray) -> np.ndarray | None:
+    """Where `values` is ±inf, or None when nowhere. A float sum is finite only when no
+    element is infinite or NaN, so one pass with no temporary array settles the usual case;
+    the element-wise test runs only when the sum is not finite (a NaN, an inf, or finite
+    values whose sum overflows)."""
+    if values.dtype.kind != "f" or values.size == 0:
+        return None
+    if np.isfinite(values.sum()):
+        return None
+    inf = np.isinf(values)
+    return inf if inf.any() else None

@@ -39,6 +39,7 @@ first row: a frame has no header row). Named index levels of a frame count as co
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -52,6 +53,7 @@ import pyarrow.compute as pc
 
 from kzf.dsl.diagnostics import DataError, DataLocation, Diagnostic, data_error
 from kzf.engine.core import periods
+from kzf.engine.core.numeric import infinite_mask
 from kzf.engine.io.readers import RawTable, read_table, table_from_frame
 
 Layout = Literal["wide", "long", "years"]
@@ -64,6 +66,14 @@ NA_TEXT = frozenset(
 )  # fmt: skip
 # A year column of the years-as-columns layout: 2020, or 2020 [YR2020] as DataBank writes it.
 YEAR_NAME = re.compile(r"(\d{4})(?: \[YR\1\])?")
+
+
+def is_time_column(name: str) -> bool:
+    """A column of the years-as-columns layout: a year (`2020`, `2020 [YR2020]`) or a period
+    (`2023-Q3`, `2023M01`, `2023-S1`, as Eurostat heads its quarterly and monthly tables)."""
+    return YEAR_NAME.fullmatch(name) is not None or periods.period_of(name) is not None
+
+
 # The column that names the indicator of a row in the long layouts, and the one holding its
 # value, as kzf's own layout, the World Bank (WDI, DataBank), SDMX-CSV and the UN SDG API
 # call them (compared without case).
@@ -103,6 +113,10 @@ class Panel:
     source: str
     source_rows: np.ndarray | None = None
     notes: tuple[Diagnostic, ...] = ()  # what reading the data noticed (KZF263)
+    # False for a panel read for a row-wise program (each result from its own row alone):
+    # its rows are the caller's, in the caller's order, their keys neither sorted nor
+    # checked unique, since no value depends on them (`panel_from_frame(row_wise=True)`).
+    keyed: bool = True
 
 
 def time_dimension(dims: Sequence[str], declared: str | None = None) -> str | None:
@@ -112,12 +126,61 @@ def time_dimension(dims: Sequence[str], declared: str | None = None) -> str | No
 
 
 class ReadOptions(TypedDict, total=False):
-    """How a data file is read (`--decimal`, `--sep`, `--encoding`, `--sheet`)."""
+    """How a data file is read (`--decimal`, `--sep`, `--encoding`, `--sheet`, `--missing`,
+    `--header-row`, `--drop-flags`)."""
 
     decimal: str
     sep: str | None
     encoding: str | None
     sheet: str | int | None
+    missing: Sequence[str]
+    header_row: int | None
+    drop_flags: Sequence[str]
+
+
+@dataclass(frozen=True)
+class CellSyntax:
+    """How the text of a value cell is read: the decimal mark, and the missing-value markers
+    (`NA_TEXT` plus the caller's, e.g. SPSS's `-99` or a national `x`, compared without case).
+
+    A marker that is a number (`-99`) marks every cell whose value equals it (`-99.0` text,
+    the number -99 in Excel or Parquet), so that a missing code is never averaged in."""
+
+    decimal: str = "."
+    markers: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, decimal: str, missing: Sequence[str], source: str) -> CellSyntax:
+        if decimal not in (".", ","):
+            raise data_error(
+                "KZF106",
+                f"the decimal separator must be '.' or ',', not {decimal!r}",
+                DataLocation(source),
+            )
+        if isinstance(missing, str):
+            missing = [missing]
+        markers = frozenset(m.strip().lower() for m in missing)
+        if "" in markers:
+            raise data_error(
+                "KZF106",
+                "a missing-value marker cannot be empty (empty cells are always missing)",
+                DataLocation(source),
+            )
+        return cls(decimal, markers)
+
+    @property
+    def missing_text(self) -> frozenset[str]:
+        return NA_TEXT | self.markers
+
+    def missing_numbers(self) -> np.ndarray:
+        """The markers that are numbers, as float64 (numeric cells equal to one are missing)."""
+        found = []
+        for m in self.markers:
+            try:
+                found.append(float(m.replace(",", ".") if self.decimal == "," else m))
+            except ValueError:
+                continue
+        return np.array(found, dtype="float64")
 
 
 def load_panel(
@@ -129,22 +192,29 @@ def load_panel(
     sep: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    missing: Sequence[str] = (),
+    header_row: int | None = None,
+    drop_flags: Sequence[str] = (),
     time: str | None = None,
     sources: Mapping[str, str] | None = None,
 ) -> Panel:
     """Read a .csv/.txt, .xlsx or .parquet file in any of the three layouts into a Panel;
     `time` is the time dimension the program chose (by default, the rule of
     `time_dimension`). `sources` maps dims and inputs to what the file calls them
-    (`input pop = "SP.POP.TOTL"`): a column, or an indicator of the long layouts."""
-    source = os.fspath(path)
-    if decimal not in (".", ","):
-        raise data_error(
-            "KZF106",
-            f"the decimal separator must be '.' or ',', not {decimal!r}",
-            DataLocation(source),
-        )
-    table = read_table(path, sep=sep, encoding=encoding, sheet=sheet)
-    return _build(_bind(table, sources), dims, inputs, decimal, time)
+    (`input pop = "SP.POP.TOTL"`): a column, or an indicator of the long layouts.
+    `missing` adds missing-value markers to `NA_TEXT`; `header_row` (1-based) says which
+    row is the header when the detection of title rows above it should not decide;
+    `drop_flags` are the flags (Eurostat's `u`, ...) whose values are read as missing."""
+    syntax = CellSyntax.of(decimal, missing, os.fspath(path))
+    table = read_table(
+        path,
+        sep=sep,
+        encoding=encoding,
+        sheet=sheet,
+        header_row=header_row,
+        drop_flags=drop_flags,
+    )
+    return _build(_bind(table, sources), dims, inputs, syntax, time)
 
 
 def panel_from_frame(
@@ -155,9 +225,19 @@ def panel_from_frame(
     source: str = "<dataframe>",
     time: str | None = None,
     sources: Mapping[str, str] | None = None,
+    missing: Sequence[str] = (),
+    row_wise: bool = False,
 ) -> Panel:
-    """Validate an in-memory frame like a file; text cells are parsed with decimal '.'."""
-    return _build(_bind(table_from_frame(df, source), sources), dims, inputs, ".", time)
+    """Validate an in-memory frame like a file; text cells are parsed with decimal '.'.
+
+    `row_wise` is for a program whose every value comes from its own row alone (no
+    aggregate, lag, rank or use of a dim): then the rows keep the caller's order and a
+    text dim of text dtype and an integer time dim are taken as they are, not stripped,
+    sorted or checked unique (no result depends on them), which makes an element-wise
+    evaluation of a large frame cost little more than the arithmetic itself."""
+    syntax = CellSyntax.of(".", missing, source)
+    table = _bind(table_from_frame(df, source), sources)
+    return _build(table, dims, inputs, syntax, time, row_wise)
 
 
 _UNBOUND = "\0unbound:"  # a column named like a bound name, which the binding replaces
@@ -170,7 +250,8 @@ def _bind(table: RawTable, sources: Mapping[str, str] | None) -> RawTable:
         return table
     by_source = {source: name for name, source in sources.items()}
     names = tuple(by_source.get(n, _UNBOUND + n if n in sources else n) for n in table.names)
-    return replace(table, names=names, bound=tuple(sources.items()))
+    keys = tuple(by_source.get(k, k) for k in table.series_keys)  # `dims country = "geo"`
+    return replace(table, names=names, bound=tuple(sources.items()), series_keys=keys)
 
 
 def _shown(table: RawTable, name: str) -> str:
@@ -191,7 +272,7 @@ def detect_layout(
     """Which of the three layouts a header describes (see the module docstring)."""
     lowered = {n.lower() for n in names}
     time = time if time is not None else time_dimension(dims)
-    has_years = any(YEAR_NAME.fullmatch(n) for n in names)
+    has_years = any(is_time_column(n) for n in names)
     indicator = any(n in INDICATOR_NAMES for n in lowered)
     if time is not None and time not in names and has_years and indicator:
         return "years"
@@ -207,8 +288,9 @@ def _build(
     table: RawTable,
     dims_in: Sequence[str],
     inputs: Sequence[str],
-    decimal: str,
+    syntax: CellSyntax,
     time_in: str | None = None,
+    row_wise: bool = False,
 ) -> Panel:
     dims = tuple(dims_in)
     time = time_in if time_in is not None else time_dimension(dims)
@@ -217,11 +299,15 @@ def _build(
         table = _with_series_indicator(table, dims)
     layout = detect_layout(table.names, dims, wanted, time)
     if layout == "years":
-        frame = _from_years(table, dims, time, wanted, decimal)
+        frame = _from_years(table, dims, time, wanted, syntax)
     elif layout == "long":
-        frame = _from_long(table, dims, time, wanted, decimal)
+        frame = _from_long(table, dims, time, wanted, syntax)
+    elif row_wise:
+        frame = _from_wide(table, dims, time, wanted, syntax, as_given=True)
+        rows = frame.pop(_ROW).to_numpy(dtype=np.int64)
+        return Panel(frame, dims, time, table.source, rows, table.notes, keyed=False)
     else:
-        frame = _from_wide(table, dims, time, wanted, decimal)
+        frame = _from_wide(table, dims, time, wanted, syntax)
     finished, source_rows = _finish(frame, dims, time, wanted, table.source)
     return Panel(finished, dims, time, table.source, source_rows, table.notes)
 
@@ -246,46 +332,62 @@ def _with_series_indicator(table: RawTable, dims: tuple[str, ...]) -> RawTable:
 
 
 def _from_wide(
-    table: RawTable, dims: tuple[str, ...], time: str | None, wanted: list[str], decimal: str
+    table: RawTable,
+    dims: tuple[str, ...],
+    time: str | None,
+    wanted: list[str],
+    syntax: CellSyntax,
+    as_given: bool = False,
 ) -> pd.DataFrame:
+    """Dims and inputs of a wide table; with `as_given`, dims already of the panel's types
+    (text dtype; an integer time) are taken without parsing (see `panel_from_frame`)."""
     _require_dims(table, dims, dims)
     missing = [w for w in wanted if not table.positions(w)]
     if missing:
         raise _missing_inputs(table, missing, _file_names(table), None)
-    take = np.arange(len(table.data))
-    keys = _parse_dims(table, dims, time, take)
-    _check_unique(keys, table.rows, table.source, None)
+    columns: dict[str, object] = {}
+    if as_given:
+        for d in dims:
+            column = table.column(d)
+            typed = column.dtype.kind == "i" if d == time else column.dtype == "str"
+            columns[d] = column if typed else _parse_dims(table, (d,), time, None)[d]
+    else:
+        keys = _parse_dims(table, dims, time, None)  # unique keys: checked sorted, in _finish
+        columns.update((d, keys[d]) for d in dims)
     for name in wanted:
-        keys[name] = _parse_values(table.column(name), table.rows, name, table.source, decimal)
-    keys[_ROW] = table.rows
-    return keys
+        columns[name] = _parse_values(table.column(name), table.rows, name, table.source, syntax)
+    columns[_ROW] = table.rows
+    # one frame from the columns, without copying each into it (pandas copies on setitem)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(table.data)), copy=False)
 
 
 def _from_long(
-    table: RawTable, dims: tuple[str, ...], time: str | None, wanted: list[str], decimal: str
+    table: RawTable, dims: tuple[str, ...], time: str | None, wanted: list[str], syntax: CellSyntax
 ) -> pd.DataFrame:
     _require_dims(table, dims, dims)
-    ind_name = _find_ci(table, INDICATOR_NAMES)
+    ind_name = _indicator_column(table, wanted)
     val_name = _find_ci(table, VALUE_NAMES)
     indicator, take = _select_indicators(table, ind_name, wanted)
     rows = table.rows[take]
     long = _parse_dims(table, dims, time, take)
     long[_IND] = indicator
     long[_VAL] = _parse_values(
-        table.column(val_name).iloc[take], rows, val_name, table.source, decimal, indicator
+        table.column(val_name).iloc[take], rows, val_name, table.source, syntax, indicator
     )
     _check_unique(long[[*dims, _IND]], rows, table.source, _IND)
     return _pivot(long, dims, wanted)
 
 
 def _from_years(
-    table: RawTable, dims: tuple[str, ...], time: str | None, wanted: list[str], decimal: str
+    table: RawTable, dims: tuple[str, ...], time: str | None, wanted: list[str], syntax: CellSyntax
 ) -> pd.DataFrame:
     assert time is not None  # detect_layout only picks "years" when there is a time dim
     others = tuple(d for d in dims if d != time)
     _require_dims(table, others, dims)
-    ind_name = _find_ci(table, INDICATOR_NAMES)
-    year_names = list(dict.fromkeys(n for n in table.names if YEAR_NAME.fullmatch(n)))
+    ind_name = _indicator_column(table, wanted)
+    year_names = list(dict.fromkeys(n for n in table.names if is_time_column(n)))
+    # years become int64; period labels stay text, and _finish orders them as periods
+    as_years = all(YEAR_NAME.fullmatch(n) for n in year_names)
     indicator, take = _select_indicators(table, ind_name, wanted)
     rows = table.rows[take]
     keys = _parse_dims(table, others, None, take)
@@ -294,12 +396,30 @@ def _from_years(
     parts = []
     for name in year_names:  # a loop over year columns, not rows
         part = keys.copy()
-        part[time] = np.full(len(keys), int(name[:4]), dtype="int64")
+        label = int(name[:4]) if as_years else name
+        part[time] = np.full(len(keys), label, dtype="int64" if as_years else object)
         part[_VAL] = _parse_values(
-            table.column(name).iloc[take], rows, name, table.source, decimal, indicator
+            table.column(name).iloc[take], rows, name, table.source, syntax, indicator
         )
         parts.append(part)
     return _pivot(pd.concat(parts, ignore_index=True), dims, wanted)
+
+
+def _indicator_column(table: RawTable, wanted: list[str]) -> str:
+    """The column naming each row's indicator. A UN SDG download has two (`Indicator`:
+    17.8.1, and `SeriesCode`: IT_USE_ii99, one of the indicator's series); the one holding
+    the codes the program asks for is meant, else the first of INDICATOR_NAMES (whose
+    error then lists its codes)."""
+    lowered = [n.lower() for n in table.names]
+    candidates = [n for n in INDICATOR_NAMES if lowered.count(n) == 1]
+    if len(candidates) > 1:
+        bound = dict(table.bound)
+        codes = {bound.get(w, w) for w in wanted}
+        for name in candidates:
+            column = table.data[lowered.index(name)].astype(str).str.strip()
+            if codes and codes <= set(column.unique()):
+                return table.names[lowered.index(name)]
+    return _find_ci(table, INDICATOR_NAMES)
 
 
 def _select_indicators(
@@ -338,16 +458,24 @@ def _finish(
     """Fix column order and dtypes (also of empty frames) and sort time-last; with the source
     row of each sorted row, when the layout kept one. A time dimension of period labels
     (2020-Q1, 2020-01, ...) gets the hidden ordinal column `periods.ORDINAL_COLUMN` that the
-    engines step along, and is sorted by it."""
+    engines step along, and is sorted by it.
+
+    The wide layout's keys are checked unique here, on the sorted rows: a repeated key is a
+    pair of equal neighbours, found by the same comparisons that tell whether the rows are
+    already sorted (cheaper than hashing every key). Columns already of the right type are
+    not copied."""
     rows = [_ROW] if _ROW in frame.columns else []
-    out = frame[[*dims, *wanted, *rows]].copy()
+    columns: dict[str, object] = {}
     for d in dims:
-        integral = d == time and pd.api.types.is_numeric_dtype(out[d].dtype)
-        out[d] = (
-            out[d].astype("int64") if integral or (d == time and out.empty) else out[d].astype(str)
-        )
-    for name in wanted:
-        out[name] = out[name].astype("float64")
+        column = frame[d]
+        integral = d == time and pd.api.types.is_numeric_dtype(column.dtype)
+        if integral or (d == time and frame.empty):
+            columns[d] = column.astype("int64")
+        else:
+            columns[d] = column if column.dtype == "str" else column.astype(str)
+    for name in [*wanted, *rows]:
+        columns[name] = frame[name].astype("float64" if name != _ROW else "int64")
+    out = pd.DataFrame(columns, copy=False)
     last = time
     if time is not None and not pd.api.types.is_integer_dtype(out[time].dtype) and len(out):
         ordinals = _period_ordinals(out, time, source)
@@ -355,13 +483,45 @@ def _finish(
             out[periods.ORDINAL_COLUMN] = ordinals
             last = periods.ORDINAL_COLUMN
     order = [d for d in dims if d != time] + ([last] if last is not None else [])
-    if order and not _is_sorted(out, order):
+    sorted_already, repeats = _neighbours(out, order)
+    if not sorted_already:
         out = out.sort_values(order, kind="stable")
+        if rows:
+            _, repeats = _neighbours(out, order)
     out = out.reset_index(drop=True)
+    if rows:
+        if not order and len(out) > 1:  # no dims: a second row repeats the (empty) key
+            repeats = np.array([False, True])
+        if repeats is not None and repeats.any():
+            _repeated_key(out, dims, order, repeats, source)
     if not rows:
         return out, None
     source_rows = out.pop(_ROW).to_numpy(dtype=np.int64)
     return out, source_rows
+
+
+def _repeated_key(
+    out: pd.DataFrame, dims: tuple[str, ...], order: list[str], repeats: np.ndarray, source: str
+) -> None:
+    """KZF103 for sorted rows with equal neighbours (`repeats[i]`: row i repeats row i-1's
+    key): the repeat that comes first in the file, and the row it repeats."""
+    rows = out[_ROW].to_numpy(dtype=np.int64)
+    candidates = np.flatnonzero(repeats)
+    second = int(candidates[np.argmin(rows[candidates])])
+    first = second
+    while first > 0 and repeats[first]:  # the stable sort keeps a key's rows in file order
+        first -= 1
+    shown = [d for d in dims if d in out.columns]
+    key = ", ".join(str(out[d].iloc[second]) for d in shown)
+    note = "each combination of the dims may appear only once"
+    if not order:
+        note = "the program declares no dims, so the file may hold only one value per input"
+    raise data_error(
+        "KZF103",
+        f"duplicate row for ({key}): rows {rows[first]} and {rows[second]}",
+        DataLocation(source, int(rows[second])),
+        note,
+    )
 
 
 def _period_ordinals(out: pd.DataFrame, time: str, source: str) -> np.ndarray | None:
@@ -378,20 +538,24 @@ def _period_ordinals(out: pd.DataFrame, time: str, source: str) -> np.ndarray | 
     return np.asarray(parsed[0], dtype=np.int64)[codes]
 
 
-def _is_sorted(frame: pd.DataFrame, order: list[str]) -> bool:
-    """Whether the rows are already in `order` (then sorting them again is skipped): each
-    pair of neighbours compared on the first key that differs, column by column, vectorised
-    (Arrow text is compared by Arrow), cheaper than the sort it saves."""
-    undecided = np.ones(max(len(frame) - 1, 0), dtype=bool)
+def _neighbours(frame: pd.DataFrame, order: list[str]) -> tuple[bool, np.ndarray | None]:
+    """Whether the rows are already in `order` (then sorting them again is skipped), and,
+    when they are, which rows repeat their predecessor's key (`repeats[i]`, row i; None when
+    unsorted). Each pair of neighbours is compared on the first key that differs, column by
+    column, vectorised (Arrow text is compared by Arrow)."""
+    n = len(frame)
+    undecided = np.ones(max(n - 1, 0), dtype=bool)
+    if not order:
+        return True, None
     for column in order:
         values = frame[column].array
         before, after = values[:-1], values[1:]
         if np.any(undecided & np.asarray(after < before, dtype=bool)):
-            return False
+            return False, None
         undecided &= np.asarray(after == before, dtype=bool)
         if not undecided.any():
             break
-    return True
+    return True, np.concatenate([[False], undecided]) if n else np.zeros(0, dtype=bool)
 
 
 # --- cells ---------------------------------------------------------------------------------
@@ -407,8 +571,14 @@ class _Cells:
 
     text_or_none: pd.Series | None  # None for an all-numeric column: built only if asked for
     number: np.ndarray
-    is_number: np.ndarray
+    is_number_or_none: np.ndarray | None  # None for an all-numeric column: ~isnan(number)
     original: pd.Series
+
+    @functools.cached_property
+    def is_number(self) -> np.ndarray:
+        if self.is_number_or_none is None:
+            return ~np.isnan(self.number)
+        return self.is_number_or_none
 
     @property
     def text(self) -> pd.Series:
@@ -429,8 +599,14 @@ class _Cells:
             text = s.fillna("").astype(str)
             return cls(text, np.full(n, np.nan), np.zeros(n, dtype=bool), s)
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-            number = s.to_numpy(dtype="float64", na_value=np.nan)
-            return cls(None, number, ~np.isnan(number), s)
+            if s.dtype == np.float64:  # NaN is already the missing value: no conversion
+                number = s.to_numpy()
+            else:
+                number = s.to_numpy(dtype="float64", na_value=np.nan)
+            if np.may_share_memory(number, s.to_numpy()):  # the caller's own array:
+                number = number.view()  # read through a view nothing can write to
+                number.flags.writeable = False
+            return cls(None, number, None, s)
         obj = s.astype(object)
         kind = pd.api.types.infer_dtype(obj, skipna=True)
         if kind in ("string", "empty"):
@@ -459,22 +635,32 @@ def _parse_values(
     rows: np.ndarray,
     name: str,
     source: str,
-    decimal: str,
+    syntax: CellSyntax,
     indicator: np.ndarray | None = None,
 ) -> np.ndarray:
     """An input column as float64, or KZF104 for the first cell that is not a number."""
     cells = _Cells.of(column)
-    values = cells.number.copy()
+    values = cells.number  # the caller's own array only read-only (`_Cells.of`)
+    if cells.all_numeric and not syntax.markers and infinite_mask(values) is None:
+        return values  # a float column, as a DataFrame or Parquet file gives it
     bad = np.zeros(len(values), dtype=bool)
     infinite = cells.is_number & np.isinf(values)
     textual = ~cells.is_number
     if textual.any() and not cells.all_numeric:
+        if not values.flags.writeable:  # pandas hands out read-only arrays
+            values = values.copy()
         text = cells.text.str.strip()
         sub = text if textual.all() else text[textual]
-        parsed, not_number, inf_text = _text_numbers(sub, decimal)
+        parsed, not_number, inf_text = _text_numbers(sub, syntax)
         values[textual] = parsed
         bad[textual] = not_number
         infinite[textual] |= inf_text
+    if syntax.markers:  # a cell equal to a numeric missing code (-99, -99.0) is missing
+        codes = syntax.missing_numbers()
+        coded = np.isin(values, codes) if len(codes) else None
+        if coded is not None and coded.any():
+            values = values.copy()
+            values[coded] = np.nan
     if bad.any() or infinite.any():
         pos = int(np.flatnonzero(bad | infinite)[0])
         about = f" (indicator '{indicator[pos]}')" if indicator is not None else ""
@@ -482,14 +668,15 @@ def _parse_values(
         if infinite[pos]:
             msg = f"{cells.show(pos)}: infinite values are not allowed{about}"
             raise data_error("KZF104", msg, where, "leave the cell empty for a missing value")
-        hint = _decimal_hint(str(cells.original.iloc[pos]).strip(), decimal)
+        hint = _decimal_hint(str(cells.original.iloc[pos]).strip(), syntax.decimal)
         notes = [hint] if hint else []
         raise data_error("KZF104", f"{cells.show(pos)} is not a number{about}", where, *notes)
     return values
 
 
-def _text_numbers(text: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _text_numbers(text: pd.Series, syntax: CellSyntax) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stripped text cells as (values, not-a-number mask, infinite mask); NaN if missing."""
+    decimal = syntax.decimal
     plain = text.str.fullmatch(_PLAIN[decimal]).to_numpy(dtype=bool)
     if (plain | (text == "").to_numpy(dtype=bool)).all():  # the usual column: no NA words
         norm = text if decimal == "." else text.str.replace(",", ".", regex=False)
@@ -498,7 +685,7 @@ def _text_numbers(text: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray
     values = np.full(len(text), np.nan)
     bad = np.zeros(len(text), dtype=bool)
     infinite = np.zeros(len(text), dtype=bool)
-    present = ~text.str.lower().isin(list(NA_TEXT)).to_numpy(dtype=bool)
+    present = ~text.str.lower().isin(list(syntax.missing_text)).to_numpy(dtype=bool)
     if present.any():
         t = text[present]
         spaced = t.str.fullmatch(_SPACE_GROUPS[decimal]).to_numpy(dtype=bool)
@@ -540,9 +727,10 @@ def _decimal_hint(text: str, decimal: str) -> str:
     return ""
 
 
-def _labels(cells: _Cells) -> pd.Series:
-    """Dim or indicator labels as stripped text; integral numbers written without '.0'."""
-    text = cells.text.str.strip()
+def _labels(cells: _Cells, stripped: pd.Series | None = None) -> pd.Series:
+    """Dim or indicator labels as stripped text; integral numbers written without '.0'.
+    `stripped` is the cells' text already stripped, when the caller has it."""
+    text = cells.text.str.strip() if stripped is None else stripped
     if cells.is_number.any():
         num = pd.Series(cells.number[cells.is_number])
         integral = np.isfinite(num) & (num == np.round(num))
@@ -555,15 +743,22 @@ def _labels(cells: _Cells) -> pd.Series:
 
 
 def _parse_dims(
-    table: RawTable, dims: Sequence[str], time: str | None, take: np.ndarray
+    table: RawTable, dims: Sequence[str], time: str | None, take: np.ndarray | None
 ) -> pd.DataFrame:
-    """The dims of records `take`, typed: time int64, others str; empty cell is KZF105."""
-    rows = table.rows[take]
+    """The dims of records `take` (None: all), typed: time int64, others str; an empty cell
+    is KZF105. A numeric time column (a frame's int64 years) is taken as it is, without
+    going through text."""
+    rows = table.rows if take is None else table.rows[take]
     out: dict[str, object] = {}
     for d in dims:
-        cells = _Cells.of(table.column(d).iloc[take])
-        text = cells.text.str.strip()
-        empty = ~cells.is_number & (text == "").to_numpy(dtype=bool)
+        column = table.column(d)
+        cells = _Cells.of(column if take is None else column.iloc[take])
+        if cells.all_numeric:
+            empty = ~cells.is_number
+            text = None
+        else:
+            text = cells.text.str.strip()
+            empty = ~cells.is_number & (text == "").to_numpy(dtype=bool)
         if empty.any():
             pos = int(np.flatnonzero(empty)[0])
             raise data_error(
@@ -573,7 +768,7 @@ def _parse_dims(
                 "every row needs a value for each of the dims",
             )
         if d != time:
-            out[d] = _labels(cells)
+            out[d] = _labels(cells, text)
             continue
         # A year must be a whole number (a typo such as "2O10" is an error). Another time
         # dimension may hold labels that sort in time order, such as "2020Q1".
@@ -582,16 +777,21 @@ def _parse_dims(
         except DataError:
             if d == "year":
                 raise
-            out[d] = _labels(cells)
-    return pd.DataFrame(out, index=pd.RangeIndex(len(take)))
+            out[d] = _labels(cells, text)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(rows)), copy=False)
 
 
 def _parse_time(
-    cells: _Cells, text: pd.Series, rows: np.ndarray, name: str, source: str
+    cells: _Cells, text: pd.Series | None, rows: np.ndarray, name: str, source: str
 ) -> np.ndarray:
     """Integer-like time values ("2010", 2010, 2010.0) as int64; anything else is KZF104."""
-    ok_text = text.str.fullmatch(_INTEGER).to_numpy(dtype=bool)
-    values = np.where(cells.is_number, cells.number, _to_float(text.where(ok_text)))
+    if text is None:  # a numeric column
+        values = cells.number
+        if cells.original.dtype.kind == "i":  # int8..int64, nullable Int64 (no NA: see above)
+            return np.array(cells.original.to_numpy(dtype="int64"), copy=True)
+    else:
+        ok_text = text.str.fullmatch(_INTEGER).to_numpy(dtype=bool)
+        values = np.where(cells.is_number, cells.number, _to_float(text.where(ok_text)))
     with np.errstate(invalid="ignore"):
         integral = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
     bad = ~integral
@@ -624,7 +824,7 @@ def _require_dims(table: RawTable, needed: Sequence[str], dims: Sequence[str]) -
     if not missing:
         return
     notes = ["declare `dims ...` in the .kzf file to match the file's columns"]
-    years = [n for n in table.names if YEAR_NAME.fullmatch(n)]
+    years = [n for n in table.names if is_time_column(n)]
     if years and not any(n.lower() == "indicator" for n in table.names):
         notes.append(
             f"the file has year columns ({', '.join(years[:3])}, ...) but no 'indicator' "

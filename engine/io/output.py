@@ -11,8 +11,9 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,8 +46,19 @@ def to_json(frame: pd.DataFrame) -> str:
     return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
 
 
-def to_csv(frame: pd.DataFrame) -> str:
-    text: str = frame.to_csv(index=False, lineterminator="\n", na_rep="")
+CSV_DIALECTS = ("standard", "excel")
+
+
+def to_csv(frame: pd.DataFrame, dialect: str = "standard") -> str:
+    """CSV text. `standard`: comma-separated, decimal point, LF (what programs read back).
+    `excel`: what Excel opens in a Kazakh or Russian (or German, French...) locale without
+    an import dialog: `;`-separated, decimal comma, CRLF; the file is written with a UTF-8
+    byte-order mark (`write_frame`), without which Excel reads UTF-8 as the ANSI code page
+    and shows «ÐšÐ°Ð·Ð°Ò›ÑÑ‚Ð°Ð½» for «Қазақстан»."""
+    if dialect == "excel":
+        text: str = frame.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
+        return text
+    text = frame.to_csv(index=False, lineterminator="\n", na_rep="")
     return text
 
 
@@ -63,7 +75,7 @@ def _format_number(v: float) -> str:
     return text.replace(",", " ")
 
 
-def to_table(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
+def to_table(frame: pd.DataFrame, labels: Mapping[str, str] | None = None) -> str:
     """An aligned plain-text table: text left-aligned, numbers right-aligned."""
     labels = labels or {}
     headers = [labels.get(str(c), str(c)) for c in frame.columns]
@@ -97,7 +109,14 @@ def to_table(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(frame: pd.DataFrame, fmt: str, labels: dict[str, str] | None = None) -> str:
+def render(
+    frame: pd.DataFrame,
+    fmt: str,
+    labels: Mapping[str, str] | None = None,
+    dialect: str = "standard",
+) -> str:
+    if fmt == "csv" and dialect == "excel":  # for people: the labels head the columns
+        return to_csv(frame.rename(columns=dict(labels or {})), "excel")
     if fmt == "csv":
         return to_csv(frame)
     if fmt == "json":
@@ -170,7 +189,16 @@ def current_umask() -> int:
     return mask
 
 
-def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+def write_frame(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    labels: Mapping[str, str] | None = None,
+    dialect: str = "standard",
+) -> None:
+    """Write the results; the format is the extension. `labels` ({name: header}, from
+    `--lang`) head the columns of the files people open (.xlsx, and .csv in the excel
+    dialect); csv, json and parquet for programs keep the names, so they read back."""
     suffix = Path(path).suffix.lower()
     if suffix not in OUT_EXTENSIONS:
         raise UsageError(
@@ -183,15 +211,20 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
             ]
         )
 
+    for_people = suffix == ".xlsx" or (suffix == ".csv" and dialect == "excel")
+    shown = frame.rename(columns=dict(labels)) if labels and for_people else frame
+
     def write(tmp: str) -> None:
-        if suffix == ".csv":
+        if suffix == ".csv" and dialect == "excel":
+            Path(tmp).write_text(to_csv(shown, "excel"), encoding="utf-8-sig", newline="")
+        elif suffix == ".csv":
             Path(tmp).write_text(to_csv(frame), encoding="utf-8")
         elif suffix == ".json":
             Path(tmp).write_text(to_json(frame), encoding="utf-8")
         elif suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
         else:
-            write_xlsx(frame, tmp, str(path))
+            write_xlsx({"Sheet1": shown}, tmp, str(path))
 
     write_atomically(path, write)
 
@@ -201,13 +234,22 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f]"  # what openpyxl refuses (IllegalCharacterError)
 
 
-def write_xlsx(frame: pd.DataFrame, tmp: str, shown: str) -> None:
-    """The results as an Excel sheet, every text cell stored as text: a name that starts
-    like a formula (`=HYPERLINK(...)`) stays a name and never runs when the sheet is opened.
-    What Excel cannot hold (more than 1,048,576 rows, control characters) is KZF108."""
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], tmp: str, shown: str) -> None:
+    """Frames as the sheets of one workbook, every text cell stored as text: a name that
+    starts like a formula (`=HYPERLINK(...)`) stays a name and never runs when the sheet is
+    opened. What Excel cannot hold (more than 1,048,576 rows, control characters) is KZF108,
+    checked before anything is written."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
+    for frame in sheets.values():
+        _check_fits_excel(frame, shown)
+    book = Workbook(write_only=True)
+    for title, frame in sheets.items():
+        _append_sheet(book, title, frame)
+    book.save(tmp)
+
+
+def _check_fits_excel(frame: pd.DataFrame, shown: str) -> None:
     if len(frame) + 1 > XLSX_MAX_ROWS:
         raise UsageError(
             [
@@ -218,20 +260,7 @@ def write_xlsx(frame: pd.DataFrame, tmp: str, shown: str) -> None:
                 )
             ]
         )
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Sheet1")
-
-    def cell(value: object) -> WriteOnlyCell:
-        if isinstance(value, float) and value != value:
-            value = None
-        elif isinstance(value, np.generic):
-            value = value.item()
-        c = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str) and value.startswith(_FORMULA_START):
-            c.data_type = "s"
-        return c
-
-    for name in frame.columns:  # checked first: openpyxl fails half-way through a sheet
+    for name in frame.columns:  # openpyxl would fail half-way through a sheet
         values = frame[name]
         if values.dtype.kind in "biufc":
             continue
@@ -249,8 +278,24 @@ def write_xlsx(frame: pd.DataFrame, tmp: str, shown: str) -> None:
                     )
                 ]
             )
+
+
+def _append_sheet(book: Any, title: str, frame: pd.DataFrame) -> None:
+    from openpyxl.cell import WriteOnlyCell
+
+    sheet = book.create_sheet(title)
+
+    def cell(value: object) -> WriteOnlyCell:
+        if isinstance(value, float) and value != value:
+            value = None
+        elif isinstance(value, np.generic):
+            value = value.item()
+        c = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str) and value.startswith(_FORMULA_START):
+            c.data_type = "s"
+        return c
+
     columns = [frame[c].astype(object).where(frame[c].notna(), None) for c in frame.columns]
     sheet.append([cell(str(c)) for c in frame.columns])
     for record in zip(*columns, strict=True):
         sheet.append([cell(v) for v in record])
-    book.save(tmp)

@@ -8,29 +8,55 @@ parse numbers itself and name the exact row and column of a bad cell.
 Row numbers are those a user sees when opening the file: the header is row 1, so the first
 data row is row 2. CSV rows are counted as records (a quoted field that spans lines is one
 row); Excel rows are sheet rows; Parquet rows are numbered as if a header were row 1; rows
-of an in-memory frame are its position + 1 (there is no header row to count).
+of an in-memory frame are its position + 1 (there is no header row to count), and so are
+the rows of a JSON-stat dataset: row n is the cell at position n - 1 of its `value`.
 Blank records are dropped but do not shift the numbering of the rows after them.
+
+Files are read as downloaded: gzip-compressed (`x.csv.gz`, Eurostat's bulk `x.tsv.gz`) and
+zip archives holding one data file are unpacked in memory, up to `MAX_UNPACKED_BYTES`, and
+messages name the archive and its member (`data.zip:panel.csv`). Title rows above a table
+and a block of notes below it ("Source: ...") are told apart from the table; the notes are
+reported (KZF264), never dropped without a word.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import os
 import re
-from dataclasses import dataclass
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from kzf.dsl.diagnostics import DataError, DataLocation, Diagnostic, data_error, warning
+from kzf.dsl.diagnostics import (
+    DataError,
+    DataLocation,
+    Diagnostic,
+    data_error,
+    warning,
+)
+from kzf.engine.io import jsonstat
 
 TEXT_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
 EXCEL_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
 PARQUET_EXTENSIONS = frozenset({".parquet", ".pq"})
+JSON_EXTENSIONS = frozenset({".json"})
+DATA_EXTENSIONS = TEXT_EXTENSIONS | EXCEL_EXTENSIONS | PARQUET_EXTENSIONS | JSON_EXTENSIONS
+# A compressed file is unpacked in memory; past this many bytes it is refused (KZF101) rather
+# than left to exhaust the memory (a zip bomb unpacks a few kilobytes to terabytes).
+MAX_UNPACKED_BYTES = 2 * 1024**3
+_CHUNK = 1 << 20
 _SEPARATOR_CANDIDATES = (",", ";", "\t")
 _SEPARATOR_ALIASES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
 _QUOTED = re.compile(r'"[^"]*"')
@@ -54,7 +80,12 @@ class RawTable:
     # The columns of an SDMX series key (Eurostat TSV: freq, unit, indic_is, geo): those the
     # program does not declare as dims name the row's indicator, joined with '.'.
     series_keys: tuple[str, ...] = ()
-    notes: tuple[Diagnostic, ...] = ()  # what reading noticed (KZF263: flagged values)
+    notes: tuple[Diagnostic, ...] = ()  # what reading noticed (KZF263 flags, KZF264 notes)
+    # Flags kept apart from the values they qualify (Eurostat's `85 e`, JSON-stat statuses):
+    # one text per value cell ("" unflagged) by column position, and what each flag means.
+    flags: Mapping[int, pd.Series] | None = None
+    flag_kind: str = ""  # "Eurostat flags", "status flags": how the note names them
+    flag_meanings: Mapping[str, str] | None = None
 
     def positions(self, name: str) -> list[int]:
         return [i for i, n in enumerate(self.names) if n == name]
@@ -99,30 +130,229 @@ def read_table(
     sep: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    header_row: int | None = None,
+    drop_flags: Iterable[str] = (),
 ) -> RawTable:
-    """Read a .csv/.txt/.tsv, .xlsx or .parquet file, chosen by its extension."""
+    """Read a .csv/.txt/.tsv, .xlsx, .parquet or JSON-stat .json file, chosen by its
+    extension; also gzip-compressed (`x.csv.gz`) or the one data file of a .zip archive
+    (`data.zip`, or `data.zip:panel.csv` to name the member of an archive holding several).
+
+    `header_row` is the 1-based row of the header (CSV and Excel), for a sheet whose title
+    rows the detection of `_header_row` does not see past; None detects it. `drop_flags`
+    are flags (Eurostat's `u` low reliability, `c` confidential, ...) whose values are read
+    as missing; flagged values are otherwise read as values, and counted in a note."""
+    return with_flags(_read_any(path, sep, encoding, sheet, header_row), drop_flags)
+
+
+def _read_any(
+    path: str | os.PathLike[str],
+    sep: str | None,
+    encoding: str | None,
+    sheet: str | int | None,
+    header_row: int | None,
+) -> RawTable:
     source = os.fspath(path)
     file = Path(source)
     where = DataLocation(source)
+    member: str | None = None
     if not file.exists():
-        raise data_error("KZF101", f"data file not found: '{source}'", where)
+        archive, _, named = source.rpartition(":")
+        if archive.lower().endswith(".zip") and named and Path(archive).is_file():
+            file, member, source = Path(archive), named, archive
+        else:
+            raise data_error("KZF101", f"data file not found: '{source}'", where)
     if file.is_dir():
         raise data_error("KZF101", f"'{source}' is a directory, not a data file", where)
+    if header_row is not None and (
+        isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1
+    ):
+        raise data_error(
+            "KZF106", f"the header row must be a row number from 1, not {header_row!r}", where
+        )
     ext = file.suffix.lower()
-    if ext in TEXT_EXTENSIONS:
-        return _read_text(file, source, sep, encoding)
-    if ext in EXCEL_EXTENSIONS:
-        return _read_excel(file, source, sheet)
-    if ext in PARQUET_EXTENSIONS:
-        return _read_parquet(file, source)
+    options = _Options(sep, encoding, sheet, header_row)
+    if ext == ".gz":
+        inner = Path(file.stem).suffix.lower()
+        if inner not in DATA_EXTENSIONS:
+            raise data_error(
+                "KZF106",
+                f"a gzip-compressed file must be named for what it holds (x.csv.gz, x.tsv.gz, "
+                f"x.json.gz), not '{file.name}'",
+                where,
+            )
+        return _read_content(_gunzip(file, source), inner, source, options)
+    if ext == ".zip":
+        name, raw = _unzip(file, source, member)
+        return _read_content(raw, Path(name).suffix.lower(), f"{source}:{name}", options)
+    if ext in DATA_EXTENSIONS:
+        return _read_content(file, ext, source, options)
     hint = "save it as .xlsx" if ext == ".xls" else "convert it to one of these"
     raise data_error(
         "KZF106",
         f"unsupported data format '{ext or '(no extension)'}'; "
-        "kzf reads .csv, .txt, .tsv, .xlsx and .parquet files",
+        "kzf reads .csv, .txt, .tsv, .xlsx, .parquet and JSON-stat .json files "
+        "(also as .gz or in a .zip)",
         where,
         hint,
     )
+
+
+@dataclass(frozen=True)
+class _Options:
+    sep: str | None
+    encoding: str | None
+    sheet: str | int | None
+    header_row: int | None
+
+
+Bytes = bytes | bytearray  # a compressed file is unpacked into a bytearray, never copied
+Content = Path | Bytes  # a file on disk, or the unpacked bytes of a compressed one
+
+
+def _read_content(content: Content, ext: str, source: str, options: _Options) -> RawTable:
+    """Dispatch on the extension of the data itself (`panel.csv` in `data.zip`)."""
+    if ext in TEXT_EXTENSIONS:
+        raw = _bytes_of(content, source)
+        return _read_text(raw, source, options.sep, options.encoding, options.header_row)
+    if ext in EXCEL_EXTENSIONS:
+        return _read_excel(content, source, options.sheet, options.header_row)
+    if options.header_row is not None:
+        kind = "a Parquet file" if ext in PARQUET_EXTENSIONS else "a JSON-stat dataset"
+        raise data_error(
+            "KZF106",
+            f"a header row applies to CSV and Excel files; {kind} has no header row to choose",
+            DataLocation(source),
+        )
+    if ext in PARQUET_EXTENSIONS:
+        return _read_parquet(content, source)
+    return _read_jsonstat(_bytes_of(content, source), source, options.encoding)
+
+
+def _bytes_of(content: Content, source: str) -> Bytes:
+    if not isinstance(content, Path):
+        return content
+    try:
+        return content.read_bytes()
+    except OSError as exc:
+        raise _unreadable(source, exc) from None
+
+
+def _opened(content: Content) -> Path | io.BytesIO:
+    """What pandas and openpyxl open: the path, or a fresh stream over the bytes."""
+    return content if isinstance(content, Path) else io.BytesIO(content)
+
+
+# --- compressed files ----------------------------------------------------------------------
+
+
+class _Stream(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def _unpacked(stream: _Stream, source: str) -> bytearray:
+    """All of a decompressing stream, read in chunks and refused past MAX_UNPACKED_BYTES."""
+    limit = MAX_UNPACKED_BYTES
+    unpacked = bytearray()  # grown in place: a list of chunks joined would need twice the memory
+    while chunk := stream.read(min(_CHUNK, limit + 1 - len(unpacked))):
+        unpacked += chunk
+        if len(unpacked) > limit:
+            raise data_error(
+                "KZF101",
+                f"the file unpacks to more than {_size(limit)}, the most kzf unpacks in memory",
+                DataLocation(source),
+                "unpack it yourself and keep only the rows and columns the program needs",
+            )
+    return unpacked
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}"
+    return f"{n} bytes"
+
+
+def _gunzip(file: Path, source: str) -> bytearray:
+    try:
+        with gzip.open(file, "rb") as stream:
+            return _unpacked(stream, source)
+    except DataError:
+        raise
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+        raise _unreadable(source, exc) from None
+
+
+_ZIP_JUNK = ("__MACOSX/",)
+
+
+def _unzip(file: Path, source: str, member: str | None) -> tuple[str, bytearray]:
+    """The one data file of an archive (or the member named), and its bytes.
+
+    Folders, macOS's `__MACOSX/` resource forks and files that are not data (a PDF of the
+    methodology) are passed over; two data files are an error naming them, because which
+    one is the panel is the user's choice, not the archive's order."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            entries = [
+                i
+                for i in archive.infolist()
+                if not i.is_dir() and not i.filename.startswith(_ZIP_JUNK)
+            ]
+            if member is not None:
+                chosen = [i for i in entries if i.filename == member]
+                if not chosen:
+                    raise data_error(
+                        "KZF101",
+                        f"the archive has no member '{member}'; it holds {_members(entries)}",
+                        DataLocation(source),
+                    )
+            else:
+                chosen = [i for i in entries if Path(i.filename).suffix.lower() in DATA_EXTENSIONS]
+            if not chosen:
+                raise data_error(
+                    "KZF106",
+                    "the archive holds no data file (.csv, .tsv, .txt, .json, .xlsx, "
+                    f".parquet); it holds {_members(entries)}",
+                    DataLocation(source),
+                )
+            if len(chosen) > 1:
+                raise data_error(
+                    "KZF106",
+                    f"the archive holds {len(chosen)} data files ({_members(chosen)}): "
+                    "kzf reads one",
+                    DataLocation(source),
+                    f"unzip it and pass the file you mean, or name it: "
+                    f"--data {source}:{chosen[0].filename}",
+                )
+            info = chosen[0]
+            if Path(info.filename).suffix.lower() not in DATA_EXTENSIONS:
+                raise data_error(
+                    "KZF106",
+                    f"unsupported data format of '{info.filename}' in the archive",
+                    DataLocation(f"{source}:{info.filename}"),
+                )
+            with archive.open(info) as stream:
+                return info.filename, _unpacked(stream, f"{source}:{info.filename}")
+    except DataError:
+        raise
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        zlib.error,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
+        # RuntimeError: an encrypted member; NotImplementedError: a compression zipfile lacks
+        raise _unreadable(source, exc) from None
+
+
+def _members(entries: list[zipfile.ZipInfo], limit: int = 6) -> str:
+    if not entries:
+        return "nothing"
+    names = [f"'{i.filename}'" for i in entries[:limit]]
+    more = len(entries) - limit
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
 def table_from_frame(df: pd.DataFrame, source: str) -> RawTable:
@@ -131,7 +361,7 @@ def table_from_frame(df: pd.DataFrame, source: str) -> RawTable:
         df = df.reset_index()
     names = tuple(clean_name(c) for c in df.columns)
     data = df.set_axis(range(df.shape[1]), axis=1).reset_index(drop=True)
-    return _drop_blank(RawTable(source, names, data, np.arange(len(data)) + 1))
+    return _drop_blank(RawTable(source, names, data, np.arange(1, len(data) + 1)))
 
 
 def _unreadable(source: str, exc: BaseException) -> DataError:
@@ -154,11 +384,11 @@ _NOT_RU_KZ_BY = "ЌЋќћЈҐЄЇґєјЅѕї"
 _KAZAKH = "ҚқҺһҰұӘәӨөҒғҮүҢң"
 
 
-def _bom_encoding(raw: bytes) -> str | None:
+def _bom_encoding(raw: Bytes) -> str | None:
     return next((name for mark, name in _BOMS if raw.startswith(mark)), None)
 
 
-def _decode(raw: bytes, source: str, encoding: str | None) -> str:
+def _decode(raw: Bytes, source: str, encoding: str | None) -> str:
     """UTF-8, or what a byte-order mark says (UTF-16/32 as Excel's "Unicode text" writes),
     unless told otherwise. Nothing is guessed: a file that is not UTF-8 is an error whose
     hint names the encoding its bytes fit (cp1251 or KZ-1048, told apart by the Kazakh
@@ -191,7 +421,7 @@ def _decode(raw: bytes, source: str, encoding: str | None) -> str:
     return text
 
 
-def _encoding_hint(raw: bytes) -> str:
+def _encoding_hint(raw: Bytes) -> str:
     """Which single-byte Cyrillic encoding the bytes fit, said only as far as it is sure."""
     if raw[:200].count(b"\x00") > len(raw[:200]) // 4:
         return "it looks like UTF-16 without a byte-order mark: pass --encoding utf-16-le"
@@ -215,7 +445,7 @@ def _word_with(text: str, letters: str) -> str:
     return f"«{m.group(0)}»" if m else ""
 
 
-def _check_plausible(text: str, raw: bytes, encoding: str, where: DataLocation) -> None:
+def _check_plausible(text: str, raw: Bytes, encoding: str, where: DataLocation) -> None:
     if "\ufffd" in text:
         line = text[: text.index("\ufffd")].count("\n") + 1
         raise data_error(
@@ -244,11 +474,9 @@ def _sniff_separator(header: str) -> str:
     return best[2] if best[0] > 0 else ","
 
 
-def _read_text(file: Path, source: str, sep: str | None, encoding: str | None) -> RawTable:
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise _unreadable(source, exc) from None
+def _read_text(
+    raw: Bytes, source: str, sep: str | None, encoding: str | None, header_row: int | None
+) -> RawTable:
     text = _decode(raw, source, encoding).lstrip("\ufeff")
     if "\r" in text and "\n" not in text:  # classic Mac line ends (CR only), as old Excel wrote
         text = text.replace("\r", "\n")
@@ -259,7 +487,8 @@ def _read_text(file: Path, source: str, sep: str | None, encoding: str | None) -
     skipped = text.count("\n", 0, start)
     body = text[start:]
     if sep is None and _is_eurostat(_first_line(body)):
-        return _eurostat(_from_grid(_parse_csv(body, "\t", source), source, skipped + 1))
+        tsv = _parse_csv(body, "\t", source)
+        return _eurostat(_from_grid(tsv, source, skipped + 1, header_row))
     if sep is None:
         sep = _sniff_separator(_first_line(body))
     sep = _SEPARATOR_ALIASES.get(sep, sep)
@@ -270,7 +499,7 @@ def _read_text(file: Path, source: str, sep: str | None, encoding: str | None) -
     grid = _parse_csv_fast(body, sep)
     if grid is None:
         grid = _parse_csv(body, sep, source)
-    return _from_grid(grid, source, first_row=skipped + 1)
+    return _from_grid(grid, source, skipped + 1, header_row)
 
 
 def _first_line(body: str) -> str:
@@ -362,9 +591,11 @@ def _preamble_width(body: str, sep: str) -> int | None:
     return widest
 
 
-def _read_excel(file: Path, source: str, sheet: str | int | None) -> RawTable:
+def _read_excel(
+    content: Content, source: str, sheet: str | int | None, header_row: int | None
+) -> RawTable:
     try:
-        with pd.ExcelFile(file, engine="openpyxl") as book:
+        with pd.ExcelFile(_opened(content), engine="openpyxl") as book:
             sheets = [str(s) for s in book.sheet_names]
             chosen: str | int = 0 if sheet is None else sheet
             if isinstance(chosen, int) and not 0 <= chosen < len(sheets):
@@ -388,10 +619,13 @@ def _read_excel(file: Path, source: str, sheet: str | int | None) -> RawTable:
                 keep_default_na=False,
                 na_filter=False,
             )
-            header_has_gaps = not grid.empty and any(
-                str(v).strip() == "" for v in grid.iloc[0].tolist()
+            # The header is row 1 unless told otherwise: merged cells there are a decorative
+            # title, which kzf refuses rather than guess past (an explicit row is checked).
+            top = 0 if header_row is None else header_row - 1
+            header_has_gaps = 0 <= top < len(grid) and any(
+                str(v).strip() == "" for v in grid.iloc[top].tolist()
             )
-            merged = _merged_header_cells(file, chosen) if header_has_gaps else []
+            merged = _merged_header_cells(content, chosen, top + 1) if header_has_gaps else []
     except DataError:
         raise
     except Exception as exc:  # openpyxl raises many unrelated types for a corrupt file
@@ -401,42 +635,79 @@ def _read_excel(file: Path, source: str, sheet: str | int | None) -> RawTable:
             "KZF106", "the sheet is empty: expected a header row", DataLocation(source)
         )
     if merged:
+        notes = [
+            f"unmerge the cells and put each column's name in row {top + 1} "
+            "(titles go in another sheet)"
+        ]
+        if header_row is None:
+            notes.append("or, when the header is lower down, give its row: --header-row N")
         raise data_error(
             "KZF106",
             f"the header row has merged cells ({', '.join(merged)}): kzf needs one header row "
             "with one name per column",
-            DataLocation(source, 1),
-            "unmerge the cells and put each column's name in row 1 (titles go in another sheet)",
+            DataLocation(source, top + 1),
+            *notes,
         )
-    return _from_grid(grid, source, first_row=1)
+    return _from_grid(grid, source, 1, header_row)
 
 
-def _merged_header_cells(file: Path, sheet: str | int) -> list[str]:
-    """Merged ranges touching the first row: the mark of a spreadsheet's decorative header.
+def _merged_header_cells(content: Content, sheet: str | int, row: int) -> list[str]:
+    """Merged ranges touching the header row: the mark of a spreadsheet's decorative header.
 
     Only called when the header row has empty cells, since finding merges means loading the
     workbook fully (read-only mode does not keep them)."""
     import openpyxl
 
-    workbook = openpyxl.load_workbook(file, read_only=False, data_only=True)
+    workbook = openpyxl.load_workbook(_opened(content), read_only=False, data_only=True)
     ws = workbook.worksheets[sheet] if isinstance(sheet, int) else workbook[sheet]
     ranges = getattr(ws, "merged_cells", None)
     if ranges is None:
         return []
-    return [str(r.coord) for r in ranges.ranges if r.min_row <= 1]
+    return [str(r.coord) for r in ranges.ranges if r.min_row <= row <= r.max_row]
 
 
-def _read_parquet(file: Path, source: str) -> RawTable:
+def _read_parquet(content: Content, source: str) -> RawTable:
     try:
-        df = pd.read_parquet(file, engine="pyarrow")
+        df = pd.read_parquet(_opened(content), engine="pyarrow")
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
         raise _unreadable(source, exc) from None
     table = table_from_frame(df, source)
     return RawTable(source, table.names, table.data, table.rows + 1)
 
 
-def _from_grid(grid: pd.DataFrame, source: str, first_row: int) -> RawTable:
-    """Split a header-less grid into header and records; the first non-blank row is the header.
+def _read_jsonstat(raw: Bytes, source: str, encoding: str | None) -> RawTable:
+    """A JSON-stat dataset as a long table: one column per dimension (named by its id, each
+    cell a category id), then `value`, one row per cell in the order of the file's `value`.
+
+    Row n is the cell at position n - 1 of `value`. The dimensions other than time are the
+    table's series key (`RawTable.series_keys`): those the program does not declare as dims
+    make the indicator, as for a Eurostat TSV. Statuses (Eurostat's flags) are counted in a
+    note (KZF263) with what the file says they mean."""
+    cube = jsonstat.parse(_decode(raw, source, encoding), source)
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    columns: dict[int, pd.Series] = {
+        i: pd.Series(pd.array(c, dtype=text)) for i, c in enumerate(cube.coordinates())
+    }
+    columns[len(cube.ids)] = pd.Series(pd.array(cube.values, dtype=text))
+    data = pd.DataFrame(columns, index=pd.RangeIndex(len(cube.values)))
+    return RawTable(
+        source,
+        (*cube.ids, "value"),
+        data,
+        cube.positions + 1,
+        series_keys=tuple(d for d in cube.ids if d not in cube.time),
+        flags={len(cube.ids): pd.Series(cube.cell_flags, dtype=object).astype(str)},
+        flag_kind="status flags",
+        flag_meanings=cube.status_labels,
+    )
+
+
+def _from_grid(
+    grid: pd.DataFrame, source: str, first_row: int, header_row: int | None = None
+) -> RawTable:
+    """Split a header-less grid into header and records; the header is `header_row` when
+    given, else the first non-blank row (past title rows, `_header_row`). A block of notes
+    below the table is set aside (`_without_notes`).
 
     `first_row` is the row number of the grid's first row in the file.
     """
@@ -445,11 +716,85 @@ def _from_grid(grid: pd.DataFrame, source: str, first_row: int) -> RawTable:
     filled = np.flatnonzero(~blank)
     if len(filled) == 0:
         raise data_error("KZF106", "the file is empty: expected a header row", DataLocation(source))
-    h = _header_row(grid, filled)
+    if header_row is None:
+        h = _header_row(grid, filled)
+    else:
+        h = header_row - first_row
+        last = first_row + len(grid) - 1
+        if not 0 <= h < len(grid) or blank[h]:
+            why = f"the last row is {last}" if h >= len(grid) else "that row is blank"
+            raise data_error(
+                "KZF106",
+                f"the header row is {header_row}, but {why}",
+                DataLocation(source, header_row),
+                "give the row of the column names, counting from 1 as a spreadsheet does",
+            )
     names = tuple(clean_name(v) for v in grid.iloc[h].tolist())
     data = grid.iloc[h + 1 :].reset_index(drop=True)
     rows = np.arange(len(data)) + first_row + h + 1
-    return _drop_blank(RawTable(source, names, data, rows))
+    table = RawTable(source, names, data, rows)
+    return _drop_blank(_without_notes(table, sum(1 for n in names if n)))
+
+
+NOTE_CELLS = 2  # at most this many filled cells make a row below the table a note
+_QUOTED_NOTES = 3  # notes quoted in the message; the rest are counted
+
+
+def _without_notes(table: RawTable, width: int) -> RawTable:
+    """The table without the block of notes a statistics office writes below it ("Source:
+    ...", "Note: 1) provisional"), with a note (KZF264) naming those rows and quoting them.
+
+    The block is the rows after the last blank row that follows the last full row, when each
+    of them has at most NOTE_CELLS filled cells and the header is at least three columns
+    wide: a blank row and a change of shape, both, since a sparse data row next to the table
+    (an entity with no values yet) is data."""
+    if width < NOTE_CELLS + 1 or len(table.data) == 0:
+        return table
+    window = 1  # the usual file ends with a row of the table: one row is looked at
+    while True:
+        start = max(len(table.data) - window, 0)
+        counts = _filled_cells(table.data.iloc[start:])
+        full = np.flatnonzero(counts > NOTE_CELLS)
+        if len(full) or start == 0:
+            break
+        window *= 16
+    if len(full) == 0 or full[-1] == len(counts) - 1:
+        return table  # no row of the table to be below, or nothing below the table
+    after = start + int(full[-1]) + 1
+    counts = np.concatenate([np.zeros(start, dtype=np.int64), counts])
+    gaps = np.flatnonzero(counts[after:] == 0)
+    if len(gaps) == 0:
+        return table
+    cut = after + int(gaps[0])
+    kept = np.flatnonzero(counts[cut:] > 0) + cut
+    if len(kept) == 0:
+        return table  # only blank rows below: dropped as blank rows are
+    rows = table.rows[kept]
+    span = f"row {rows[0]}" if len(rows) == 1 else f"rows {rows[0]}-{rows[-1]}"
+    quoted = [_note_text(table.data.iloc[int(k)]) for k in kept[:_QUOTED_NOTES]]
+    more = len(kept) - len(quoted)
+    listed = ", ".join(f"'{q}'" for q in quoted) + (f" and {more} more" if more > 0 else "")
+    note = warning(
+        "KZF264", f"{table.source}: {span} below the table were read as notes, not data: {listed}"
+    )
+    return replace(
+        table,
+        data=table.data.iloc[:cut].reset_index(drop=True),
+        rows=table.rows[:cut],
+        notes=(*table.notes, note),
+    )
+
+
+def _note_text(row: pd.Series, limit: int = 60) -> str:
+    cells = [str(v).strip() for v in row.tolist() if _is_filled(v)]
+    text = " ".join(cells)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_filled(v: object) -> bool:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return False
+    return str(v).strip() != ""
 
 
 _EUROSTAT_VALUE = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-z]*)")
@@ -483,31 +828,89 @@ def _eurostat(table: RawTable) -> RawTable:
             DataLocation(table.source, int(table.rows[bad]), table.names[0]),
         )
     columns: dict[int, pd.Series] = {i: parts[i].str.strip() for i in range(len(keys))}
-    flags: dict[str, int] = {}
+    flags: dict[int, pd.Series] = {}
     for j in range(1, table.data.shape[1]):
         cells = table.data[j].astype(str).str.strip()
         found = cells.str.fullmatch(_EUROSTAT_VALUE.pattern)
         split = cells.str.extract(_EUROSTAT_VALUE.pattern)
-        flag = split[1].where(found, "")
-        for letter, n in flag[flag != ""].value_counts().items():
-            flags[str(letter)] = flags.get(str(letter), 0) + int(n)
         missing = cells.str.startswith(":") | (cells == "")
-        columns[len(keys) + j - 1] = cells.where(~found, split[0]).where(~missing, "")
+        position = len(keys) + j - 1
+        flags[position] = split[1].where(found, "").fillna("")
+        columns[position] = cells.where(~found, split[0]).where(~missing, "")
     data = pd.DataFrame(columns)
     names = (*keys, *table.names[1:])
-    notes: tuple[Diagnostic, ...] = ()
-    if flags:
-        listed = ", ".join(
-            f"{n} {letter} ({EUROSTAT_FLAGS.get(letter, 'unknown flag')})"
-            for letter, n in sorted(flags.items())
-        )
-        notes = (
-            warning(
-                "KZF263",
-                f"{table.source}: values carry Eurostat flags, read as values: {listed}",
-            ),
-        )
-    return RawTable(table.source, names, data, table.rows, series_keys=tuple(keys), notes=notes)
+    return RawTable(
+        table.source,
+        names,
+        data,
+        table.rows,
+        series_keys=tuple(keys),
+        notes=table.notes,
+        flags=flags,
+        flag_kind="Eurostat flags",
+        flag_meanings=EUROSTAT_FLAGS,
+    )
+
+
+def with_flags(table: RawTable, drop: Iterable[str] = ()) -> RawTable:
+    """The table with the values whose flag is in `drop` made missing, and the note (KZF263)
+    counting the flags that values carry, by flag and meaning, and saying which were read as
+    values and which as missing. A flag of several letters (`ep`) is dropped when any of its
+    letters is, and explained letter by letter."""
+    wanted = frozenset(d.strip() for d in drop if d.strip())
+    if not table.flags:
+        if wanted:
+            raise data_error(
+                "KZF106",
+                f"--drop-flags {','.join(sorted(wanted))}: the file carries no flags "
+                "(kzf reads them from Eurostat TSV and JSON-stat statuses)",
+                DataLocation(table.source),
+            )
+        return table
+    meanings = table.flag_meanings or {}
+    kept: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
+    data = table.data
+    for position, flag in table.flags.items():
+        present = (data[position].astype(str).str.strip() != "").to_numpy(dtype=bool)
+        flagged = present & (flag != "").to_numpy(dtype=bool)
+        if not flagged.any():
+            continue
+        hit = flag.map(lambda f: f in wanted or any(c in wanted for c in f)).to_numpy(bool)
+        out = flagged & hit
+        kept.update(flag[flagged & ~hit].tolist())
+        dropped.update(flag[out].tolist())
+        if out.any():
+            if data is table.data:
+                data = data.copy()
+            data[position] = data[position].where(~out, "")
+    unknown = sorted(f for f in wanted if f not in meanings and f not in kept and f not in dropped)
+    notes = list(table.notes)
+    if kept or dropped:
+        parts = []
+        if kept:
+            parts.append("read as values: " + _flag_counts(kept, meanings))
+        if dropped:
+            parts.append("read as missing (--drop-flags): " + _flag_counts(dropped, meanings))
+        text = f"{table.source}: values carry {table.flag_kind}, " + "; ".join(parts)
+        if unknown:
+            text += f" (no value carries {', '.join(unknown)})"
+        notes.append(warning("KZF263", text))
+    return replace(table, data=data, notes=tuple(notes), flags=None)
+
+
+def _flag_counts(counts: Mapping[str, int], meanings: Mapping[str, str]) -> str:
+    return ", ".join(
+        f"{n} {flag} ({_meaning(flag, meanings)})" for flag, n in sorted(counts.items())
+    )
+
+
+def _meaning(flag: str, meanings: Mapping[str, str]) -> str:
+    if flag in meanings:
+        return meanings[flag]
+    if len(flag) > 1 and all(c in meanings for c in flag):
+        return " and ".join(meanings[c] for c in flag)
+    return "unknown flag" if meanings else "the file does not say what it means"
 
 
 PREAMBLE_ROWS = 30  # rows above the table a download may carry (titles, "Data Source", dates)
@@ -527,18 +930,32 @@ def _header_row(grid: pd.DataFrame, filled: np.ndarray) -> int:
     return int(top[int(np.flatnonzero(counts * 2 >= widest)[0])])
 
 
-def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
-    """True for records whose every cell is missing or only whitespace."""
-    blank = np.ones(len(frame), dtype=bool)
+def _filled(s: pd.Series) -> np.ndarray:
+    """True for cells that hold something: not missing, not only whitespace."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return s.notna().to_numpy()
+    if isinstance(s.dtype, pd.StringDtype):
+        return (s.fillna("").str.strip() != "").to_numpy(dtype=bool)
+    text = s.astype(object).where(s.notna(), "").astype(str)
+    return (text.str.strip() != "").to_numpy()
+
+
+def _filled_cells(frame: pd.DataFrame) -> np.ndarray:
+    """How many cells of each record hold something."""
+    counts = np.zeros(len(frame), dtype=np.int64)
     for col in frame.columns:
-        s = frame[col]
-        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-            blank &= s.isna().to_numpy()
-        elif isinstance(s.dtype, pd.StringDtype):
-            blank &= (s.fillna("").str.strip() == "").to_numpy(dtype=bool)
-        else:
-            text = s.astype(object).where(s.notna(), "").astype(str)
-            blank &= (text.str.strip() == "").to_numpy()
+        counts += _filled(frame[col])
+    return counts
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """True for records whose every cell is missing or only whitespace. Numeric columns are
+    looked at first: one without a NaN settles it without stripping any text (a DataFrame's
+    float columns usually do)."""
+    blank = np.ones(len(frame), dtype=bool)
+    numeric = [c for c in frame.columns if frame[c].dtype.kind in "iuf"]
+    for col in [*numeric, *(c for c in frame.columns if c not in set(numeric))]:
+        blank &= ~_filled(frame[col])
         if not blank.any():
             break
     return blank

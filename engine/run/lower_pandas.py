@@ -20,7 +20,7 @@ from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function
 from kzf.engine.core.ir import Trend
-from kzf.engine.core.numeric import is_missing, scalar_or_array
+from kzf.engine.core.numeric import infinite_mask, is_missing, scalar_or_array
 from kzf.engine.run.runtime import EvalContext, Value, time_ordinals
 
 
@@ -239,8 +239,8 @@ def _power(node: ir.Op, a: Value, b: Value, ctx: EvalContext) -> Value:
 
 def _no_infinity(node: ir.Op | ir.Aggregate, result: Value, ctx: EvalContext) -> Value:
     if isinstance(result, np.ndarray):
-        inf = np.isinf(result)
-        if inf.any():
+        inf = infinite_mask(result)
+        if inf is not None:
             result = result.copy()
             result[inf] = np.nan
             power = isinstance(node, ir.Op) and node.op == "pow"

@@ -102,3 +102,32 @@ def test_evaluate_does_not_modify_the_callers_frame() -> None:
     before = df.copy()
     kzf.compile("input a\nb = a * 2").evaluate(df)
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_no_function_writes_into_the_callers_arrays() -> None:
+    """The caller's float64 columns reach the engine as read-only views (no copy), so a
+    function that wrote in place would raise here rather than corrupt the caller's frame."""
+    df = pd.DataFrame(
+        {
+            "entity": ["A", "A", "A", "B", "B", "B"],
+            "year": [2000, 2001, 2002, 2000, 2001, 2002],
+            "a": [1.0, np.nan, 3.0, 4.0, 5.0, 60.0],
+            "b": [0.0, 2.0, 1.0, 1.0, 0.0, 2.0],
+        }
+    )
+    before = df.copy()
+    source = """input a, b
+filled = fill_previous(a)
+inter = interpolate(a)
+mean_a = fill_mean(a over entity)
+w = winsorise(b over entity)
+g = growth(a)
+r = rank(a over entity)
+share = a / sum(a over entity)
+c = clamp(round(a / b, 1), 0, 10)
+"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kzf.compile(source).evaluate(df)
+        kzf.compile("input a, b\nc = a / b\nd = coalesce(a, b)\n").evaluate(df)
+    pd.testing.assert_frame_equal(df, before)

@@ -125,3 +125,23 @@ def test_a_long_frame_cannot_be_traced_row_by_row_and_stays_sorted() -> None:
         ("A", 2020), ("A", 2021), ("B", 2020), ("B", 2021)
     ]  # fmt: skip
     _same(out["y"], [10.0, 30.0, 20.0, 40.0])
+
+
+def test_a_row_wise_program_reads_each_row_alone_and_keeps_the_callers_labels() -> None:
+    """An element-wise program's values come from their own rows only, so its rows are not
+    sorted or checked for repeated keys (they cannot change a value); the dims come back
+    exactly as the caller wrote them, stray spaces included."""
+    df = pd.DataFrame(
+        {"entity": ["B ", "A", "A"], "year": [2021, 2020, 2020], "x": [4.0, 1.0, 2.0]},
+        index=["r1", "r2", "r3"],
+    )
+    out = _evaluate(df, select=["y"])
+    assert list(out.index) == ["r1", "r2", "r3"]
+    assert list(out["entity"]) == ["B ", "A", "A"]
+    _same(out["y"], [40.0, 10.0, 20.0])  # 10 * x, row by row
+
+
+def test_a_repeated_key_still_stops_a_program_that_reads_across_rows() -> None:
+    df = pd.DataFrame({"entity": ["A", "A"], "year": [2020, 2020], "x": [1.0, 2.0]})
+    with pytest.raises(kzf.DataError, match=r"duplicate row for \(A, 2020\): rows 1 and 2"):
+        _evaluate(df, select=["g"])

@@ -391,9 +391,9 @@ def test_empty_file(tmp_path: Path, content: bytes) -> None:
 
 
 def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "d.json", "{}")
+    path = write(tmp_path, "d.sav", "$FL2")
     err = load_error(path, DIMS, ["x"])
-    assert err.code == "KZF106" and "'.json'" in str(err)
+    assert err.code == "KZF106" and "'.sav'" in str(err)
     err = load_error(tmp_path / "nope.csv", DIMS, ["x"])
     assert err.code == "KZF101" and "nope.csv" in str(err)
     err = load_error(tmp_path, DIMS, ["x"])

@@ -4,6 +4,8 @@ with data run and meet their expects."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -40,3 +42,31 @@ def test_example_compiles_and_runs(doc: str, index: int, text: str) -> None:
     assert len(frame) > 0
     for e in prog.checked.expects:
         assert judge(frame, prog.dims, e).status is not Status.FAILED, e
+
+
+ROOT = DOCS.parent
+PYTHON_BLOCKS = [
+    (doc, i, block)
+    for doc in ("docs/data.md", "README.md")
+    for i, block in enumerate(
+        re.findall(r"```python\n(.*?)```", (ROOT / doc).read_text(encoding="utf-8"), re.S)
+    )
+    if block.startswith("import ")  # a whole example; fragments continue the text around them
+]
+
+
+def test_the_data_guide_has_a_whole_python_example() -> None:
+    assert any(doc == "docs/data.md" for doc, _, _ in PYTHON_BLOCKS)
+
+
+@pytest.mark.parametrize(
+    ("doc", "index", "text"), PYTHON_BLOCKS, ids=[f"{d}#py{i + 1}" for d, i, _ in PYTHON_BLOCKS]
+)
+def test_python_example_runs(doc: str, index: int, text: str, tmp_path: Path) -> None:
+    """Run in a fresh interpreter from the repository's root, as a reader would paste it."""
+    script = tmp_path / "example.py"
+    script.write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, f"{doc} python example {index + 1}:\n{done.stderr[-2000:]}"
