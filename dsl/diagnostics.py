@@ -8,6 +8,7 @@ The codes are stable (programs and CI scripts match on them); docs/errors.md lis
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -44,6 +45,7 @@ CODES: dict[str, str] = {
     "KZF002": "syntax error: an unexpected token or end of file",
     "KZF003": "the file cannot be read or is not valid UTF-8 text",
     "KZF004": "a resource limit was exceeded (nesting depth, file size, literal size)",
+    "KZF005": "an invisible or text-direction character (bidi override, zero-width) in the file",
     # names and structure
     "KZF010": "undefined name",
     "KZF011": "duplicate definition",
@@ -100,6 +102,7 @@ CODES: dict[str, str] = {
     # static warnings
     "KZF301": "`-x^2` means -(x^2); spreadsheets read it as (-x)^2",
     "KZF302": "an unknown unit word that looks like a misspelling of a known one",
+    "KZF303": "a name mixing scripts (a Cyrillic х among Latin letters): it looks like another",
     "KZF310": "a denominator that the declared domains do not prove nonzero",
     "KZF311": "the argument of ln or log10 is not proved positive",
     "KZF312": "a square root or fractional power of a value not proved nonnegative",
@@ -276,10 +279,45 @@ class DiagnosticBag:
         return [d for d in self.items if not d.is_error]
 
 
+# Cyrillic and Greek letters that look like Latin ones (Unicode TR39 confusables, the ones
+# Russian, Kazakh and Greek keyboards type): "Kаzakhstan" with a Cyrillic а is not
+# "Kazakhstan", and a Cyrillic х is not the x of a formula.
+LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁԛԝһАВЕКМНОРСТХІЈЅУαονικτΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdqwhABEKMHOPCTXIJSYaovikrABEZHIKMNOPTYX",
+)
+
+
+def latin_lookalike(text: str) -> str:
+    """`text` with every Cyrillic or Greek letter that looks Latin written in Latin."""
+    return text.translate(LOOKALIKES)
+
+
+def scripts_of(name: str) -> list[str]:
+    """The scripts of the letters of `name` (LATIN, CYRILLIC, GREEK, ...), in order of
+    appearance; digits and `_` belong to none."""
+    found: list[str] = []
+    for c in name:
+        if not c.isalpha():
+            continue
+        script = unicodedata.name(c, "UNKNOWN").split(" ", 1)[0]
+        if script not in found:
+            found.append(script)
+    return found
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """`; did you mean 'x'?` for the closest candidate (or one differing only in case), else
-    an empty string: every "unknown name" message in kzf ends with this."""
+    """`; did you mean 'x'?` for the closest candidate (or one differing only in case, or
+    only in letters that look alike: a Cyrillic х for a Latin x), else an empty string: every
+    "unknown name" message in kzf ends with this."""
     options = list(dict.fromkeys(candidates))
+    plain = latin_lookalike(name)
+    alike = [o for o in options if o != name and latin_lookalike(o) == plain]
+    if alike:
+        return (
+            f"; did you mean '{alike[0]}'? ('{name}' has "
+            f"{' and '.join(s.title() for s in scripts_of(name))} letters that look alike)"
+        )
     matches = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     if not matches:
         lowered = {c.lower(): c for c in options}

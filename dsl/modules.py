@@ -8,6 +8,7 @@ leaves the folder of the root file is an error positioned at the `import` statem
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -31,15 +32,22 @@ def read_source(path: str | os.PathLike[str], span: Span | None = None) -> str:
     p = Path(path)
     shown = str(path)
     try:
-        size = p.stat().st_size
+        info = p.stat()
     except OSError:
         raise ProgramError([error("KZF020", f"file not found: {shown}", span)]) from None
-    if size > MAX_SOURCE_BYTES:
-        raise ProgramError(
-            [error("KZF004", f"{shown}: file larger than {MAX_SOURCE_BYTES} bytes", span)]
-        )
+    if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO: no end, or no size to trust
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise ProgramError([error("KZF003", f"{shown}: {what}, not a .kzf file", span)])
+    too_large = ProgramError(
+        [error("KZF004", f"{shown}: file larger than {MAX_SOURCE_BYTES} bytes", span)]
+    )
+    if info.st_size > MAX_SOURCE_BYTES:
+        raise too_large
     try:
-        raw = p.read_bytes()
+        with p.open("rb") as f:  # the limit holds while reading (a file that grows)
+            raw = f.read(MAX_SOURCE_BYTES + 1)
+        if len(raw) > MAX_SOURCE_BYTES:
+            raise too_large
     except OSError as exc:
         raise ProgramError(
             [error("KZF003", f"{shown}: cannot read: {exc.strerror}", span)]

@@ -7,7 +7,9 @@ parsers hold per-parse state, so sharing one across threads is not something we 
 
 from __future__ import annotations
 
+import re
 import threading
+import unicodedata
 from importlib import resources
 from typing import Any
 
@@ -31,6 +33,51 @@ _local = threading.local()
 _GRAMMAR = resources.files("kzf.dsl").joinpath("kzf.lark").read_text(encoding="utf-8")
 
 
+def _composed(token: Token) -> Token:
+    """A name in Unicode's composed form (NFC): `café` typed with é as one letter or as e and
+    a combining accent is one name, as it looks."""
+    return token.update(value=unicodedata.normalize("NFC", str(token)))
+
+
+# Characters that change the order text is displayed in, or that show nothing: in a formula
+# file they make what a reviewer reads differ from what kzf parses ("trojan source",
+# CVE-2021-42574). Refused wherever they appear, comments and texts included.
+_HIDDEN = {
+    "\u200b": "zero-width space", "\u200c": "zero-width non-joiner",
+    "\u200d": "zero-width joiner", "\u2060": "word joiner", "\ufeff": "zero-width no-break space",
+    "\u00ad": "soft hyphen", "\u200e": "left-to-right mark", "\u200f": "right-to-left mark",
+    "\u061c": "Arabic letter mark",
+    "\u202a": "left-to-right embedding", "\u202b": "right-to-left embedding",
+    "\u202c": "pop directional formatting", "\u202d": "left-to-right override",
+    "\u202e": "right-to-left override", "\u2066": "left-to-right isolate",
+    "\u2067": "right-to-left isolate", "\u2068": "first strong isolate",
+    "\u2069": "pop directional isolate",
+}  # fmt: skip
+_HIDDEN_RE = re.compile("[" + "".join(_HIDDEN) + "]")
+
+
+def _hidden_characters(source: str, path: str) -> list[Diagnostic]:
+    """KZF005 for each invisible or direction-changing character (the first few)."""
+    out: list[Diagnostic] = []
+    for found in _HIDDEN_RE.finditer(source):
+        if len(out) == 5:
+            break
+        start = found.start()
+        line = source.count("\n", 0, start) + 1
+        column = start - (source.rfind("\n", 0, start) + 1) + 1
+        c = found.group()
+        out.append(
+            error(
+                "KZF005",
+                f"a {_HIDDEN[c]} (U+{ord(c):04X}): it is invisible or changes the order the "
+                "text is shown in, so the file would read otherwise than kzf reads it",
+                Span(path, line, column, line, column + 1),
+                "delete it (in an editor that shows invisible characters)",
+            )
+        )
+    return out
+
+
 def _lark() -> Lark:
     parser = getattr(_local, "parser", None)
     if parser is None:
@@ -42,6 +89,7 @@ def _lark() -> Lark:
             propagate_positions=True,
             maybe_placeholders=True,
             cache=False,
+            lexer_callbacks={"NAME": _composed},
         )
         _local.parser = parser
     return parser
@@ -582,6 +630,9 @@ def parse_module(source: str, path: str = "<string>") -> ast.Module:
             [error("KZF003", "the file contains a NUL byte", Span(path, line, 1, line, 2))],
             {path: source},
         )
+    hidden = _hidden_characters(source, path)
+    if hidden:
+        raise ProgramError(hidden, {path: source})
     chunks, unclosed = split_statements(source)
     diagnostics: list[Diagnostic] = []
     statements: list[ast.Statement] = []

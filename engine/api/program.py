@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Unpack, overload
 
@@ -54,6 +54,9 @@ class Evaluation:
 class Program:
     checked: CheckedProgram
     analysis: Analysis  # what the static checks found (units of every definition, …)
+    # The folder the file's own `data` must lie in (its project), like its imports; None: no
+    # fence (a program compiled from text, or loaded with allow_data_outside).
+    data_boundary: Path | None = None
 
     # ---- what the program declares
     @property
@@ -96,7 +99,23 @@ class Program:
 
     @property
     def data_path(self) -> str | None:
-        return self.checked.data_path
+        """The file's `data`, refused (KZF022) when it lies outside the file's project: a
+        downloaded .kzf must not read, and a report must not embed, your other files."""
+        path = self.checked.data_path
+        if path is None or self.data_boundary is None:
+            return path
+        if not Path(path).resolve().is_relative_to(self.data_boundary):
+            raise UsageError(
+                [
+                    error(
+                        "KZF022",
+                        f"{self.path}: `data` {path!r} lies outside the file's project "
+                        f"({self.data_boundary}); give the data with --data, or pass "
+                        "--allow-data-outside if the file is yours",
+                    )
+                ]
+            )
+        return path
 
     @property
     def has_models(self) -> bool:
@@ -462,14 +481,19 @@ def compile(  # noqa: A001 - the public name the API promises
     return Program(*analyse(check_program(modules, base_dir=base), modules, base))
 
 
-def load(path: str | os.PathLike[str], *, allow_import_outside: bool = False) -> Program:
+def load(
+    path: str | os.PathLike[str],
+    *,
+    allow_import_outside: bool = False,
+    allow_data_outside: bool = False,
+) -> Program:
     """Read and compile a .kzf file; imports are resolved relative to it.
 
     Compiled programs are cached in the process, keyed by the file's content and the content
     of every file it imports (re-read and compared on each call), so a cached program is never
     stale: editing any of them recompiles."""
     text = read_source(path)
-    key = (str(path), os.path.abspath(path), allow_import_outside, os.getcwd())
+    key = (str(path), os.path.abspath(path), allow_import_outside, allow_data_outside, os.getcwd())
     cached = _COMPILED.get(key)
     if cached is not None and cached[1] == text and _sources_unchanged(cached[0], str(path)):
         return cached[0]
@@ -482,6 +506,8 @@ def load(path: str | os.PathLike[str], *, allow_import_outside: bool = False) ->
         allow_import_outside=allow_import_outside,
     )
     program = Program(*analyse(check_program(modules, base_dir=str(base)), modules, str(base)))
+    if not allow_data_outside:
+        program = replace(program, data_boundary=import_boundary(base))
     if len(_COMPILED) >= _COMPILED_MAX:
         _COMPILED.pop(next(iter(_COMPILED)))
     _COMPILED[key] = (program, text)

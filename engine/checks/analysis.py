@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING
 from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error, warning
 from kzf.dsl.modules import ModuleSet
 from kzf.engine.checks.domains import check_domains
-from kzf.engine.checks.lint import check_unused, check_weights, unused_imports
+from kzf.engine.checks.lint import (
+    check_mixed_scripts,
+    check_unused,
+    check_weights,
+    unused_imports,
+)
 from kzf.engine.checks.units import UnitReport, infer_units
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
@@ -63,6 +68,7 @@ PASSES: tuple[CheckPass, ...] = (
     CheckPass("domains", lambda c: (check_domains(c.program), None)),
     CheckPass("weights", lambda c: (check_weights(c.program), None)),
     CheckPass("unused", lambda c: (check_unused(c.program), None)),
+    CheckPass("scripts", lambda c: (check_mixed_scripts(c.program), None)),
     CheckPass("imports", _imports_pass, applies=lambda c: c.modules is not None),
     CheckPass(
         "asserts",

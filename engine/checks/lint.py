@@ -24,7 +24,14 @@ from fractions import Fraction
 from pathlib import Path
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import Diagnostic, Span, source_text, warning
+from kzf.dsl.diagnostics import (
+    Diagnostic,
+    Span,
+    latin_lookalike,
+    scripts_of,
+    source_text,
+    warning,
+)
 from kzf.dsl.modules import STD_PREFIX, ModuleSet, display_path
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
@@ -185,6 +192,36 @@ def _contains(outer: Span, inner: Span) -> bool:
         and (outer.line, outer.column) <= (inner.line, inner.column)
         and (inner.end_line, inner.end_column) <= (outer.end_line, outer.end_column)
     )
+
+
+def check_mixed_scripts(program: CheckedProgram) -> list[Diagnostic]:
+    """KZF303: a name of the file whose letters come from more than one script, such as
+    `eхport` with a Cyrillic х: it reads like another name (Unicode TR39's mixed-script
+    confusables), and another file's `export` is not it. Names wholly in one script
+    (`экспорт`, `export`) are fine."""
+    declared: list[tuple[str, Span]] = [
+        *((n, i.span) for n, i in program.inputs.items()),
+        *((n, p.span) for n, p in program.params.items()),
+        *((n, d.span) for n, d in program.definitions.items()),
+        *((n, f.name_span) for n, f in program.functions.items()),
+    ]
+    out: list[Diagnostic] = []
+    for name, span in declared:
+        scripts = scripts_of(name)
+        if span.path != program.path or len(scripts) < 2:
+            continue
+        plain = latin_lookalike(name)
+        looks = f", and reads like '{plain}'" if plain != name else ""
+        out.append(
+            warning(
+                "KZF303",
+                f"the name '{name}' mixes {' and '.join(s.title() for s in scripts)} "
+                f"letters{looks}",
+                span,
+                "write it in one alphabet",
+            )
+        )
+    return out
 
 
 def check_unused(program: CheckedProgram) -> list[Diagnostic]:
@@ -400,11 +437,6 @@ def _rows_named(frame: object, dims: tuple[str, ...], mask: object) -> str:
     return text + (f" and {more} more" if more > 0 else "")
 
 
-# Cyrillic letters that look like Latin ones (Unicode TR39 confusables, the ones Russian and
-# Kazakh keyboards type): "Kаzakhstan" with a Cyrillic а is not "Kazakhstan".
-_LOOKALIKES = str.maketrans("аеорсухіјѕԁԛԝАВЕКМНОРСТХІЈЅ", "aeopcyxijsdqwABEKMHOPCTXIJS")
-
-
 def check_text_literals(
     plan_nodes: list[ir.Node], frame: object, dims: tuple[str, ...]
 ) -> list[Diagnostic]:
@@ -433,9 +465,10 @@ def check_text_literals(
         if text.value in known or (dim.name, text.value) in seen:
             continue
         seen.add((dim.name, text.value))
-        plain = text.value.translate(_LOOKALIKES)
+        plain = latin_lookalike(text.value)
         if plain != text.value and plain in known:
-            hint = f"; it has '{plain}', and '{text.value}' holds Cyrillic letters that look Latin"
+            others = " and ".join(x.title() for x in scripts_of(text.value) if x != "LATIN")
+            hint = f"; it has '{plain}', and '{text.value}' holds {others} letters that look Latin"
         else:
             close = difflib.get_close_matches(text.value, sorted(known), n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else ""

@@ -8,17 +8,35 @@ audit, contrib, sensitivity, diff) declares its parsers with these helpers and e
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Sequence
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
+from kzf.engine.api.program import Program, load
 from kzf.engine.io.data import ReadOptions
 
 
 def add_program_options(p: argparse.ArgumentParser) -> None:
     """The hidden options every command that reads a .kzf file accepts."""
     p.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--allow-data-outside",
+        action="store_true",
+        help="let the file's own `data` lie outside its project folder",
+    )
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+
+def load_program(path: str | os.PathLike[str], args: argparse.Namespace) -> Program:
+    """The .kzf file with the fences the command line lifted (imports, data outside the
+    file's project)."""
+    return load(
+        path,
+        allow_import_outside=args.allow_import_outside,
+        allow_data_outside=args.allow_data_outside,
+    )
 
 
 def add_data_options(p: argparse.ArgumentParser) -> None:
@@ -43,11 +61,29 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
         "counted in a note",
     )
     p.add_argument(
+        "--max-data-size",
+        metavar="SIZE",
+        type=data_size,
+        help="read data files up to SIZE (e.g. 500M, 8G; default 2G), on disk or unpacked",
+    )
+    p.add_argument(
         "--header-row",
         metavar="N",
         type=int,
         help="the header's row number in the file (default: found below any title rows)",
     )
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", re.IGNORECASE)
+
+
+def data_size(text: str) -> int:
+    """`--max-data-size`: bytes, or a number with K, M, G or T (powers of 1024)."""
+    found = _SIZE.fullmatch(text.strip())
+    if not found or float(found.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: write a size such as 500M or 8G")
+    scale = 1024 ** " KMGT".index(found.group(2).upper() or " ")
+    return int(float(found.group(1)) * scale)
 
 
 def read_options(args: argparse.Namespace) -> ReadOptions:
@@ -62,6 +98,7 @@ def read_options(args: argparse.Namespace) -> ReadOptions:
         "missing": missing,
         "header_row": args.header_row,
         "drop_flags": [f for f in (args.drop_flags or "").split(",") if f.strip()],
+        "max_bytes": args.max_data_size,
     }
     return options
 

@@ -17,11 +17,12 @@ import sys
 import pandas as pd
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
-from kzf.engine.api.program import Program, load
+from kzf.engine.api.program import Program
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
     add_program_options,
+    load_program,
     parse_params,
     print_diagnostics,
     read_options,
@@ -155,7 +156,7 @@ def add_parsers(
 
 
 def _load(path: str, args: argparse.Namespace) -> Program:
-    prog = load(path, allow_import_outside=args.allow_import_outside)
+    prog = load_program(path, args)
     print_diagnostics(prog.diagnostics, prog.checked.sources)
     return prog
 

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kzf.dsl.diagnostics import KzfError, UsageError, error
-from kzf.engine.api.program import Program, load
+from kzf.engine.api.program import Program
 from kzf.engine.checks.expect import Outcome, Status, judge
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
     add_program_options,
+    load_program,
     parse_params,
     print_diagnostics,
     read_options,
@@ -138,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    prog = load(args.file, allow_import_outside=args.allow_import_outside)
+    prog = load_program(args.file, args)
     print_diagnostics(prog.diagnostics, prog.checked.sources)
     data = args.data or prog.data_path
     if data is None:
@@ -187,7 +188,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     status = 0
     for file in args.files:
         try:
-            prog = load(file, allow_import_outside=args.allow_import_outside)
+            prog = load_program(file, args)
         except KzfError as exc:
             print(exc.render(), file=sys.stderr)
             status = 2
@@ -212,7 +213,12 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
         path, sep, name = spec.rpartition(":")
         if not sep or not path or not name:
             raise UsageError([error("KZF107", f"--equiv {spec!r}: write FILE.kzf:NAME")])
-        sides.append((load(path, allow_import_outside=args.allow_import_outside), name))
+        sides.append(
+            (
+                load_program(path, args),
+                name,
+            )
+        )
     status, report = equiv(sides[0], sides[1])
     sys.stdout.write(report)
     return status
@@ -221,7 +227,7 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from kzf.engine.present.show import show
 
-    prog = load(args.file, allow_import_outside=args.allow_import_outside)
+    prog = load_program(args.file, args)
     sys.stdout.write(show(prog, args.name, latex=args.latex, expand=args.expand))
     return 0
 
@@ -244,7 +250,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
     broken = 0
     for file in _kzf_files(args.paths):
         try:
-            prog = load(file, allow_import_outside=args.allow_import_outside)
+            prog = load_program(file, args)
             if not prog.checked.expects:
                 print(f"{file}: no expectations")
                 continue

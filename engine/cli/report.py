@@ -10,11 +10,12 @@ import argparse
 from pathlib import Path
 
 from kzf.dsl.diagnostics import UsageError, error
-from kzf.engine.api.program import Program, load
+from kzf.engine.api.program import Program
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
     add_program_options,
+    load_program,
     parse_params,
     print_diagnostics,
     read_options,
@@ -83,7 +84,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from kzf.engine.present import report
 
     _out(args.out, (".html", ".htm"))
-    prog = load(args.file, allow_import_outside=args.allow_import_outside)
+    prog = load_program(args.file, args)
     print_diagnostics(prog.diagnostics, prog.checked.sources)
     select = [s.strip() for s in args.select.split(",") if s.strip()] if args.select else None
     built = report.build(
@@ -104,7 +105,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from kzf.engine.present.report import definition_units, is_rank_definition
 
     _out(args.out, (".png", ".svg"))
-    prog = load(args.file, allow_import_outside=args.allow_import_outside)
+    prog = load_program(args.file, args)
     checked = prog.checked
     prog.selection([args.name])  # an unknown name: a did-you-mean error
     result = prog.run(_read(prog, args), parse_params(args.param), [args.name], args.where)

@@ -42,6 +42,7 @@ import difflib
 import functools
 import os
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, TypedDict
@@ -127,7 +128,7 @@ def time_dimension(dims: Sequence[str], declared: str | None = None) -> str | No
 
 class ReadOptions(TypedDict, total=False):
     """How a data file is read (`--decimal`, `--sep`, `--encoding`, `--sheet`, `--missing`,
-    `--header-row`, `--drop-flags`)."""
+    `--header-row`, `--drop-flags`, `--max-data-size`)."""
 
     decimal: str
     sep: str | None
@@ -136,6 +137,7 @@ class ReadOptions(TypedDict, total=False):
     missing: Sequence[str]
     header_row: int | None
     drop_flags: Sequence[str]
+    max_bytes: int | None
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,7 @@ def load_panel(
     missing: Sequence[str] = (),
     header_row: int | None = None,
     drop_flags: Sequence[str] = (),
+    max_bytes: int | None = None,
     time: str | None = None,
     sources: Mapping[str, str] | None = None,
 ) -> Panel:
@@ -204,7 +207,8 @@ def load_panel(
     (`input pop = "SP.POP.TOTL"`): a column, or an indicator of the long layouts.
     `missing` adds missing-value markers to `NA_TEXT`; `header_row` (1-based) says which
     row is the header when the detection of title rows above it should not decide;
-    `drop_flags` are the flags (Eurostat's `u`, ...) whose values are read as missing."""
+    `drop_flags` are the flags (Eurostat's `u`, ...) whose values are read as missing;
+    `max_bytes` lifts (or lowers) the bound on what is read from the file (2 GiB)."""
     syntax = CellSyntax.of(decimal, missing, os.fspath(path))
     table = read_table(
         path,
@@ -213,6 +217,7 @@ def load_panel(
         sheet=sheet,
         header_row=header_row,
         drop_flags=drop_flags,
+        max_bytes=max_bytes,
     )
     return _build(_bind(table, sources), dims, inputs, syntax, time)
 
@@ -248,6 +253,7 @@ def _bind(table: RawTable, sources: Mapping[str, str] | None) -> RawTable:
     the kzf name itself is then not read: the binding says which column is meant."""
     if not sources:
         return table
+    sources = {name: unicodedata.normalize("NFC", source) for name, source in sources.items()}
     by_source = {source: name for name, source in sources.items()}
     names = tuple(by_source.get(n, _UNBOUND + n if n in sources else n) for n in table.names)
     keys = tuple(by_source.get(k, k) for k in table.series_keys)  # `dims country = "geo"`
@@ -674,9 +680,34 @@ def _parse_values(
     return values
 
 
+@functools.cache
+def _digit_table() -> dict[int, str]:
+    """Every Unicode decimal digit (fullwidth １, Arabic-Indic ٣, Devanagari ३, ...) as its
+    ASCII digit, and the signs typesetters use (− U+2212, fullwidth ＋ －) as + and -."""
+    table = {
+        code: str(unicodedata.digit(chr(code)))
+        for code in range(0x80, 0x110000)
+        if unicodedata.category(chr(code)) == "Nd"
+    }
+    table.update({0x2212: "-", 0xFF0D: "-", 0xFF0B: "+", 0x2013: "-"})
+    return table
+
+
+def _ascii_digits(text: pd.Series) -> pd.Series:
+    """`text` with non-ASCII digits and minus signs written in ASCII, so that `１２` and `٣` are
+    read as 12 and 3, not as missing values (regular expressions' \\d matches them, the
+    float parsers do not). Cells already ASCII, nearly always all of them, cost one test."""
+    ascii_only = text.str.isascii()
+    if bool(ascii_only.all()):
+        return text
+    table = _digit_table()
+    return text.where(ascii_only, text.str.translate(table))
+
+
 def _text_numbers(text: pd.Series, syntax: CellSyntax) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stripped text cells as (values, not-a-number mask, infinite mask); NaN if missing."""
     decimal = syntax.decimal
+    text = _ascii_digits(text)
     plain = text.str.fullmatch(_PLAIN[decimal]).to_numpy(dtype=bool)
     if (plain | (text == "").to_numpy(dtype=bool)).all():  # the usual column: no NA words
         norm = text if decimal == "." else text.str.replace(",", ".", regex=False)
@@ -790,6 +821,7 @@ def _parse_time(
         if cells.original.dtype.kind == "i":  # int8..int64, nullable Int64 (no NA: see above)
             return np.array(cells.original.to_numpy(dtype="int64"), copy=True)
     else:
+        text = _ascii_digits(text)
         ok_text = text.str.fullmatch(_INTEGER).to_numpy(dtype=bool)
         values = np.where(cells.is_number, cells.number, _to_float(text.where(ok_text)))
     with np.errstate(invalid="ignore"):

@@ -13,7 +13,7 @@ the rows of a JSON-stat dataset: row n is the cell at position n - 1 of its `val
 Blank records are dropped but do not shift the numbering of the rows after them.
 
 Files are read as downloaded: gzip-compressed (`x.csv.gz`, Eurostat's bulk `x.tsv.gz`) and
-zip archives holding one data file are unpacked in memory, up to `MAX_UNPACKED_BYTES`, and
+zip archives holding one data file are unpacked in memory, up to `MAX_DATA_BYTES`, and
 messages name the archive and its member (`data.zip:panel.csv`). Title rows above a table
 and a block of notes below it ("Source: ...") are told apart from the table; the notes are
 reported (KZF264), never dropped without a word.
@@ -26,6 +26,8 @@ import gzip
 import io
 import os
 import re
+import stat
+import unicodedata
 import zipfile
 import zlib
 from collections import Counter
@@ -46,7 +48,7 @@ from kzf.dsl.diagnostics import (
     data_error,
     warning,
 )
-from kzf.engine.io import jsonstat
+from kzf.engine.io import jsonstat, xlsx
 
 TEXT_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
 EXCEL_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
@@ -55,7 +57,7 @@ JSON_EXTENSIONS = frozenset({".json"})
 DATA_EXTENSIONS = TEXT_EXTENSIONS | EXCEL_EXTENSIONS | PARQUET_EXTENSIONS | JSON_EXTENSIONS
 # A compressed file is unpacked in memory; past this many bytes it is refused (KZF101) rather
 # than left to exhaust the memory (a zip bomb unpacks a few kilobytes to terabytes).
-MAX_UNPACKED_BYTES = 2 * 1024**3
+MAX_DATA_BYTES = 2 * 1024**3  # the most read from one data file, on disk or unpacked
 _CHUNK = 1 << 20
 _SEPARATOR_CANDIDATES = (",", ";", "\t")
 _SEPARATOR_ALIASES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
@@ -108,7 +110,8 @@ class RawTable:
 
 
 def clean_name(value: object) -> str:
-    """A header cell as a column name: stripped of spaces and a BOM; years as digits.
+    """A header cell as a column name: stripped of spaces and a BOM, in Unicode's composed
+    form (NFC, as kzf names are: `café` matches however its é was typed); years as digits.
 
     Excel and Parquet give year headers as ints (or floats such as 2010.0), CSV as text;
     normalising both to "2010" lets one rule recognise year columns everywhere.
@@ -121,7 +124,7 @@ def clean_name(value: object) -> str:
         return str(int(value))
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
-    return str(value).replace("\ufeff", "").strip()
+    return unicodedata.normalize("NFC", str(value).replace("\ufeff", "").strip())
 
 
 def read_table(
@@ -132,6 +135,7 @@ def read_table(
     sheet: str | int | None = None,
     header_row: int | None = None,
     drop_flags: Iterable[str] = (),
+    max_bytes: int | None = None,
 ) -> RawTable:
     """Read a .csv/.txt/.tsv, .xlsx, .parquet or JSON-stat .json file, chosen by its
     extension; also gzip-compressed (`x.csv.gz`) or the one data file of a .zip archive
@@ -140,8 +144,11 @@ def read_table(
     `header_row` is the 1-based row of the header (CSV and Excel), for a sheet whose title
     rows the detection of `_header_row` does not see past; None detects it. `drop_flags`
     are flags (Eurostat's `u` low reliability, `c` confidential, ...) whose values are read
-    as missing; flagged values are otherwise read as values, and counted in a note."""
-    return with_flags(_read_any(path, sep, encoding, sheet, header_row), drop_flags)
+    as missing; flagged values are otherwise read as values, and counted in a note.
+    `max_bytes` bounds what is read from the file, on disk or unpacked (`--max-data-size`;
+    default MAX_DATA_BYTES): checked while reading, so a file that grows cannot pass it."""
+    limit = MAX_DATA_BYTES if max_bytes is None else max_bytes
+    return with_flags(_read_any(path, sep, encoding, sheet, header_row, limit), drop_flags)
 
 
 def _read_any(
@@ -150,6 +157,7 @@ def _read_any(
     encoding: str | None,
     sheet: str | int | None,
     header_row: int | None,
+    limit: int,
 ) -> RawTable:
     source = os.fspath(path)
     file = Path(source)
@@ -163,6 +171,11 @@ def _read_any(
             raise data_error("KZF101", f"data file not found: '{source}'", where)
     if file.is_dir():
         raise data_error("KZF101", f"'{source}' is a directory, not a data file", where)
+    info = file.stat()
+    if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO: no end to read to
+        raise data_error("KZF101", f"'{source}' is not a regular file", where)
+    if info.st_size > limit:
+        raise _too_large(source, limit)
     if header_row is not None and (
         isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1
     ):
@@ -170,7 +183,7 @@ def _read_any(
             "KZF106", f"the header row must be a row number from 1, not {header_row!r}", where
         )
     ext = file.suffix.lower()
-    options = _Options(sep, encoding, sheet, header_row)
+    options = _Options(sep, encoding, sheet, header_row, limit)
     if ext == ".gz":
         inner = Path(file.stem).suffix.lower()
         if inner not in DATA_EXTENSIONS:
@@ -180,9 +193,9 @@ def _read_any(
                 f"x.json.gz), not '{file.name}'",
                 where,
             )
-        return _read_content(_gunzip(file, source), inner, source, options)
+        return _read_content(_gunzip(file, source, limit), inner, source, options)
     if ext == ".zip":
-        name, raw = _unzip(file, source, member)
+        name, raw = _unzip(file, source, member, limit)
         return _read_content(raw, Path(name).suffix.lower(), f"{source}:{name}", options)
     if ext in DATA_EXTENSIONS:
         return _read_content(file, ext, source, options)
@@ -203,6 +216,7 @@ class _Options:
     encoding: str | None
     sheet: str | int | None
     header_row: int | None
+    max_bytes: int
 
 
 Bytes = bytes | bytearray  # a compressed file is unpacked into a bytearray, never copied
@@ -212,7 +226,7 @@ Content = Path | Bytes  # a file on disk, or the unpacked bytes of a compressed 
 def _read_content(content: Content, ext: str, source: str, options: _Options) -> RawTable:
     """Dispatch on the extension of the data itself (`panel.csv` in `data.zip`)."""
     if ext in TEXT_EXTENSIONS:
-        raw = _bytes_of(content, source)
+        raw = _bytes_of(content, source, options.max_bytes)
         return _read_text(raw, source, options.sep, options.encoding, options.header_row)
     if ext in EXCEL_EXTENSIONS:
         return _read_excel(content, source, options.sheet, options.header_row)
@@ -225,16 +239,30 @@ def _read_content(content: Content, ext: str, source: str, options: _Options) ->
         )
     if ext in PARQUET_EXTENSIONS:
         return _read_parquet(content, source)
-    return _read_jsonstat(_bytes_of(content, source), source, options.encoding)
+    return _read_jsonstat(_bytes_of(content, source, options.max_bytes), source, options.encoding)
 
 
-def _bytes_of(content: Content, source: str) -> Bytes:
+def _bytes_of(content: Content, source: str, limit: int) -> Bytes:
     if not isinstance(content, Path):
         return content
     try:
-        return content.read_bytes()
+        with content.open("rb") as f:
+            raw = f.read(limit + 1)
     except OSError as exc:
         raise _unreadable(source, exc) from None
+    if len(raw) > limit:  # it grew since it was measured
+        raise _too_large(source, limit)
+    return raw
+
+
+def _too_large(source: str, limit: int) -> DataError:
+    return data_error(
+        "KZF101",
+        f"the file is larger than {_size(limit)}, the most kzf reads from one data file",
+        DataLocation(source),
+        "pass --max-data-size (e.g. --max-data-size 8G; max_bytes= from Python) to read "
+        "more: the pandas engine holds the data in memory",
+    )
 
 
 def _opened(content: Content) -> Path | io.BytesIO:
@@ -249,9 +277,8 @@ class _Stream(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
-def _unpacked(stream: _Stream, source: str) -> bytearray:
-    """All of a decompressing stream, read in chunks and refused past MAX_UNPACKED_BYTES."""
-    limit = MAX_UNPACKED_BYTES
+def _unpacked(stream: _Stream, source: str, limit: int) -> bytearray:
+    """All of a decompressing stream, read in chunks and refused past `limit` bytes."""
     unpacked = bytearray()  # grown in place: a list of chunks joined would need twice the memory
     while chunk := stream.read(min(_CHUNK, limit + 1 - len(unpacked))):
         unpacked += chunk
@@ -260,7 +287,8 @@ def _unpacked(stream: _Stream, source: str) -> bytearray:
                 "KZF101",
                 f"the file unpacks to more than {_size(limit)}, the most kzf unpacks in memory",
                 DataLocation(source),
-                "unpack it yourself and keep only the rows and columns the program needs",
+                "pass --max-data-size to unpack more, or unpack it yourself and keep only the "
+                "rows and columns the program needs",
             )
     return unpacked
 
@@ -272,10 +300,10 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def _gunzip(file: Path, source: str) -> bytearray:
+def _gunzip(file: Path, source: str, limit: int) -> bytearray:
     try:
         with gzip.open(file, "rb") as stream:
-            return _unpacked(stream, source)
+            return _unpacked(stream, source, limit)
     except DataError:
         raise
     except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
@@ -285,7 +313,7 @@ def _gunzip(file: Path, source: str) -> bytearray:
 _ZIP_JUNK = ("__MACOSX/",)
 
 
-def _unzip(file: Path, source: str, member: str | None) -> tuple[str, bytearray]:
+def _unzip(file: Path, source: str, member: str | None, limit: int) -> tuple[str, bytearray]:
     """The one data file of an archive (or the member named), and its bytes.
 
     Folders, macOS's `__MACOSX/` resource forks and files that are not data (a PDF of the
@@ -332,7 +360,7 @@ def _unzip(file: Path, source: str, member: str | None) -> tuple[str, bytearray]
                     DataLocation(f"{source}:{info.filename}"),
                 )
             with archive.open(info) as stream:
-                return info.filename, _unpacked(stream, f"{source}:{info.filename}")
+                return info.filename, _unpacked(stream, f"{source}:{info.filename}", limit)
     except DataError:
         raise
     except (
@@ -487,6 +515,7 @@ def _read_text(
     skipped = text.count("\n", 0, start)
     body = text[start:]
     if sep is None and _is_eurostat(_first_line(body)):
+        _check_width(_first_line(body), "\t", source)
         tsv = _parse_csv(body, "\t", source)
         return _eurostat(_from_grid(tsv, source, skipped + 1, header_row))
     if sep is None:
@@ -496,10 +525,28 @@ def _read_text(
         raise data_error(
             "KZF106", f"the separator must be one character, not {sep!r}", DataLocation(source)
         )
+    _check_width(_first_line(body), sep, source)
     grid = _parse_csv_fast(body, sep)
     if grid is None:
         grid = _parse_csv(body, sep, source)
     return _from_grid(grid, source, skipped + 1, header_row)
+
+
+MAX_COLUMNS = 16_384  # as many as an Excel sheet has
+
+
+def _check_width(header: str, sep: str, source: str) -> None:
+    """A header of more than MAX_COLUMNS fields is refused before the body is parsed (a CSV
+    of 100,000 columns took 12.8 s and 1.5 GB only to be rejected for a missing column)."""
+    fields = header.count(sep) + 1
+    if fields > MAX_COLUMNS:
+        raise data_error(
+            "KZF106",
+            f"the header has {fields:,} fields, more than the {MAX_COLUMNS:,} columns kzf "
+            f"reads (is {sep!r} the separator?)",
+            DataLocation(source, 1),
+            "keep the columns the program needs, or give the separator with --sep",
+        )
 
 
 def _first_line(body: str) -> str:
@@ -611,14 +658,7 @@ def _read_excel(
                     f"the workbook has no sheet '{chosen}'; its sheets are: {', '.join(sheets)}",
                     DataLocation(source),
                 )
-            grid = pd.read_excel(
-                book,
-                sheet_name=chosen,
-                header=None,
-                dtype=object,
-                keep_default_na=False,
-                na_filter=False,
-            )
+            grid = _sheet_grid(content, source, chosen)
             # The header is row 1 unless told otherwise: merged cells there are a decorative
             # title, which kzf refuses rather than guess past (an explicit row is checked).
             top = 0 if header_row is None else header_row - 1
@@ -649,6 +689,56 @@ def _read_excel(
             *notes,
         )
     return _from_grid(grid, source, 1, header_row)
+
+
+MAX_SHEET_CELLS = 20_000_000  # rows x columns of a sheet's filled extent that kzf builds
+
+
+def _sheet_grid(content: Content, source: str, sheet: str | int) -> pd.DataFrame:
+    """The cells of a sheet as a header-less grid ("" for an empty cell; sheet row k is grid
+    row k - 1), built only over the extent that holds values (`xlsx.scan_sheet`): a used
+    range that claims more than it holds costs nothing, one that really holds more than
+    MAX_SHEET_CELLS is refused, and formula cells without a cached value are refused, naming
+    them, instead of becoming missing values."""
+    import openpyxl
+
+    scan = xlsx.scan_sheet(_opened(content), sheet)
+    if scan is not None and scan.uncached_count:
+        listed = ", ".join(scan.uncached)
+        more = scan.uncached_count - len(scan.uncached)
+        raise data_error(
+            "KZF104",
+            f"{scan.uncached_count} formula cell(s) of the sheet have no saved value "
+            f"({listed}{f' and {more} more' if more > 0 else ''}): read as values they would "
+            "be missing",
+            DataLocation(source),
+            "open the workbook in Excel (or LibreOffice with recalculation on) and save it, "
+            "or paste the cells as values",
+        )
+    if scan is not None and (not scan.complete or scan.rows * scan.columns > MAX_SHEET_CELLS):
+        size = f"{scan.rows:,} rows x {scan.columns:,} columns" if scan.complete else "more"
+        raise data_error(
+            "KZF106",
+            f"the sheet's filled cells span {size}, more than the {MAX_SHEET_CELLS:,} cells "
+            "kzf reads from a sheet",
+            DataLocation(source),
+            "save the table as CSV or Parquet, or delete stray cells far from the table",
+        )
+    book = openpyxl.load_workbook(_opened(content), read_only=True, data_only=True)
+    try:
+        ws = book.worksheets[sheet] if isinstance(sheet, int) else book[sheet]
+        if scan is None:  # an unusual package: openpyxl's own idea of the extent, bounded
+            ws.reset_dimensions()
+            rows, columns = ws.max_row, ws.max_column
+        else:
+            rows, columns = scan.rows, scan.columns
+        if not rows or not columns:
+            return pd.DataFrame()
+        values = ws.iter_rows(max_row=rows, max_col=columns, values_only=True)
+        grid = pd.DataFrame(list(values), dtype=object)
+    finally:
+        book.close()
+    return grid.where(grid.notna(), "")
 
 
 def _merged_header_cells(content: Content, sheet: str | int, row: int) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -168,7 +169,8 @@ def test_cli_csv_sections(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "f.kzf").write_text(f'dims entity, year\ndata "{DATA}"\ninput a\nidx = amean(a)\n')
+    shutil.copy(DATA, tmp_path / "d.csv")  # a file's own data lies in its project (KZF022)
+    (tmp_path / "f.kzf").write_text('dims entity, year\ndata "d.csv"\ninput a\nidx = amean(a)\n')
     status = main(["sensitivity", str(tmp_path / "f.kzf"), "--index", "idx"])
     _, err = capsys.readouterr()
     assert status == 2 and "[KZF026]" in err and "no `vary` statement" in err

@@ -196,7 +196,7 @@ def test_a_broken_or_unnamed_compressed_file_is_an_error_not_a_traceback(
 def test_unpacking_stops_at_the_size_limit(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(readers, "MAX_UNPACKED_BYTES", 1024)
+    monkeypatch.setattr(readers, "MAX_DATA_BYTES", 1024)
     big = (CSV + "".join(f"KZ,{1000 + i},1.0\n" for i in range(200))).encode()  # ~2.6 KiB
     for path in (_gz(tmp_path / "big.csv.gz", big), _zip(tmp_path / "big.zip", {"b.csv": big})):
         status, _, err = _eval(path, capsys)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import warnings
 from io import StringIO
 from pathlib import Path
@@ -364,9 +365,16 @@ def test_no_repeat_warning_for_short_values() -> None:
 # ---------------------------------------------------------------- output and API
 
 
+def _head_in(folder: Path) -> str:
+    """HEAD with its data copied next to the file: a file's own data lies in its project."""
+    shutil.copy(SEED, folder / SEED.name)
+    return HEAD.replace(str(SEED), SEED.name)
+
+
 def test_json_output_has_tables_only_for_programs_with_models(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    HEAD = _head_in(tmp_path)  # noqa: N806 - the module's HEAD, moved next to the file
     plain = tmp_path / "plain.kzf"
     plain.write_text(HEAD + "z = Y / X1\n", encoding="utf-8")
     assert main(["eval", str(plain), "--format", "json"]) == 0
@@ -384,6 +392,7 @@ def test_json_output_has_tables_only_for_programs_with_models(
 
 
 def test_table_text_csv_and_out(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    HEAD = _head_in(tmp_path)  # noqa: N806 - the module's HEAD, moved next to the file
     src = tmp_path / "m.kzf"
     src.write_text(HEAD + f"model m = ols(Y ~ X3 + X4 {SAMPLE})\n", encoding="utf-8")
     assert main(["eval", str(src), "--format", "table"]) == 0
