@@ -99,6 +99,7 @@ CODES: dict[str, str] = {
     "KZF262": "note: a log transform replaced values too skewed to winsorise",
     "KZF263": "note: values of the data file carry flags (Eurostat's e, p, b, ...)",
     "KZF264": "note: rows below a table were read as notes (Source: ..., Note: ...), not data",
+    "KZF270": "a chart drawn imperfectly: characters its font lacks, labels too long to lay out",
     # static warnings
     "KZF301": "`-x^2` means -(x^2); spreadsheets read it as (-x)^2",
     "KZF302": "an unknown unit word that looks like a misspelling of a known one",
@@ -133,7 +134,7 @@ class Diagnostic:
 
     def headline(self) -> str:
         where = f"{self.span}: " if self.span else ""
-        return f"{where}{self.severity.value}[{self.code}]: {self.message}"
+        return printable(f"{where}{self.severity.value}[{self.code}]: {self.message}")
 
     def render(self, source: str | None = None) -> str:
         """The headline, then the offending source line with a caret under the span."""
@@ -150,7 +151,7 @@ class Diagnostic:
                 gutter = f"{self.span.line:>4} | "
                 lines.append(gutter + text)
                 lines.append(" " * (len(gutter) + start - 1) + "^" * width)
-        lines.extend(f"  = note: {n}" for n in self.notes)
+        lines.extend(f"  = note: {printable(n)}" for n in self.notes)
         return "\n".join(lines)
 
 
@@ -304,6 +305,18 @@ def scripts_of(name: str) -> list[str]:
         if script not in found:
             found.append(script)
     return found
+
+
+def printable(text: str) -> str:
+    """`text` with control, format and line-breaking characters written as escapes (`\\n`,
+    `\\x1b`, `\\u202e`): a file name or cell holding a newline, a terminal escape sequence
+    or a bidi override cannot forge lines of kzf's output or recolour the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

@@ -313,6 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kzf: interrupted", file=sys.stderr)
         return 130
+    except output.Terminated as exc:  # SIGTERM/SIGHUP while writing: the output is as it was
+        print("kzf: terminated; the output was left as it was", file=sys.stderr)
+        return int(exc.code or 143)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if args.debug:
             traceback.print_exc()

@@ -7,9 +7,13 @@ kzf plot FILE [--data PATH] NAME -o chart.png|svg [--kind series|ranks|bars] [--
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
-from kzf.dsl.diagnostics import UsageError, error
+from kzf.dsl.diagnostics import Diagnostic, UsageError, error, warning
 from kzf.engine.api.program import Program
 from kzf.engine.cli.common import (
     add_data_options,
@@ -20,6 +24,7 @@ from kzf.engine.cli.common import (
     print_diagnostics,
     read_options,
 )
+from kzf.engine.io import output
 from kzf.engine.io.data import Panel
 from kzf.engine.present.i18n import LANGUAGES
 
@@ -70,6 +75,9 @@ def _read(prog: Program, args: argparse.Namespace) -> Panel:
         raise UsageError(
             [error("KZF107", f"{args.file} declares no `data`; give one with --data PATH")]
         )
+    # before anything is read: the page or chart must not replace what it comes from (an
+    # `-o page.html` that is a link to the data, or to the .kzf file)
+    output.refuse_overwriting(args.out, data, *prog.checked.sources)
     return prog.read_data(data, **read_options(args))
 
 
@@ -77,6 +85,53 @@ def _out(path: str, suffixes: tuple[str, ...]) -> None:
     if Path(path).suffix.lower() not in suffixes:
         raise UsageError(
             [error("KZF108", f"-o {path}: write a file ending in {' or '.join(suffixes)}")]
+        )
+
+
+_MISSING_GLYPH = re.compile(r"Glyph \d+ \(.*\) missing from font")
+
+
+@contextlib.contextmanager
+def _glyphs_reported() -> Iterator[None]:
+    """matplotlib's "Glyph 20013 missing from font(s) DejaVu Sans" UserWarnings, one per
+    character and chart with a source line of kzf's, become one kzf warning (KZF270) naming
+    the characters the charts draw as empty boxes; its other warnings (a layout that
+    collapses under very long labels) become KZF270 too, each said once."""
+    missing: list[str] = []
+    others: list[warnings.WarningMessage] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                text = str(w.message)
+                if _MISSING_GLYPH.search(text):
+                    char = chr(int(text.split()[1]))
+                    if char not in missing:
+                        missing.append(char)
+                else:
+                    others.append(w)
+    said: list[Diagnostic] = []
+    for w in others:  # matplotlib's other complaints, as kzf warnings; the rest as they were
+        if "matplotlib" in w.filename or w.filename.endswith("charts.py"):
+            found = warning("KZF270", f"a chart is drawn imperfectly: {w.message}")
+            if found not in said:
+                said.append(found)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    print_diagnostics(said, {})
+    if missing:
+        listed = " ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
+        print_diagnostics(
+            [
+                warning(
+                    "KZF270",
+                    f"the charts' font (DejaVu Sans) has no glyph for {listed}: the charts "
+                    "draw these characters as empty boxes (tables and text show them)",
+                )
+            ],
+            {},
         )
 
 
@@ -96,7 +151,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         where=args.where,
     )
     print_diagnostics(built.result.warnings, prog.checked.sources)
-    report.write(built, args.out)
+    with _glyphs_reported():  # the page, and its charts, are drawn when written
+        report.write(built, args.out)
     return 0
 
 
@@ -131,7 +187,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
         lang=args.lang,
         is_rank=is_rank,
     )
-    charts.save(fig, args.out)
+    with _glyphs_reported():
+        charts.save(fig, args.out)
     return 0
 
 

@@ -7,11 +7,14 @@ reads back to the same float64 (Python's repr), missing values as empty cells (c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import signal
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -145,14 +148,44 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[str], object
         raise DataError([error("KZF108", f"cannot write {path}: {exc.strerror or exc}")]) from None
     os.close(fd)
     try:
-        write(tmp)
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        with _signals_end_the_write():
+            write(tmp)
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
     except OSError as exc:
         raise DataError([error("KZF108", f"cannot write {path}: {exc.strerror or exc}")]) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+class Terminated(SystemExit):
+    """SIGTERM or SIGHUP arrived while a file was written: the write stops, its temporary
+    file is removed (the `finally` above), and the process exits 128 + the signal number,
+    as a shell reports a killed command."""
+
+
+@contextlib.contextmanager
+def _signals_end_the_write() -> Iterator[None]:
+    """While writing, SIGTERM and SIGHUP raise `Terminated` instead of killing the process at
+    once, so that no `.NAME.xxxx.tmp` file is left beside the output (SIGINT already raises
+    KeyboardInterrupt; SIGKILL cannot be caught, and leaves the old output intact, since the
+    target is only ever replaced whole). Handlers can only be set from the main thread; an
+    embedding tool writing from another thread keeps its own."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Terminated(128 + signum)
+
+    wanted = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    before = {name: signal.signal(getattr(signal, name), stop) for name in wanted}
+    try:
+        yield
+    finally:
+        for name, handler in before.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 def refuse_overwriting(out: str | os.PathLike[str], *inputs: str | os.PathLike[str]) -> None:
@@ -167,7 +200,7 @@ def refuse_overwriting(out: str | os.PathLike[str], *inputs: str | os.PathLike[s
                 [
                     error(
                         "KZF108",
-                        f"--out {out} is {given}, which this run reads; writing the results "
+                        f"the output {out} is {given}, which this run reads; writing the results "
                         "there would replace it. Choose another output file",
                     )
                 ]

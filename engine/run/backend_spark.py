@@ -10,7 +10,9 @@ process; `stop_sessions()` stops them.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -35,14 +37,47 @@ def session(master: str | None = None) -> Any:
             return _sessions[master]
         if _sessions:  # one SparkContext per process: switching masters stops the old one
             stop_sessions()
+        if java() is None:
+            raise UsageError(
+                [
+                    error(
+                        "KZF109",
+                        "the spark engine needs Java 17 or later, and none was found (no "
+                        "`java` on PATH, no JAVA_HOME)",
+                        None,
+                        "install it: `sudo apt install openjdk-17-jre-headless` (Debian, "
+                        "Ubuntu), `brew install openjdk@17` (macOS), or set JAVA_HOME; "
+                        "`tests/setup_and_run.sh` installs it for the tests",
+                    )
+                ]
+            )
         try:
             spark = _start(master)
         except Exception as exc:  # noqa: BLE001 - no Java, a master that does not answer, ...
+            short = _short(exc)
+            notes = []
+            if "JAVA_GATEWAY_EXITED" in short:
+                notes.append("Spark's Java process did not start: is `java -version` 17+?")
             raise UsageError(
-                [error("KZF109", f"the spark engine could not start on {master}: {_short(exc)}")]
+                [
+                    error(
+                        "KZF109",
+                        f"the spark engine could not start on {master}: {short}",
+                        None,
+                        *notes,
+                    )
+                ]
             ) from None
         _sessions[master] = spark
         return spark
+
+
+def java() -> str | None:
+    """The `java` Spark would start: JAVA_HOME's, else the one on PATH; None when neither."""
+    home = os.environ.get("JAVA_HOME")
+    if home and os.access(os.path.join(home, "bin", "java"), os.X_OK):
+        return os.path.join(home, "bin", "java")
+    return shutil.which("java")
 
 
 def _start(master: str) -> Any:
@@ -74,11 +109,24 @@ def _start(master: str) -> Any:
     return spark
 
 
+_LOG_CONFIG: list[str] = []  # this process's file, made once
+
+
+def _remove(path: str) -> None:
+    if os.path.exists(path):
+        os.unlink(path)
+
+
 def _log_config() -> str:
-    """A log4j2 configuration that keeps Spark's INFO and WARN lines off the terminal."""
-    path = os.path.join(tempfile.gettempdir(), "kzf-spark-log4j2.properties")
-    if not os.path.exists(path):
-        with open(path, "w", encoding="utf-8") as f:
+    """A log4j2 configuration that keeps Spark's INFO and WARN lines off the terminal.
+
+    Written to a file of this process's own (mkstemp: created new, mode 0600), never to a
+    fixed name in the shared temporary folder, where another user could have put a link to
+    a file of yours for kzf to overwrite; removed when the process ends."""
+    if not _LOG_CONFIG:
+        fd, path = tempfile.mkstemp(prefix="kzf-spark-log4j2-", suffix=".properties")
+        atexit.register(_remove, path)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(
                 "rootLogger.level = error\n"
                 "rootLogger.appenderRef.stderr.ref = console\n"
@@ -88,7 +136,8 @@ def _log_config() -> str:
                 "appender.console.layout.type = PatternLayout\n"
                 "appender.console.layout.pattern = spark: %p %c{1}: %m%n\n"
             )
-    return "file:" + path
+        _LOG_CONFIG.append(path)
+    return "file:" + _LOG_CONFIG[0]
 
 
 def _short(exc: BaseException) -> str:

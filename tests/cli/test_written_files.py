@@ -181,3 +181,50 @@ def test_xlsx_refuses_what_excel_cannot_hold_with_kzf108(
     err = capsys.readouterr().err
     assert status == 2 and "do not fit an Excel sheet" in err
     assert not (tmp_path / "r.xlsx").exists()
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_a_signal_while_writing_leaves_no_temporary_file_and_the_old_output(
+    tmp_path: Path, signame: str
+) -> None:
+    """A kill (SIGTERM, or SIGHUP when the terminal closes) in the middle of writing: the
+    temporary file is removed and the previous output stays whole."""
+    import signal
+
+    from kzf.engine.io import output
+
+    out = tmp_path / "r.csv"
+    out.write_text("the previous results\n", encoding="utf-8")
+    before = signal.getsignal(getattr(signal, signame))
+
+    def killed_half_way(tmp: str) -> None:
+        Path(tmp).write_text("half a file", encoding="utf-8")
+        os.kill(os.getpid(), getattr(signal, signame))
+
+    with pytest.raises(output.Terminated) as stopped:
+        output.write_atomically(out, killed_half_way)
+    assert stopped.value.code == 128 + getattr(signal, signame)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+    assert out.read_text(encoding="utf-8") == "the previous results\n"
+    assert signal.getsignal(getattr(signal, signame)) is before  # the handler is put back
+
+
+@pytest.mark.parametrize(
+    ("command", "name"), [("report", "page.html"), ("plot", "chart.svg")], ids=["report", "plot"]
+)
+@pytest.mark.parametrize("victim", ["data", "program"])
+def test_a_page_or_chart_never_replaces_what_it_is_made_from(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], command: str, name: str,
+    victim: str,
+) -> None:  # fmt: skip
+    """`-o page.html` that is a link to the data (or to the .kzf file) is refused before
+    anything runs; writing through it would replace the file with the page."""
+    program, data = files
+    target = data if victim == "data" else program
+    before = target.read_bytes()
+    link = program.with_name(name)
+    link.symlink_to(target)
+    extra = ["y", "--kind", "bars"] if command == "plot" else []
+    status = main([command, str(program), *extra, "--data", str(data), "-o", str(link)])
+    assert status == 2 and "error[KZF108]" in capsys.readouterr().err
+    assert target.read_bytes() == before

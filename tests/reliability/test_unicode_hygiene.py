@@ -69,3 +69,28 @@ def test_a_name_is_one_name_however_its_accents_were_typed(tmp_path: Path, capsy
     out, err = capsys.readouterr()
     assert status == 0, err
     assert out.splitlines() == ["entity,year,y", "A,2020,3.0"]
+
+
+def test_a_file_name_cannot_forge_a_line_of_output_or_colour_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    program = tmp_path / "f.kzf"
+    program.write_text("dims entity, year\ninput x\ny = x\n", encoding="utf-8")
+    data = tmp_path / "d\nerror[KZF000]: all is fine\x1b[31m.csv"
+    status = main(["eval", str(program), "--data", str(data)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.count("\n") == 1 and "\x1b" not in err  # one line, no escape sequence
+    assert "d\\nerror[KZF000]: all is fine\\x1b[31m.csv" in err
+
+
+def test_characters_the_chart_font_lacks_are_one_kzf_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "f.kzf").write_text("dims entity, year\ninput x\ny = x\n", encoding="utf-8")
+    (tmp_path / "d.csv").write_text("entity,year,x\n中国,2020,1\nB,2020,2\n", encoding="utf-8")
+    args = ["plot", str(tmp_path / "f.kzf"), "y", "--data", str(tmp_path / "d.csv")]
+    assert main([*args, "-o", str(tmp_path / "c.svg"), "--kind", "bars"]) == 0
+    err = capsys.readouterr().err
+    assert "UserWarning" not in err and "charts.py" not in err
+    assert err.count("warning[KZF270]") == 1 and "no glyph for 中 国" in err
