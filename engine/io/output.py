@@ -52,6 +52,25 @@ def to_json(frame: pd.DataFrame) -> str:
 CSV_DIALECTS = ("standard", "excel")
 
 
+def _defused(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that Excel would run as a formula (starting with = + - @, a tab or a
+    carriage return: `=HYPERLINK(...)` as an entity name) prefixed with `'`, which Excel
+    shows as text: OWASP's rule against CSV injection, for the dialect people open in
+    Excel. Numbers, and the standard dialect that programs read, are left as they are."""
+    out = frame
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype.kind in "biufcM":
+            continue
+        text = column.astype(str)
+        risky = text.str.startswith(_FORMULA_START) & column.notna()
+        if bool(risky.any()):
+            if out is frame:
+                out = frame.copy()
+            out[name] = text.where(~risky, "'" + text).where(column.notna(), None)
+    return out
+
+
 def to_csv(frame: pd.DataFrame, dialect: str = "standard") -> str:
     """CSV text. `standard`: comma-separated, decimal point, LF (what programs read back).
     `excel`: what Excel opens in a Kazakh or Russian (or German, French...) locale without
@@ -59,7 +78,9 @@ def to_csv(frame: pd.DataFrame, dialect: str = "standard") -> str:
     byte-order mark (`write_frame`), without which Excel reads UTF-8 as the ANSI code page
     and shows «ÐšÐ°Ð·Ð°Ò›ÑÑ‚Ð°Ð½» for «Қазақстан»."""
     if dialect == "excel":
-        text: str = frame.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
+        text: str = _defused(frame).to_csv(
+            index=False, sep=";", decimal=",", lineterminator="\r\n"
+        )
         return text
     text = frame.to_csv(index=False, lineterminator="\n", na_rep="")
     return text

@@ -73,3 +73,21 @@ def test_xlsx_headers_come_from_the_labels_of_the_language(program: Path) -> Non
         ["Ресей", 2020, 4.5],
         ["Қазақстан", 2020, 3.0],
     ]
+
+
+def test_the_excel_dialect_never_hands_excel_a_formula(tmp_path: Path) -> None:
+    """OWASP's CSV-injection rule: a text cell starting like a formula is prefixed with ',
+    which Excel shows as text. Numbers, negative ones included, stay numbers."""
+    (tmp_path / "f.kzf").write_text("dims entity, year\ninput x\ny = -x\n", encoding="utf-8")
+    (tmp_path / "d.csv").write_text(
+        'entity,year,x\n"=HYPERLINK(""http://x"",""click"")",2020,1.5\n@SUM(A1),2020,2\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "r.csv"
+    args = ["eval", str(tmp_path / "f.kzf"), "--data", str(tmp_path / "d.csv")]
+    assert main([*args, "--out", str(out), "--csv-dialect", "excel"]) == 0
+    assert out.read_text(encoding="utf-8-sig").splitlines() == [
+        "entity;year;y",
+        '"\'=HYPERLINK(""http://x"",""click"")";2020;-1,5',  # quoted as CSV quotes it
+        "'@SUM(A1);2020;-2,0",
+    ]
