@@ -93,6 +93,7 @@ CODES: dict[str, str] = {
     "KZF252": "forecast years do not line up with the sample or with the trend's years",
     "KZF253": "an interval does not widen with the forecast horizon",
     "KZF254": "a trend cannot be fitted for some rows",
+    "KZF255": "a model fits its rows exactly: standard errors 0, F, t and p not defined",
     # composite indices (docs/composite.md): notes, so that nothing changes silently
     "KZF260": "note: missing values were imputed",
     "KZF261": "note: outlying values were winsorised",

@@ -34,6 +34,7 @@ from kzf.engine.io.data import Panel
 
 if TYPE_CHECKING:
     from kzf.engine.compile.resolve import CheckedProgram
+    from kzf.engine.stats.regression import Selection
 
 VIF_LIMIT = 10.0
 REPEAT_DIGITS = 4  # a repeated value is suspicious when it has at least this many digits
@@ -146,6 +147,7 @@ def run_models(
         tables[f"{m.name}.coefficients"] = coefficients
         tables[f"{m.name}.excluded"] = excluded_table(sel, sample, m.dependent)
         tables[f"{m.name}.residuals"] = residuals_table(sel.final, float32=m.compat)
+        found += _exact_fit(m, sel)
         found += _collinearity(m, coefficients, len(sel.steps))
         found += _repeats(m, panel, data, keep, checked.time_dim)
     for f in models.forecasts.values():
@@ -171,6 +173,26 @@ def run_models(
         tables.update(made)
         found += notes
     return tables, [*issues, *found]
+
+
+def _exact_fit(m: ModelSpec, selection: Selection) -> list[Diagnostic]:
+    """KZF255: a model that fits its rows exactly (R² = 1 to float precision), where the
+    tables show standard errors of 0 and no F, t or p: usually a definition regressed on
+    the inputs it is computed from, or as many rows as coefficients plus one."""
+    exact = [step.number for step in selection.steps if step.fit.exact]
+    if not exact:
+        return []
+    numbers = ", ".join(map(str, exact))
+    which = "the model" if len(selection.steps) == 1 else f"model {numbers} of the selection"
+    return [
+        warning(
+            "KZF255",
+            f"model {m.name}: {which} fits its rows exactly (R² = 1, every residual 0 to "
+            "float precision): standard errors are 0, and F, t and their p-values are not "
+            "defined (shown as NA); is the dependent variable computed from the predictors?",
+            m.span,
+        )
+    ]
 
 
 def _collinearity(m: ModelSpec, coefficients: pd.DataFrame, final: int) -> list[Diagnostic]:

@@ -78,9 +78,7 @@ def to_csv(frame: pd.DataFrame, dialect: str = "standard") -> str:
     byte-order mark (`write_frame`), without which Excel reads UTF-8 as the ANSI code page
     and shows «ÐšÐ°Ð·Ð°Ò›ÑÑ‚Ð°Ð½» for «Қазақстан»."""
     if dialect == "excel":
-        text: str = _defused(frame).to_csv(
-            index=False, sep=";", decimal=",", lineterminator="\r\n"
-        )
+        text: str = _defused(frame).to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
         return text
     text = frame.to_csv(index=False, lineterminator="\n", na_rep="")
     return text

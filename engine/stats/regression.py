@@ -164,8 +164,20 @@ class Fit:
         return self.n - len(self.names)
 
     @property
+    def exact(self) -> bool:
+        """Whether the model fits the data exactly: residuals no larger than float64's
+        rounding of the data (each within 64 units in the last place of the largest |y|).
+        Then the residual sum of squares is 0, R² is 1, and the statistics that divide by
+        the residual variance (F, t, their p-values) are not defined."""
+        if self.df_resid <= 0:
+            return False
+        size = float(np.max(np.abs(self.y))) if self.n else 0.0
+        noise = 64 * np.finfo(np.float64).eps * size
+        return bool(np.max(np.abs(self.resid)) <= noise)
+
+    @property
     def ssr(self) -> float:
-        return float(np.sum(self.resid**2))
+        return 0.0 if self.exact else float(np.sum(self.resid**2))
 
     @property
     def tss(self) -> float:
@@ -197,8 +209,8 @@ class Fit:
 
     @property
     def f(self) -> float:
-        if self.df_model == 0 or self.df_resid <= 0:
-            return math.nan
+        if self.df_model == 0 or self.df_resid <= 0 or self.scale == 0:
+            return math.nan  # no residual variance (an exact fit): F is not defined
         return (self.ess / self.df_model) / self.scale
 
     @property
@@ -212,7 +224,10 @@ class Fit:
 
     @property
     def tvalues(self) -> np.ndarray:
-        return self.params / self.bse
+        bse = self.bse
+        if not np.all(bse > 0):  # an exact fit: t is not defined where the SE is 0
+            return np.where(bse > 0, self.params / np.where(bse > 0, bse, 1.0), np.nan)
+        return self.params / bse
 
     @property
     def pvalues(self) -> np.ndarray:
@@ -220,6 +235,8 @@ class Fit:
 
     @property
     def durbin_watson(self) -> float:
+        if self.exact:  # residuals all 0: their autocorrelation is not defined
+            return math.nan
         return float(durbin_watson(self.resid))
 
     def design(self, x: np.ndarray | None = None) -> np.ndarray:
@@ -294,6 +311,8 @@ def _entry_p(data: pd.DataFrame, y: str, current: list[str], cand: str, intercep
         fit = _frame_fit(data, y, [*current, cand], intercept)
     except FitError:
         return math.nan
+    if fit.exact:  # the candidate leaves no residual: its F-to-enter is infinite, p is 0
+        return 0.0
     return float(fit.pvalues[-1])
 
 
@@ -348,6 +367,8 @@ def select(
                     current = [v for v in current if v != removed]
                     record(current, None, removed)
                     continue
+            if steps and steps[-1].fit.exact:
+                break  # nothing is left to explain: no candidate can add to an exact fit
             best, best_p = None, math.inf
             for cand in candidates:
                 if cand in current:
@@ -384,7 +405,9 @@ def summary_table(sel: Selection) -> pd.DataFrame:
         fit = step.fit
         df1 = fit.df_model - (sel.steps[i - 1].fit.df_model if i else 0)
         r2_change = fit.r2 - previous_r2
-        if df1 > 0 and fit.df_resid > 0:
+        if fit.exact:  # no residual variance: the F of the change is not defined
+            f_change, sig = math.nan, math.nan
+        elif df1 > 0 and fit.df_resid > 0:
             f_change = (r2_change / df1) / ((1 - fit.r2) / fit.df_resid)
             sig = float(stats.f.sf(f_change, df1, fit.df_resid))
         elif df1 < 0 and fit.df_resid > 0:  # a removal: the F of the variable removed
@@ -599,7 +622,8 @@ def residuals_table(fit: Fit, float32: bool = False) -> pd.DataFrame:
         "predicted_value": predicted,
         "residual": resid,
         "std_predicted_value": (predicted - predicted.mean()) / sd_pred,
-        "std_residual": resid / fit.se_estimate,
+        # an exact fit has no residual spread to standardise by
+        "std_residual": resid / fit.se_estimate if fit.se_estimate > 0 else resid * math.nan,
     }
     rows = []
     for name, values in series.items():
