@@ -81,6 +81,7 @@ CODES: dict[str, str] = {
     "KZF106": "unsupported data format or layout",
     "KZF107": "invalid --where or --select",
     "KZF108": "output cannot be written",
+    "KZF110": "a value of the data outside the domain its input declares (input t > 0)",
     "KZF150": "a model, trend or forecast cannot be evaluated on this data or engine",
     # evaluation warnings
     "KZF201": "division by zero gave a missing value",

@@ -178,6 +178,7 @@ class Program:
         panel = self._panel(data, plan)
         check_supported(backend, plan)  # before the models extend the panel
         check_periods(plan, panel)
+        check_input_domains(self.checked, plan, panel)
         if self.has_models:  # forecast years join the panel; models run after the definitions
             from kzf.engine.api.model_tables import extend_panel, run_models
 
@@ -417,6 +418,61 @@ def check_periods(plan: Plan, panel: Panel) -> None:
                 shifts[0].span,
             )
         ]
+    )
+
+
+MAX_SHOWN_VIOLATIONS = 5
+
+
+def check_input_domains(checked: CheckedProgram, plan: Plan, panel: Panel) -> None:
+    """KZF110 when the data breaks a domain an input declares (`input t > 0`, `input s in
+    [0, 1]`), before anything is computed. The checker proved divisions, logarithms and
+    square roots safe from these domains; a value outside one would make those proofs, and
+    the results, silently wrong. Missing values break no domain. The error names the first
+    offending rows (as the file counts them) and their values."""
+    frame = panel.frame
+    problems: list[Diagnostic] = []
+    for name in dict.fromkeys(plan.columns):
+        info = checked.inputs.get(name)
+        domain = info.domain if info is not None else None
+        if domain is None or name not in frame.columns or len(frame) == 0:
+            continue
+        values = frame[name].to_numpy(dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            inside = np.ones(len(values), dtype=bool)
+            if domain.low is not None:
+                inside &= values > domain.low if domain.low_open else values >= domain.low
+            if domain.high is not None:
+                inside &= values < domain.high if domain.high_open else values <= domain.high
+            if domain.nonzero:
+                inside &= values != 0
+        bad = np.flatnonzero(~inside & ~np.isnan(values))
+        if len(bad) == 0:
+            continue
+        problems.append(_domain_violation(name, domain.text, bad, values, panel, info))
+    if problems:
+        raise DataError(problems)
+
+
+def _domain_violation(
+    name: str, written: str, bad: np.ndarray, values: np.ndarray, panel: Panel, info: object
+) -> Diagnostic:
+    shown = []
+    for i in bad[:MAX_SHOWN_VIOLATIONS]:
+        key = ", ".join(str(panel.frame[d].iloc[i]) for d in panel.dims)
+        row = panel.source_rows[i] if panel.source_rows is not None else 0
+        where = f"row {row} ({key})" if row > 0 else f"({key})"
+        shown.append(f"{where} = {values[i]:g}")
+    more = len(bad) - len(shown)
+    listed = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+    span = getattr(info, "span", None)
+    return error(
+        "KZF110",
+        f"{panel.source}: input '{name}' is declared {written}, but {len(bad)} value(s) of the "
+        f"data are not: {listed}",
+        span,
+        "the checks proved the formulas safe from this domain: correct the data, or declare "
+        "the domain the data really has",
     )
 
 
