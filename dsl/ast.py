@@ -250,6 +250,20 @@ class Assert:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """`rule NAME: condition [error|warning|info] [code "C"] ["message"]`: a validation rule.
+    The condition is also a definition of the same name (a condition column of the results);
+    the rule adds what a failing row is reported with."""
+
+    name: str
+    severity: str  # "error", "warning", "info"
+    code: str | None
+    message: str | None
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
 class Allow:
     """`allow KZF310 [name] "why"`: a checker warning accepted, with its reason."""
 
@@ -309,6 +323,7 @@ Statement = (
     | Definition
     | FunctionDef
     | Expect
+    | Rule
     | Label
     | Assert
     | Allow

@@ -83,6 +83,7 @@ CODES: dict[str, str] = {
     "KZF108": "output cannot be written",
     "KZF110": "a value of the data outside the domain its input declares (input t > 0)",
     "KZF150": "a model, trend or forecast cannot be evaluated on this data or engine",
+    "KZF170": "a validation rule fails on some rows (error, warning or info, as the rule says)",
     # evaluation warnings
     "KZF201": "division by zero gave a missing value",
     "KZF202": "argument outside the domain of a function gave a missing value",

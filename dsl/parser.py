@@ -119,6 +119,7 @@ _TERMINAL_NAMES = {
     "LANG": "a language code such as kk, ru or en",
     "INT": "a whole number",
     "ROUND_MODE": "round or trunc",
+    "SEVERITY": "error, warning or info",
     "$END": "the end of the statement",
     "TILDE": "'~'",
     "DOT": "'.'",
@@ -420,6 +421,21 @@ class _ToAst(Transformer[Token, Any]):
 
     def assert_stmt(self, meta: Any, children: list[Any]) -> ast.Assert:
         return ast.Assert(children[0], self._s(meta))
+
+    def rule_stmt(self, meta: Any, children: list[Any]) -> list[ast.Statement]:
+        name, expr, severity, code, message = children
+        span, name_span = self._s(meta), self._t(name)
+        return [
+            ast.Definition(str(name), expr, span, name_span),
+            ast.Rule(
+                str(name),
+                str(severity) if severity is not None else "error",
+                _unquote(code) if code is not None else None,
+                _unquote(message) if message is not None else None,
+                span,
+                name_span,
+            ),
+        ]
 
     def allow_stmt(self, meta: Any, children: list[Any]) -> ast.Allow:
         code, name, reason = children

@@ -23,6 +23,7 @@ from kzf.dsl.diagnostics import DataError, Diagnostic, ProgramError, UsageError,
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
 from kzf.engine.api.frames import Table, caller_table
+from kzf.engine.api.validation import Validation, validate
 from kzf.engine.checks.analysis import Analysis, analyse
 from kzf.engine.checks.lint import check_coverage, check_panel, check_text_literals
 from kzf.engine.compile.plan import Plan, build_plan
@@ -264,6 +265,28 @@ class Program:
         for issue in result.warnings:
             warnings.warn(KzfWarning(issue.headline()), stacklevel=2)
         return result.frame if table is None else table.back(result.frame)
+
+    def validate(
+        self,
+        data: Table | Panel | str | os.PathLike[str],
+        params: Mapping[str, float | str] | None = None,
+        *,
+        engine: str | Backend = "pandas",
+        master: str | None = None,
+        **options: Unpack[ReadOptions],
+    ) -> Validation:
+        """Check the data against the file's `rule`s: the failing rows (`table`, one row per
+        rule and row), the counts per rule (`summary`), and a diagnostic per failing rule
+        (KZF170, with the rule's severity). No rules is KZF107."""
+        if not self.checked.rules:
+            raise UsageError([error("KZF107", f"{self.path} has no `rule` statements")])
+        rules = list(self.checked.rules)
+        if isinstance(data, str | os.PathLike):
+            panel = self.read_data(data, rules, **options)
+        else:
+            panel = self._panel(data, self.plan(rules, None))
+        result = self.run(panel, params, rules, engine=engine, master=master)
+        return validate(self.checked, result.frame, panel.frame)
 
     # ---- helpers
     def selection(self, select: Sequence[str] | None) -> list[str]:

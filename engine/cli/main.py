@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kzf.dsl.diagnostics import KzfError, UsageError, error
 from kzf.engine.api.program import Program
+from kzf.engine.api.validation import validate
 from kzf.engine.checks.expect import Outcome, Status, judge
 from kzf.engine.cli.common import (
     add_data_options,
@@ -126,6 +127,23 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--expand", action="store_true", help="substitute down to the inputs")
     add_program_options(sh)
 
+    va = sub.add_parser(
+        "validate",
+        help="check data against the file's `rule`s: the failing rows, as a table",
+        description="Check the data against the file's rule statements (docs/validation.md). "
+        "Prints one row per rule and failing row; exit status 1 when a rule of severity "
+        "error fails.",
+    )
+    va.add_argument("file", metavar="FILE")
+    va.add_argument("--data", metavar="PATH", help="default: the file's `data`")
+    add_param_option(va)
+    va.add_argument("--format", choices=output.FORMATS, help="default: table on a terminal")
+    va.add_argument("--out", metavar="PATH", help="write the table: .csv, .json, .parquet, .xlsx")
+    add_data_options(va)
+    va.add_argument("--engine", choices=backend_names(), default="pandas")
+    va.add_argument("--master", metavar="URL", help="Spark master, e.g. spark://host:7077")
+    add_program_options(va)
+
     ts = sub.add_parser("test", help="reproduce the published values stated with `expect`")
     ts.add_argument("paths", metavar="PATH", nargs="+", help=".kzf files or folders of them")
     add_program_options(ts)
@@ -160,6 +178,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         progress=True,
     )
     print_diagnostics(result.warnings, prog.checked.sources)
+    # the file's rules that were evaluated: failing rows said; an error-level one: exit 1
+    checked_rules = validate(prog.checked, result.frame, panel.frame)
+    print_diagnostics(list(checked_rules.diagnostics), prog.checked.sources)
+    status = 1 if checked_rules.has_errors else 0
     if args.lang:  # headers in the chosen language (the table format only)
         from kzf.engine.present.i18n import labels_for
 
@@ -168,16 +190,53 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if prog.has_models:  # the frame, then the models' tables (engine/api/model_tables.py)
         from kzf.engine.api import model_tables
 
-        return model_tables.emit(result, args)
+        return max(model_tables.emit(result, args), status)
     dialect = args.csv_dialect
     if args.out:
         output.write_frame(result.frame, args.out, labels=labels, dialect=dialect)
         if args.format:
             sys.stdout.write(output.render(result.frame, args.format, labels, dialect))
-        return 0
+        return status
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
     sys.stdout.write(output.render(result.frame, fmt, labels, dialect))
-    return 0
+    return status
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """The data against the file's rules: the failing rows as a table (stdout or --out),
+    one diagnostic per failing rule and the counts per rule (stderr); exit 1 when a rule of
+    severity error fails."""
+    prog = load_program(args.file, args)
+    print_diagnostics(prog.diagnostics, prog.checked.sources)
+    data = args.data or prog.data_path
+    if data is None:
+        raise UsageError(
+            [error("KZF107", f"{args.file} declares no `data`; give one with --data PATH")]
+        )
+    if args.out:
+        output.refuse_overwriting(args.out, data, *prog.checked.sources)
+    checked = prog.validate(
+        data,
+        parse_params(args.param),
+        engine=args.engine,
+        master=args.master,
+        **read_options(args),
+    )
+    print_diagnostics(list(checked.diagnostics), prog.checked.sources)
+    for row in checked.summary.itertuples(index=False):
+        print(
+            f"rule {row.rule} ({row.severity}): {row.passed} passed, {row.failed} failed, "
+            f"{row.not_evaluated} not evaluated (a value missing), of {row.rows} rows",
+            file=sys.stderr,
+        )
+    if args.out:
+        output.write_frame(checked.table, args.out)
+        if args.format:
+            sys.stdout.write(output.render(checked.table, args.format))
+    else:
+        fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
+        sys.stdout.write(output.render(checked.table, fmt))
+    return 1 if checked.has_errors else 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -296,7 +355,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    commands = {"eval": _cmd_eval, "check": _cmd_check, "test": _cmd_test, "show": _cmd_show}
+    commands = {
+        "eval": _cmd_eval,
+        "check": _cmd_check,
+        "test": _cmd_test,
+        "show": _cmd_show,
+        "validate": _cmd_validate,
+    }
     from kzf.engine.cli.report import COMMANDS as report_commands
 
     commands.update(report_commands)

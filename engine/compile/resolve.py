@@ -114,6 +114,8 @@ class CheckedProgram:
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a text param's values
     time_chosen: bool = True  # False: `time_dim` is only the sort order (engine/core/periods.py)
     dim_sources: dict[str, str] = field(default_factory=dict)  # `dims country = "Country Code"`
+    # validation rules of the root file, by name; each is also a condition definition
+    rules: dict[str, ast.Rule] = field(default_factory=dict)
 
     def scope_names(self) -> list[str]:
         return [*self.dims, *self.inputs, *self.params, *self.definitions]
@@ -942,6 +944,19 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         name: DefinitionInfo(name, r.resolved[name], stmt.expr, stmt.name_span, module, stmt.unit)
         for name, (stmt, module) in r.def_asts.items()
     }
+    rules = {s.name: s for s in root.statements if isinstance(s, ast.Rule)}
+    for rule in rules.values():
+        if definitions[rule.name].node.type is not ir.Type.BOOL:
+            r.bag.add(
+                error(
+                    "KZF017",
+                    f"rule '{rule.name}' must be a condition (a comparison, `and`, `or`, "
+                    "present(x)), not a number",
+                    rule.name_span,
+                )
+            )
+    if r.bag.errors:
+        raise ProgramError(r.bag.items, modules.sources)
     used = ir.columns_read(*(definitions[n].node for n in outputs), *models.nodes())
     root_inputs = [s.name for s in root.statements if isinstance(s, ast.InputDecl)]
     required = tuple(dict.fromkeys([*root_inputs, *used]))
@@ -969,6 +984,7 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         models=models,
         varies=r.varies,
         choices=r.method_params,
+        rules=rules,
     )
 
 

@@ -17,7 +17,7 @@ from kzf.engine.checks.expect import Status, judge
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCKS = [
     (doc, i, block)
-    for doc in ("language.md", "composite.md", "data.md")
+    for doc in ("language.md", "composite.md", "data.md", "validation.md")
     for i, block in enumerate(
         re.findall(r"```kzf\n(.*?)```", (DOCS / doc).read_text(encoding="utf-8"), re.S)
     )
@@ -47,7 +47,7 @@ def test_example_compiles_and_runs(doc: str, index: int, text: str) -> None:
 ROOT = DOCS.parent
 PYTHON_BLOCKS = [
     (doc, i, block)
-    for doc in ("docs/data.md", "README.md")
+    for doc in ("docs/data.md", "docs/validation.md", "README.md")
     for i, block in enumerate(
         re.findall(r"```python\n(.*?)```", (ROOT / doc).read_text(encoding="utf-8"), re.S)
     )
@@ -70,3 +70,9 @@ def test_python_example_runs(doc: str, index: int, text: str, tmp_path: Path) ->
         [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, f"{doc} python example {index + 1}:\n{done.stderr[-2000:]}"
+
+
+def test_the_validation_guide_s_example_file_is_its_first_example() -> None:
+    """docs/validation.kzf is what `kzf validate docs/validation.kzf` in the guide runs."""
+    first = next(text for doc, _, text in BLOCKS if doc == "validation.md")
+    assert (DOCS / "validation.kzf").read_text(encoding="utf-8") == first
