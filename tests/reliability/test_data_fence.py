@@ -21,7 +21,9 @@ def outside(tmp_path: Path) -> tuple[Path, Path]:
     project = tmp_path / "downloads" / "index"
     project.mkdir(parents=True)
     kzf = project / "f.kzf"
-    kzf.write_text(f'data "{secret}"\ninput x\ny = 2 * x\nexpect y[A, 2020] = 2\n', encoding="utf-8")
+    kzf.write_text(
+        f'data "{secret}"\ninput x\ny = 2 * x\nexpect y[A, 2020] = 2\n', encoding="utf-8"
+    )
     return kzf, secret
 
 
