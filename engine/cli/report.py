@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error, warning
 from kzf.engine.api.program import Program
+from kzf.engine.api.validation import validate
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
@@ -151,9 +152,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         where=args.where,
     )
     print_diagnostics(built.result.warnings, prog.checked.sources)
+    # the rules: shown in the page's checks; failing ones said here; error-level: exit 1
+    checked_rules = validate(prog.checked, built.result.frame, built.panel.frame)
+    print_diagnostics(list(checked_rules.diagnostics), prog.checked.sources)
     with _glyphs_reported():  # the page, and its charts, are drawn when written
         report.write(built, args.out)
-    return 0
+    return 1 if checked_rules.has_errors else 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:

@@ -771,6 +771,16 @@ def _checks(report: Report, labels: Mapping[str, str]) -> str:
         out.append(_table(frame, lang))
     else:
         out.append(f"<p>{esc(t('no_warnings'))}</p>")
+    if checked.rules:  # the validation of the data: counts per rule, then the failing rows
+        from kzf.engine.api.validation import validate
+
+        validation = validate(checked, report.result.frame, report.panel.frame)
+        out.append(f'<h3 id="validation">{esc(t("validation"))}</h3>')
+        out.append(_table(validation.summary, lang))
+        if len(validation.table):
+            out.append(f"<h4>{esc(t('failing_rows'))}</h4>" + _table(validation.table, lang))
+        else:
+            out.append(f"<p>{esc(t('no_failures'))}</p>")
     allows = [a for a in checked.allows if a.span.path == checked.path]
     if allows:
         frame = pd.DataFrame(

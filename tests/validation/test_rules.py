@@ -107,3 +107,28 @@ def test_a_file_without_rules_says_so(tmp_path: Path, capsys) -> None:
     (tmp_path / "d.csv").write_text(DATA, encoding="utf-8")
     assert main(["validate", str(tmp_path / "f.kzf")]) == 2
     assert "has no `rule` statements" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb", "spark"])
+def test_every_engine_finds_the_same_failing_rows(program: Path, capsys, engine: str) -> None:
+    """Rules are conditions like any definition: each engine computes them (on DuckDB and
+    Spark as SQL), and the table is the same."""
+    status = main(["validate", str(program), "--format", "csv", "--engine", engine])
+    out, err = capsys.readouterr()
+    assert status == 1, err
+    assert out.splitlines() == [
+        "rule,entity,year,severity,code,message,values",
+        "share_range,A,2021,error,S01,a share out of range,share = 150",
+        "share_range,B,2020,error,S01,a share out of range,share = -5",
+        "yoy,A,2021,warning,Y01,year-on-year change above 50 %,total = 200",
+    ]
+
+
+def test_the_report_has_a_validation_section(program: Path, capsys) -> None:
+    out = program.with_name("r.html")
+    assert main(["report", str(program), "-o", str(out)]) == 1  # written, and said
+    assert "error[KZF170]: rule 'share_range'" in capsys.readouterr().err
+    page = out.read_text(encoding="utf-8")
+    section = page[page.index('id="validation"') :]
+    assert "share_range" in section and "a share out of range" in section
+    assert "share = 150" in section and "year-on-year change above 50 %" in section
