@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kzf.dsl.diagnostics import KzfError, UsageError, error
 from kzf.engine.api.program import Program
-from kzf.engine.api.validation import validate
+from kzf.engine.api.validation import Validation, validate
 from kzf.engine.checks.expect import Outcome, Status, judge
 from kzf.engine.cli.common import (
     add_data_options,
@@ -306,14 +306,15 @@ def _kzf_files(paths: Sequence[str]) -> list[Path]:
 
 def _cmd_test(args: argparse.Namespace) -> int:
     counts = {Status.REPRODUCED: 0, Status.ERRATUM: 0, Status.FAILED: 0}
-    broken = 0
+    broken = rules_met = rules_warned = rules_broken = 0
     for file in _kzf_files(args.paths):
         try:
             prog = load_program(file, args)
-            if not prog.checked.expects:
+            if not prog.checked.expects and not prog.checked.rules:
                 print(f"{file}: no expectations")
                 continue
-            outcomes = _run_expectations(prog)
+            outcomes = _run_expectations(prog) if prog.checked.expects else []
+            checked_rules = _run_rules(prog)
         except KzfError as exc:
             print(f"{file}: ERROR")
             print(exc.render(), file=sys.stderr)
@@ -324,11 +325,33 @@ def _cmd_test(args: argparse.Namespace) -> int:
             counts[o.status] += 1
             label = {Status.REPRODUCED: "ok", Status.ERRATUM: "erratum", Status.FAILED: "FAILED"}
             print(f"  {label[o.status]:<8} {o.describe()}")
+        for row in checked_rules.summary.itertuples(index=False) if checked_rules else ():
+            failing = row.failed > 0 and row.severity == "error"
+            rules_broken += failing
+            rules_warned += row.failed > 0 and not failing
+            rules_met += row.failed == 0
+            said = f"{row.failed} row(s) fail" if row.failed else "every row meets it"
+            label = "FAILED" if failing else "ok" if not row.failed else row.severity
+            print(f"  {label:<8} rule {row.rule}: {said}")
+    rules = (
+        f"; rules: {rules_met} met, {rules_warned} with warnings, {rules_broken} broken"
+        if rules_met + rules_warned + rules_broken
+        else ""
+    )
     print(
         f"{counts[Status.REPRODUCED]} reproduced, {counts[Status.ERRATUM]} known errata, "
-        f"{counts[Status.FAILED]} failed, {broken} file(s) with errors"
+        f"{counts[Status.FAILED]} failed{rules}, {broken} file(s) with errors"
     )
-    return 1 if counts[Status.FAILED] or broken else 0
+    return 1 if counts[Status.FAILED] or broken or rules_broken else 0
+
+
+def _run_rules(prog: Program) -> Validation | None:
+    """The file's rules on its own data (a file with rules and no data is KZF023)."""
+    if not prog.checked.rules:
+        return None
+    if prog.data_path is None:
+        raise UsageError([error("KZF023", f"{prog.path}: has `rule` but declares no `data`")])
+    return prog.validate(prog.data_path)
 
 
 def _run_expectations(prog: Program) -> list[Outcome]:

@@ -132,3 +132,14 @@ def test_the_report_has_a_validation_section(program: Path, capsys) -> None:
     section = page[page.index('id="validation"') :]
     assert "share_range" in section and "a share out of range" in section
     assert "share = 150" in section and "year-on-year change above 50 %" in section
+
+
+def test_kzf_test_counts_the_rules_apart_from_the_expectations(program: Path, capsys) -> None:
+    assert main(["test", str(program)]) == 1  # an error-level rule is broken
+    out = capsys.readouterr().out
+    assert "  FAILED   rule share_range: 2 row(s) fail" in out
+    assert "  warning  rule yoy: 1 row(s) fail" in out
+    assert "  ok       rule regions_sum: every row meets it" in out
+    assert out.splitlines()[-1].endswith(
+        "rules: 1 met, 1 with warnings, 1 broken, 0 file(s) with errors"
+    )
