@@ -377,6 +377,9 @@ class _ToAst(Transformer[Token, Any]):
             )
         return _bound_name(source, self._t(source))
 
+    def binding_equal(self, meta: Any, children: list[Token]) -> str:
+        return self.binding(meta, [Token("COMP_OP", "="), children[0]])
+
     def domain_bound(self, meta: Any, children: list[Any]) -> ast.Domain:
         op, value = str(children[0]), children[1]
         low = value if op in (">", ">=") else None
@@ -386,6 +389,11 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Domain(
             low, high, op == ">", op == "<", nonzero, f"{op} {_fmt(value)}", self._s(meta)
         )
+
+    def domain_equal(self, meta: Any, children: list[Any]) -> ast.Domain:
+        """`input a : % = 0`: after a unit the lexer reads `=` as the assignment sign, not
+        a comparison; kept, like `input a = 0`, for the resolver to report (KZF023)."""
+        return self.domain_bound(meta, [Token("COMP_OP", "="), children[0]])
 
     def domain_range(self, meta: Any, children: list[Any]) -> ast.Domain:
         low, high = children

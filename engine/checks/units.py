@@ -309,6 +309,8 @@ def _parse_factor(
 def _word_unit(word: str, unknown: list[str]) -> Unit:
     low = word.lower()
     if re.fullmatch(r"\d+(\.\d+)?", word):
+        if Fraction(word) == 0:  # `persons / 0`, `0 KZT`: a scale of nothing
+            raise UnitSyntaxError(f"a unit cannot be scaled by {word!r}")
         return Unit(Fraction(word))
     if low in SCALE_WORDS:
         return Unit(SCALE_WORDS[low])

@@ -26,7 +26,10 @@ def add_program_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let the file's own `data` lie outside its project folder",
     )
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    # SUPPRESS: `kzf --debug eval ...` keeps the top-level flag (a default would reset it)
+    p.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
 
 
 def load_program(path: str | os.PathLike[str], args: argparse.Namespace) -> Program:

@@ -325,14 +325,19 @@ def _cmd_test(args: argparse.Namespace) -> int:
             counts[o.status] += 1
             label = {Status.REPRODUCED: "ok", Status.ERRATUM: "erratum", Status.FAILED: "FAILED"}
             print(f"  {label[o.status]:<8} {o.describe()}")
-        for row in checked_rules.summary.itertuples(index=False) if checked_rules else ():
-            failing = row.failed > 0 and row.severity == "error"
+        summary = checked_rules.summary if checked_rules else None
+        for rule, severity, failed in (
+            zip(summary["rule"], summary["severity"], summary["failed"], strict=True)
+            if summary is not None
+            else ()
+        ):
+            failing = int(failed) > 0 and severity == "error"
             rules_broken += failing
-            rules_warned += row.failed > 0 and not failing
-            rules_met += row.failed == 0
-            said = f"{row.failed} row(s) fail" if row.failed else "every row meets it"
-            label = "FAILED" if failing else "ok" if not row.failed else row.severity
-            print(f"  {label:<8} rule {row.rule}: {said}")
+            rules_warned += int(failed) > 0 and not failing
+            rules_met += int(failed) == 0
+            said = f"{int(failed)} row(s) fail" if int(failed) else "every row meets it"
+            shown = "FAILED" if failing else "ok" if not int(failed) else str(severity)
+            print(f"  {shown:<8} rule {rule}: {said}")
     rules = (
         f"; rules: {rules_met} met, {rules_warned} with warnings, {rules_broken} broken"
         if rules_met + rules_warned + rules_broken
@@ -372,7 +377,20 @@ def _run_expectations(prog: Program) -> list[Outcome]:
     ]
 
 
+def _encodable_output() -> None:
+    """Text kzf prints that the terminal's encoding cannot hold (Kazakh letters or ⋅ on a
+    cp1251 console) is written as \\uXXXX escapes rather than ending the run."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream already written to in another mode
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _encodable_output()
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:

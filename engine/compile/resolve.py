@@ -944,6 +944,16 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         name: DefinitionInfo(name, r.resolved[name], stmt.expr, stmt.name_span, module, stmt.unit)
         for name, (stmt, module) in r.def_asts.items()
     }
+    for name, defined in definitions.items():  # results are numbers or conditions, per row
+        if defined.node.type is ir.Type.TEXT:
+            r.bag.add(
+                error(
+                    "KZF017",
+                    f"'{name}' is a text; a definition must be a number or a condition "
+                    '(a text is compared or chosen by: entity = "KAZ", choose(mode, ...))',
+                    defined.span,
+                )
+            )
     rules = {s.name: s for s in root.statements if isinstance(s, ast.Rule)}
     for rule in rules.values():
         if definitions[rule.name].node.type is not ir.Type.BOOL:

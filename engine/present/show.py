@@ -99,9 +99,17 @@ def render(program: CheckedProgram, f: Formula, *, latex: bool, expand: bool) ->
         if f.params:
             head += r"\left(" + ", ".join(sym.latex_name(p) for p in f.params) + r"\right)"
         return f"{head} = {sp.latex(expr, order=order, mul_symbol='dot')}{note}"
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
     pp = PrettyPrinter({"use_unicode": True, "wrap_line": False, "order": order})
-    form = prettyForm(*stringPict.next(prettyForm(f"{f.head} = "), pp._print(expr)))
-    return form.render(wrap_line=False) + note
+    # sympy's atoms (∧, ∨, ⋅) follow a global flag it sets at import from the encoding of
+    # stdout, not the printer's setting: kzf's text is Unicode whatever stdout is
+    before = pretty_use_unicode(True)
+    try:
+        form = prettyForm(*stringPict.next(prettyForm(f"{f.head} = "), pp._print(expr)))
+        return form.render(wrap_line=False) + note
+    finally:
+        pretty_use_unicode(before)
 
 
 def show(program: Program, name: str | None, *, latex: bool, expand: bool) -> str:

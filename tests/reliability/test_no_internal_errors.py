@@ -56,3 +56,47 @@ def test_a_csv_with_carriage_returns_only_is_read(
     out, err = capsys.readouterr()
     assert status == 0, err
     assert out.splitlines() == ["entity,year,y", "A,2020,2.0", "B,2020,4.0"]
+
+
+# Found by the grammar-aware fuzzer (tests/reliability/test_grammar_fuzz.py), each an exit 3.
+@pytest.mark.parametrize(
+    ("program", "code", "said"),
+    [
+        ("input a : persons / 0\ny = a\n", "KZF032", "a unit cannot be scaled by '0'"),
+        ("x : 1/0 = 1\n", "KZF032", "a unit cannot be scaled by '0'"),
+        ('x = ""\n', "KZF017", "'x' is a text; a definition must be a number or a condition"),
+        ('param w = "abc"\nz = w\n', "KZF017", "'z' is a text"),
+        ("dims entity, year\nz = entity\n", "KZF017", "'z' is a text"),
+        ("input a : % = 0\ny = a\n", "KZF023", "the domain `= 0` is not a range"),
+    ],
+    ids=["unit-over-zero", "declared-unit-over-zero", "text-definition", "text-param",
+         "text-dim", "domain-after-unit"],
+)  # fmt: skip
+def test_programs_the_fuzzer_found_get_a_coded_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], program: str, code: str, said: str
+) -> None:
+    (tmp_path / "f.kzf").write_text(program, encoding="utf-8")
+    assert main(["check", str(tmp_path / "f.kzf")]) == 2
+    err = capsys.readouterr().err
+    assert f"error[{code}]" in err and said in err and "internal error" not in err
+
+
+def test_show_on_a_console_that_is_not_utf8(tmp_path: Path) -> None:
+    """sympy picks ASCII atoms from stdout's encoding at import, and has none for ∧; on a
+    cp1251 console `kzf show` crashed (KeyError 'only unicode', or UnicodeEncodeError)."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "f.kzf").write_text("input c, a\nt = c in 0 .. 1\ns = sqrt(a) * a\n", "utf-8")
+    kzf = Path(sys.executable).with_name("kzf")
+    env = {**os.environ, "PYTHONIOENCODING": "cp1251"}
+    done = subprocess.run(
+        [str(kzf), "show", str(tmp_path / "f.kzf")], env=env, capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode("cp1251").splitlines() == [
+        "t = c \\u2265 0 \\u2227 c \\u2264 1",  # what cp1251 cannot show, as escapes
+        "",
+        "s = \\u221aa\\u22c5a",
+    ]
