@@ -78,19 +78,27 @@ def _hidden_characters(source: str, path: str) -> list[Diagnostic]:
     return out
 
 
+def build_parser() -> Lark:
+    """A new LALR parser of kzf's grammar, as the language reads it (start symbols
+    `statement` and `expr`; names composed to NFC). Building one computes the LALR tables,
+    so `parse_module` keeps one per thread; tools that walk the grammar (the fuzzer's
+    strategies) build their own."""
+    return Lark(
+        _GRAMMAR,
+        parser="lalr",
+        lexer="contextual",
+        start=["statement", "expr"],
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=False,
+        lexer_callbacks={"NAME": _composed},
+    )
+
+
 def _lark() -> Lark:
     parser = getattr(_local, "parser", None)
     if parser is None:
-        parser = Lark(
-            _GRAMMAR,
-            parser="lalr",
-            lexer="contextual",
-            start=["statement", "expr"],
-            propagate_positions=True,
-            maybe_placeholders=True,
-            cache=False,
-            lexer_callbacks={"NAME": _composed},
-        )
+        parser = build_parser()
         _local.parser = parser
     return parser
 

@@ -23,13 +23,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 
 from hypothesis import strategies as st
 from lark import Lark
 from lark.grammar import Rule
 from lark.lexer import Pattern, PatternRE, PatternStr
 
+from kzf.dsl.parser import build_parser
 from kzf.engine.compile.models import MODEL_FUNCTIONS, MODEL_OPTIONS, MODEL_TABLES
 from kzf.engine.core.builtins import BUILTINS
 from kzf.engine.core.ir import KINDS
@@ -39,16 +39,7 @@ from kzf.engine.core.ir import KINDS
 def load_grammar() -> Lark:
     """kzf's grammar, built with the options `kzf.dsl.parser` uses (once: Lark builds its
     LALR tables on construction)."""
-    text = resources.files("kzf.dsl").joinpath("kzf.lark").read_text(encoding="utf-8")
-    return Lark(
-        text,
-        parser="lalr",
-        lexer="contextual",
-        start=["statement", "expr"],
-        propagate_positions=True,
-        maybe_placeholders=True,
-        cache=False,
-    )
+    return build_parser()
 
 
 # ---------------------------------------------------------------- the grammar, as data
