@@ -34,6 +34,7 @@ from statsmodels.regression.linear_model import OLS, RegressionResults
 from statsmodels.stats.stattools import durbin_watson
 
 TOLERANCE_MIN = 1e-4  # SPSS's default TOLERANCE criterion for entry
+MAX_MAGNITUDE = 1e150  # |values| above this: x^2 summed over the rows overflows float64
 MP_CONDITION = 1e6  # above this (scaled, centred) condition number, solve in multiple precision
 CONST = "const"
 
@@ -56,6 +57,12 @@ class Solution:
 def solve_least_squares(columns: np.ndarray, y: np.ndarray, intercept: bool) -> Solution:
     """Least-squares coefficients and (X'X)^-1 for y on `columns` (n x k), plus a constant."""
     n, k = columns.shape
+    largest = max(float(np.max(np.abs(y), initial=0.0)), float(np.max(np.abs(columns), initial=0)))
+    if largest > MAX_MAGNITUDE:  # sums of squares would overflow float64: no fit can be trusted
+        raise FitError(
+            f"values as large as {largest:.3g} cannot be fitted in float64 (beyond "
+            f"{MAX_MAGNITUDE:.0e} their squares overflow); rescale them, e.g. to millions"
+        )
     if intercept:
         means = columns.mean(axis=0) if k else np.zeros(0)
         y_mean = float(y.mean())

@@ -100,3 +100,21 @@ def test_show_on_a_console_that_is_not_utf8(tmp_path: Path) -> None:
         "",
         "s = \\u221aa\\u22c5a",
     ]
+
+
+def test_a_model_on_values_near_the_float64_limit_is_refused_for_that_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by the fuzzer: ten raw numpy RuntimeWarnings, then "a predictor is constant"."""
+    (tmp_path / "d.csv").write_text(
+        "year,c,a\n2001,1.5e308,-1.7e308\n2002,-1.6e308,1.2e308\n2003,1e307,5e307\n"
+        "2004,1.7e308,1e300\n2005,3,4\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "f.kzf").write_text(
+        'dims year\ndata "d.csv"\ninput c, a\nmodel m = ols(c ~ a)\n', encoding="utf-8"
+    )
+    assert main(["eval", str(tmp_path / "f.kzf")]) == 1
+    err = capsys.readouterr().err
+    assert "error[KZF150]" in err and "as large as 1.7e+308 cannot be fitted" in err
+    assert "RuntimeWarning" not in err and "constant" not in err
