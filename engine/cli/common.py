@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
 from kzf.engine.api.program import Program, load
+from kzf.engine.io import output
 from kzf.engine.io.data import ReadOptions
 
 
@@ -40,6 +41,20 @@ def load_program(path: str | os.PathLike[str], args: argparse.Namespace) -> Prog
         allow_import_outside=args.allow_import_outside,
         allow_data_outside=args.allow_data_outside,
     )
+
+
+def data_source(prog: Program, args: argparse.Namespace, out: str | None = None) -> str:
+    """The data a command reads: `--data`, else the file's own `data` (KZF107 without
+    either). With `out`, what the command will write is checked first, before anything is
+    read: it must not be the data or a formula file it comes from (KZF108)."""
+    data: str | None = args.data or prog.data_path
+    if data is None:
+        raise UsageError(
+            [error("KZF107", f"{prog.path} declares no `data`; give one with --data PATH")]
+        )
+    if out:
+        output.refuse_overwriting(out, data, *prog.checked.sources)
+    return data
 
 
 def add_data_options(p: argparse.ArgumentParser) -> None:

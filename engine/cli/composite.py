@@ -16,12 +16,13 @@ import sys
 
 import pandas as pd
 
-from kzf.dsl.diagnostics import Diagnostic, UsageError, error
+from kzf.dsl.diagnostics import Diagnostic
 from kzf.engine.api.program import Program
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
     add_program_options,
+    data_source,
     load_program,
     parse_params,
     print_diagnostics,
@@ -161,15 +162,6 @@ def _load(path: str, args: argparse.Namespace) -> Program:
     return prog
 
 
-def _data(prog: Program, args: argparse.Namespace) -> str:
-    data: str | None = args.data or prog.data_path
-    if data is None:
-        raise UsageError(
-            [error("KZF107", f"{prog.path} declares no `data`; give one with --data PATH")]
-        )
-    return data
-
-
 def _params(args: argparse.Namespace) -> dict[str, float | str]:
     return parse_params(args.param)
 
@@ -214,7 +206,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     prog = _load(args.file, args)
     result = audit(
-        prog, _data(prog, args), args.index, _params(args), args.year, read_options(args)
+        prog, data_source(prog, args), args.index, _params(args), args.year, read_options(args)
     )
     _warn(result.warnings, prog)
     when = f" in {result.year}" if result.year is not None else ""
@@ -229,7 +221,7 @@ def cmd_contrib(args: argparse.Namespace) -> int:
     prog = _load(args.file, args)
     table, issues = contributions_for(
         prog,
-        _data(prog, args),
+        data_source(prog, args),
         args.index,
         _params(args),
         args.entity,
@@ -248,7 +240,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     prog = _load(args.file, args)
     result = analyse(
         prog,
-        _data(prog, args),
+        data_source(prog, args),
         args.index,
         params=_params(args),
         runs=args.runs,

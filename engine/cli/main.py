@@ -21,6 +21,7 @@ from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
     add_program_options,
+    data_source,
     load_program,
     parse_params,
     print_diagnostics,
@@ -159,13 +160,7 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_eval(args: argparse.Namespace) -> int:
     prog = load_program(args.file, args)
     print_diagnostics(prog.diagnostics, prog.checked.sources)
-    data = args.data or prog.data_path
-    if data is None:
-        raise UsageError(
-            [error("KZF107", f"{args.file} declares no `data`; give one with --data PATH")]
-        )
-    if args.out:  # before anything is read: the results must not replace what they come from
-        output.refuse_overwriting(args.out, data, *prog.checked.sources)
+    data = data_source(prog, args, args.out)
     select = [s.strip() for s in args.select.split(",") if s.strip()] if args.select else None
     panel = prog.read_data(data, select, args.where, **read_options(args))
     result = prog.run(
@@ -208,13 +203,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     severity error fails."""
     prog = load_program(args.file, args)
     print_diagnostics(prog.diagnostics, prog.checked.sources)
-    data = args.data or prog.data_path
-    if data is None:
-        raise UsageError(
-            [error("KZF107", f"{args.file} declares no `data`; give one with --data PATH")]
-        )
-    if args.out:
-        output.refuse_overwriting(args.out, data, *prog.checked.sources)
+    data = data_source(prog, args, args.out)
     checked = prog.validate(
         data,
         parse_params(args.param),

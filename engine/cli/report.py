@@ -15,17 +15,16 @@ from pathlib import Path
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error, warning
 from kzf.engine.api.program import Program
-from kzf.engine.api.validation import validate
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
     add_program_options,
+    data_source,
     load_program,
     parse_params,
     print_diagnostics,
     read_options,
 )
-from kzf.engine.io import output
 from kzf.engine.io.data import Panel
 from kzf.engine.present.i18n import LANGUAGES
 
@@ -71,15 +70,9 @@ def add_parsers(
 
 
 def _read(prog: Program, args: argparse.Namespace) -> Panel:
-    data = args.data or prog.data_path
-    if data is None:
-        raise UsageError(
-            [error("KZF107", f"{args.file} declares no `data`; give one with --data PATH")]
-        )
-    # before anything is read: the page or chart must not replace what it comes from (an
-    # `-o page.html` that is a link to the data, or to the .kzf file)
-    output.refuse_overwriting(args.out, data, *prog.checked.sources)
-    return prog.read_data(data, **read_options(args))
+    # the page or chart must not replace what it comes from (an `-o page.html` that is a
+    # link to the data, or to the .kzf file)
+    return prog.read_data(data_source(prog, args, args.out), **read_options(args))
 
 
 def _out(path: str, suffixes: tuple[str, ...]) -> None:
@@ -153,11 +146,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     print_diagnostics(built.result.warnings, prog.checked.sources)
     # the rules: shown in the page's checks; failing ones said here; error-level: exit 1
-    checked_rules = validate(prog.checked, built.result.frame, built.panel.frame)
-    print_diagnostics(list(checked_rules.diagnostics), prog.checked.sources)
+    print_diagnostics(list(built.validation.diagnostics), prog.checked.sources)
     with _glyphs_reported():  # the page, and its charts, are drawn when written
         report.write(built, args.out)
-    return 1 if checked_rules.has_errors else 0
+    return 1 if built.validation.has_errors else 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:

@@ -519,13 +519,20 @@ def _repeated_key(
         first -= 1
     shown = [d for d in dims if d in out.columns]
     key = ", ".join(str(out[d].iloc[second]) for d in shown)
+    raise _duplicate(source, key, "", int(rows[first]), int(rows[second]), bool(order))
+
+
+def _duplicate(
+    source: str, key: str, what: str, first: int, second: int, has_dims: bool
+) -> DataError:
+    """KZF103: the key (and indicator, `what`) of a repeated row, with both its rows."""
     note = "each combination of the dims may appear only once"
-    if not order:
+    if not has_dims:
         note = "the program declares no dims, so the file may hold only one value per input"
-    raise data_error(
+    return data_error(
         "KZF103",
-        f"duplicate row for ({key}): rows {rows[first]} and {rows[second]}",
-        DataLocation(source, int(rows[second])),
+        f"duplicate row for ({key}){what}: rows {first} and {second}",
+        DataLocation(source, second),
         note,
     )
 
@@ -926,12 +933,4 @@ def _check_unique(keys: pd.DataFrame, rows: np.ndarray, source: str, indicator: 
     dims = [c for c in keys.columns if c != indicator]
     key = ", ".join(str(keys[c].iloc[second]) for c in dims)
     what = f" and indicator '{keys[indicator].iloc[second]}'" if indicator else ""
-    note = "each combination of the dims may appear only once"
-    if not dims:
-        note = "the program declares no dims, so the file may hold only one value per input"
-    raise data_error(
-        "KZF103",
-        f"duplicate row for ({key}){what}: rows {rows[first]} and {rows[second]}",
-        DataLocation(source, int(rows[second])),
-        note,
-    )
+    raise _duplicate(source, key, what, int(rows[first]), int(rows[second]), bool(dims))

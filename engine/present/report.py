@@ -32,6 +32,7 @@ import pandas as pd
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import Diagnostic, Span, UsageError, error
 from kzf.engine.api.program import Evaluation, Program
+from kzf.engine.api.validation import Validation, validate
 from kzf.engine.checks.expect import Outcome, Status, judge
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
@@ -58,6 +59,7 @@ class Report:
     outcomes: list[Outcome]
     units: dict[str, str]
     params: dict[str, float | str]
+    validation: Validation  # the file's rules on this data (empty when it has none)
 
     def html(self) -> str:
         return _html(self)
@@ -102,6 +104,7 @@ def build(
         outcomes=outcomes,
         units=definition_units(program, names),
         params=program.param_values(params),
+        validation=validate(program.checked, result.frame, panel.frame),
     )
 
 
@@ -772,9 +775,7 @@ def _checks(report: Report, labels: Mapping[str, str]) -> str:
     else:
         out.append(f"<p>{esc(t('no_warnings'))}</p>")
     if checked.rules:  # the validation of the data: counts per rule, then the failing rows
-        from kzf.engine.api.validation import validate
-
-        validation = validate(checked, report.result.frame, report.panel.frame)
+        validation = report.validation
         out.append(f'<h3 id="validation">{esc(t("validation"))}</h3>')
         out.append(_table(validation.summary, lang))
         if len(validation.table):
