@@ -264,6 +264,29 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class HierarchyRule:
+    """`KZ = North + South`: the parent's value is the sum of its children's."""
+
+    parent: str
+    children: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """`hierarchy NAME over DIM: rule, rule ...`: codes of one dimension and how they add up,
+    declared once and used both to check totals and to compute missing ones (VTL's
+    hierarchical rulesets)."""
+
+    name: str
+    over: str
+    rules: tuple[HierarchyRule, ...]
+    span: Span
+    name_span: Span
+    over_span: Span
+
+
+@dataclass(frozen=True)
 class Allow:
     """`allow KZF310 [name] "why"`: a checker warning accepted, with its reason."""
 
@@ -324,6 +347,7 @@ Statement = (
     | FunctionDef
     | Expect
     | Rule
+    | Hierarchy
     | Label
     | Assert
     | Allow

@@ -453,6 +453,23 @@ class _ToAst(Transformer[Token, Any]):
             ),
         ]
 
+    def hierarchy_stmt(self, meta: Any, children: list[Any]) -> ast.Hierarchy:
+        name, over, rules = children
+        return ast.Hierarchy(
+            str(name), str(over), tuple(rules), self._s(meta), self._t(name), self._t(over)
+        )
+
+    def hierarchy_rules(self, meta: Any, children: list[Any]) -> list[ast.HierarchyRule]:
+        return [c for c in children if isinstance(c, ast.HierarchyRule)]
+
+    def hierarchy_rule(self, meta: Any, children: list[Any]) -> ast.HierarchyRule:
+        parent, *members = children
+        return ast.HierarchyRule(parent, tuple(members), self._s(meta))
+
+    def hierarchy_code(self, meta: Any, children: list[Token]) -> str:
+        code = children[0]
+        return _unquote(code) if code.type == "STRING" else str(code)
+
     def allow_stmt(self, meta: Any, children: list[Any]) -> ast.Allow:
         code, name, reason = children
         return ast.Allow(

@@ -23,9 +23,14 @@ from kzf.dsl.diagnostics import DataError, Diagnostic, ProgramError, UsageError,
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
 from kzf.engine.api.frames import Table, caller_table
-from kzf.engine.api.validation import Validation, validate
+from kzf.engine.api.validation import Validation, named_definitions, validate
 from kzf.engine.checks.analysis import Analysis, analyse
-from kzf.engine.checks.lint import check_coverage, check_panel, check_text_literals
+from kzf.engine.checks.lint import (
+    check_coverage,
+    check_hierarchy_codes,
+    check_panel,
+    check_text_literals,
+)
 from kzf.engine.compile.plan import Plan, build_plan
 from kzf.engine.compile.resolve import CheckedProgram, check_program, resolve_extra
 from kzf.engine.core import ir
@@ -165,12 +170,15 @@ class Program:
         engine: str | Backend = "pandas",
         master: str | None = None,
         progress: bool = False,
+        models: bool = True,
     ) -> Evaluation:
         """Evaluate on `data`; `engine` is pandas (the default), duckdb or spark (`master`:
         the Spark master, e.g. spark://host:7077; default local). `progress` shows a bar on
         stderr for evaluations that take more than a second, when stderr is a terminal.
         A Polars or Arrow table is read as a DataFrame; the results are a pandas DataFrame
-        (`evaluate` gives them back in the caller's kind)."""
+        (`evaluate` gives them back in the caller's kind). `models=False` leaves the
+        file's models and forecasts out: the definitions on the data's own rows only."""
+        with_models = models and self.has_models
         if not isinstance(data, Panel | str | os.PathLike):
             data = caller_table(data).frame
         backend = get_backend(engine, master)
@@ -180,7 +188,7 @@ class Program:
         check_supported(backend, plan)  # before the models extend the panel
         check_periods(plan, panel)
         check_input_domains(self.checked, plan, panel)
-        if self.has_models:  # forecast years join the panel; models run after the definitions
+        if with_models:  # forecast years join the panel; models run after the definitions
             from kzf.engine.api.model_tables import extend_panel, run_models
 
             panel = extend_panel(panel, self.checked.models)
@@ -193,6 +201,7 @@ class Program:
             *check_panel(nodes, panel.frame, self.dims),
             *check_coverage(nodes, panel.frame, self.dims),
             *check_text_literals(nodes, panel.frame, self.dims),
+            *check_hierarchy_codes(nodes, panel.frame, self.checked.hierarchies),
             *issues,
         ]
         frame = self._assemble(panel, plan, results)
@@ -203,7 +212,7 @@ class Program:
             frame = frame[keep]
             if not isinstance(data, pd.DataFrame):
                 frame = frame.reset_index(drop=True)
-        if self.has_models:
+        if with_models:
             tables, notes = run_models(self.checked, panel, values)
             issues += [d for d in notes if d not in issues]
             return Evaluation(frame, issues, tables)
@@ -281,12 +290,17 @@ class Program:
         if not self.checked.rules:
             raise UsageError([error("KZF107", f"{self.path} has no `rule` statements")])
         rules = list(self.checked.rules)
+        terms = [n for r in rules for n in named_definitions(self.checked, r)]
+        rules = list(dict.fromkeys([*rules, *terms]))
         if isinstance(data, str | os.PathLike):
             panel = self.read_data(data, rules, **options)
         else:
             panel = self._panel(data, self.plan(rules, None))
-        result = self.run(panel, params, rules, engine=engine, master=master)
-        return validate(self.checked, result.frame, panel.frame)
+        result = self.run(panel, params, rules, engine=engine, master=master, models=False)
+        checked = validate(self.checked, result.frame, panel.frame)
+        # the warnings of computing the rules (a division by zero, a hierarchy code the data
+        # lacks) come first, as `kzf eval` gives them
+        return replace(checked, diagnostics=(*result.warnings, *checked.diagnostics))
 
     # ---- helpers
     def selection(self, select: Sequence[str] | None) -> list[str]:

@@ -13,6 +13,7 @@ for one every row passes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,10 @@ from kzf.dsl.diagnostics import Diagnostic, Severity
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
 
-SUMMARY_COLUMNS = ("rule", "severity", "code", "rows", "passed", "failed", "not_evaluated")
+SUMMARY_COLUMNS = (
+    "rule", "severity", "code", "rows", "passed", "failed", "not_evaluated", "not_applicable",
+    "applies_to",
+)  # fmt: skip
 MAX_LISTED = 5  # failing rows named in a diagnostic
 
 
@@ -58,8 +62,10 @@ def validate(
         held = frame[name].astype("boolean")
         failed = (~held.fillna(True)).to_numpy(dtype=bool)
         missing = held.isna().to_numpy(dtype=bool)
-        reads = list(dict.fromkeys(ir.columns_read(checked.definitions[name].node)))
-        reads = [c for c in reads if c in frame.columns and c not in dims]
+        applies = _applies(checked.definitions[name].node, frame)
+        node = checked.definitions[name].node
+        reads = list(dict.fromkeys([*ir.columns_read(node), *named_definitions(checked, name)]))
+        reads = [c for c in reads if c in frame.columns and c not in dims and c != name]
         rows = np.flatnonzero(failed)
         if len(rows):
             part = frame.iloc[rows][dims].reset_index(drop=True)
@@ -78,7 +84,9 @@ def validate(
                 "rows": len(frame),
                 "passed": int(len(frame) - failed.sum() - missing.sum()),
                 "failed": int(failed.sum()),
-                "not_evaluated": int(missing.sum()),
+                "not_evaluated": int((missing & applies).sum()),
+                "not_applicable": int((missing & ~applies).sum()),
+                "applies_to": _scope(node),
             }
         )
     columns = ["rule", *dims, "severity", "code", "message", "values"]
@@ -88,10 +96,77 @@ def validate(
     )
 
 
+def rule_counts(row: Any) -> str:
+    """`rule yoy (warning): 1 passed, 1 failed, 2 not evaluated (a value missing), of 4
+    rows`: one line of the summary, as the command line and the report say it."""
+    line = (
+        f"rule {row.rule} ({row.severity}): {row.passed} passed, {row.failed} failed, "
+        f"{row.not_evaluated} not evaluated (a value missing)"
+    )
+    if row.not_applicable:
+        line += f", {row.not_applicable} not applicable (not {row.applies_to})"
+    return f"{line}, of {row.rows} rows"
+
+
+def _totals(node: ir.Node) -> list[ir.Rollup]:
+    return [n for n in ir.preorder(node) if isinstance(n, ir.Rollup) and not n.fill]
+
+
+def _applies(node: ir.Node, frame: pd.DataFrame) -> np.ndarray:
+    """The rows a rule can be evaluated on. A rule comparing values with their totals,
+    rollup(x, h), has one only on the rows of a parent code: elsewhere its condition is
+    missing by construction, and those rows are not applicable rather than not evaluated,
+    as VTL's check_hierarchy gives rows for the rules' left-hand sides only."""
+    totals = _totals(node)
+    if not totals:
+        return np.ones(len(frame), dtype=bool)
+    applies = np.zeros(len(frame), dtype=bool)
+    for t in totals:
+        if t.over in frame.columns:
+            parents = [p for p, _ in t.rules]
+            applies |= frame[t.over].astype(str).isin(parents).to_numpy(dtype=bool)
+    return applies
+
+
+def _scope(node: ir.Node) -> str:
+    names = list(dict.fromkeys(t.hierarchy for t in _totals(node)))
+    if not names:
+        return ""
+    return "the totals of hierarchy " + ", ".join(f"'{n}'" for n in names)
+
+
+def named_definitions(checked: CheckedProgram, rule: str) -> list[str]:
+    """The definitions a rule mentions by name (`close(value, sum_of_rows, 0.05)`: the
+    sum_of_rows), computed with it so that the table shows their values too."""
+    expr = checked.definitions[rule].expr
+    return [n for n in dict.fromkeys(_names(expr)) if n in checked.definitions and n != rule]
+
+
+def _names(expr: ast.Expr) -> list[str]:
+    """The names an expression mentions, in order: the definitions a rule reads by name."""
+    found: list[str] = []
+    stack: list[object] = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.Name):
+            found.append(e.id)
+        elif isinstance(e, ast.Unary):
+            stack.append(e.operand)
+        elif isinstance(e, ast.Binary):
+            stack.extend([e.right, e.left])
+        elif isinstance(e, ast.Between):
+            stack.extend(reversed([e.operand, e.low, e.high]))
+        elif isinstance(e, ast.Call):
+            stack.extend(reversed([*e.args, *([e.where] if e.where is not None else [])]))
+        elif isinstance(e, ast.Weighted):
+            stack.extend([e.weight, e.value])
+    return found
+
+
 def _shown(value: object) -> str:
     if pd.isna(value):  # type: ignore[call-overload]
         return "missing"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{value:.15g}" if isinstance(value, float) else str(value)
 
 
 def _values(rows: pd.DataFrame, reads: list[str]) -> list[str]:

@@ -28,6 +28,7 @@ from kzf.engine.core.intervals import (
     Interval,
     add,
     clean,
+    hull,
     multiply,
     negate,
     power,
@@ -229,6 +230,9 @@ class _Domains:
             return self._aggregate(node.func, got[-1] if node.where is not None else got[0])
         if isinstance(node, ir.Transform) and node.func != "treat":
             return got[0]  # imputed and winsorised values lie within the observed ones
+        if isinstance(node, ir.Rollup):  # a sum of children; complete() keeps the others
+            total = self._aggregate("sum", got[0])
+            return hull(got[0], total) if node.fill else total
         if not isinstance(node, ir.Op):  # a node kind this analysis does not know
             return ANY
         op, args = node.op, node.args

@@ -19,7 +19,7 @@ or sums look like. Params count with their default values.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
 
@@ -480,4 +480,45 @@ def check_text_literals(
                 node.span,
             )
         )
+    return out
+
+
+def check_hierarchy_codes(
+    plan_nodes: list[ir.Node], frame: object, declared: Mapping[str, ast.Hierarchy]
+) -> list[Diagnostic]:
+    """KZF266: a code of a hierarchy the evaluation uses that the data does not have. A
+    child missing from the data leaves its parent's total missing (never a smaller sum); a
+    parent missing from it has no row for its total, so rollup() and complete() cannot
+    give one and a rule cannot check it. Either is usually a typo or another coding (KAZ
+    for KZ), named with the nearest code present."""
+    import difflib
+
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    out: list[Diagnostic] = []
+    seen: set[tuple[str, str]] = set()
+    for node in plan_nodes:
+        if not isinstance(node, ir.Rollup) or node.over not in frame.columns or len(frame) == 0:
+            continue
+        known = {str(v) for v in frame[node.over].unique()}
+        for parent, children in node.rules:
+            for code in (parent, *children):
+                if code in known or (node.hierarchy, code) in seen:
+                    continue
+                seen.add((node.hierarchy, code))
+                close = difflib.get_close_matches(code, sorted(known), n=1, cutoff=0.6)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                if code == parent:
+                    what = "so its total has no row to be computed on or checked"
+                else:
+                    what = f"so the total of '{parent}' is missing wherever it is needed"
+                out.append(
+                    warning(
+                        "KZF266",
+                        f"hierarchy '{node.hierarchy}': '{node.over}' has no value '{code}' "
+                        f"in the data, {what}{hint}",
+                        declared[node.hierarchy].span if node.hierarchy in declared else node.span,
+                    )
+                )
     return out

@@ -337,6 +337,19 @@ class Translator:
             return cls(args[0])
         if isinstance(node, ir.Op):
             return self._op(node, args)
+        if isinstance(node, ir.Rollup):
+            cls = _opaque_class(
+                ("rollup", node.hierarchy, node.fill, self.exact, bool(self.names)),
+                "call",
+                "complete" if node.fill else "rollup",
+                node.hierarchy,
+                _latex_text(node.hierarchy),
+                "none",
+            )
+            inner = args[0]
+            if node.fill and isinstance(inner, cls):  # complete() is one node per level
+                inner = inner.args[0]
+            return cls(inner)
         label = type(node).__name__.lower()
         cls = _opaque_class(("node", node), "call", label, "", "", "none")
         return cls(*[a for a in args if isinstance(a, sp.Expr)])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kzf.dsl.diagnostics import KzfError, UsageError, error
 from kzf.engine.api.program import Program
-from kzf.engine.api.validation import Validation, validate
+from kzf.engine.api.validation import Validation, rule_counts, validate
 from kzf.engine.checks.expect import Outcome, Status, judge
 from kzf.engine.cli.common import (
     add_data_options,
@@ -213,11 +213,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     )
     print_diagnostics(list(checked.diagnostics), prog.checked.sources)
     for row in checked.summary.itertuples(index=False):
-        print(
-            f"rule {row.rule} ({row.severity}): {row.passed} passed, {row.failed} failed, "
-            f"{row.not_evaluated} not evaluated (a value missing), of {row.rows} rows",
-            file=sys.stderr,
-        )
+        print(rule_counts(row), file=sys.stderr)
     if args.out:
         output.write_frame(checked.table, args.out)
         if args.format:

@@ -114,8 +114,10 @@ class CheckedProgram:
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a text param's values
     time_chosen: bool = True  # False: `time_dim` is only the sort order (engine/core/periods.py)
     dim_sources: dict[str, str] = field(default_factory=dict)  # `dims country = "Country Code"`
-    # validation rules of the root file, by name; each is also a condition definition
+    # validation rules of every file (imported rulesets first), by name; each is a definition
     rules: dict[str, ast.Rule] = field(default_factory=dict)
+    # `hierarchy` declarations of every module, by name (checked on the data when it is read)
+    hierarchies: dict[str, ast.Hierarchy] = field(default_factory=dict)
 
     def scope_names(self) -> list[str]:
         return [*self.dims, *self.inputs, *self.params, *self.definitions]
@@ -144,6 +146,8 @@ class Resolver:
         self.probes: list[ir.Node] = []  # stand-ins for the parameters of a function body
         self.varies: dict[str, ast.Vary] = {}
         self.method_params: dict[str, tuple[str, ...]] = {}  # text params and their values
+        self.hierarchies: dict[str, ast.Hierarchy] = {}  # `hierarchy geo over region: ...`
+        self.body_alone = False  # checking a function's body apart from any call
 
     # ------------------------------------------------------------ declarations
     def collect(self) -> None:
@@ -193,6 +197,9 @@ class Resolver:
                         self.def_asts[stmt.name] = (stmt, module.path)
                 elif isinstance(stmt, ast.Vary) and is_root:
                     self.varies.setdefault(stmt.name, stmt)
+                elif isinstance(stmt, ast.Hierarchy):
+                    if self.claim(stmt.name, stmt.name_span) and self._check_hierarchy(stmt):
+                        self.hierarchies[stmt.name] = stmt
                 elif isinstance(stmt, ast.FunctionDef):
                     if stmt.name in BUILTINS:
                         self.bag.add(
@@ -210,6 +217,54 @@ class Resolver:
                                 self.bag.add(
                                     error("KZF011", f"parameter '{p.id}' is listed twice", p.span)
                                 )
+
+    def _check_hierarchy(self, h: ast.Hierarchy) -> bool:
+        """KZF028 for a hierarchy that cannot mean one set of totals: over a dimension the
+        panel lacks or along time, a parent given twice, a child repeated, a cycle."""
+        problems: list[tuple[str, Span]] = []
+        if h.over not in self.dims:
+            problems.append(
+                (
+                    f"unknown dimension '{h.over}'{did_you_mean(h.over, self.dims)}; "
+                    f"the panel's dimensions are {', '.join(self.dims)}",
+                    h.over_span,
+                )
+            )
+        elif h.over == self.time_dim and self.time_chosen:
+            problems.append(
+                (
+                    f"'{h.over}' is the time dimension; a hierarchy adds up codes of another "
+                    "dimension (regions, sectors)",
+                    h.over_span,
+                )
+            )
+        parents: dict[str, ast.HierarchyRule] = {}
+        for rule in h.rules:
+            if rule.parent in parents:
+                problems.append(
+                    (
+                        f"'{rule.parent}' is given twice in hierarchy '{h.name}' (first at "
+                        f"{parents[rule.parent].span}); declare another hierarchy for a "
+                        "second breakdown",
+                        rule.span,
+                    )
+                )
+            parents.setdefault(rule.parent, rule)
+            repeated = sorted({c for c in rule.children if rule.children.count(c) > 1})
+            if repeated:
+                problems.append((f"'{repeated[0]}' is listed twice among the children", rule.span))
+        cycle = _hierarchy_cycle({p: r.children for p, r in parents.items()})
+        if cycle:
+            problems.append(
+                (
+                    f"hierarchy '{h.name}' is circular: {' = ... + '.join(cycle)}; a code "
+                    "cannot add up to itself",
+                    parents[cycle[0]].span,
+                )
+            )
+        for message, span in problems:
+            self.bag.add(error("KZF028", message, span))
+        return not problems
 
     def _check_domain(self, d: ast.Domain | None) -> None:
         if d is None:
@@ -460,6 +515,8 @@ class Resolver:
             return self.resolved[n]
         if n in self.def_asts:
             return self.definition(n)
+        if n in self.hierarchies:
+            return ir.HierarchyRef(n, type=ir.Type.HIERARCHY, span=e.span)
         if n in self.functions or n in BUILTINS:
             self.bag.add(error("KZF017", f"'{n}' is a function; call it as {n}(...)", e.span))
             return POISON
@@ -480,7 +537,7 @@ class Resolver:
 
     def require_time(self, e: ast.Call) -> bool:
         """KZF027 for a call along time on a panel without a chosen time dimension."""
-        if self.time_chosen:
+        if self.time_chosen or self.body_alone:
             return True
         listed = ", ".join(self.dims)
         self.bag.add(
@@ -511,6 +568,8 @@ class Resolver:
             hint = "; use if(condition, 1, 0) for a number"
         elif node.type is ir.Type.TEXT:
             hint = "; text can only be compared with = or !="
+        elif node.type is ir.Type.HIERARCHY:
+            hint = "; a hierarchy is an argument of rollup() or complete() only"
         self.bag.add(
             error(
                 "KZF017",
@@ -571,6 +630,10 @@ class Resolver:
                         e.span,
                     )
                 )
+            elif a.type is ir.Type.HIERARCHY:
+                self.bag.add(
+                    error("KZF017", "a hierarchy is not a value and cannot be compared", e.span)
+                )
             elif a.type is ir.Type.TEXT and e.op not in ("=", "!="):
                 self.bag.add(
                     error(
@@ -607,6 +670,8 @@ class Resolver:
             from kzf.engine.compile.weighted import resolve_choose
 
             return resolve_choose(self, e, env)
+        if builtin.kind is Kind.HIERARCHY:
+            return self.hierarchy_call(e, env)
         nargs = len(e.args)
         function = FUNCTIONS.get(e.func)
         # min and max are aggregates of one argument and element-wise functions of several
@@ -710,6 +775,45 @@ class Resolver:
                     limit = self.whole_number(e.args[1], f"the points {e.func}() may change", 1)
             return ir.Transform(e.func, x, over, where, limit, type=ir.Type.NUMBER, span=e.span)
         return ir.Aggregate(e.func, x, over, where, type=ir.Type.NUMBER, span=e.span)
+
+    def hierarchy_call(self, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
+        """rollup(x, h): each parent's total from its children; complete(x, h): x, with a
+        missing total computed from its children, lower levels first (so a country's total
+        can come from regions that are themselves totals of districts)."""
+        f = e.func
+        if e.over is not None or e.where is not None:
+            self.bag.add(error("KZF015", f"{f}() takes no `over`/`where`", e.span))
+            return POISON
+        if len(e.args) != 2:
+            self.bag.add(
+                error("KZF013", f"{f}() takes 2 arguments (a value and a hierarchy)", e.span)
+            )
+            return POISON
+        x = self.number(e.args[0], env, f"the first argument of {f}()")
+        ref = self.expr(e.args[1], env)
+        if any(ref is p for p in self.probes):  # a function body checked on its own
+            return x
+        if not isinstance(ref, ir.HierarchyRef):
+            if ref is not POISON:
+                known = ", ".join(self.hierarchies) or "none declared"
+                self.bag.add(
+                    error(
+                        "KZF017",
+                        f"the second argument of {f}() must name a hierarchy ({known}), "
+                        f"not a {ref.type.value}",
+                        e.args[1].span,
+                    )
+                )
+            return POISON
+        h = self.hierarchies[ref.name]
+        rules = tuple((r.parent, r.children) for r in h.rules)
+        num = ir.Type.NUMBER
+        if f == "rollup":
+            return ir.Rollup(x, h.over, h.name, rules, False, type=num, span=e.span)
+        node = x
+        for level in _hierarchy_levels(rules):
+            node = ir.Rollup(node, h.over, h.name, level, True, type=num, span=e.span)
+        return node
 
     def function_call(self, e: ast.Call, fn: Function, env: dict[str, ir.Node]) -> ir.Node:
         """A call of an element-wise function (engine/core/builtins.py), checked by its
@@ -850,7 +954,9 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
     for fdef in r.functions.values():  # check bodies of functions nobody calls, too
         probe = {p.id: r.probe(p) for p in fdef.params}
         r.func_stack.append(fdef.name)
+        r.body_alone = True  # a library's lag() is checked where it is called (KZF027)
         r.expr(fdef.expr, probe)
+        r.body_alone = False
         r.func_stack.pop()
     title = next((s.text for s in root.statements if isinstance(s, ast.Title)), None)
     source = next((s.text for s in root.statements if isinstance(s, ast.Source)), None)
@@ -945,7 +1051,16 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         for name, (stmt, module) in r.def_asts.items()
     }
     for name, defined in definitions.items():  # results are numbers or conditions, per row
-        if defined.node.type is ir.Type.TEXT:
+        if defined.node.type is ir.Type.HIERARCHY:
+            r.bag.add(
+                error(
+                    "KZF017",
+                    f"'{name}' is a hierarchy, not a value; rollup(x, h) gives the totals "
+                    "of a hierarchy h",
+                    defined.span,
+                )
+            )
+        elif defined.node.type is ir.Type.TEXT:
             r.bag.add(
                 error(
                     "KZF017",
@@ -954,7 +1069,10 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
                     defined.span,
                 )
             )
-    rules = {s.name: s for s in root.statements if isinstance(s, ast.Rule)}
+    # the rules of every file, imported rulesets first (`import "checks.kzf"`): each is an
+    # output too, so that whatever evaluates the file checks them
+    rules = {s.name: s for m in modules.modules for s in m.statements if isinstance(s, ast.Rule)}
+    outputs = (*outputs, *(n for n in rules if n not in outputs))
     for rule in rules.values():
         if definitions[rule.name].node.type is not ir.Type.BOOL:
             r.bag.add(
@@ -995,6 +1113,7 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         varies=r.varies,
         choices=r.method_params,
         rules=rules,
+        hierarchies=r.hierarchies,
     )
 
 
@@ -1019,6 +1138,52 @@ def resolve_extra(program: CheckedProgram, expr: ast.Expr, what: str) -> ir.Node
     if node.type is not ir.Type.BOOL:
         raise ProgramError([error("KZF017", f"{what} must be a condition", expr.span)])
     return node
+
+
+def _hierarchy_cycle(children: dict[str, tuple[str, ...]]) -> list[str]:
+    """A cycle of parents (`A = B + C`, `B = A + D`: A, B, A), or []."""
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+    for start in children:
+        path: list[str] = []
+        stack: list[tuple[str, int]] = [(start, 0)]
+        while stack:
+            code, i = stack.pop()
+            if i == 0:
+                if state.get(code) == 2:
+                    continue
+                if state.get(code) == 1:
+                    return [*path[path.index(code) :], code]
+                state[code] = 1
+                path.append(code)
+            kids = [k for k in children.get(code, ()) if k in children]
+            if i < len(kids):
+                stack.append((code, i + 1))
+                stack.append((kids[i], 0))
+            else:
+                state[code] = 2
+                path.pop()
+    return []
+
+
+def _hierarchy_levels(
+    rules: tuple[tuple[str, tuple[str, ...]], ...],
+) -> list[tuple[tuple[str, tuple[str, ...]], ...]]:
+    """The rules grouped bottom-up: first the parents whose children are all leaves, then
+    those whose children are at most those parents, and so on (the hierarchy is acyclic)."""
+    parents = {p for p, _ in rules}
+    depth: dict[str, int] = {}
+    remaining = list(rules)
+    while remaining:
+        ready = [
+            (p, kids) for p, kids in remaining if all(k not in parents or k in depth for k in kids)
+        ]
+        if not ready:  # a cycle, reported as KZF028 by _check_hierarchy
+            break
+        for p, kids in ready:
+            depth[p] = 1 + max((depth.get(k, 0) for k in kids), default=0)
+        remaining = [r for r in remaining if r[0] not in depth]
+    top = max(depth.values(), default=0)
+    return [tuple(r for r in rules if depth[r[0]] == d) for d in range(1, top + 1)]
 
 
 def _fmt_key(part: str | float) -> str:

@@ -54,6 +54,7 @@ class Kind(StrEnum):
     CHOOSE = "choose"  # choose(method, "minmax": e1, "zscore": e2): a switch over alternatives
     FILL = "fill"  # fill_previous(x), fill_next(x), interpolate(x): along time, reported
     TRANSFORM = "transform"  # fill_mean(x over d), winsorise(x over d), treat(x over d)
+    HIERARCHY = "hierarchy"  # rollup(x, h), complete(x, h): totals of a `hierarchy` of codes
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,9 @@ _TABLE = [
     Builtin(
         "treat", Kind.TRANSFORM, 1, 2, "winsorise, or a log transform where that is too little"
     ),
+    # Totals of a hierarchy of codes (docs/validation.md); complete() reports what it fills.
+    Builtin("rollup", Kind.HIERARCHY, 2, 2, "rollup(x, h): a parent's total from its children"),
+    Builtin("complete", Kind.HIERARCHY, 2, 2, "complete(x, h): missing totals from children"),
 ]
 
 # ---------------------------------------------------------------- element-wise functions

@@ -20,6 +20,7 @@ class Type(StrEnum):
     NUMBER = "number"
     BOOL = "condition"
     TEXT = "text"
+    HIERARCHY = "hierarchy"  # the name of a `hierarchy`, only an argument of rollup/complete
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,44 @@ class Transform(Node):
     @property
     def children(self) -> tuple[Node, ...]:
         return (self.arg,) if self.where is None else (self.arg, self.where)
+
+
+@dataclass(frozen=True, eq=True)
+class HierarchyRef(Node):
+    """A hierarchy's name where rollup() or complete() takes it, possibly through a user
+    function's parameter (`adds_up(x, h, tol) = ... rollup(x, h) ...`). Never a value."""
+
+    name: str
+
+    def _key(self) -> tuple[object, ...]:
+        return ("hierarchy", self.name)
+
+    __hash__ = Node.__hash__
+
+
+@dataclass(frozen=True, eq=True)
+class Rollup(Node):
+    """The totals of a hierarchy of codes of the dimension `over`: on the row of each parent
+    code, the sum of its children's values in the same combination of the other dimensions
+    (missing unless every child has a value), and on every other row a missing value.
+    With `fill` (complete()), a row keeps its own value and only a missing parent takes the
+    sum, which the backend reports (KZF265). `rules` are (parent, children) pairs, all of one
+    level when `fill` is set, so that a chain of such nodes fills totals bottom-up."""
+
+    arg: Node
+    over: str
+    hierarchy: str
+    rules: tuple[tuple[str, tuple[str, ...]], ...]
+    fill: bool
+
+    def _key(self) -> tuple[object, ...]:
+        return ("rollup", self.arg, self.over, self.hierarchy, self.rules, self.fill)
+
+    __hash__ = Node.__hash__
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.arg,)
 
 
 def postorder(

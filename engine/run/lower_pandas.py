@@ -114,6 +114,8 @@ def evaluate_node(node: ir.Node, args: list[Value], ctx: EvalContext) -> Value:
         return _transform(node, args, ctx)
     if isinstance(node, Trend):
         return _trend(node, args, ctx)
+    if isinstance(node, ir.Rollup):
+        return _rollup(node, args, ctx)
     raise TypeError(f"no pandas lowering for {type(node).__name__}")
 
 
@@ -447,6 +449,39 @@ def _transform(node: ir.Transform, args: list[Value], ctx: EvalContext) -> Value
         mask[change.rows] = True
         ctx.warn(change.code, change.message, node.span, mask)
     return out
+
+
+def _rollup(node: ir.Rollup, args: list[Value], ctx: EvalContext) -> Value:
+    """rollup()/complete(): each parent's total, summed in row order over its children in
+    the same combination of the other dimensions, as the SQL lowering sums them; missing
+    unless every child has a value. complete() reports the totals it filled (KZF265)."""
+    x = ctx.full(args[0]).astype(np.float64, copy=False)
+    codes = ctx.frame[node.over].astype(str).to_numpy()
+    gid, ngroups = ctx.groups_without(node.over)
+    out = x.copy() if node.fill else np.full(ctx.n, np.nan)
+    filled = np.zeros(ctx.n, dtype=bool)
+    for parent, children in node.rules:
+        at_parent = codes == parent
+        if not at_parent.any():
+            continue
+        given = np.isin(codes, children) & ~np.isnan(x)
+        total = np.bincount(gid[given], weights=x[given], minlength=ngroups)
+        count = np.bincount(gid[given], minlength=ngroups)
+        rows = np.flatnonzero(at_parent)
+        complete = count[gid[rows]] == len(children)
+        if node.fill:
+            rows, complete = rows[np.isnan(x[rows])], complete[np.isnan(x[rows])]
+            filled[rows[complete]] = True
+        out[rows] = np.where(complete, total[gid[rows]], np.nan)
+    if filled.any():
+        ctx.warn("KZF265", complete_message(node), node.span, filled)
+    return out
+
+
+def complete_message(node: ir.Rollup) -> str:
+    """What complete() says of the totals it filled, the same on every engine (the rows
+    are named after it)."""
+    return f"complete() computed missing totals of hierarchy '{node.hierarchy}' from their children"
 
 
 def _trend(node: Trend, args: list[Value], ctx: EvalContext) -> Value:

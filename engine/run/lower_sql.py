@@ -334,6 +334,8 @@ class _Lowering:
             return self.rank(node, args)
         if isinstance(node, ir.Shift):
             return self.shift(node, args)
+        if isinstance(node, ir.Rollup):
+            return self.rollup(node, sid, args)
         what = getattr(node, "func", type(node).__name__.lower())
         raise UsageError(
             [
@@ -585,6 +587,37 @@ class _Lowering:
         )
         value = _case((_not_null(m.node.copy()), exp.cast(r, "DOUBLE")))
         return Expr(value, m.refs, 2 * m.size + 2)
+
+    def rollup(self, node: ir.Rollup, sid: int, args: list) -> Expr:
+        """rollup()/complete() as pandas computes them: on a parent's row, the sum in row
+        order of its children's values within the other dimensions' combination, when all
+        of them are present; complete() keeps a present value and reports what it fills."""
+        from kzf.engine.run.lower_pandas import complete_message
+
+        x = self.arg(args[0])
+        code = _col(self.source.dims[node.over])
+        ordered = _in_row_order(self.partition(node.over))
+        whens: list[tuple[exp.Expression, exp.Expression]] = []
+        for parent, children in node.rules:
+            inside = exp.In(this=code.copy(), expressions=[exp.Literal.string(c) for c in children])
+            member = _case((inside, x.node.copy()))
+            total = _window(exp.Sum(this=member), **ordered)
+            count = _window(exp.Count(this=member.copy()), **ordered)
+            at_parent = _bin(
+                exp.And,
+                _bin(exp.EQ, code.copy(), exp.Literal.string(parent)),
+                _bin(exp.EQ, count, exp.Literal.number(len(children))),
+            )
+            whens.append((at_parent, total))
+        refs = x.refs | {self.source.dims[node.over]}
+        size = x.size * 2 * len(node.rules) + 4
+        if not node.fill:
+            return Expr(_case(*whens), refs, size)
+        totals = self.materialise(f"s{sid}_total", Expr(_case(*whens), refs, size))
+        flag = _bin(exp.And, _is_null(x.node.copy()), _not_null(totals.node.copy()))
+        self.site(node, sid, "KZF265", complete_message(node), Expr(flag, totals.refs | x.refs, 4))
+        value = _case((_not_null(x.node.copy()), x.node.copy()), default=totals.node.copy())
+        return Expr(value, totals.refs | x.refs, x.size * 2 + 2)
 
     def shift(self, node: ir.Shift, args: list) -> Expr:
         x = self.arg(args[0])
