@@ -167,6 +167,9 @@ class Domain:
     nonzero: bool
     text: str  # as written, for messages
     span: Span
+    # what data outside the domain is: "error" (refused, KZF110) unless the file says
+    # `input t > 0 warning` (reported, KZF111, and computed)
+    severity: str = "error"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ parsers hold per-parse state, so sharing one across threads is not something we 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import unicodedata
@@ -374,7 +375,9 @@ class _ToAst(Transformer[Token, Any]):
         return " ".join(str(c) for c in children)
 
     def input_item(self, meta: Any, children: list[Any]) -> ast.InputDecl:
-        name, bound, unit, domain = children
+        name, bound, unit, domain, *level = children
+        if domain is not None and level and level[0] is not None:
+            domain = dataclasses.replace(domain, severity=str(level[0]))
         return ast.InputDecl(str(name), unit, self._t(name), domain, bound)
 
     def binding(self, meta: Any, children: list[Token]) -> str:

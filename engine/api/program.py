@@ -19,12 +19,20 @@ from typing import Any, Unpack, overload
 import numpy as np
 import pandas as pd
 
-from kzf.dsl.diagnostics import DataError, Diagnostic, ProgramError, UsageError, error
+from kzf.dsl.diagnostics import (
+    DataError,
+    Diagnostic,
+    ProgramError,
+    Severity,
+    UsageError,
+    error,
+)
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
 from kzf.engine.api.frames import Table, caller_table
 from kzf.engine.api.validation import Validation, named_definitions, validate
 from kzf.engine.checks.analysis import Analysis, analyse
+from kzf.engine.checks.domains import check_domains, contains, param_interval
 from kzf.engine.checks.lint import (
     check_coverage,
     check_hierarchy_codes,
@@ -187,7 +195,8 @@ class Program:
         panel = self._panel(data, plan)
         check_supported(backend, plan)  # before the models extend the panel
         check_periods(plan, panel)
-        check_input_domains(self.checked, plan, panel)
+        outside = check_input_domains(self.checked, plan, panel)
+        outside += recheck_params(self.checked, values, params or {})
         if with_models:  # forecast years join the panel; models run after the definitions
             from kzf.engine.api.model_tables import extend_panel, run_models
 
@@ -197,6 +206,7 @@ class Program:
             results, issues = execute(backend, plan, panel.frame, values, row_filter, advance)
         nodes = [s.node for s in plan.steps]
         issues = [
+            *outside,
             *panel.notes,
             *check_panel(nodes, panel.frame, self.dims),
             *check_coverage(nodes, panel.frame, self.dims),
@@ -461,7 +471,7 @@ def check_periods(plan: Plan, panel: Panel) -> None:
 MAX_SHOWN_VIOLATIONS = 5
 
 
-def check_input_domains(checked: CheckedProgram, plan: Plan, panel: Panel) -> None:
+def check_input_domains(checked: CheckedProgram, plan: Plan, panel: Panel) -> list[Diagnostic]:
     """KZF110 when the data breaks a domain an input declares (`input t > 0`, `input s in
     [0, 1]`), before anything is computed. The checker proved divisions, logarithms and
     square roots safe from these domains; a value outside one would make those proofs, and
@@ -486,13 +496,55 @@ def check_input_domains(checked: CheckedProgram, plan: Plan, panel: Panel) -> No
         bad = np.flatnonzero(~inside & ~np.isnan(values))
         if len(bad) == 0:
             continue
-        problems.append(_domain_violation(name, domain.text, bad, values, panel, info))
-    if problems:
-        raise DataError(problems)
+        problems.append(
+            _domain_violation(name, domain.text, bad, values, panel, info, domain.severity)
+        )
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if errors:
+        raise DataError(errors)
+    return problems
+
+
+def recheck_params(
+    checked: CheckedProgram, values: Mapping[str, float | str], given: Mapping[str, object]
+) -> list[Diagnostic]:
+    """The domain checks again, for params given a value (--param, `params=`) outside the
+    values the file's checks assumed (param_interval: the sign of the file's value, or its
+    `vary` range). What they find that the file's own check did not, a divisor that may now
+    be 0 or a logarithm of a value that may be negative, is reported with the param named:
+    the proofs the file was accepted with do not cover this run."""
+    moved = {
+        n: float(v)
+        for n, v in values.items()
+        if n in given
+        and isinstance(v, float)
+        and not contains(param_interval(checked, n), float(v))
+    }
+    if not moved:
+        return []
+    params = {n: replace(p, value=moved[n]) if n in moved else p for n, p in checked.params.items()}
+    before = {(d.code, d.message, d.span) for d in check_domains(checked)}
+    found = []
+    for d in check_domains(replace(checked, params=params)):
+        if (d.code, d.message, d.span) in before:
+            continue
+        shown = ", ".join(
+            f"{n} = {v:.15g} (the checks assumed {param_interval(checked, n).describe()})"
+            for n, v in moved.items()
+        )
+        note = f"with --param {shown}: the file's checks did not find this"
+        found.append(replace(d, notes=(*d.notes, note)))
+    return found
 
 
 def _domain_violation(
-    name: str, written: str, bad: np.ndarray, values: np.ndarray, panel: Panel, info: object
+    name: str,
+    written: str,
+    bad: np.ndarray,
+    values: np.ndarray,
+    panel: Panel,
+    info: object,
+    level: str = "error",
 ) -> Diagnostic:
     shown = []
     for i in bad[:MAX_SHOWN_VIOLATIONS]:
@@ -503,14 +555,25 @@ def _domain_violation(
     more = len(bad) - len(shown)
     listed = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
     span = getattr(info, "span", None)
-    return error(
-        "KZF110",
+    said = (
         f"{panel.source}: input '{name}' is declared {written}, but {len(bad)} value(s) of the "
-        f"data are not: {listed}",
-        span,
-        "the checks proved the formulas safe from this domain: correct the data, or declare "
-        "the domain the data really has",
+        f"data are not: {listed}"
     )
+    if level == "error":
+        return error(
+            "KZF110",
+            said,
+            span,
+            "the checks proved the formulas safe from this domain: correct the data, or "
+            "declare the domain the data really has",
+        )
+    severity = Severity.WARNING if level == "warning" else Severity.NOTE
+    hint = (
+        "computed anyway, as the file allows (`" + written + f" {level}`): the proofs made "
+        "from this domain do not hold on these rows, where a division by zero or a "
+        "logarithm of a value <= 0 gives a missing value and its own warning"
+    )
+    return Diagnostic("KZF111", said, span, severity, (hint,))
 
 
 def with_rows(panel: Panel) -> Panel:

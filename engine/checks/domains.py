@@ -210,16 +210,7 @@ class _Domains:
         if isinstance(node, ir.Column):
             return self.leaf.get(node.name, ANY)
         if isinstance(node, ir.Param):
-            p = self.program.params.get(node.name)
-            if p is None or isinstance(p.value, str) or p.value == 0:
-                return ANY
-            vary = self.program.varies.get(node.name)
-            if vary is not None and vary.low is not None and vary.high is not None:
-                return Interval(vary.low, vary.high)  # every value a sensitivity run can give it
-            if vary is not None and vary.choices:
-                numbers = [float(c) for c in vary.choices]
-                return Interval(min(p.value, *numbers), max(p.value, *numbers))
-            return Interval(0.0, INF) if p.value > 0 else Interval(-INF, 0.0)
+            return param_interval(self.program, node.name)
         if isinstance(node, ir.Dim):
             return ANY
         if isinstance(node, ir.Shift):
@@ -446,6 +437,29 @@ def _is_min_max(a: ir.Node | None, b: ir.Node | None) -> bool:
         and b.func == "min"
         and (a.arg, a.over, a.where) == (b.arg, b.over, b.where)
     )
+
+
+def param_interval(program: CheckedProgram, name: str) -> Interval:
+    """The values the checks assume a param takes: those of its `vary` statement, else the
+    sign of its value in the file (a positive default: any positive value). A value given
+    with --param outside it is re-checked (engine/api/program.py)."""
+    p = program.params.get(name)
+    if p is None or isinstance(p.value, str) or p.value == 0:
+        return ANY
+    vary = program.varies.get(name)
+    if vary is not None and vary.low is not None and vary.high is not None:
+        return Interval(vary.low, vary.high)  # every value a sensitivity run can give it
+    if vary is not None and vary.choices:
+        numbers = [float(c) for c in vary.choices]
+        return Interval(min(p.value, *numbers), max(p.value, *numbers))
+    return Interval(0.0, INF) if p.value > 0 else Interval(-INF, 0.0)
+
+
+def contains(r: Interval, value: float) -> bool:
+    """Whether `value` lies in `r`, open ends and a `!= 0` respected."""
+    above = value > r.lo if r.lo_open else value >= r.lo
+    below = value < r.hi if r.hi_open else value <= r.hi
+    return above and below and not (r.nonzero and value == 0)
 
 
 def check_domains(program: CheckedProgram) -> list[Diagnostic]:
