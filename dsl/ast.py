@@ -233,6 +233,10 @@ class Expect:
     span: Span
     name_span: Span
     column: str | None = None  # a model table's cell: `expect gdp.coefficients[4, X4].B = …`
+    # "published" (printed in the source), "derived" (the file's own) or "unreproducible"
+    # (printed, its inputs unavailable); `origin_note` says how or why
+    origin: str = "published"
+    origin_note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -507,8 +507,14 @@ class _ToAst(Transformer[Token, Any]):
     def erratum(self, meta: Any, children: list[Token]) -> str:
         return _unquote(children[0])
 
+    def derived(self, meta: Any, children: list[Token]) -> tuple[str, str]:
+        return ("derived", _unquote(children[0]))
+
+    def unreproducible(self, meta: Any, children: list[Token]) -> tuple[str, str]:
+        return ("unreproducible", _unquote(children[0]))
+
     def expect_stmt(self, meta: Any, children: list[Any]) -> ast.Expect:
-        name, key, value, rounding, tol, erratum = children
+        name, key, value, rounding, tol, erratum, origin = children
         return ast.Expect(
             str(name),
             tuple(key or ()),
@@ -518,11 +524,13 @@ class _ToAst(Transformer[Token, Any]):
             erratum,
             self._s(meta),
             self._t(name),
+            origin=origin[0] if origin else "published",
+            origin_note=origin[1] if origin else None,
         )
 
     # ---- models and forecasts (docs/models.md)
     def expect_table_stmt(self, meta: Any, children: list[Any]) -> ast.Expect:
-        model, table, key, column, value, rounding, tol, erratum = children
+        model, table, key, column, value, rounding, tol, erratum, origin = children
         first, last = self._t(model), self._t(table)
         name_span = Span(first.path, first.line, first.column, last.end_line, last.end_column)
         return ast.Expect(
@@ -535,6 +543,8 @@ class _ToAst(Transformer[Token, Any]):
             self._s(meta),
             name_span,
             column=str(column),
+            origin=origin[0] if origin else "published",
+            origin_note=origin[1] if origin else None,
         )
 
     def option_setting(self, meta: Any, children: list[Any]) -> tuple[str, float]:

@@ -23,6 +23,7 @@ class Status(StrEnum):
     REPRODUCED = "reproduced"
     ERRATUM = "erratum"
     FAILED = "failed"
+    UNREPRODUCIBLE = "unreproducible"  # printed in the source; its inputs are not available
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Outcome:
             how += f" tol {_fmt(e.tolerance)}"
         computed = "missing" if self.computed is None else _fmt(self.computed)
         text = f"{e.name}{key} = {_fmt(e.value)}{how}: computed {computed}"
+        if self.status is Status.UNREPRODUCIBLE:
+            return f"{e.name}{key} = {_fmt(e.value)}: cannot be reproduced; {self.detail}"
         if self.shown is not None and e.rounding:
             text += f" -> {_fmt(self.shown)}"
         if self.detail:
@@ -86,6 +89,8 @@ def _lookup(frame: pd.DataFrame, dims: tuple[str, ...], e: ast.Expect) -> tuple[
 
 
 def judge(frame: pd.DataFrame, dims: tuple[str, ...], e: ast.Expect) -> Outcome:
+    if e.origin == "unreproducible":
+        return Outcome(e, Status.UNREPRODUCIBLE, None, None, e.origin_note or "")
     computed, problem = _lookup(frame, dims, e)
     if computed is None:
         return Outcome(e, Status.FAILED, None, None, problem)

@@ -1024,7 +1024,9 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         if isinstance(stmt, ast.Expect) and stmt.column is not None:
             expects.append(stmt)  # a cell of a model's table, checked by check_models
         elif isinstance(stmt, ast.Expect):
-            if stmt.name not in r.def_asts:
+            if stmt.origin == "unreproducible":
+                pass  # a printed value nothing in the file computes; listed, never judged
+            elif stmt.name not in r.def_asts:
                 r.bag.add(
                     error(
                         "KZF010",
