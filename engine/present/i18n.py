@@ -100,6 +100,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "reproduced": {"kk": "қайталанды", "ru": "воспроизведено", "en": "reproduced"},
     "erratum": {"kk": "қате (erratum)", "ru": "опечатка", "en": "erratum"},
     "failed": {"kk": "сәйкес келмеді", "ru": "не совпало", "en": "failed"},
+    "derived": {"kk": "туынды мән", "ru": "производное", "en": "derived"},
+    "unreproducible": {
+        "kk": "қайталау мүмкін емес",
+        "ru": "невоспроизводимо",
+        "en": "cannot be reproduced",
+    },
     "status": {"kk": "Нәтиже", "ru": "Итог", "en": "Status"},
     "cell": {"kk": "Ұяшық", "ru": "Ячейка", "en": "Cell"},
     "published": {"kk": "Жарияланған", "ru": "Опубликовано", "en": "Published"},

@@ -91,7 +91,7 @@ def build(
     else:
         panel = program.read_data(data, **(read_options or {}))
     names = program.selection(select)
-    wanted = [e.name for e in checked.expects if e.column is None]
+    wanted = [e.name for e in checked.expects if e.column is None and e.origin != "unreproducible"]
     result = program.run(panel, params, list(dict.fromkeys([*names, *wanted])), where)
     outcomes = _judge(program, result)
     return Report(
@@ -124,7 +124,7 @@ def _judge(program: Program, result: Evaluation) -> list[Outcome]:
     checked = program.checked
     outcomes = []
     for e in checked.expects:
-        if e.column is None:
+        if e.column is None or e.origin == "unreproducible":
             outcomes.append(judge(result.frame, program.dims, e))
         else:
             from kzf.engine.api.model_tables import judge_cell
@@ -706,6 +706,14 @@ def _charts(
     return figures
 
 
+def _kind(o: Outcome) -> str:
+    """The badge of an expectation: its status, or "derived" for a reproduced value the
+    file derives itself (`expect ... derived "how"`)."""
+    if o.status is Status.REPRODUCED and o.expect.origin == "derived":
+        return "derived"
+    return o.status.value
+
+
 def _checks(report: Report, labels: Mapping[str, str]) -> str:
     prog = report.program
     checked = prog.checked
@@ -713,12 +721,15 @@ def _checks(report: Report, labels: Mapping[str, str]) -> str:
     t = lambda key, **kw: i18n.text(key, lang, **kw)  # noqa: E731
     out = [f'<section id="checks"><h2>{esc(t("checks"))}</h2>']
     if report.outcomes:
-        counts = {s: 0 for s in Status}
+        counts = {s.value: 0 for s in Status}
+        counts["derived"] = 0  # the files' own values, apart from the published ones
         for o in report.outcomes:
-            counts[o.status] += 1
+            counts[_kind(o)] += 1
         out.append(f"<h3>{esc(t('expectations'))}</h3>")
         badges = "".join(
-            f'<span class="badge {s.value}">{esc(t(s.value))}: {counts[s]}</span>' for s in Status
+            f'<span class="badge {k}">{esc(t(k))}: {n}</span>'
+            for k, n in counts.items()
+            if n or k in ("reproduced", "erratum", "failed")
         )
         out.append(f'<p class="badges">{badges}</p>')
         heads = (
@@ -749,14 +760,16 @@ def _checks(report: Report, labels: Mapping[str, str]) -> str:
                 if o.computed is not None
                 else _cell(None, lang)
             )
+            kind = _kind(o)
+            detail = o.detail or ((e.origin_note or "") if kind == "derived" else "")
             rows.append(
                 f'<tr class="{o.status.value}">'
-                f'<td><span class="badge {o.status.value}">{esc(t(o.status.value))}</span></td>'
+                f'<td><span class="badge {kind}">{esc(t(kind))}</span></td>'
                 f"<td>{name}</td><td>{esc(key)}</td>"
                 + _cell(e.value, lang, shown=i18n.format_exact(e.value, lang))
                 + f'<td class="nowrap">{esc(rounding)}</td>'
                 + computed
-                + f"<td>{esc(o.detail)}</td></tr>"
+                + f"<td>{esc(detail)}</td></tr>"
             )
         out.append(
             '<div class="table-wrap"><table class="sortable" id="expectations-table">'
@@ -857,6 +870,8 @@ white-space:nowrap}
 .badge.reproduced{background:var(--ok-bg);color:var(--ok)}
 .badge.erratum{background:var(--warn-bg);color:var(--warn)}
 .badge.failed{background:var(--err-bg);color:var(--err);font-weight:bold}
+.badge.derived{background:var(--ok-bg);color:var(--ok);font-style:italic}
+.badge.unreproducible{background:var(--warn-bg);color:var(--warn);font-style:italic}
 .badges .badge{margin-right:.5em;font-size:.95em}
 footer{margin-top:3em;color:var(--muted);font-size:.85rem;border-top:1px solid var(--line);
 padding-top:.6em}
