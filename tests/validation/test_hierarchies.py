@@ -188,3 +188,13 @@ def test_table_16_s_printed_totals_against_the_sum_of_their_rows(capsys) -> None
         ("total_is_sum_of_rows", "ict_total", 2021, "value = 24794.7, sum_of_rows = 24994.7"),
     ]
     assert "rule total_is_sum_of_rows (warning): 4 passed, 2 failed" in err
+
+
+def test_rows_in_the_caller_s_order_get_their_own_totals(program: Path) -> None:
+    """evaluate(df) on the rows shuffled: each row keeps its own key's total (KZ 2020 = 101,
+    North 2021 = 55), in the caller's order, not the panel's sorted one."""
+    frame = pd.read_csv(program.parent / "d.csv").sample(frac=1.0, random_state=7)
+    out = kzf.load(program).evaluate(frame)
+    assert list(out.index) == list(frame.index)
+    for key, value in _by_key(out, "regions").items():
+        assert _same(value, ROLLUP.get(key, NAN)), (key, value)
