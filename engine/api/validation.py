@@ -139,28 +139,8 @@ def named_definitions(checked: CheckedProgram, rule: str) -> list[str]:
     """The definitions a rule mentions by name (`close(value, sum_of_rows, 0.05)`: the
     sum_of_rows), computed with it so that the table shows their values too."""
     expr = checked.definitions[rule].expr
-    return [n for n in dict.fromkeys(_names(expr)) if n in checked.definitions and n != rule]
-
-
-def _names(expr: ast.Expr) -> list[str]:
-    """The names an expression mentions, in order: the definitions a rule reads by name."""
-    found: list[str] = []
-    stack: list[object] = [expr]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, ast.Name):
-            found.append(e.id)
-        elif isinstance(e, ast.Unary):
-            stack.append(e.operand)
-        elif isinstance(e, ast.Binary):
-            stack.extend([e.right, e.left])
-        elif isinstance(e, ast.Between):
-            stack.extend(reversed([e.operand, e.low, e.high]))
-        elif isinstance(e, ast.Call):
-            stack.extend(reversed([*e.args, *([e.where] if e.where is not None else [])]))
-        elif isinstance(e, ast.Weighted):
-            stack.extend([e.weight, e.value])
-    return found
+    names, _ = ast.names_in(expr)
+    return [n for n in names if n in checked.definitions and n != rule]
 
 
 def _shown(value: object) -> str:

@@ -4,10 +4,9 @@ the same missing values, and the same warnings naming the same rows."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
+import kzf_engines_compare as compare  # tests/engines/compare.py, registered by tests/conftest.py
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,19 +20,6 @@ LIBRARY = sorted(
     for folder in ("formulas", "indicators", "docs")
     for p in (ROOT / folder).glob("*.kzf")
 )
-
-
-def _sibling(name: str, path: Path):  # tests run with --import-mode=importlib
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-compare = _sibling("kzf_engines_compare", Path(__file__).with_name("compare.py"))
 
 
 def run_everywhere(prog: kzf.Program, data, engines: list[str], what: str, **kw) -> None:
@@ -116,16 +102,10 @@ def test_edge_cases_are_the_same_on_every_engine(engines: list[str]) -> None:
 
 # ---------------------------------------------------------------- generated programs
 
-_property = ROOT / "tests" / "property" / "test_random_programs.py"
-
 
 def _strategies():
-    if not _property.exists():
-        pytest.skip("tests/property is not there")
-    # its conftest registers the reference evaluator the module imports, also when
-    # tests/engines runs on its own
-    _sibling("kzf_property_conftest", _property.with_name("conftest.py"))
-    module = _sibling("kzf_property_programs", _property)
+    import kzf_property_programs as module  # tests/property, registered by tests/conftest.py
+
     return module.programs, module.panels
 
 

@@ -19,7 +19,7 @@ from kzf.engine.api.program import compile as kzf_compile
 NAN = math.nan
 
 
-import kzf_property_reference as reference  # noqa: E402 - registered by conftest.py
+import kzf_property_reference as reference  # noqa: E402 - registered by tests/conftest.py
 
 
 def panel(rows: list[tuple], columns: str = "x") -> pd.DataFrame:

@@ -25,7 +25,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-import kzf_property_reference as reference  # noqa: E402 - registered by conftest.py
+import kzf_property_reference as reference  # noqa: E402 - registered by tests/conftest.py
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings

@@ -21,13 +21,12 @@ fuzzing") records the counts of a run.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
+import kzf_engines_compare as compare  # registered by tests/conftest.py
+import kzf_reliability_strategies as strategies
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, assume, event, given, reject, settings
@@ -36,25 +35,11 @@ import kzf
 from kzf.dsl.diagnostics import KzfError
 from kzf.engine.cli.main import main
 
-if TYPE_CHECKING:  # loaded by path below; type checkers find it next to this file
+if TYPE_CHECKING:  # type checkers find it next to this file
     from strategies import Program
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def _sibling(name: str, path: Path) -> ModuleType:
-    """A helper module next to the tests (tests run with --import-mode=importlib)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-strategies = _sibling("kzf_reliability_strategies", Path(__file__).with_name("strategies.py"))
-compare = _sibling("kzf_engines_compare", ROOT / "tests" / "engines" / "compare.py")
 
 FUZZ = settings(
     max_examples=300,
