@@ -8,8 +8,11 @@ tii, hci (uniform 0..1), c and r (uniform 1..100)."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used, so that `benchmarks/files.py`'s Polars script
+    import numpy as np  # and DuckDB script do not pay for pandas at their start
+    import pandas as pd
 
 YEARS = 20
 
@@ -54,8 +57,26 @@ DS_r <- DS_2[calc ratio := sum(cp over (partition by entity)) / sum(rp over (par
     "rowwise": "DS_r <- DS_1[calc mean3 := (osi + tii + hci) / 3, eff := c / r][keep mean3, eff];",
 }
 
+# What a DuckDB user writes by hand: window functions over the same groups, reading `{data}`
+_MMSQL = "(({x} - min({x}) OVER y) / (max({x}) OVER y - min({x}) OVER y))"
+DUCKDB_SQL = {
+    "egdi": "SELECT entity, year, ("
+    + " + ".join(_MMSQL.format(x=x) for x in ("osi", "tii", "hci"))
+    + ") / 3 AS egdi FROM {data} WINDOW y AS (PARTITION BY year)",
+    "ratio": "SELECT entity, year, sum(c) FILTER (WHERE year BETWEEN 2010 AND 2016) OVER e"
+    " / sum(r) FILTER (WHERE year BETWEEN 2010 AND 2016) OVER e AS ratio"
+    " FROM {data} WINDOW e AS (PARTITION BY entity)",
+    "growth": "SELECT entity, year, 100 * (osi / lag(osi) OVER (PARTITION BY entity ORDER BY year) - 1)"
+    " AS growth_pct FROM {data}",
+    "rank": "SELECT entity, year, rank() OVER (PARTITION BY year ORDER BY osi DESC) AS place FROM {data}",
+    "rowwise": "SELECT entity, year, (osi + tii + hci) / 3 AS mean3, c / r AS eff FROM {data}",
+}
+
 
 def make_panel(rows: int) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     entities = max(rows // YEARS, 2)
     rng = np.random.default_rng(0)
     df = pd.DataFrame(
@@ -130,6 +151,8 @@ def polars_version(name: str, df: object) -> object:
 
 def numpy_version(name: str, arrays: dict[str, np.ndarray]) -> object:
     """The floor: the panel is a dense entity × year matrix, so groups are matrix axes."""
+    import numpy as np
+
     m = {k: v.reshape(-1, YEARS) for k, v in arrays.items()}
     if name == "egdi":
         total = np.zeros_like(m["osi"])

@@ -34,7 +34,7 @@ class Severity(StrEnum):
     NOTE = "note"  # a change made on purpose and reported (an imputed or treated value)
 
 
-NOTES = frozenset({"KZF260", "KZF261", "KZF262", "KZF263", "KZF264"})
+NOTES = frozenset({"KZF160", "KZF260", "KZF261", "KZF262", "KZF263", "KZF264"})
 
 
 # The catalogue of codes. Keep in step with docs/errors.md (a test checks that every code
@@ -83,6 +83,8 @@ CODES: dict[str, str] = {
     "KZF108": "output cannot be written",
     "KZF110": "a value of the data outside the domain its input declares (input t > 0)",
     "KZF150": "a model, trend or forecast cannot be evaluated on this data or engine",
+    "KZF160": "note: the data was read by pandas in this process, not by the SQL engine",
+    "KZF161": "the SQL engine ran out of memory",
     "KZF170": "a validation rule fails on some rows (error, warning or info, as the rule says)",
     # evaluation warnings
     "KZF201": "division by zero gave a missing value",

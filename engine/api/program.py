@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Unpack, overload
@@ -26,25 +26,24 @@ from kzf.dsl.diagnostics import (
     Severity,
     UsageError,
     error,
+    warning,
 )
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
 from kzf.engine.api.frames import Table, caller_table
 from kzf.engine.api.validation import Validation, named_definitions, validate
 from kzf.engine.checks.analysis import Analysis, analyse
-from kzf.engine.checks.domains import check_domains, contains, param_interval
-from kzf.engine.checks.lint import (
-    check_coverage,
-    check_hierarchy_codes,
-    check_panel,
-    check_text_literals,
-)
+from kzf.engine.checks.domains import check_domains, contains, domain_violation, param_interval
+from kzf.engine.checks.lint import FrameFacts, data_checks
 from kzf.engine.compile.plan import Plan, build_plan
 from kzf.engine.compile.resolve import CheckedProgram, check_program, resolve_extra
 from kzf.engine.core import ir
+from kzf.engine.io import output
 from kzf.engine.io.data import Panel, ReadOptions, load_panel, panel_from_frame
 from kzf.engine.run.backends import Backend, check_supported, execute, get_backend
 from kzf.engine.run.backends import progress as show_progress
+from kzf.engine.run.native import NativeBackend, NativeEvaluation, file_source
+from kzf.engine.run.native import evaluate as native_evaluate
 from kzf.engine.run.runtime import time_ordinals
 
 _WHERE = "\x00where"
@@ -62,6 +61,16 @@ class Evaluation:
     warnings: list[Diagnostic] = field(default_factory=list)
     # the tables of the program's models and forecasts, by name (docs/models.md)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `Program.write` wrote: the file, its number of rows, and the diagnostics of the
+    evaluation (as `Evaluation.warnings`)."""
+
+    path: str | os.PathLike[str]
+    rows: int
+    warnings: list[Diagnostic]
 
 
 @dataclass(frozen=True)
@@ -179,19 +188,32 @@ class Program:
         master: str | None = None,
         progress: bool = False,
         models: bool = True,
+        native: bool = True,
     ) -> Evaluation:
         """Evaluate on `data`; `engine` is pandas (the default), duckdb or spark (`master`:
         the Spark master, e.g. spark://host:7077; default local). `progress` shows a bar on
         stderr for evaluations that take more than a second, when stderr is a terminal.
         A Polars or Arrow table is read as a DataFrame; the results are a pandas DataFrame
         (`evaluate` gives them back in the caller's kind). `models=False` leaves the
-        file's models and forecasts out: the definitions on the data's own rows only."""
+        file's models and forecasts out: the definitions on the data's own rows only.
+
+        With a SQL engine and a Parquet or CSV path (a glob, a hive-partitioned folder), the
+        engine reads the data itself and only the result comes back (engine/run/native.py);
+        where it cannot, pandas reads the data and a KZF160 note says why. `native=False`
+        has pandas read it in any case."""
         with_models = models and self.has_models
         if not isinstance(data, Panel | str | os.PathLike):
             data = caller_table(data).frame
         backend = get_backend(engine, master)
         plan = self.plan(select, where)
         values = self.param_values(params)
+        read_by_pandas: list[Diagnostic] = []
+        if native and isinstance(data, str | os.PathLike) and isinstance(backend, NativeBackend):
+            found = self.run_natively(backend, data, plan, values, where, models=with_models)
+            if isinstance(found, NativeEvaluation):
+                issues = [*recheck_params(self.checked, values, params or {}), *found.diagnostics]
+                return Evaluation(self._native_frame(found.outcome.table), issues)
+            read_by_pandas.append(found)
         panel = self._panel(data, plan)
         check_supported(backend, plan)  # before the models extend the panel
         check_periods(plan, panel)
@@ -206,12 +228,10 @@ class Program:
             results, issues = execute(backend, plan, panel.frame, values, row_filter, advance)
         nodes = [s.node for s in plan.steps]
         issues = [
+            *read_by_pandas,
             *outside,
             *panel.notes,
-            *check_panel(nodes, panel.frame, self.dims),
-            *check_coverage(nodes, panel.frame, self.dims),
-            *check_text_literals(nodes, panel.frame, self.dims),
-            *check_hierarchy_codes(nodes, panel.frame, self.checked.hierarchies),
+            *data_checks(nodes, FrameFacts(panel.frame, self.dims), self.checked),
             *issues,
         ]
         frame = self._assemble(panel, plan, results)
@@ -227,6 +247,136 @@ class Program:
             issues += [d for d in notes if d not in issues]
             return Evaluation(frame, issues, tables)
         return Evaluation(frame, issues)
+
+    def write(
+        self,
+        data: Table | Panel | str | os.PathLike[str],
+        out: str | os.PathLike[str],
+        params: Mapping[str, float | str] | None = None,
+        select: Sequence[str] | None = None,
+        where: str | None = None,
+        *,
+        engine: str | Backend = "pandas",
+        master: str | None = None,
+        dialect: str = "standard",
+    ) -> Written:
+        """Evaluate and write the results to `out` (.csv, .parquet, .json, .xlsx), atomically.
+
+        With a SQL engine, a Parquet or CSV source and a .parquet or .csv `out`, the engine
+        reads the data and writes the result itself (`COPY ... TO`): neither passes through
+        this process, so the data may be larger than its memory. Otherwise the results are
+        computed as `run` does and written by kzf's writers."""
+        backend = get_backend(engine, master)
+        kind = output.native_kind(out, dialect)
+        found: list[Diagnostic] = []
+        if kind is not None and isinstance(data, str | os.PathLike):
+            if isinstance(backend, NativeBackend):
+                plan = self.plan(select, where)
+                values = self.param_values(params)
+
+                def write_file(write: Callable[[str], None]) -> None:
+                    output.write_atomically(out, write)
+
+                native = self.run_natively(
+                    backend,
+                    data,
+                    plan,
+                    values,
+                    where,
+                    models=self.has_models,
+                    write=write_file,
+                    out_kind=kind,
+                )
+                if isinstance(native, NativeEvaluation):
+                    issues = recheck_params(self.checked, values, params or {})
+                    return Written(out, native.outcome.rows, [*issues, *native.diagnostics])
+                found.append(native)
+        result = self.run(data, params, select, where, engine=backend, master=master, native=False)
+        output.write_frame(result.frame, out, dialect=dialect)
+        return Written(out, len(result.frame), [*found, *result.warnings])
+
+    def run_natively(
+        self,
+        backend: Backend,
+        data: str | os.PathLike[str],
+        plan: Plan,
+        values: Mapping[str, float | str],
+        where: str | None,
+        *,
+        models: bool = False,
+        write: Callable[[Callable[[str], None]], None] | None = None,
+        out_kind: str | None = None,
+    ) -> NativeEvaluation | Diagnostic:
+        """Evaluate inside a SQL engine that reads `data` itself (engine/run/native.py), or
+        the KZF160 note that says why pandas must read it."""
+
+        def by_pandas(reason: str) -> Diagnostic:
+            return warning(
+                "KZF160",
+                f"{os.fspath(data)} was read by pandas in this process, not by "
+                f"{backend.name}: {reason}",
+            )
+
+        if models:
+            return by_pandas("the file's models and forecasts run on pandas")
+        source = file_source(data)
+        if isinstance(source, str):
+            return by_pandas(source)
+        if not isinstance(backend, NativeBackend):
+            return by_pandas(f"{backend.name} does not read files itself")
+        check_supported(backend, plan)
+        columns = self._columns_needed(plan)
+        session = backend.session()
+        try:
+            found = native_evaluate(
+                session,
+                self.checked,
+                plan,
+                source,
+                columns,
+                self.sources,
+                values,
+                _WHERE if where else None,
+                write,
+                out_kind,
+            )
+        except Exception as exc:  # noqa: BLE001 - what the engine says, told apart below
+            failure = session.failure(exc)
+            if failure is None:
+                raise
+            kind, text = failure
+            if kind == "read":
+                return by_pandas(f"{backend.name} could not read it ({text})")
+            raise DataError(
+                [
+                    error(
+                        "KZF161",
+                        f"{backend.name} ran out of memory evaluating {os.fspath(data)} "
+                        f"(its memory limit is {session.memory_limit}): {text}",
+                        None,
+                        "set KZF_DUCKDB_MEMORY_LIMIT to a size this process can use (for "
+                        "example 2GB); beyond it DuckDB spills to disk, so a limit below "
+                        "the data's size is fine",
+                    )
+                ]
+            ) from None
+        finally:
+            session.close()
+        if isinstance(found, str):
+            return by_pandas(found)
+        return found
+
+    def _native_frame(self, table: Any) -> pd.DataFrame:
+        """A native result (Arrow) as the frame `run` gives on pandas: text dims, int64
+        years, float64 values and nullable booleans."""
+        frame = table.to_pandas()
+        for name in frame.columns:
+            info = self.checked.definitions.get(name)
+            if info is not None and info.node.type is ir.Type.BOOL:
+                frame[name] = frame[name].astype("boolean")
+            elif info is not None:
+                frame[name] = frame[name].astype("float64")
+        return frame
 
     @overload
     def evaluate(
@@ -496,9 +646,13 @@ def check_input_domains(checked: CheckedProgram, plan: Plan, panel: Panel) -> li
         bad = np.flatnonzero(~inside & ~np.isnan(values))
         if len(bad) == 0:
             continue
-        problems.append(
-            _domain_violation(name, domain.text, bad, values, panel, info, domain.severity)
-        )
+        shown = []
+        for i in bad[:MAX_SHOWN_VIOLATIONS]:
+            key = ", ".join(str(panel.frame[d].iloc[i]) for d in panel.dims)
+            row = panel.source_rows[i] if panel.source_rows is not None else 0
+            where = f"row {row} ({key})" if row > 0 else f"({key})"
+            shown.append(f"{where} = {values[i]:g}")
+        problems.append(domain_violation(name, domain, shown, len(bad), panel.source, info))
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
         raise DataError(errors)
@@ -535,45 +689,6 @@ def recheck_params(
         note = f"with --param {shown}: the file's checks did not find this"
         found.append(replace(d, notes=(*d.notes, note)))
     return found
-
-
-def _domain_violation(
-    name: str,
-    written: str,
-    bad: np.ndarray,
-    values: np.ndarray,
-    panel: Panel,
-    info: object,
-    level: str = "error",
-) -> Diagnostic:
-    shown = []
-    for i in bad[:MAX_SHOWN_VIOLATIONS]:
-        key = ", ".join(str(panel.frame[d].iloc[i]) for d in panel.dims)
-        row = panel.source_rows[i] if panel.source_rows is not None else 0
-        where = f"row {row} ({key})" if row > 0 else f"({key})"
-        shown.append(f"{where} = {values[i]:g}")
-    more = len(bad) - len(shown)
-    listed = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
-    span = getattr(info, "span", None)
-    said = (
-        f"{panel.source}: input '{name}' is declared {written}, but {len(bad)} value(s) of the "
-        f"data are not: {listed}"
-    )
-    if level == "error":
-        return error(
-            "KZF110",
-            said,
-            span,
-            "the checks proved the formulas safe from this domain: correct the data, or "
-            "declare the domain the data really has",
-        )
-    severity = Severity.WARNING if level == "warning" else Severity.NOTE
-    hint = (
-        "computed anyway, as the file allows (`" + written + f" {level}`): the proofs made "
-        "from this domain do not hold on these rows, where a division by zero or a "
-        "logarithm of a value <= 0 gives a missing value and its own warning"
-    )
-    return Diagnostic("KZF111", said, span, severity, (hint,))
 
 
 def with_rows(panel: Panel) -> Panel:

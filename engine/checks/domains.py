@@ -483,3 +483,37 @@ def check_domains(program: CheckedProgram) -> list[Diagnostic]:
             )
         )
     return out
+
+
+def domain_violation(
+    name: str, domain: object, shown: list[str], count: int, source: str, info: object
+) -> Diagnostic:
+    """KZF110 (an error) or KZF111 (the file's `warning`/`note`) for `count` values of input
+    `name` outside its declared `domain`; `shown` names the first rows (`row 7 (KZ, 2020) =
+    -1`), whichever engine found them."""
+    from kzf.dsl.diagnostics import Severity, error
+
+    written = str(getattr(domain, "text", ""))
+    level = str(getattr(domain, "severity", "error"))
+    more = count - len(shown)
+    listed = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+    span = getattr(info, "span", None)
+    said = (
+        f"{source}: input '{name}' is declared {written}, but {count} value(s) of the "
+        f"data are not: {listed}"
+    )
+    if level == "error":
+        return error(
+            "KZF110",
+            said,
+            span,
+            "the checks proved the formulas safe from this domain: correct the data, or "
+            "declare the domain the data really has",
+        )
+    severity = Severity.WARNING if level == "warning" else Severity.NOTE
+    hint = (
+        "computed anyway, as the file allows (`" + written + f" {level}`): the proofs made "
+        "from this domain do not hold on these rows, where a division by zero or a "
+        "logarithm of a value <= 0 gives a missing value and its own warning"
+    )
+    return Diagnostic("KZF111", said, span, severity, (hint,))

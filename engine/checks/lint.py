@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import (
@@ -322,28 +323,80 @@ def _calls_and_names(expr: ast.Expr) -> tuple[set[str], set[str]]:
     return set(calls), set(names)
 
 
-def _one_value(column: object) -> bool:
-    """Whether a column holds one value only; O(1) in the usual case of several."""
-    import pandas as pd
+class PanelFacts(Protocol):
+    """What the data checks read of a panel, wherever it is: a pandas frame in this process
+    (`FrameFacts`) or a table an SQL engine reads itself (engine/run/native.py), so that both
+    give the same codes and the same wording."""
 
-    assert isinstance(column, pd.Series)
-    first = column.iloc[0]  # no conversion of the whole column: text columns are Arrow-backed
-    if column.iloc[-1] != first or column.iloc[len(column) // 2] != first:
-        return False
-    return bool((column == first).all())
+    def is_empty(self) -> bool: ...
+
+    def has_column(self, name: str) -> bool: ...
+
+    def single_value(self, dim: str) -> str | None:
+        """The only value of `dim`, or None when it has several."""
+        ...
+
+    def values(self, dim: str) -> set[str]:
+        """The distinct values of `dim`, as text."""
+        ...
+
+    def lacking(self, lacks: str, has: str, limit: int) -> tuple[list[tuple[str, ...]], int]:
+        """The keys (as text) of the first `limit` rows, in panel order, where input `has`
+        has a value and input `lacks` has none; and how many such rows there are."""
+        ...
 
 
-def check_panel(
-    plan_nodes: list[ir.Node], frame: object, dims: tuple[str, ...]
-) -> list[Diagnostic]:
+class FrameFacts:
+    """`PanelFacts` of a pandas panel (sorted by the dims, as every panel is)."""
+
+    def __init__(self, frame: object, dims: tuple[str, ...]) -> None:
+        import pandas as pd
+
+        assert isinstance(frame, pd.DataFrame)
+        self.frame = frame
+        self.dims = dims
+
+    def is_empty(self) -> bool:
+        return len(self.frame) == 0
+
+    def has_column(self, name: str) -> bool:
+        return name in self.frame.columns
+
+    def single_value(self, dim: str) -> str | None:
+        column = self.frame[dim]
+        first = column.iloc[0]  # no conversion of the whole column: text is Arrow-backed
+        if column.iloc[-1] != first or column.iloc[len(column) // 2] != first:
+            return None  # O(1) in the usual case of several values
+        return str(first) if bool((column == first).all()) else None
+
+    def values(self, dim: str) -> set[str]:
+        return {str(v) for v in self.frame[dim].unique()}
+
+    def lacking(self, lacks: str, has: str, limit: int) -> tuple[list[tuple[str, ...]], int]:
+        import numpy as np
+
+        frame = self.frame
+        mask = ~np.isnan(frame[has].to_numpy(dtype=np.float64))
+        mask &= np.isnan(frame[lacks].to_numpy(dtype=np.float64))
+        rows = np.flatnonzero(mask)
+        shown = frame.iloc[rows[:limit]][list(self.dims)].astype(str)
+        return [tuple(r) for r in shown.itertuples(index=False)], len(rows)
+
+
+def keys_text(keys: list[tuple[str, ...]], total: int) -> str:
+    """`(KZ, 2020), (RU, 2020) and 3 more`: rows named by their keys, the way every warning
+    about rows names them."""
+    text = ", ".join("(" + ", ".join(k) + ")" for k in keys)
+    more = total - len(keys)
+    return text + (f" and {more} more" if more > 0 else "")
+
+
+def check_panel(plan_nodes: list[ir.Node], facts: PanelFacts) -> list[Diagnostic]:
     """KZF323: aggregates and ranks over a dimension with a single value in the data."""
-    import pandas as pd
-
-    assert isinstance(frame, pd.DataFrame)
-    if len(frame) == 0:
+    if facts.is_empty():
         return []
     wanted = {n.over for n in plan_nodes if isinstance(n, ir.Aggregate | ir.Rank)}
-    single = {d for d in wanted if d in dims and d in frame.columns and _one_value(frame[d])}
+    single = {d: v for d in wanted if facts.has_column(d) and (v := facts.single_value(d))}
     out: list[Diagnostic] = []
     seen: set[tuple[str, Span | None]] = set()
     for node in plan_nodes:
@@ -352,13 +405,12 @@ def check_panel(
             if key in seen:
                 continue
             seen.add(key)
-            value = frame[node.over].iloc[0]
             what = "rank" if isinstance(node, ir.Rank) else f"{node.func}()"
             out.append(
                 warning(
                     "KZF323",
                     f"{what} over {node.over}: the data has a single {node.over} "
-                    f"({value}), so there is nothing to aggregate across",
+                    f"({single[node.over]}), so there is nothing to aggregate across",
                     node.span,
                 )
             )
@@ -368,30 +420,24 @@ def check_panel(
 MAX_COVERAGE_ROWS = 5  # rows a coverage warning names
 
 
-def check_coverage(
-    plan_nodes: list[ir.Node], frame: object, dims: tuple[str, ...]
-) -> list[Diagnostic]:
+def check_coverage(plan_nodes: list[ir.Node], facts: PanelFacts) -> list[Diagnostic]:
     """KZF203: `agg(a over d) / agg(b over d)` (or `-`) where `a` and `b` are inputs with values
     on different rows, so that the two aggregates are not over the same entities. A `where`
     on either side says what the file wants (`where present(b)`), and is not second-guessed."""
-    import numpy as np
-    import pandas as pd
-
-    assert isinstance(frame, pd.DataFrame)
     out: list[Diagnostic] = []
     for node in plan_nodes:
         pair = _aggregated_inputs(node)
-        if pair is None or len(frame) == 0 or not set(pair) <= set(frame.columns):
+        if pair is None or facts.is_empty() or not all(map(facts.has_column, pair)):
             continue
         a, b = pair
-        has_a = ~np.isnan(frame[a].to_numpy(dtype=np.float64))
-        has_b = ~np.isnan(frame[b].to_numpy(dtype=np.float64))
-        parts = [
-            f"'{name}' has no value in rows {_rows_named(frame, dims, lacking)} where "
-            f"'{other}' has one"
-            for name, lacking, other in ((a, has_b & ~has_a, b), (b, has_a & ~has_b, a))
-            if lacking.any()
-        ]
+        parts = []
+        for name, other in ((a, b), (b, a)):
+            keys, total = facts.lacking(name, other, MAX_COVERAGE_ROWS)
+            if total:
+                parts.append(
+                    f"'{name}' has no value in rows {keys_text(keys, total)} where "
+                    f"'{other}' has one"
+                )
         if parts:
             sides = "numerator and denominator" if _op(node) == "div" else "two sides"
             out.append(
@@ -425,43 +471,28 @@ def _aggregated_inputs(node: ir.Node) -> tuple[str, str] | None:
     return a.arg.name, b.arg.name
 
 
-def _rows_named(frame: object, dims: tuple[str, ...], mask: object) -> str:
-    import numpy as np
-    import pandas as pd
-
-    assert isinstance(frame, pd.DataFrame)
-    rows = np.flatnonzero(np.asarray(mask))
-    shown = frame.iloc[rows[:MAX_COVERAGE_ROWS]][list(dims)].astype(str)
-    text = ", ".join("(" + ", ".join(r) + ")" for r in shown.itertuples(index=False))
-    more = len(rows) - MAX_COVERAGE_ROWS
-    return text + (f" and {more} more" if more > 0 else "")
-
-
-def check_text_literals(
-    plan_nodes: list[ir.Node], frame: object, dims: tuple[str, ...]
-) -> list[Diagnostic]:
+def check_text_literals(plan_nodes: list[ir.Node], facts: PanelFacts) -> list[Diagnostic]:
     """KZF204: `entity = "Kazakstan"`, a text compared with a dimension that has no such
     value in the data. The comparison is then false on every row, and what it selects is
     missing or 0 without a word; the warning gives the nearest value, a look-alike letter
     (Cyrillic а for Latin a) named."""
     import difflib
 
-    import pandas as pd
-
-    assert isinstance(frame, pd.DataFrame)
     out: list[Diagnostic] = []
     seen: set[tuple[str, str]] = set()
     values: dict[str, set[str]] = {}
     for node in plan_nodes:
-        if _op(node) not in ("eq", "ne") or len(frame) == 0:
+        if _op(node) not in ("eq", "ne") or facts.is_empty():
             continue
         a, b = node.children
         dim, text = (a, b) if isinstance(a, ir.Dim) else (b, a)
         if not (isinstance(dim, ir.Dim) and isinstance(text, ir.Const)):
             continue
-        if not isinstance(text.value, str) or dim.name not in frame.columns:
+        if not isinstance(text.value, str) or not facts.has_column(dim.name):
             continue
-        known = values.setdefault(dim.name, {str(v) for v in frame[dim.name].unique()})
+        if dim.name not in values:
+            values[dim.name] = facts.values(dim.name)
+        known = values[dim.name]
         if text.value in known or (dim.name, text.value) in seen:
             continue
         seen.add((dim.name, text.value))
@@ -484,7 +515,7 @@ def check_text_literals(
 
 
 def check_hierarchy_codes(
-    plan_nodes: list[ir.Node], frame: object, declared: Mapping[str, ast.Hierarchy]
+    plan_nodes: list[ir.Node], facts: PanelFacts, declared: Mapping[str, ast.Hierarchy]
 ) -> list[Diagnostic]:
     """KZF266: a code of a hierarchy the evaluation uses that the data does not have. A
     child missing from the data leaves its parent's total missing (never a smaller sum); a
@@ -493,15 +524,15 @@ def check_hierarchy_codes(
     for KZ), named with the nearest code present."""
     import difflib
 
-    import pandas as pd
-
-    assert isinstance(frame, pd.DataFrame)
     out: list[Diagnostic] = []
     seen: set[tuple[str, str]] = set()
+    values: dict[str, set[str]] = {}
     for node in plan_nodes:
-        if not isinstance(node, ir.Rollup) or node.over not in frame.columns or len(frame) == 0:
+        if not isinstance(node, ir.Rollup) or not facts.has_column(node.over) or facts.is_empty():
             continue
-        known = {str(v) for v in frame[node.over].unique()}
+        if node.over not in values:
+            values[node.over] = facts.values(node.over)
+        known = values[node.over]
         for parent, children in node.rules:
             for code in (parent, *children):
                 if code in known or (node.hierarchy, code) in seen:
@@ -522,3 +553,16 @@ def check_hierarchy_codes(
                     )
                 )
     return out
+
+
+def data_checks(
+    plan_nodes: list[ir.Node], facts: PanelFacts, checked: CheckedProgram
+) -> list[Diagnostic]:
+    """Every check of the data an evaluation runs (KZF323, KZF203, KZF204, KZF266), in the
+    order they are reported, on any engine."""
+    return [
+        *check_panel(plan_nodes, facts),
+        *check_coverage(plan_nodes, facts),
+        *check_text_literals(plan_nodes, facts),
+        *check_hierarchy_codes(plan_nodes, facts, checked.hierarchies),
+    ]

@@ -162,6 +162,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     print_diagnostics(prog.diagnostics, prog.checked.sources)
     data = data_source(prog, args, args.out)
     select = [s.strip() for s in args.select.split(",") if s.strip()] if args.select else None
+    if args.engine != "pandas" and not prog.has_models and not prog.checked.rules:
+        written = _eval_natively(prog, args, data, select)
+        if written is not None:
+            return written
     panel = prog.read_data(data, select, args.where, **read_options(args))
     result = prog.run(
         panel,
@@ -195,6 +199,42 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
     sys.stdout.write(output.render(result.frame, fmt, labels, dialect))
     return status
+
+
+def _eval_natively(
+    prog: Program, args: argparse.Namespace, data: str, select: list[str] | None
+) -> int | None:
+    """`kzf eval --engine duckdb` on a file the engine reads itself: it computes, checks and,
+    with `--out` as .parquet or .csv, writes the result without the data passing through
+    this process (engine/run/native.py; where pandas must read the data after all, the API
+    does so and says why, KZF160). None, before any work, for what only the pandas reader
+    and writers do: reading options (--decimal, --missing, ...), a file for people (.xlsx,
+    the excel dialect, headers in a language), or --out with --format."""
+    defaults: tuple[object, ...] = (".", None, None, None, [], None, None)
+    given: tuple[object, ...] = (args.decimal, args.sep, args.encoding, args.sheet, args.missing)
+    given += (args.header_row, args.drop_flags)
+    if given != defaults or (args.out and (args.format or args.lang)):
+        return None
+    out_kind = output.native_kind(args.out, args.csv_dialect) if args.out else None
+    if args.out and out_kind is None:
+        return None
+    params = parse_params(args.param)
+    if args.out:
+        written = prog.write(
+            data, args.out, params, select, args.where, engine=args.engine, master=args.master
+        )
+        print_diagnostics(written.warnings, prog.checked.sources)
+        return 0
+    evaluation = prog.run(data, params, select, args.where, engine=args.engine, master=args.master)
+    print_diagnostics(evaluation.warnings, prog.checked.sources)
+    labels = None
+    if args.lang:
+        from kzf.engine.present.i18n import labels_for
+
+        labels = labels_for(prog.checked.labels, map(str, evaluation.frame.columns), args.lang)
+    fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
+    sys.stdout.write(output.render(evaluation.frame, fmt, labels, args.csv_dialect))
+    return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ definitions replaced by their nodes, so that shared subexpressions are shared no
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -217,6 +218,24 @@ class Resolver:
                                 self.bag.add(
                                     error("KZF011", f"parameter '{p.id}' is listed twice", p.span)
                                 )
+        self._check_bindings()
+
+    def _check_bindings(self) -> None:
+        """KZF023 when two inputs (or an input and a dimension) read one column of the data:
+        `input b = "a", a` would give the column to one of them and leave the other missing,
+        or read it twice, depending on the reader; neither is what the file means."""
+        readers = {unicodedata.normalize("NFC", self.dim_sources.get(d, d)): d for d in self.dims}
+        for name, info in self.inputs.items():
+            column = unicodedata.normalize("NFC", info.source or name)
+            other = readers.get(column)
+            if other is not None and other != name:
+                kind = "dimension" if other in self.dims else "input"
+                message = (
+                    f"input '{name}' and {kind} '{other}' both read the data column '{column}'"
+                )
+                hint = 'give each a column of its own (`input x = "Column name"`)'
+                self.bag.add(error("KZF023", message, info.span, hint))
+            readers.setdefault(column, name)
 
     def _check_hierarchy(self, h: ast.Hierarchy) -> bool:
         """KZF028 for a hierarchy that cannot mean one set of totals: over a dimension the

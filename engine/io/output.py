@@ -241,6 +241,18 @@ def current_umask() -> int:
     return mask
 
 
+def native_kind(path: str | os.PathLike[str], dialect: str = "standard") -> str | None:
+    """The format a SQL engine writes `path` in itself (`COPY ... TO`), or None when kzf's own
+    writer must (json, xlsx, and csv in the excel dialect, with its byte-order mark,
+    decimal commas and defused formulas)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        return "parquet"
+    if suffix == ".csv" and dialect == "standard":
+        return "csv"
+    return None
+
+
 def write_frame(
     frame: pd.DataFrame,
     path: str | os.PathLike[str],

@@ -6,11 +6,17 @@ DuckDB reads from Arrow without copying. Results come back as Arrow and are plac
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlglot import exp
+
 from kzf.engine.run.lower_sql import ROW, SqlBackend
+from kzf.engine.run.native import DataSource
 
 _local = threading.local()
 
@@ -49,5 +55,118 @@ class DuckDBBackend(SqlBackend):
         finally:
             con.unregister(name)  # type: ignore[attr-defined]
 
+    def session(self) -> DuckDBSession:
+        """A connection for a run that reads the data itself (engine/run/native.py)."""
+        return DuckDBSession(self.options)
+
 
 __all__ = ["ROW", "DuckDBBackend"]
+
+
+# ---------------------------------------------------------------- reading the data itself
+
+_INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "UHUGEINT"}  # fmt: skip
+_NUMBER = {"FLOAT", "DOUBLE", "REAL"}
+
+
+def kind_of(duckdb_type: str) -> str:
+    """A DuckDB column type as the native run sorts them: integer, number, text, other."""
+    t = duckdb_type.upper()
+    if t in _INTEGER:
+        return "integer"
+    if t in _NUMBER or t.startswith("DECIMAL"):
+        return "number"
+    if t == "VARCHAR":
+        return "text"
+    return "other"
+
+
+def default_memory_limit() -> str | None:
+    """DuckDB's memory limit when the process runs under an address-space limit (`ulimit -v`,
+    `prlimit --as`): DuckDB sizes itself from the machine's memory, which such a process
+    cannot use, and fails where it could have spilled to disk. A third of the limit leaves
+    room for Python, the libraries and DuckDB's own mappings. `KZF_DUCKDB_MEMORY_LIMIT` (a
+    DuckDB size such as 2GB) overrides it."""
+    given = os.environ.get("KZF_DUCKDB_MEMORY_LIMIT")
+    if given:
+        return given
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not POSIX
+        return None
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        return None
+    return f"{max(soft // 3 // 2**20, 64)}MB"
+
+
+class DuckDBSession:
+    """A native run's DuckDB connection (engine/run/native.SqlSession): a fresh in-process
+    database whose spill files go to a temporary folder of its own (DuckDB's default is a
+    `.tmp` folder in the current directory, which is the user's), removed at `close`."""
+
+    dialect = "duckdb"
+
+    def __init__(self, options: tuple[tuple[str, str], ...]) -> None:
+        import duckdb
+
+        self._spill = tempfile.mkdtemp(prefix="kzf-duckdb-")
+        config: dict[str, str | bool | int | float | list[str]] = dict(options)
+        config.setdefault("temp_directory", self._spill)
+        limit = default_memory_limit()
+        if limit is not None:
+            config.setdefault("memory_limit", limit)
+        self.con = duckdb.connect(config=config)
+        found = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
+        self.memory_limit = str(found[0]) if found else "unknown"
+
+    def open(self, source: DataSource, name: str) -> None:
+        if source.kind == "relation":
+            source.relation.create_view(name)  # the caller's relation, on its connection
+            return
+        location = exp.Literal.string(source.location).sql(dialect="duckdb")
+        if source.kind == "parquet":
+            hive = ", hive_partitioning = true" if source.hive else ""
+            table = f"read_parquet({location}{hive})"
+        else:
+            table = f"read_csv({location}, header = true)"
+        self.con.execute(f"CREATE TEMP VIEW {_quoted(name)} AS SELECT * FROM {table}")
+
+    def schema(self, name: str) -> list[tuple[str, str]]:
+        rows = self.con.execute(f"DESCRIBE {_quoted(name)}").fetchall()
+        return [(str(r[0]), kind_of(str(r[1]))) for r in rows]
+
+    def fetch(self, sql: str) -> object:
+        return self.con.sql(sql).to_arrow_table()
+
+    def keep(self, name: str, sql: str, materialise: bool) -> None:
+        what = "TABLE" if materialise else "VIEW"
+        self.con.execute(f"CREATE TEMP {what} {_quoted(name)} AS {sql}")
+
+    def write(self, sql: str, path: str, kind: str) -> int:
+        target = exp.Literal.string(path).sql(dialect="duckdb")
+        options = "FORMAT parquet" if kind == "parquet" else "FORMAT csv, HEADER true"
+        row = self.con.execute(f"COPY ({sql}) TO {target} ({options})").fetchone()
+        return int(row[0]) if row else 0
+
+    def failure(self, exc: BaseException) -> tuple[str, str] | None:
+        import duckdb
+
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return "memory", text
+        if isinstance(exc, duckdb.ConversionException | duckdb.IOException):
+            return "read", text
+        if isinstance(exc, duckdb.InvalidInputException):  # what the CSV sniffer says
+            return "read", text
+        return None
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self._spill, ignore_errors=True)
+
+
+def _quoted(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")

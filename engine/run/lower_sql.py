@@ -39,6 +39,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -123,6 +124,10 @@ class Source:
     dims: dict[str, str]
     columns: dict[str, str]
     time_is_integer: bool
+    # The source numbers its rows (`kzf_row`, panel order): sums fold in that order, to the
+    # last bit of pandas. A source the engine reads itself (engine/run/native.py) has no row
+    # order: its windows are only partitioned, and sums may differ in the last bits.
+    row_ordered: bool = True
 
 
 def source_names(dims: tuple[str, ...], inputs: tuple[str, ...]) -> tuple[dict, dict]:
@@ -206,7 +211,10 @@ def _window(
 _WHOLE = ("ROWS", "UNBOUNDED", "PRECEDING", "UNBOUNDED", "FOLLOWING")
 
 
-def _in_row_order(partition: list[str]) -> dict:
+def _in_row_order(partition: list[str], row_ordered: bool = True) -> dict[str, Any]:
+    """A window over the whole partition, folded in panel order when the source has one."""
+    if not row_ordered:
+        return {"partition": partition}
     return {
         "partition": partition,
         "order": [exp.Ordered(this=_col(ROW))],
@@ -225,7 +233,7 @@ class _Lowering:
         self.params = params
         self.source = source
         self.with_conditions = with_conditions
-        self.level: dict[str, int] = {ROW: 0}
+        self.level: dict[str, int] = {ROW: 0} if source.row_ordered else {}
         for name in (*source.dims.values(), *source.columns.values()):
             self.level[name] = 0
         self.comps: list[tuple[str, exp.Expression, int]] = []  # alias, expression, level
@@ -478,7 +486,7 @@ class _Lowering:
     def aggregate(self, node: ir.Aggregate, sid: int, args: list) -> Expr:
         m = self.masked(args, node.where)
         part = self.partition(node.over)
-        ordered = _in_row_order(part)
+        ordered = _in_row_order(part, self.source.row_ordered)
         func = node.func
         if func in ("sum", "mean", "count", "min", "max"):
             total = _window(exp.Sum(this=m.node.copy()), **ordered)
@@ -495,7 +503,12 @@ class _Lowering:
             return Expr(e, m.refs, 1)
         if func in ("first", "last"):
             fn = exp.FirstValue if func == "first" else exp.LastValue
-            e = _window(exp.IgnoreNulls(this=fn(this=m.node.copy())), **ordered)
+            in_order: dict[str, Any] = {
+                "partition": part,
+                "order": self.tie_break(),
+                "frame": _WHOLE,
+            }
+            e = _window(exp.IgnoreNulls(this=fn(this=m.node.copy())), **in_order)
             return Expr(e, m.refs, 1)
         if func in ("var", "std"):
             return self.variance(node, sid, m, part)
@@ -513,7 +526,7 @@ class _Lowering:
 
     def variance(self, node: ir.Aggregate, sid: int, m: Expr, part: list[str]) -> Expr:
         """Two passes, as the pandas backend: the mean, then the squared deviations."""
-        ordered = _in_row_order(part)
+        ordered = _in_row_order(part, self.source.row_ordered)
         base = f"s{sid}_"
         mm = self.materialise(base + "m", m)
         count = self.materialise(
@@ -553,7 +566,7 @@ class _Lowering:
                 _window(
                     exp.RowNumber(),
                     part,
-                    [exp.Ordered(this=key, nulls_first=False), exp.Ordered(this=_col(ROW))],
+                    [exp.Ordered(this=key, nulls_first=False), *self.tie_break()],
                 ),
                 mm.refs,
                 1,
@@ -577,6 +590,16 @@ class _Lowering:
         value = _case((odd, lo), default=_bin(exp.Div, _bin(exp.Add, lo.copy(), hi), _num(2.0)))
         return Expr(value, mm.refs | rn.refs | count.refs, 1)
 
+    def tie_break(self) -> list[exp.Expression]:
+        """What orders rows of equal keys: panel order, else the dimensions (the same rows)."""
+        if self.source.row_ordered:
+            return [exp.Ordered(this=_col(ROW))]
+        time = self.plan.time_dim
+        order = [d for d in self.plan.dims if d != time] + ([time] if time else [])
+        if time and ORDINAL_COLUMN in self.source.dims:  # period labels: in time order
+            order[-1] = ORDINAL_COLUMN
+        return [exp.Ordered(this=_col(self.source.dims[d])) for d in order]
+
     def rank(self, node: ir.Rank, args: list) -> Expr:
         m = self.masked(args, node.where)
         key = _bin(exp.Add, m.node.copy(), _num(0.0))  # -0.0 and 0.0 tie, as in pandas
@@ -596,7 +619,7 @@ class _Lowering:
 
         x = self.arg(args[0])
         code = _col(self.source.dims[node.over])
-        ordered = _in_row_order(self.partition(node.over))
+        ordered = _in_row_order(self.partition(node.over), self.source.row_ordered)
         whens: list[tuple[exp.Expression, exp.Expression]] = []
         for parent, children in node.rules:
             inside = exp.In(this=code.copy(), expressions=[exp.Literal.string(c) for c in children])
@@ -639,7 +662,7 @@ class _Lowering:
         e = _window(
             fn(this=x.node.copy(), offset=exp.Literal.number(abs(k))),
             part,
-            [exp.Ordered(this=_col(ROW))],
+            self.tie_break(),
         )
         return Expr(e, x.refs, 1)
 
@@ -746,7 +769,8 @@ def _layers(low: _Lowering, final: dict[str, exp.Expression], masks: int) -> exp
     ctes: list[exp.CTE] = []
     previous = low.source.table
     for k in range(1, top + 1):
-        items: list[exp.Expression] = [_col(ROW), *(_col(d) for d in dims)]
+        row = [_col(ROW)] if low.source.row_ordered else []
+        items: list[exp.Expression] = [*row, *(_col(d) for d in dims)]
         for name, lvl in low.level.items():
             if name == ROW or name in low.source.dims.values():
                 continue
@@ -769,7 +793,8 @@ def _layers(low: _Lowering, final: dict[str, exp.Expression], masks: int) -> exp
         name = f"l{k}"
         ctes.append(exp.CTE(this=select, alias=exp.TableAlias(this=exp.to_identifier(name))))
         previous = name
-    outer = [_col(ROW), *(exp.alias_(e, name) for name, e in final.items())]
+    keys = [_col(ROW)] if low.source.row_ordered else [_col(d) for d in dims]
+    outer = [*keys, *(exp.alias_(e, name) for name, e in final.items())]
     outer += (
         [_col(f"b{j}") for j in range(masks)]
         if top
@@ -807,6 +832,7 @@ def lower(
         tuple(source.dims.items()),
         tuple(source.columns.items()),
         source.time_is_integer,
+        source.row_ordered,
     )
     hit = _LOWERED.get(key)
     if hit is not None and hit[0] is plan:
@@ -832,12 +858,23 @@ def _lower(
     return SqlProgram(main, diagnostics, low.sites, low.folded, low.folded_conditions)
 
 
+def lower_with_conditions(
+    plan: Plan, params: Mapping[str, float | str], source: Source, dialect: str
+) -> str:
+    """The main query with the condition of each `if` as a column `k<step>` as well: what a
+    native run (engine/run/native.py) keeps, so that its warnings' queries can tell which
+    rows reach a result, as `relevance.relevant_rows` does on pandas."""
+    query, _ = _query(plan, params, source, dialect, with_conditions=True, with_outputs=True)
+    return query.sql
+
+
 def _query(
     plan: Plan,
     params: Mapping[str, float | str],
     source: Source,
     dialect: str,
     with_conditions: bool,
+    with_outputs: bool = False,
 ) -> tuple[SqlQuery, _Lowering]:
     low = _Lowering(plan, params, source, with_conditions)
     values, _ = low.lower()
@@ -847,7 +884,7 @@ def _query(
     if with_conditions:
         for alias in low.conditions.values():
             final[alias] = _col(alias)
-    else:
+    if with_outputs or not with_conditions:
         for i, (name, sid) in enumerate(plan.outputs.items()):
             v = values[sid]
             if isinstance(v, Expr):

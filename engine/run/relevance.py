@@ -11,12 +11,15 @@ condition of each `if` can use it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 import numpy as np
 
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
+
+Rows = TypeVar("Rows")  # how a set of rows is represented: a mask, a SQL condition
 
 
 def relevant_rows(
@@ -31,22 +34,51 @@ def relevant_rows(
     `output_rows` restricts the outputs to the rows that are kept (`--where`)."""
     every = np.ones(n, dtype=bool)
     out_mask = every if output_rows is None else output_rows
-    matters: dict[int, np.ndarray] = {sid: out_mask.copy() for sid in plan.outputs.values()}
+
+    def branches(sid: int, mine: np.ndarray) -> list[np.ndarray] | None:
+        if sid not in conditions:
+            return None
+        cond = np.broadcast_to(np.asarray(conditions[sid]), (n,))
+        return [mine, mine & (cond == 1.0), mine & (cond == 0.0)]
+
+    return walk_back(
+        plan,
+        lambda: out_mask.copy(),
+        branches,
+        lambda mine: every if mine.any() else mine,
+        lambda prior, share: prior | share,
+    )
+
+
+def walk_back(
+    plan: Plan,
+    outputs: Callable[[], Rows],
+    branches: Callable[[int, Rows], list[Rows] | None],
+    across: Callable[[Rows], Rows],
+    union: Callable[[Rows, Rows], Rows],
+) -> dict[int, Rows]:
+    """The walk itself, over any representation of a set of rows (a numpy mask here, a SQL
+    condition in `native.SqlRelevance`): `outputs()` the rows of an output, `branches` the
+    shares of an `if`'s condition, then and else (None: its condition is not known, every
+    input gets the `if`'s rows), `across` what a step reading across rows passes on."""
+    matters: dict[int, Rows] = {sid: outputs() for sid in plan.outputs.values()}
     for step in reversed(plan.steps):
         mine = matters.get(step.id)
         if mine is None or not step.inputs:
             continue
         node = step.node
-        if isinstance(node, ir.Op) and node.op == "if" and step.id in conditions:
-            cond = np.broadcast_to(np.asarray(conditions[step.id]), (n,))
-            shares = [mine, mine & (cond == 1.0), mine & (cond == 0.0)]
+        split = None
+        if isinstance(node, ir.Op) and node.op == "if":
+            split = branches(step.id, mine)
+        if split is not None:
+            shares = split
         elif isinstance(node, ir.Op):
             shares = [mine] * len(step.inputs)
         else:  # across rows: any row of the argument may reach any row of the result
-            shares = [every if mine.any() else mine] * len(step.inputs)
+            shares = [across(mine)] * len(step.inputs)
         for child, share in zip(step.inputs, shares, strict=True):
             prior = matters.get(child)
-            matters[child] = share.copy() if prior is None else (prior | share)
+            matters[child] = share if prior is None else union(prior, share)
     return matters
 
 

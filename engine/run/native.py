@@ -1,0 +1,824 @@
+"""Run a plan where the data is: the SQL engine reads the source and writes the results.
+
+With `--engine duckdb` (or `spark`) on a Parquet or CSV file, a glob of them or a
+hive-partitioned folder, nothing of the data passes through this process. The engine reads
+the file (`read_parquet`, `read_csv`; `spark.read`), the checks a panel gets on pandas run as
+aggregate queries (missing and repeated keys, infinite values, the inputs' declared domains,
+the data lints of `checks/lint.PanelFacts`), the plan runs as the SQL of
+`lower_sql` over a view of the file, the warnings come from aggregate queries over the
+result (which sites fired, on how many rows, the keys of the first few), and the result is
+written by the engine (`COPY ... TO`) or fetched when a person is to read it.
+
+What differs from pandas, on purpose:
+
+* the source has no row order, so sums fold in the engine's order: results agree with
+  pandas to about 1e-12 relative, not to the last bit (the windows are partitioned by the
+  dimensions an aggregate keeps, never ordered over the whole panel);
+* a repeated key is named by its key and its number of rows, and a value outside its
+  domain by its key, not by the file's row numbers, which a scan in parallel does not keep.
+
+Period labels as the time dimension (2020-Q1, 2020-03, 2020-W05) are read as text and given
+their ordinals by one CASE over the distinct labels, so lags step one period as on pandas.
+What is not read here is read by pandas, as before, with a note (KZF160) saying why: a
+layout other than one column per input (long, years as columns), text cells in an input
+column (decimal commas, missing-value words), the reading options of `kzf eval`
+(`--decimal`, `--missing`, ...), files with models.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from sqlglot import exp
+
+from kzf.dsl.diagnostics import (
+    DataError,
+    DataLocation,
+    Diagnostic,
+    Severity,
+    Span,
+    data_error,
+    error,
+    warning,
+)
+from kzf.engine.checks.domains import domain_violation
+from kzf.engine.checks.lint import data_checks, keys_text
+from kzf.engine.compile.plan import Plan
+from kzf.engine.compile.resolve import CheckedProgram
+from kzf.engine.core import ir, periods
+from kzf.engine.core.periods import ORDINAL_COLUMN
+from kzf.engine.run.lower_sql import (
+    PERIOD,
+    Source,
+    SqlProgram,
+    lower,
+    lower_with_conditions,
+    source_names,
+)
+from kzf.engine.run.relevance import outputs_reached, walk_back
+
+MAX_ROWS_NAMED = 5  # the rows a warning names, as on pandas (runtime.MAX_ROWS_SHOWN)
+NATIVE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+
+
+# ---------------------------------------------------------------- what a source is
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """A table the engine reads itself: Parquet or CSV files (`location`: a path, a glob, or
+    a folder of hive partitions), or a relation of the caller's (a DuckDB relation, a Spark
+    DataFrame)."""
+
+    kind: str  # "parquet", "csv" or "relation"
+    location: str
+    shown: str  # how messages name it
+    hive: bool = False
+    relation: Any = None
+
+
+def file_source(path: str | os.PathLike[str]) -> DataSource | str:
+    """The source for a path the engine can read itself, or why it cannot (a reason for the
+    KZF160 note)."""
+    text = os.fspath(path)
+    if os.path.isdir(text):
+        parts = sorted(
+            glob.glob(os.path.join(glob.escape(text), "**", "*.parquet"), recursive=True)
+        )
+        if not parts:
+            return f"the folder {text} has no .parquet files"
+        return DataSource("parquet", os.path.join(text, "**", "*.parquet"), text, hive=True)
+    kind = NATIVE_FORMATS.get(Path(text).suffix.lower())
+    if kind is None:
+        return f"{Path(text).suffix or 'a file without an extension'} files are read by pandas"
+    if glob.has_magic(text):
+        if not glob.glob(text):
+            return f"no file matches {text}"
+    elif not os.path.isfile(text):
+        return f"{text} is not a file"
+    return DataSource(kind, text, text)
+
+
+class SqlSession(Protocol):
+    """One engine's connection, as the native run uses it: a few verbs over SQL text that
+    `lower_sql` and this module build (sqlglot trees; user text only as escaped literals)."""
+
+    dialect: str
+    memory_limit: str  # as the engine states it, for the KZF161 message
+
+    def open(self, source: DataSource, name: str) -> None:
+        """Make the source queryable as the view `name`."""
+        ...
+
+    def schema(self, name: str) -> list[tuple[str, str]]:
+        """The columns of `name` and their kinds: integer, number, text or other."""
+        ...
+
+    def fetch(self, sql: str) -> Any:
+        """The rows of a query, as an Arrow table (small results only)."""
+        ...
+
+    def keep(self, name: str, sql: str, materialise: bool) -> None:
+        """Name a query `name`: a view, or a table the engine computes once (and may spill
+        to disk) when several queries read it."""
+        ...
+
+    def write(self, sql: str, path: str, kind: str) -> int:
+        """Write the rows of a query to `path` as `kind` (parquet, csv) from the engine;
+        returns the number of rows written."""
+        ...
+
+    def failure(self, exc: BaseException) -> tuple[str, str] | None:
+        """What an engine exception means for the user: ("memory", text) when the engine ran
+        out of memory, ("read", text) when it could not read the source (pandas then reads
+        it, with a note), None for anything else (a bug, reported as one)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class NativeBackend(Protocol):
+    """A backend that can read the data itself: it opens a `SqlSession`."""
+
+    name: str
+
+    def session(self) -> SqlSession: ...
+
+
+# ---------------------------------------------------------------- small SQL builders
+
+
+def _ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def _col(name: str) -> exp.Column:
+    return exp.Column(this=_ident(name))
+
+
+def _select(items: Sequence[exp.Expr], table: str) -> exp.Select:
+    return exp.Select().select(*items, copy=False).from_(_ident(table), copy=False)
+
+
+def _count_if(cond: exp.Expr) -> exp.Expr:
+    return exp.Sum(this=exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0)))
+
+
+# ---------------------------------------------------------------- binding the source
+
+
+@dataclass
+class Bound:
+    """How the panel's names sit in the source: the SQL columns `d0…`, `c0…` of the view
+    kzf reads, made from the source's own columns."""
+
+    view: str
+    source: Source
+    dims: tuple[str, ...]
+    time_dim: str | None
+    inputs: tuple[str, ...]
+    shown: str
+    sql: str  # the view's SELECT
+    numeric_time: bool = True  # the time dimension holds numbers (else labels)
+
+
+def bind(
+    session: SqlSession,
+    raw: str,
+    plan: Plan,
+    dims: tuple[str, ...],
+    inputs: Sequence[str],
+    sources: Mapping[str, str],
+    shown: str,
+) -> Bound | str:
+    """The typed view over the raw source (text dims, integer time, float64 inputs with NaN
+    as missing), or why pandas must read this source instead."""
+    schema = dict(session.schema(raw))
+    wanted = [*dims, *inputs]
+    column_of = {n: unicodedata.normalize("NFC", sources.get(n, n)) for n in wanted}
+    absent = [n for n in wanted if column_of[n] not in schema]
+    if absent:
+        names = ", ".join(f"'{column_of[n]}'" for n in absent[:3])
+        return f"it has no column {names} (another layout, or a column to find)"
+    time = plan.time_dim if plan.time_dim in dims else None
+    dim_names, col_names = source_names(dims, tuple(inputs))
+    items: list[exp.Expr] = []
+    time_is_integer, ordinals = True, None
+    for d in dims:
+        kind = schema[column_of[d]]
+        raw_col = _col(column_of[d])
+        value: exp.Expr = exp.func("TRIM", exp.cast(raw_col, "VARCHAR"))
+        if d == time and kind == "integer":
+            value = exp.cast(raw_col, "BIGINT")
+        elif d == time and kind == "number":
+            value = raw_col  # checked whole in check_source
+        elif d == time:
+            found = _period_labels(session, raw, value, plan, d)
+            if isinstance(found, str):
+                return found
+            ordinals = found
+            time_is_integer = ordinals is not None
+        items.append(exp.alias_(value, dim_names[d]))
+    if ordinals is not None and time is not None:
+        items.append(exp.alias_(_ordinal_of(items[dims.index(time)].this.copy(), ordinals), PERIOD))
+        dim_names = {**dim_names, ORDINAL_COLUMN: PERIOD}
+    for c in inputs:
+        kind = schema[column_of[c]]
+        if kind not in ("integer", "number"):
+            return (
+                f"its column '{column_of[c]}' is {kind}, not numbers (cells such as '1,5' or "
+                "'..' are read by pandas)"
+            )
+        double = exp.cast(_col(column_of[c]), "DOUBLE")
+        nan = exp.func("ISNAN", double.copy())
+        items.append(
+            exp.alias_(
+                exp.Case().when(nan, exp.cast(exp.null(), "DOUBLE")).else_(double), col_names[c]
+            )
+        )
+    view = f"{raw}_panel"
+    sql = _select(items, raw).sql(dialect=session.dialect)
+    source = Source(view, dim_names, col_names, time_is_integer, row_ordered=False)
+    numeric = time is None or schema[column_of[time]] in ("integer", "number")
+    return Bound(view, source, dims, time, tuple(inputs), shown, sql, numeric)
+
+
+MAX_PERIODS = 10_000  # distinct labels of a text time dimension turned into a CASE
+
+
+def _period_labels(
+    session: SqlSession, raw: str, label: exp.Expr, plan: Plan, dim: str
+) -> dict[str, int] | None | str:
+    """A text time dimension: the ordinal of each of its period labels (2020-Q1, 2020-01),
+    read from its distinct values; None for other labels (sorted as text, as pandas does,
+    when nothing steps along them); or why pandas must read the source: labels that are
+    partly periods (pandas names the row, KZF104), or labels a shift would step along by
+    position (KZF027, from pandas), or too many labels for one CASE."""
+    query = (
+        exp.Select()
+        .select(exp.alias_(label.copy(), "label"), copy=False)
+        .distinct()
+        .from_(_ident(raw))
+        .limit(MAX_PERIODS + 1)
+    )
+    table = session.fetch(query.sql(dialect=session.dialect))
+    labels = [str(v) for v in table.column(0).to_pylist() if v is not None]
+    if len(labels) > MAX_PERIODS:
+        return f"its time dimension '{dim}' has more than {MAX_PERIODS} distinct labels"
+    try:
+        parsed = periods.parse_periods(labels, dim)
+    except periods.PeriodError:
+        return f"its time dimension '{dim}' holds labels that are not all periods"
+    if parsed is None:
+        if any(isinstance(s.node, ir.Shift) for s in plan.steps):
+            return f"its time dimension '{dim}' holds labels a shift cannot step along"
+        return None
+    return dict(zip(labels, parsed[0], strict=True))
+
+
+def _ordinal_of(label: exp.Expr, ordinals: Mapping[str, int]) -> exp.Expr:
+    """The ordinal of a period label, as one CASE over the labels the source holds."""
+    case = exp.Case()
+    for text, ordinal in ordinals.items():
+        case = case.when(
+            exp.EQ(this=label.copy(), expression=exp.Literal.string(text)),
+            exp.Literal.number(ordinal),
+        )
+    return exp.cast(case, "BIGINT")
+
+
+# ---------------------------------------------------------------- checks as queries
+
+
+def check_source(session: SqlSession, bound: Bound) -> int:
+    """The checks a panel read by pandas gets, as aggregate queries: rows at all (KZF107), an
+    empty key (KZF105), a whole-number time (KZF104), infinite values (KZF104), and unique
+    keys (KZF103). Returns the number of rows."""
+    d, c = bound.source.dims, bound.source.columns
+    items: list[exp.Expr] = [exp.alias_(exp.Count(this=exp.Star()), "n")]
+    for name, col in d.items():
+        if name == ORDINAL_COLUMN:
+            continue
+        empty: exp.Expr = exp.Is(this=exp.column(col), expression=exp.Null())
+        if name != bound.time_dim or not bound.numeric_time:
+            empty = exp.or_(empty, exp.EQ(this=exp.column(col), expression=exp.Literal.string("")))
+        else:  # a year that is not whole; told apart from an empty one, as pandas does
+            value = exp.column(col)
+            fraction = exp.NEQ(this=value, expression=exp.func("ROUND", value.copy()))
+            items.append(exp.alias_(_count_if(fraction), f"frac_{col}"))
+        items.append(exp.alias_(_count_if(empty), f"bad_{col}"))
+    for col in c.values():
+        inf = exp.func("ISINF", exp.column(col))
+        items.append(exp.alias_(_count_if(inf), f"inf_{col}"))
+    row = _fetch_row(session, _select(items, bound.view))
+    shown = bound.shown
+    n = int(row["n"] or 0)
+    if n == 0:
+        message = f"{shown}: the file has a header but no data rows; nothing to evaluate"
+        raise DataError([error("KZF107", message)])
+    for name, col in d.items():
+        if row.get(f"bad_{col}"):
+            raise data_error(
+                "KZF105",
+                f"{row[f'bad_{col}']} rows have an empty value in dimension column '{name}'",
+                DataLocation(shown, None, name),
+                "every row needs a value for each of the dims",
+            )
+    for name, col in d.items():
+        if row.get(f"frac_{col}"):
+            raise data_error(
+                "KZF104",
+                f"{row[f'frac_{col}']} rows have a value that is not a whole number "
+                f"('{name}' is the time dimension)",
+                DataLocation(shown, None, name),
+                "every row needs a value for each of the dims",
+            )
+    for name, col in c.items():
+        if row[f"inf_{col}"]:
+            raise data_error(
+                "KZF104",
+                f"{row[f'inf_{col}']} rows of '{name}' hold infinite values, which are not allowed",
+                DataLocation(shown, None, name),
+                "leave the cell empty for a missing value",
+            )
+    _check_unique_keys(session, bound)
+    return n
+
+
+def _check_unique_keys(session: SqlSession, bound: Bound) -> None:
+    """KZF103 for the first repeated key, in panel order, and how many rows it has."""
+    keys = [exp.column(col) for col in _panel_order(bound)]
+    if not keys:
+        return
+    query = (
+        exp.Select()
+        .select(*keys, exp.alias_(exp.Count(this=exp.Star()), "k"), copy=False)
+        .from_(_ident(bound.view), copy=False)
+        .group_by(*[k.copy() for k in keys], copy=False)
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        .order_by(*[k.copy() for k in keys], copy=False)
+        .limit(1)
+    )
+    table = session.fetch(query.sql(dialect=session.dialect))
+    if table.num_rows == 0:
+        return
+    first = table.to_pylist()[0]
+    key = ", ".join(str(first[bound.source.dims[d]]) for d in bound.dims)
+    raise data_error(
+        "KZF103",
+        f"duplicate row for ({key}): {first['k']} rows",
+        DataLocation(bound.shown),
+        "each combination of the dims may appear only once",
+    )
+
+
+def _panel_order(bound: Bound) -> list[str]:
+    """The SQL columns the panel is sorted by: the non-time dims, then time (as pandas)."""
+    d = bound.source.dims
+    order = [d[n] for n in bound.dims if n != bound.time_dim]
+    if bound.time_dim and ORDINAL_COLUMN in d:  # period labels: in time order
+        return [*order, d[ORDINAL_COLUMN]]
+    return order + ([d[bound.time_dim]] if bound.time_dim else [])
+
+
+def _fetch_row(session: SqlSession, query: exp.Select) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = session.fetch(query.sql(dialect=session.dialect)).to_pylist()
+    return rows[0]
+
+
+@dataclass(frozen=True)
+class RowsFound:
+    """Rows of the source where a condition holds: how many, and the keys of the first."""
+
+    count: int
+    keys: list[tuple[str, ...]]
+    values: list[float] = field(default_factory=list)
+
+    def named(self) -> str:
+        return keys_text(self.keys, self.count)
+
+
+def rows_where(
+    session: SqlSession, bound: Bound, table: str, cond: exp.Expr, value: str | None = None
+) -> RowsFound:
+    """How many rows of `table` satisfy `cond`, and the keys (and `value`) of the first few in
+    panel order: one aggregate and one small sorted query, whatever the size of the data."""
+    count = _fetch_row(session, _select([exp.alias_(_count_if(cond), "n")], table))["n"] or 0
+    if not count:
+        return RowsFound(0, [])
+    order = _panel_order(bound)
+    picked: list[exp.Expr] = [exp.column(bound.source.dims[d]) for d in bound.dims]
+    if value is not None:
+        picked.append(exp.alias_(exp.column(value), "kzf_value"))
+    query = (
+        _select(picked, table)
+        .where(cond.copy(), copy=False)
+        .order_by(*[exp.column(o) for o in order], copy=False)
+        .limit(MAX_ROWS_NAMED)
+    )
+    rows = session.fetch(query.sql(dialect=session.dialect)).to_pylist()
+    keys = [tuple(str(r[bound.source.dims[d]]) for d in bound.dims) for r in rows]
+    values = [float(r["kzf_value"]) for r in rows] if value is not None else []
+    return RowsFound(int(count), keys, values)
+
+
+class SqlFacts:
+    """`checks.lint.PanelFacts` of a source an engine reads: each answer one small query."""
+
+    def __init__(self, session: SqlSession, bound: Bound, rows: int) -> None:
+        self.session, self.bound, self.rows = session, bound, rows
+
+    def is_empty(self) -> bool:
+        return self.rows == 0
+
+    def has_column(self, name: str) -> bool:
+        return name in self.bound.source.dims or name in self.bound.source.columns
+
+    def _dim(self, dim: str) -> exp.Expr:
+        return exp.column(self.bound.source.dims[dim])
+
+    def single_value(self, dim: str) -> str | None:
+        col = self._dim(dim)
+        row = _fetch_row(
+            self.session,
+            _select(
+                [
+                    exp.alias_(exp.Count(this=exp.Distinct(expressions=[col])), "k"),
+                    exp.alias_(exp.Min(this=col.copy()), "v"),
+                ],
+                self.bound.view,
+            ),
+        )
+        return str(row["v"]) if row["k"] == 1 else None
+
+    def values(self, dim: str) -> set[str]:
+        col = self._dim(dim)
+        query = exp.Select().select(col, copy=False).distinct().from_(_ident(self.bound.view))
+        table = self.session.fetch(query.sql(dialect=self.session.dialect))
+        return {str(v) for v in table.column(0).to_pylist()}
+
+    def lacking(self, lacks: str, has: str, limit: int) -> tuple[list[tuple[str, ...]], int]:
+        c = self.bound.source.columns
+        cond = exp.and_(
+            exp.Is(this=exp.column(c[lacks]), expression=exp.Null()),
+            exp.Not(this=exp.Is(this=exp.column(c[has]), expression=exp.Null())),
+        )
+        found = rows_where(self.session, self.bound, self.bound.view, cond)
+        return found.keys[:limit], found.count
+
+
+def input_domains(
+    session: SqlSession, bound: Bound, checked: CheckedProgram, plan: Plan
+) -> list[Diagnostic]:
+    """KZF110/KZF111 for values outside an input's declared domain (`input t > 0`), as
+    `api.program.check_input_domains` gives them on pandas: one count and the first rows
+    per input, from the engine."""
+    problems: list[Diagnostic] = []
+    for name in dict.fromkeys(plan.columns):
+        info = checked.inputs.get(name)
+        domain = info.domain if info is not None else None
+        if domain is None or name not in bound.source.columns:
+            continue
+        col = bound.source.columns[name]
+        value = exp.column(col)
+        inside: list[exp.Expr] = []
+        if domain.low is not None:
+            above = exp.GT if domain.low_open else exp.GTE
+            inside.append(above(this=value.copy(), expression=_number(domain.low)))
+        if domain.high is not None:
+            below = exp.LT if domain.high_open else exp.LTE
+            inside.append(below(this=value.copy(), expression=_number(domain.high)))
+        if domain.nonzero:
+            inside.append(exp.NEQ(this=value.copy(), expression=_number(0.0)))
+        if not inside:
+            continue
+        outside = exp.and_(
+            exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())),
+            exp.Not(this=exp.paren(exp.and_(*inside))),
+        )
+        found = rows_where(session, bound, bound.view, outside, col)
+        if found.count:
+            shown = [
+                f"({', '.join(k)}) = {v:g}" for k, v in zip(found.keys, found.values, strict=True)
+            ]
+            problems.append(domain_violation(name, domain, shown, found.count, bound.shown, info))
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if errors:
+        raise DataError(errors)
+    return problems
+
+
+# ---------------------------------------------------------------- the run
+
+
+@dataclass
+class NativeOutcome:
+    """What a native run gives back: the result (fetched, or written to `out`), its number
+    of rows, and the warnings of computing it."""
+
+    table: Any  # an Arrow table of dims and outputs, in panel order; None when written
+    rows: int
+    warnings: list[Diagnostic]
+
+
+def result_query(
+    plan: Plan,
+    bound: Bound,
+    program: SqlProgram,
+    table: str,
+    row_filter: str | None,
+    booleans: set[str],
+    as_text: bool = False,
+) -> exp.Select:
+    """The result as the user sees it: the dims under their names, then each output under
+    its name (booleans as booleans, or as True/False text for a csv file), kept by
+    --where, in panel order."""
+    main = program.main
+    items: list[exp.Expr] = []
+    for d in bound.dims:
+        key: exp.Expr = exp.column(bound.source.dims[d], table=table)
+        if d == bound.time_dim and bound.numeric_time:  # whole numbers, checked
+            key = exp.cast(key, "BIGINT")
+        items.append(exp.alias_(key, _ident(d)))
+    for name in plan.outputs:
+        if name == row_filter:
+            continue
+        if name in main.scalars:
+            value: exp.Expr = exp.cast(_number(main.scalars[name]), "DOUBLE")
+        else:
+            value = exp.column(main.outputs[name], table=table)
+        if name in booleans:
+            one = exp.EQ(this=value, expression=exp.Literal.number(1))
+            zero = exp.EQ(this=value.copy(), expression=exp.Literal.number(0))
+            if as_text:  # as pandas writes a nullable boolean in a csv file
+                yes: exp.Expr = exp.Literal.string("True")
+                no: exp.Expr = exp.Literal.string("False")
+            else:
+                yes, no = exp.true(), exp.false()
+            value = exp.Case().when(one, yes).when(zero, no)
+        items.append(exp.alias_(value, _ident(name)))
+    query = _select(items, table)
+    if row_filter is not None:
+        query = query.where(_filter_condition(program, row_filter, table), copy=False)
+    # qualified: an output may be called d1 like a column of the result (ORDER BY reads
+    # an output's name first)
+    order = [exp.Ordered(this=exp.column(o, table=table)) for o in _panel_order(bound)]
+    return query.order_by(*order, copy=False) if order else query
+
+
+def _filter_condition(program: SqlProgram, row_filter: str, table: str | None = None) -> exp.Expr:
+    main = program.main
+    if row_filter in main.scalars:
+        return exp.true() if main.scalars[row_filter] == 1.0 else exp.false()
+    value = exp.column(main.outputs[row_filter], table=table)
+    return exp.EQ(this=value, expression=exp.Literal.number(1))
+
+
+def _number(value: float) -> exp.Expr:
+    if value != value:
+        return exp.null()
+    return exp.Literal.number(repr(float(value)))
+
+
+def run(
+    session: SqlSession,
+    plan: Plan,
+    bound: Bound,
+    params: Mapping[str, float | str],
+    row_filter: str | None,
+    booleans: set[str],
+    write: Callable[[Callable[[str], None]], None] | None = None,
+    out_kind: str | None = None,
+) -> NativeOutcome:
+    """Run the lowered plan over the bound view. With `write` (output.write_atomically's
+    way of writing a file: it is called with a function that writes a temporary path), the
+    engine writes the result itself; else the result is fetched as Arrow.
+
+    A plan with warning sites is computed once into a table the warnings' queries and the
+    output both read; one without is a view the output reads as it streams."""
+    program = lower(plan, params, bound.source, session.dialect)
+    table = f"{bound.view}_result"
+    warnings: list[Diagnostic] = []
+    if program.sites or program.folded:
+        sql = lower_with_conditions(plan, params, bound.source, session.dialect)
+        session.keep(table, sql, materialise=True)
+        warnings = site_warnings(session, plan, bound, program, table, row_filter)
+    else:
+        session.keep(table, program.main.sql, materialise=False)
+    query = result_query(plan, bound, program, table, row_filter, booleans, out_kind == "csv")
+    sql = query.sql(dialect=session.dialect)
+    if write is not None:
+        assert out_kind is not None
+        written: list[int] = []
+        write(lambda tmp: written.append(session.write(sql, tmp, out_kind)))
+        return NativeOutcome(None, written[0] if written else 0, warnings)
+    result = session.fetch(sql)
+    return NativeOutcome(result, result.num_rows, warnings)
+
+
+def site_warnings(
+    session: SqlSession,
+    plan: Plan,
+    bound: Bound,
+    program: SqlProgram,
+    table: str,
+    row_filter: str | None,
+) -> list[Diagnostic]:
+    """The warnings pandas gives, from aggregates over the kept result: which warning sites
+    fired (one OR over each mask), then, for each, the rows that reach a result."""
+    main = program.main
+    masks = main.masks
+    ors = [exp.alias_(exp.func("BIT_OR", exp.column(m)), m) for m in masks]
+    fired_bits = _fetch_row(session, _select(ors, table)) if masks else {}
+    relevance = SqlRelevance(session, plan, program, table, row_filter)
+    reached = outputs_reached(plan)
+    found: list[tuple[int, int, Diagnostic]] = []
+    for i, w in enumerate(program.folded):
+        rows = rows_where(session, bound, table, relevance.of(w.step))
+        if rows.count:
+            found.append((w.step, i, _warning(w.code, w.message, w.span, rows, reached, w.step)))
+    for i, s in enumerate(program.sites):
+        bits = int(fired_bits.get(f"b{s.mask}") or 0)
+        if not (bits >> s.bit) & 1:
+            continue
+        flag = exp.EQ(
+            this=exp.BitwiseAnd(
+                this=exp.paren(
+                    exp.BitwiseRightShift(
+                        this=exp.column(f"b{s.mask}"), expression=exp.Literal.number(s.bit)
+                    )
+                ),
+                expression=exp.Literal.number(1),
+            ),
+            expression=exp.Literal.number(1),
+        )
+        cond = exp.and_(flag, relevance.of(s.step))
+        rows = rows_where(session, bound, table, cond)
+        if rows.count:
+            found.append(
+                (
+                    s.step,
+                    len(program.folded) + i,
+                    _warning(s.code, s.message, s.span, rows, reached, s.step),
+                )
+            )
+    found.sort(key=lambda f: (f[0], f[1]))
+    return [f[2] for f in found]
+
+
+def _warning(
+    code: str,
+    message: str,
+    span: Span | None,
+    rows: RowsFound,
+    reached: Mapping[int, list[str]],
+    step: int,
+) -> Diagnostic:
+    names = [n for n in reached.get(step, []) if not n.startswith("\x00")]
+    note = (f"used by {', '.join(names)}",) if names else ()
+    return warning(code, f"{message} in rows {rows.named()}", span, *note)
+
+
+class SqlRelevance:
+    """`relevance.relevant_rows` as SQL conditions over the kept result: a row of a step
+    matters when an output's value on that row depends on it. An `if` passes its rows to a
+    branch only where its condition (a column `k<step>` of the result) picks that branch;
+    a step that reads across rows makes every row of its argument matter, when any row of
+    it matters (one aggregate query, asked only then)."""
+
+    def __init__(
+        self,
+        session: SqlSession,
+        plan: Plan,
+        program: SqlProgram,
+        table: str,
+        row_filter: str | None,
+    ) -> None:
+        self.session, self.plan, self.table = session, plan, table
+        kept: exp.Expr = exp.true()
+        if row_filter is not None:
+            kept = _filter_condition(program, row_filter) or exp.true()
+        conditions: dict[int, exp.Expr] = {sid: exp.column(f"k{sid}") for sid in _if_steps(plan)}
+        for sid, value in program.folded_conditions.items():
+            conditions[sid] = _number(value) if value == value else exp.null()
+
+        def branches(sid: int, mine: exp.Expr) -> list[exp.Expr] | None:
+            cond = conditions.get(sid)
+            if cond is None:
+                return None
+            return [
+                mine,
+                _and(mine, exp.EQ(this=cond.copy(), expression=exp.Literal.number(1))),
+                _and(mine, exp.EQ(this=cond.copy(), expression=exp.Literal.number(0))),
+            ]
+
+        matters = walk_back(plan, lambda: kept, branches, self._anywhere, _or)
+        self.matters = matters
+
+    def _anywhere(self, mine: exp.Expr) -> exp.Expr:
+        if _is_true(mine) or isinstance(mine, exp.Boolean) and not mine.this:
+            return mine
+        row = _fetch_row(self.session, _select([exp.alias_(_count_if(mine), "n")], self.table))
+        return exp.true() if row["n"] else exp.false()
+
+    def of(self, step: int) -> exp.Expr:
+        return self.matters.get(step, exp.false()).copy()
+
+
+def _if_steps(plan: Plan) -> list[int]:
+    return [s.id for s in plan.steps if isinstance(s.node, ir.Op) and s.node.op == "if"]
+
+
+def _is_true(e: exp.Expr) -> bool:
+    return isinstance(e, exp.Boolean) and bool(e.this)
+
+
+def _is_false(e: exp.Expr) -> bool:
+    return isinstance(e, exp.Boolean) and not e.this
+
+
+def _and(a: exp.Expr, b: exp.Expr) -> exp.Expr:
+    if _is_true(a):
+        return b
+    if _is_false(a) or _is_false(b):
+        return exp.false()
+    return exp.and_(a.copy(), b.copy())
+
+
+def _or(a: exp.Expr, b: exp.Expr) -> exp.Expr:
+    if _is_true(a) or _is_true(b):
+        return exp.true()
+    if _is_false(a):
+        return b
+    if _is_false(b):
+        return a
+    return exp.or_(a.copy(), b.copy())
+
+
+# ---------------------------------------------------------------- the whole evaluation
+
+
+@dataclass
+class NativeEvaluation:
+    """A native evaluation's outcome: the result and every diagnostic, in the order pandas
+    gives them (the inputs' domains, the data lints, then the warnings of computing)."""
+
+    outcome: NativeOutcome
+    diagnostics: list[Diagnostic]
+
+
+def evaluate(
+    session: SqlSession,
+    checked: CheckedProgram,
+    plan: Plan,
+    source: DataSource,
+    inputs: Sequence[str],
+    columns: Mapping[str, str],
+    params: Mapping[str, float | str],
+    row_filter: str | None,
+    write: Callable[[Callable[[str], None]], None] | None = None,
+    out_kind: str | None = None,
+) -> NativeEvaluation | str:
+    """Evaluate `plan` on `source` inside the engine, or say why pandas must read it.
+    `columns` binds kzf names to the source's columns (`input pop = "SP.POP.TOTL"`)."""
+    raw = "kzf_source"
+    session.open(source, raw)
+    bound = bind(session, raw, plan, checked.dims, inputs, columns, source.shown)
+    if isinstance(bound, str):
+        return bound
+    session.keep(bound.view, bound.sql, materialise=False)
+    rows = check_source(session, bound)
+    found = input_domains(session, bound, checked, plan)
+    nodes = [s.node for s in plan.steps]
+    found += data_checks(nodes, SqlFacts(session, bound, rows), checked)
+    booleans = {
+        n
+        for n in plan.outputs
+        if n in checked.definitions and checked.definitions[n].node.type is ir.Type.BOOL
+    }
+    outcome = run(session, plan, bound, params, row_filter, booleans, write, out_kind)
+    return NativeEvaluation(outcome, [*found, *outcome.warnings])
+
+
+__all__ = [
+    "Bound",
+    "NativeBackend",
+    "NativeEvaluation",
+    "evaluate",
+    "DataSource",
+    "NativeOutcome",
+    "SqlFacts",
+    "SqlSession",
+    "bind",
+    "check_source",
+    "file_source",
+    "rows_where",
+    "run",
+]
