@@ -50,7 +50,9 @@ def command(impl: str, name: str, data: Path, out: Path, formula: Path) -> list[
 def run_once(argv: list[str]) -> tuple[float, float]:
     """Wall seconds and peak resident MB of one process."""
     start = time.perf_counter()
-    quiet = [(os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]  # kzf's warnings
+    quiet = [  # kzf's warnings, DuckDB's progress bar
+        (os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)
+    ]
     pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=quiet)
     _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - start
