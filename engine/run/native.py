@@ -61,7 +61,7 @@ from kzf.engine.run.lower_sql import (
     lower_with_conditions,
     source_names,
 )
-from kzf.engine.run.relevance import outputs_reached, walk_back
+from kzf.engine.run.relevance import outputs_reached, used_by_note, walk_back
 
 MAX_ROWS_NAMED = 5  # the rows a warning names, as on pandas (runtime.MAX_ROWS_SHOWN)
 NATIVE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -689,9 +689,7 @@ def _warning(
     reached: Mapping[int, list[str]],
     step: int,
 ) -> Diagnostic:
-    names = [n for n in reached.get(step, []) if not n.startswith("\x00")]
-    note = (f"used by {', '.join(names)}",) if names else ()
-    return warning(code, f"{message} in rows {rows.named()}", span, *note)
+    return warning(code, f"{message} in rows {rows.named()}", span, *used_by_note(reached, step))
 
 
 class SqlRelevance:
@@ -731,7 +729,7 @@ class SqlRelevance:
         self.matters = matters
 
     def _anywhere(self, mine: exp.Expr) -> exp.Expr:
-        if _is_true(mine) or isinstance(mine, exp.Boolean) and not mine.this:
+        if _is_true(mine) or _is_false(mine):
             return mine
         row = _fetch_row(self.session, _select([exp.alias_(_count_if(mine), "n")], self.table))
         return exp.true() if row["n"] else exp.false()

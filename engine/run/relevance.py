@@ -82,6 +82,13 @@ def walk_back(
     return matters
 
 
+def used_by_note(reached: Mapping[int, list[str]], step: int) -> tuple[str, ...]:
+    """The note of a warning at `step`: the outputs it reaches (`used by egdi, osi_norm`),
+    hidden names (kzf's own, starting with NUL) left out; every engine's warnings say it."""
+    names = [n for n in reached.get(step, []) if not n.startswith("\x00")]
+    return (f"used by {', '.join(names)}",) if names else ()
+
+
 def outputs_reached(plan: Plan) -> dict[int, list[str]]:
     """For each step id, the outputs computed from it (in output order)."""
     reached: dict[int, set[str]] = {sid: {name} for name, sid in plan.outputs.items()}

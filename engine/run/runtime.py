@@ -17,7 +17,7 @@ import pandas as pd
 from kzf.dsl.diagnostics import Diagnostic, Span, warning
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core.periods import ORDINAL_COLUMN
-from kzf.engine.run.relevance import outputs_reached, relevant_rows
+from kzf.engine.run.relevance import outputs_reached, relevant_rows, used_by_note
 
 MAX_ROWS_SHOWN = 5  # rows named in a warning; the rest are counted
 Value = Any  # a step's value: a float64 array (one value per row), a float, a str, or text codes
@@ -118,10 +118,8 @@ class EvalContext:
         for step, code, message, span, mask in self.pending:
             rows = mask & matters.get(step, np.zeros(self.n, dtype=bool))
             if rows.any():
-                names = [n for n in reached.get(step, []) if not n.startswith("\x00")]
-                note = (f"used by {', '.join(names)}",) if names else ()
                 text = f"{message} in rows {self.row_labels(rows)}"
-                found.append(warning(code, text, span, *note))
+                found.append(warning(code, text, span, *used_by_note(reached, step)))
         return found
 
     def full(self, value: Value) -> np.ndarray:
