@@ -8,7 +8,10 @@ parsers hold per-parse state, so sharing one across threads is not something we 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import stat
+import sys
 import threading
 import unicodedata
 from importlib import resources
@@ -79,11 +82,11 @@ def _hidden_characters(source: str, path: str) -> list[Diagnostic]:
     return out
 
 
-def build_parser() -> Lark:
+def build_parser(*, cached: bool = False) -> Lark:
     """A new LALR parser of kzf's grammar, as the language reads it (start symbols
-    `statement` and `expr`; names composed to NFC). Building one computes the LALR tables,
-    so `parse_module` keeps one per thread; tools that walk the grammar (the fuzzer's
-    strategies) build their own."""
+    `statement` and `expr`; names composed to NFC). Building one computes the LALR tables
+    (`cached`: or reads them from the user's cache, `cache_file`), so `parse_module` keeps
+    one per thread; tools that walk the grammar (the fuzzer's strategies) build their own."""
     return Lark(
         _GRAMMAR,
         parser="lalr",
@@ -91,15 +94,52 @@ def build_parser() -> Lark:
         start=["statement", "expr"],
         propagate_positions=True,
         maybe_placeholders=True,
-        cache=False,
+        cache=cache_file() if cached else False,
         lexer_callbacks={"NAME": _composed},
     )
+
+
+def cache_file() -> str | bool:
+    """Where Lark keeps kzf's LALR tables between runs, or False for none.
+
+    Computing the tables takes about 0.1 s, more than the rest of `kzf check` together, so
+    they are kept in the user's cache folder ($XDG_CACHE_HOME or ~/.cache, then kzf/), and
+    Lark rebuilds them whenever the grammar, its options, Lark's version or Python's differ
+    (it keys the file by their hash). The file is a pickle, and reading a pickle can run
+    code, so it is used only in a folder this user owns and no one else may write to (made
+    0700 here): never in a shared folder such as /tmp. Anything else (no home, another
+    owner, a read-only disk) means no cache, and the parser is built as before."""
+    if not hasattr(os, "getuid"):
+        return False
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return False
+    folder = os.path.join(base, "kzf")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        for path in (folder, os.path.join(folder, _CACHE_NAME)):
+            try:
+                info = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            if (
+                info.st_uid != os.getuid()
+                or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+                or stat.S_ISLNK(info.st_mode)
+            ):
+                return False
+    except OSError:
+        return False
+    return os.path.join(folder, _CACHE_NAME)
+
+
+_CACHE_NAME = f"grammar-py{sys.version_info[0]}{sys.version_info[1]}.lark-cache"
 
 
 def _lark() -> Lark:
     parser = getattr(_local, "parser", None)
     if parser is None:
-        parser = build_parser()
+        parser = build_parser(cached=True)
         _local.parser = parser
     return parser
 

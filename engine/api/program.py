@@ -14,10 +14,9 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Unpack, overload
+from typing import TYPE_CHECKING, Any, Unpack, overload
 
 import numpy as np
-import pandas as pd
 
 from kzf.dsl.diagnostics import (
     DataError,
@@ -30,21 +29,24 @@ from kzf.dsl.diagnostics import (
 )
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
-from kzf.engine.api.frames import Table, caller_table
-from kzf.engine.api.validation import Validation, named_definitions, validate
 from kzf.engine.checks.analysis import Analysis, analyse
 from kzf.engine.checks.domains import check_domains, contains, domain_violation, param_interval
 from kzf.engine.checks.lint import FrameFacts, data_checks
 from kzf.engine.compile.plan import Plan, build_plan
 from kzf.engine.compile.resolve import CheckedProgram, check_program, resolve_extra
 from kzf.engine.core import ir
-from kzf.engine.io import output
-from kzf.engine.io.data import Panel, ReadOptions, load_panel, panel_from_frame
-from kzf.engine.run.backends import Backend, check_supported, execute, get_backend
-from kzf.engine.run.backends import progress as show_progress
-from kzf.engine.run.native import NativeBackend, NativeEvaluation, file_source
-from kzf.engine.run.native import evaluate as native_evaluate
-from kzf.engine.run.runtime import time_ordinals
+
+# Compiling and checking a file (`kzf check`, `kzf.load`) needs none of what evaluation
+# needs: pandas, pyarrow, the readers and the engines are imported by the methods that use
+# them, so that a check starts in a fraction of the time (docs/performance.md, cold start).
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kzf.engine.api.frames import Table
+    from kzf.engine.api.validation import Validation
+    from kzf.engine.io.data import Panel, ReadOptions
+    from kzf.engine.run.backends import Backend
+    from kzf.engine.run.native import NativeEvaluation
 
 _WHERE = "\x00where"
 
@@ -171,6 +173,8 @@ class Program:
         **options: Unpack[ReadOptions],
     ) -> Panel:
         """Load the data the program needs for these definitions (all outputs by default)."""
+        from kzf.engine.io.data import load_panel
+
         columns = self._columns_needed(self.plan(select, where))
         time, sources = self.checked.time_dim, self.sources
         return with_rows(
@@ -201,6 +205,13 @@ class Program:
         engine reads the data itself and only the result comes back (engine/run/native.py);
         where it cannot, pandas reads the data and a KZF160 note says why. `native=False`
         has pandas read it in any case."""
+        import pandas as pd
+
+        from kzf.engine.api.frames import caller_table
+        from kzf.engine.io.data import Panel
+        from kzf.engine.run.backends import NativeBackend, check_supported, execute, get_backend
+        from kzf.engine.run.backends import progress as show_progress
+
         with_models = models and self.has_models
         if not isinstance(data, Panel | str | os.PathLike):
             data = caller_table(data).frame
@@ -209,6 +220,8 @@ class Program:
         values = self.param_values(params)
         read_by_pandas: list[Diagnostic] = []
         if native and isinstance(data, str | os.PathLike) and isinstance(backend, NativeBackend):
+            from kzf.engine.run.native import NativeEvaluation
+
             found = self.run_natively(backend, data, plan, values, where, models=with_models)
             if isinstance(found, NativeEvaluation):
                 issues = [*recheck_params(self.checked, values, params or {}), *found.diagnostics]
@@ -266,6 +279,10 @@ class Program:
         reads the data and writes the result itself (`COPY ... TO`): neither passes through
         this process, so the data may be larger than its memory. Otherwise the results are
         computed as `run` does and written by kzf's writers."""
+        from kzf.engine.io import output
+        from kzf.engine.run.backends import NativeBackend, get_backend
+        from kzf.engine.run.native import NativeEvaluation
+
         backend = get_backend(engine, master)
         kind = output.native_kind(out, dialect)
         found: list[Diagnostic] = []
@@ -309,6 +326,9 @@ class Program:
     ) -> NativeEvaluation | Diagnostic:
         """Evaluate inside a SQL engine that reads `data` itself (engine/run/native.py), or
         the KZF160 note that says why pandas must read it."""
+        from kzf.engine.run.backends import NativeBackend, check_supported
+        from kzf.engine.run.native import evaluate as native_evaluate
+        from kzf.engine.run.native import file_source
 
         def by_pandas(reason: str) -> Diagnostic:
             return warning(
@@ -428,6 +448,9 @@ class Program:
         Warnings (division by zero and the like) are issued as `KzfWarning`s; use `run` to
         receive them as diagnostics instead.
         """
+        from kzf.engine.api.frames import caller_table
+        from kzf.engine.io.data import Panel
+
         table = None if isinstance(data, Panel | str | os.PathLike) else caller_table(data)
         given = data if table is None else table.frame
         result = self.run(given, params, select, where, engine=engine, master=master)
@@ -447,6 +470,8 @@ class Program:
         """Check the data against the file's `rule`s: the failing rows (`table`, one row per
         rule and row), the counts per rule (`summary`), and a diagnostic per failing rule
         (KZF170, with the rule's severity). No rules is KZF107."""
+        from kzf.engine.api.validation import named_definitions, validate
+
         if not self.checked.rules:
             raise UsageError([error("KZF107", f"{self.path} has no `rule` statements")])
         rules = list(self.checked.rules)
@@ -536,6 +561,11 @@ class Program:
         return self._panel(data, self.plan(select, where))
 
     def _panel(self, data: Table | Panel | str | os.PathLike[str], plan: Plan) -> Panel:
+        import pandas as pd
+
+        from kzf.engine.api.frames import caller_table
+        from kzf.engine.io.data import Panel, load_panel, panel_from_frame
+
         if isinstance(data, Panel):
             if not data.keyed and not plan.row_wise:
                 raise UsageError(
@@ -568,6 +598,8 @@ class Program:
         return with_rows(load_panel(data, self.dims, columns, time=time, sources=sources))
 
     def _assemble(self, panel: Panel, plan: Plan, results: Mapping[str, object]) -> pd.DataFrame:
+        import pandas as pd
+
         n = len(panel.frame)
         # The frame is built without copying (pandas would copy every column into one block:
         # 35 ms on 10⁷ rows), so each column must be its own: Arrow-backed text is immutable
@@ -599,6 +631,8 @@ def check_periods(plan: Plan, panel: Panel) -> None:
     """Refuse a shift (lag, lead, diff, growth) along a time dimension whose values are
     neither whole years nor periods (2020-Q1, 2020-01, ...): stepping by position there
     would silently compare whatever rows happen to be adjacent (KZF027)."""
+    from kzf.engine.run.runtime import time_ordinals
+
     shifts = [s.node for s in plan.steps if isinstance(s.node, ir.Shift)]
     if not shifts or len(panel.frame) == 0 or panel.time_dim is None:
         return
@@ -710,6 +744,8 @@ def in_callers_order(
     added (forecast years) follow the caller's rows, numbered on from a RangeIndex, else
     labelled with missing values. When the rows cannot be traced (a long or years-as-columns
     frame, pivoted into a panel), the results stay sorted by the dimensions, as for a file."""
+    import pandas as pd
+
     if source_rows is None:
         return frame
     n = len(index)

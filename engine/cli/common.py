@@ -12,11 +12,13 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
-from kzf.engine.api.program import Program, load
-from kzf.engine.io import output
-from kzf.engine.io.data import ReadOptions
+
+if TYPE_CHECKING:
+    from kzf.engine.api.program import Program
+    from kzf.engine.io.data import ReadOptions
 
 
 def add_program_options(p: argparse.ArgumentParser) -> None:
@@ -36,6 +38,8 @@ def add_program_options(p: argparse.ArgumentParser) -> None:
 def load_program(path: str | os.PathLike[str], args: argparse.Namespace) -> Program:
     """The .kzf file with the fences the command line lifted (imports, data outside the
     file's project)."""
+    from kzf.engine.api.program import load  # the compiler: not needed for `kzf --version`
+
     return load(
         path,
         allow_import_outside=args.allow_import_outside,
@@ -53,6 +57,8 @@ def data_source(prog: Program, args: argparse.Namespace, out: str | None = None)
             [error("KZF107", f"{prog.path} declares no `data`; give one with --data PATH")]
         )
     if out:
+        from kzf.engine.io import output  # pandas: imported when there is an output
+
         output.refuse_overwriting(out, data, *prog.checked.sources)
     return data
 

@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kzf.dsl.diagnostics import Diagnostic
-from kzf.engine.api.program import Program
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
@@ -28,7 +26,12 @@ from kzf.engine.cli.common import (
     print_diagnostics,
     read_options,
 )
-from kzf.engine.io import output
+from kzf.engine.io import formats
+
+if TYPE_CHECKING:  # the argument table is built on every start: no pandas there
+    import pandas as pd
+
+    from kzf.engine.api.program import Program
 
 AUDIT_EPILOG = """\
 example:
@@ -84,7 +87,7 @@ def add_parsers(
         p.add_argument("--data", metavar="PATH", help="default: the file's `data`")
         add_param_option(p)
         p.add_argument(
-            "--format", choices=output.FORMATS, help="default: table on a terminal, else csv"
+            "--format", choices=formats.FORMATS, help="default: table on a terminal, else csv"
         )
         add_data_options(p)
         add_program_options(p)
@@ -168,6 +171,8 @@ def _params(args: argparse.Namespace) -> dict[str, float | str]:
 
 def _emit(args: argparse.Namespace, header: list[str], tables: dict[str, pd.DataFrame]) -> None:
     """Tables to stdout; the header above a text table, else to stderr."""
+    from kzf.engine.io import output
+
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
     if fmt != "table":
         for line in header:

@@ -12,11 +12,9 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kzf.dsl.diagnostics import KzfError, UsageError, error
-from kzf.engine.api.program import Program
-from kzf.engine.api.validation import Validation, rule_counts, validate
-from kzf.engine.checks.expect import Outcome, Status, judge
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
@@ -27,9 +25,16 @@ from kzf.engine.cli.common import (
     print_diagnostics,
     read_options,
 )
-from kzf.engine.io import output
+from kzf.engine.io import formats
 from kzf.engine.run.backends import backend_names
 from kzf.version import __version__
+
+# What evaluating needs (pandas, the readers, the engines) is imported by the commands that
+# evaluate, so that `kzf --version` and `kzf check` start quickly (docs/performance.md).
+if TYPE_CHECKING:
+    from kzf.engine.api.program import Program
+    from kzf.engine.api.validation import Validation
+    from kzf.engine.checks.expect import Outcome
 
 EPILOG = """\
 examples:
@@ -80,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         "--where", metavar="COND", help='keep rows where COND holds, e.g. "year >= 2017"'
     )
     ev.add_argument(
-        "--format", choices=output.FORMATS, help="default: table on a terminal, else csv"
+        "--format", choices=formats.FORMATS, help="default: table on a terminal, else csv"
     )
     ev.add_argument("--out", metavar="PATH", help="write .csv, .json, .parquet or .xlsx")
     ev.add_argument(
@@ -91,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--csv-dialect",
-        choices=output.CSV_DIALECTS,
+        choices=formats.CSV_DIALECTS,
         default="standard",
         help="excel: ';', decimal comma and a UTF-8 BOM, as Excel opens csv in kk/ru locales "
         "(default: standard, for programs)",
@@ -138,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     va.add_argument("file", metavar="FILE")
     va.add_argument("--data", metavar="PATH", help="default: the file's `data`")
     add_param_option(va)
-    va.add_argument("--format", choices=output.FORMATS, help="default: table on a terminal")
+    va.add_argument("--format", choices=formats.FORMATS, help="default: table on a terminal")
     va.add_argument("--out", metavar="PATH", help="write the table: .csv, .json, .parquet, .xlsx")
     add_data_options(va)
     va.add_argument("--engine", choices=backend_names(), default="pandas")
@@ -158,6 +163,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from kzf.engine.api.validation import validate
+    from kzf.engine.io import output
+
     prog = load_program(args.file, args)
     print_diagnostics(prog.diagnostics, prog.checked.sources)
     data = data_source(prog, args, args.out)
@@ -210,6 +218,8 @@ def _eval_natively(
     does so and says why, KZF160). None, before any work, for what only the pandas reader
     and writers do: reading options (--decimal, --missing, ...), a file for people (.xlsx,
     the excel dialect, headers in a language), or --out with --format."""
+    from kzf.engine.io import output
+
     defaults: tuple[object, ...] = (".", None, None, None, [], None, None)
     given: tuple[object, ...] = (args.decimal, args.sep, args.encoding, args.sheet, args.missing)
     given += (args.header_row, args.drop_flags)
@@ -241,6 +251,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     """The data against the file's rules: the failing rows as a table (stdout or --out),
     one diagnostic per failing rule and the counts per rule (stderr); exit 1 when a rule of
     severity error fails."""
+    from kzf.engine.api.validation import rule_counts
+    from kzf.engine.io import output
+
     prog = load_program(args.file, args)
     print_diagnostics(prog.diagnostics, prog.checked.sources)
     data = data_source(prog, args, args.out)
@@ -330,6 +343,14 @@ def _kzf_files(paths: Sequence[str]) -> list[Path]:
 
 
 def _cmd_test(args: argparse.Namespace) -> int:
+    from kzf.engine.checks.expect import Status
+
+    shown_as = {
+        Status.REPRODUCED: "ok",
+        Status.ERRATUM: "erratum",
+        Status.FAILED: "FAILED",
+        Status.UNREPRODUCIBLE: "cannot",
+    }
     counts = {Status.REPRODUCED: 0, Status.ERRATUM: 0, Status.FAILED: 0, Status.UNREPRODUCIBLE: 0}
     derived = 0  # reproduced values the files derive themselves, counted apart
     broken = rules_met = rules_warned = rules_broken = 0
@@ -351,7 +372,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
             is_own = o.status is Status.REPRODUCED and o.expect.origin == "derived"
             derived += is_own
             counts[o.status] += not is_own
-            label = "derived" if is_own else _TEST_LABELS[o.status]
+            label = "derived" if is_own else shown_as[o.status]
             how = f" (derived: {o.expect.origin_note})" if is_own else ""
             print(f"  {label:<8} {o.describe()}{how}")
         summary = checked_rules.summary if checked_rules else None
@@ -382,14 +403,6 @@ def _cmd_test(args: argparse.Namespace) -> int:
     return 1 if counts[Status.FAILED] or broken or rules_broken else 0
 
 
-_TEST_LABELS = {
-    Status.REPRODUCED: "ok",
-    Status.ERRATUM: "erratum",
-    Status.FAILED: "FAILED",
-    Status.UNREPRODUCIBLE: "cannot",
-}
-
-
 def _run_rules(prog: Program) -> Validation | None:
     """The file's rules on its own data (a file with rules and no data is KZF023)."""
     if not prog.checked.rules:
@@ -400,6 +413,8 @@ def _run_rules(prog: Program) -> Validation | None:
 
 
 def _run_expectations(prog: Program) -> list[Outcome]:
+    from kzf.engine.checks.expect import judge
+
     if prog.data_path is None:
         raise UsageError([error("KZF023", f"{prog.path}: has `expect` but declares no `data`")])
     names = list(
@@ -465,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kzf: interrupted", file=sys.stderr)
         return 130
-    except output.Terminated as exc:  # SIGTERM/SIGHUP while writing: the output is as it was
+    except formats.Terminated as exc:  # SIGTERM/SIGHUP while writing: the output is as it was
         print("kzf: terminated; the output was left as it was", file=sys.stderr)
         return int(exc.code or 143)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks

@@ -12,9 +12,9 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error, warning
-from kzf.engine.api.program import Program
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
@@ -25,8 +25,11 @@ from kzf.engine.cli.common import (
     print_diagnostics,
     read_options,
 )
-from kzf.engine.io.data import Panel
 from kzf.engine.present.i18n import LANGUAGES
+
+if TYPE_CHECKING:  # the argument table is built on every start: no pandas there
+    from kzf.engine.api.program import Program
+    from kzf.engine.io.data import Panel
 
 
 def add_parsers(

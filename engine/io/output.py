@@ -22,9 +22,7 @@ import numpy as np
 import pandas as pd
 
 from kzf.dsl.diagnostics import DataError, UsageError, error
-
-FORMATS = ("table", "csv", "json")
-OUT_EXTENSIONS = (".csv", ".json", ".parquet", ".xlsx")
+from kzf.engine.io.formats import OUT_EXTENSIONS, Terminated
 
 
 def json_cell(value: object) -> object:
@@ -47,9 +45,6 @@ def to_json(frame: pd.DataFrame) -> str:
         for row in frame.itertuples(index=False, name=None)
     ]
     return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
-
-
-CSV_DIALECTS = ("standard", "excel")
 
 
 def _defused(frame: pd.DataFrame) -> pd.DataFrame:
@@ -176,12 +171,6 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[str], object
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-class Terminated(SystemExit):
-    """SIGTERM or SIGHUP arrived while a file was written: the write stops, its temporary
-    file is removed (the `finally` above), and the process exits 128 + the signal number,
-    as a shell reports a killed command."""
 
 
 @contextlib.contextmanager

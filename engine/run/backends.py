@@ -22,13 +22,17 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
-from kzf.engine.compile.plan import Plan
-from kzf.engine.core import ir
+
+# The registry is read by the command's argument table on every start: what running needs
+# (numpy, pandas, the plan) is imported where it runs.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kzf.engine.compile.plan import Plan
+    from kzf.engine.run.native import SqlSession
 
 
 class Backend(Protocol):
@@ -47,6 +51,16 @@ class Backend(Protocol):
         row_filter: str | None = None,
         progress: Callable[[int], object] | None = None,
     ) -> tuple[dict[str, Any], list[Diagnostic]]: ...
+
+
+@runtime_checkable
+class NativeBackend(Protocol):
+    """A backend that can read the data itself: it opens a `SqlSession` (engine/run/native.py).
+    Declared here, beside `Backend`, so that telling one from the other imports no SQL."""
+
+    name: str
+
+    def session(self) -> SqlSession: ...
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,8 @@ def check_supported(backend: Backend, plan: Plan) -> None:
     """Refuse, before anything runs, a plan with steps the backend cannot run (KZF150)."""
     if getattr(backend, "runs_trends", True):
         return
+    from kzf.engine.core import ir
+
     for step in plan.steps:
         if isinstance(step.node, ir.Trend):
             raise UsageError(

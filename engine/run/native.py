@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from sqlglot import exp
 
@@ -53,6 +53,7 @@ from kzf.engine.compile.plan import Plan
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir, periods
 from kzf.engine.core.periods import ORDINAL_COLUMN
+from kzf.engine.run.backends import NativeBackend
 from kzf.engine.run.lower_sql import (
     PERIOD,
     Source,
@@ -141,15 +142,6 @@ class SqlSession(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-@runtime_checkable
-class NativeBackend(Protocol):
-    """A backend that can read the data itself: it opens a `SqlSession`."""
-
-    name: str
-
-    def session(self) -> SqlSession: ...
 
 
 # ---------------------------------------------------------------- small SQL builders

@@ -47,7 +47,7 @@ def no_pandas_reader(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pd, "read_parquet", refuse)
     monkeypatch.setattr(pd, "read_csv", refuse)
     monkeypatch.setattr(pq, "read_table", refuse)
-    monkeypatch.setattr("kzf.engine.api.program.load_panel", refuse)
+    monkeypatch.setattr("kzf.engine.io.data.load_panel", refuse)  # read where it is used
 
 
 QUARTERS = pd.DataFrame(
