@@ -53,6 +53,14 @@ def _to_polars(frame: pd.DataFrame) -> Any:
     return pl.from_arrow(_to_arrow(frame))
 
 
+def is_duckdb_relation(data: object) -> bool:
+    """A DuckDB relation (`con.sql(...)`, `duckdb.read_parquet(...)`): evaluated by DuckDB
+    itself (Program.evaluate gives a relation back), not converted here. Told by its type's
+    module, so asking imports no duckdb."""
+    kind = type(data)
+    return kind.__module__.partition(".")[0] == "duckdb" and kind.__name__ == "DuckDBPyRelation"
+
+
 def is_table(data: object) -> bool:
     """Whether `data` is a table `caller_table` converts (not a path or a Panel)."""
     return isinstance(data, pd.DataFrame | pa.Table | pa.RecordBatch) or hasattr(

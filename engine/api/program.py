@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from kzf.engine.api.validation import Validation
     from kzf.engine.io.data import Panel, ReadOptions
     from kzf.engine.run.backends import Backend
-    from kzf.engine.run.native import NativeEvaluation
+    from kzf.engine.run.native import DataSource, NativeEvaluation, SqlSession
 
 _WHERE = "\x00where"
 
@@ -204,14 +204,18 @@ class Program:
         With a SQL engine and a Parquet or CSV path (a glob, a hive-partitioned folder), the
         engine reads the data itself and only the result comes back (engine/run/native.py);
         where it cannot, pandas reads the data and a KZF160 note says why. `native=False`
-        has pandas read it in any case."""
+        has pandas read it in any case. A DuckDB relation is evaluated by DuckDB on its own
+        connection, and only the result is fetched (rows sorted by the dimensions)."""
         import pandas as pd
 
-        from kzf.engine.api.frames import caller_table
+        from kzf.engine.api.frames import caller_table, is_duckdb_relation
         from kzf.engine.io.data import Panel
         from kzf.engine.run.backends import NativeBackend, check_supported, execute, get_backend
         from kzf.engine.run.backends import progress as show_progress
 
+        if is_duckdb_relation(data):
+            done = self._run_relation(data, params, select, where, engine, lazy=False)
+            return Evaluation(self._native_frame(done.outcome.table), done.diagnostics)
         with_models = models and self.has_models
         if not isinstance(data, Panel | str | os.PathLike):
             data = caller_table(data).frame
@@ -306,7 +310,8 @@ class Program:
                 )
                 if isinstance(native, NativeEvaluation):
                     issues = recheck_params(self.checked, values, params or {})
-                    return Written(out, native.outcome.rows, [*issues, *native.diagnostics])
+                    rows = native.outcome.rows or 0  # a written result is counted
+                    return Written(out, rows, [*issues, *native.diagnostics])
                 found.append(native)
         result = self.run(data, params, select, where, engine=backend, master=master, native=False)
         output.write_frame(result.frame, out, dialect=dialect)
@@ -327,7 +332,6 @@ class Program:
         """Evaluate inside a SQL engine that reads `data` itself (engine/run/native.py), or
         the KZF160 note that says why pandas must read it."""
         from kzf.engine.run.backends import NativeBackend, check_supported
-        from kzf.engine.run.native import evaluate as native_evaluate
         from kzf.engine.run.native import file_source
 
         def by_pandas(reason: str) -> Diagnostic:
@@ -345,20 +349,43 @@ class Program:
         if not isinstance(backend, NativeBackend):
             return by_pandas(f"{backend.name} does not read files itself")
         check_supported(backend, plan)
-        columns = self._columns_needed(plan)
-        session = backend.session()
+        found = self._natively(
+            backend.session(), backend.name, plan, source, values, where, write, out_kind
+        )
+        if isinstance(found, str):
+            return by_pandas(found)
+        return found
+
+    def _natively(
+        self,
+        session: SqlSession,
+        engine: str,
+        plan: Plan,
+        source: DataSource,
+        values: Mapping[str, float | str],
+        where: str | None,
+        write: Callable[[Callable[[str], None]], None] | None = None,
+        out_kind: str | None = None,
+        deliver: Callable[[str], Any] | None = None,
+    ) -> NativeEvaluation | str:
+        """`native.evaluate` on a session, closed afterwards: the evaluation, or why the
+        engine cannot evaluate this source (a reason to say). Out of memory is KZF161,
+        naming the engine's limit and the setting that changes it."""
+        from kzf.engine.run.native import evaluate as native_evaluate
+
         try:
             found = native_evaluate(
                 session,
                 self.checked,
                 plan,
                 source,
-                columns,
+                self._columns_needed(plan),
                 self.sources,
                 values,
                 _WHERE if where else None,
                 write,
                 out_kind,
+                deliver,
             )
         except Exception as exc:  # noqa: BLE001 - what the engine says, told apart below
             failure = session.failure(exc)
@@ -366,25 +393,72 @@ class Program:
                 raise
             kind, text = failure
             if kind == "read":
-                return by_pandas(f"{backend.name} could not read it ({text})")
+                return f"{engine} could not read it ({text})"
             raise DataError(
                 [
                     error(
                         "KZF161",
-                        f"{backend.name} ran out of memory evaluating {os.fspath(data)} "
+                        f"{engine} ran out of memory evaluating {source.shown} "
                         f"(its memory limit is {session.memory_limit}): {text}",
                         None,
-                        "set KZF_DUCKDB_MEMORY_LIMIT to a size this process can use (for "
-                        "example 2GB); beyond it DuckDB spills to disk, so a limit below "
-                        "the data's size is fine",
+                        session.memory_advice,
                     )
                 ]
             ) from None
         finally:
             session.close()
-        if isinstance(found, str):
-            return by_pandas(found)
         return found
+
+    def _run_relation(
+        self,
+        relation: Any,
+        params: Mapping[str, float | str] | None,
+        select: Sequence[str] | None,
+        where: str | None,
+        engine: str | Backend,
+        lazy: bool,
+    ) -> NativeEvaluation:
+        """A DuckDB relation evaluated by DuckDB, on the relation's own connection
+        (backend_duckdb.RelationSession): the checks and warnings as aggregate queries,
+        the result fetched, or with `lazy` a relation not yet computed. What DuckDB cannot
+        evaluate is KZF162, saying why: a relation is not read by pandas behind the caller's
+        back (that may read a whole database)."""
+        from kzf.engine.run.backend_duckdb import RELATION, RelationSession
+        from kzf.engine.run.backends import check_supported, get_backend
+        from kzf.engine.run.native import DataSource
+
+        name = engine if isinstance(engine, str) else engine.name
+        if name not in ("pandas", "duckdb"):  # pandas: the default, not a choice
+            raise UsageError(
+                [error("KZF109", f"a DuckDB relation is evaluated by DuckDB, not by {name}")]
+            )
+        shown = "the DuckDB relation"
+
+        def refused(reason: str) -> UsageError:
+            return UsageError(
+                [
+                    error(
+                        "KZF162",
+                        f"DuckDB cannot evaluate {shown} here: {reason}",
+                        None,
+                        "give kzf relation.df() (or a file) to evaluate it on pandas",
+                    )
+                ]
+            )
+
+        if self.has_models:
+            raise refused("the file's models and forecasts run on pandas")
+        plan = self.plan(select, where)
+        check_supported(get_backend("duckdb"), plan)
+        values = self.param_values(params)
+        session = RelationSession(relation)
+        source = DataSource("relation", RELATION, shown)
+        deliver = session.lazy if lazy else None
+        found = self._natively(session, "duckdb", plan, source, values, where, deliver=deliver)
+        if isinstance(found, str):
+            raise refused(found)
+        issues = recheck_params(self.checked, values, params or {})
+        return replace(found, diagnostics=[*issues, *found.diagnostics])
 
     def _native_frame(self, table: Any) -> pd.DataFrame:
         """A native result (Arrow) as the frame `run` gives on pandas: text dims, int64
@@ -443,20 +517,72 @@ class Program:
 
         A Polars DataFrame gives a Polars DataFrame, an Arrow table (or any object with the
         Arrow PyCapsule stream interface, `__arrow_c_stream__`) an Arrow table, in the
-        caller's row order.
+        caller's row order. A DuckDB relation gives a DuckDB relation of the same
+        connection, not yet computed, to compose with your own queries: DuckDB evaluates
+        it, the data never passes through pandas, and its rows are ordered by the
+        dimensions (a relation has no order of its own). The checks and the warnings run
+        first, as aggregate queries (KZF162 when DuckDB cannot evaluate the relation).
 
         Warnings (division by zero and the like) are issued as `KzfWarning`s; use `run` to
         receive them as diagnostics instead.
         """
-        from kzf.engine.api.frames import caller_table
+        from kzf.engine.api.frames import caller_table, is_duckdb_relation
         from kzf.engine.io.data import Panel
 
+        if is_duckdb_relation(data):
+            done = self._run_relation(data, params, select, where, engine, lazy=True)
+            for issue in done.diagnostics:
+                warnings.warn(KzfWarning(issue.headline()), stacklevel=2)
+            return done.outcome.table
         table = None if isinstance(data, Panel | str | os.PathLike) else caller_table(data)
         given = data if table is None else table.frame
         result = self.run(given, params, select, where, engine=engine, master=master)
         for issue in result.warnings:
             warnings.warn(KzfWarning(issue.headline()), stacklevel=2)
         return result.frame if table is None else table.back(result.frame)
+
+    def to_sql(
+        self,
+        dialect: str = "duckdb",
+        table: str = "data",
+        params: Mapping[str, float | str] | None = None,
+        select: Sequence[str] | None = None,
+        where: str | None = None,
+    ) -> str:
+        """The definitions as one SQL SELECT over `table` (a name, `schema.table` allowed)
+        in `dialect` (duckdb or spark), to run in your own pipeline: the dims under their
+        names, then each definition, ordered by the dims, with params and `where` applied.
+
+        It computes; it checks nothing. kzf's checks of the data (one row per key, KZF103;
+        whole years, KZF104; the inputs' domains, KZF110) and its warnings (a division by
+        zero, KZF201) are queries of their own that this text does not run, so run it only
+        on data kzf has checked, or use `evaluate(relation)`, which runs them. The time
+        dimension must hold whole numbers (years): the ordinals of period labels such as
+        2020-Q1 are read from the data."""
+        from kzf.engine.run.backends import check_supported, get_backend
+        from kzf.engine.run.lower_sql import DIALECTS
+        from kzf.engine.run.native import statement_of
+
+        if dialect not in DIALECTS:
+            raise UsageError(
+                [error("KZF109", f"to_sql: no dialect {dialect!r}; choose {', '.join(DIALECTS)}")]
+            )
+        if self.has_models:
+            raise UsageError(
+                [
+                    error(
+                        "KZF150", f"{self.path}: its models and forecasts run on pandas, not in SQL"
+                    )
+                ]
+            )
+        plan = self.plan(select, where)
+        check_supported(get_backend(dialect), plan)
+        values = self.param_values(params)
+        row_filter = _WHERE if where else None
+        columns = self._columns_needed(plan)
+        return statement_of(
+            self.checked, plan, columns, self.sources, values, row_filter, dialect, table
+        )
 
     def validate(
         self,

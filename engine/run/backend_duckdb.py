@@ -12,11 +12,12 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlglot import exp
 
 from kzf.engine.run.lower_sql import ROW, SqlBackend
-from kzf.engine.run.native import DataSource
+from kzf.engine.run.native import DataSource, StatementSession
 
 _local = threading.local()
 
@@ -60,7 +61,7 @@ class DuckDBBackend(SqlBackend):
         return DuckDBSession(self.options)
 
 
-__all__ = ["ROW", "DuckDBBackend"]
+__all__ = ["ROW", "DuckDBBackend", "RelationSession"]
 
 
 # ---------------------------------------------------------------- reading the data itself
@@ -102,6 +103,12 @@ def default_memory_limit() -> str | None:
     return f"{max(soft // 3 // 2**20, 64)}MB"
 
 
+MEMORY_ADVICE = (
+    "set KZF_DUCKDB_MEMORY_LIMIT to a size this process can use (for example 2GB); beyond "
+    "it DuckDB spills to disk, so a limit below the data's size is fine"
+)
+
+
 class DuckDBSession:
     """A native run's DuckDB connection (engine/run/native.SqlSession): a fresh in-process
     database whose spill files go to a temporary folder of its own (DuckDB's default is a
@@ -121,11 +128,9 @@ class DuckDBSession:
         self.con = duckdb.connect(config=config)
         found = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
         self.memory_limit = str(found[0]) if found else "unknown"
+        self.memory_advice = MEMORY_ADVICE
 
     def open(self, source: DataSource, name: str) -> None:
-        if source.kind == "relation":
-            source.relation.create_view(name)  # the caller's relation, on its connection
-            return
         location = exp.Literal.string(source.location).sql(dialect="duckdb")
         if source.kind == "parquet":
             hive = ", hive_partitioning = true" if source.hive else ""
@@ -152,20 +157,67 @@ class DuckDBSession:
         return int(row[0]) if row else 0
 
     def failure(self, exc: BaseException) -> tuple[str, str] | None:
-        import duckdb
-
-        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        if isinstance(exc, duckdb.OutOfMemoryException):
-            return "memory", text
-        if isinstance(exc, duckdb.ConversionException | duckdb.IOException):
-            return "read", text
-        if isinstance(exc, duckdb.InvalidInputException):  # what the CSV sniffer says
-            return "read", text
-        return None
+        return failure(exc)
 
     def close(self) -> None:
         self.con.close()
         shutil.rmtree(self._spill, ignore_errors=True)
+
+
+def failure(exc: BaseException) -> tuple[str, str] | None:
+    """What a DuckDB exception means for the user (native.SqlSession.failure)."""
+    import duckdb
+
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return "memory", text
+    if isinstance(exc, duckdb.ConversionException | duckdb.IOException):
+        return "read", text
+    if isinstance(exc, duckdb.InvalidInputException):  # what the CSV sniffer says
+        return "read", text
+    return None
+
+
+RELATION = "kzf_relation"  # how each statement names the caller's relation
+
+
+class RelationSession(StatementSession):
+    """A native run over the caller's DuckDB relation (`prog.evaluate(relation)`), on the
+    relation's own connection: `relation.query(RELATION, sql)` runs one statement in which
+    the relation is named RELATION. Nothing is created in the caller's database (a view or
+    a table there would be theirs), so every statement carries what the run keeps as CTEs
+    (native.StatementSession), and the result is a relation of the caller's connection,
+    lazy and composable like their own."""
+
+    def __init__(self, relation: Any) -> None:
+        super().__init__("duckdb", RELATION)
+        self.relation = relation
+        found = relation.query(RELATION, "SELECT current_setting('memory_limit')").fetchall()
+        self.memory_limit = str(found[0][0]) if found else "unknown"
+        self.memory_advice = (
+            "the relation's connection sets the limit: SET memory_limit = '2GB' on it (for "
+            "example), and DuckDB spills to disk beyond it"
+        )
+
+    def schema(self, name: str) -> list[tuple[str, str]]:
+        probe = self.lazy(f"SELECT * FROM {_quoted(name)} LIMIT 0")
+        return [(str(c), kind_of(str(t))) for c, t in zip(probe.columns, probe.types, strict=True)]
+
+    def fetch(self, sql: str) -> object:
+        return self.lazy(sql).to_arrow_table()
+
+    def lazy(self, sql: str) -> Any:
+        """The rows of `sql` as a relation of the caller's connection, not yet computed."""
+        return self.relation.query(RELATION, self.statement(sql))
+
+    def write(self, sql: str, path: str, kind: str) -> int:
+        raise AssertionError("a relation's result is given back, never written by kzf")
+
+    def failure(self, exc: BaseException) -> tuple[str, str] | None:
+        return failure(exc)
+
+    def close(self) -> None:
+        pass  # the connection is the caller's
 
 
 def _quoted(name: str) -> str:

@@ -62,6 +62,7 @@ BITS_PER_MASK = 60
 # on 10⁴ rows), 30 gives 6.7 kB (25 ms), with no change at 10⁶ rows (docs/performance.md).
 INLINE_BUDGET = 30
 _DIALECT_NAMES = {"duckdb": {}, "spark": {"ROUND_EVEN": "BROUND"}}
+DIALECTS = tuple(_DIALECT_NAMES)  # the SQL kzf writes: `Program.to_sql`, the engines
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import sqlglot
 from sqlglot import exp
 
 from kzf.dsl.diagnostics import (
@@ -112,6 +113,7 @@ class SqlSession(Protocol):
 
     dialect: str
     memory_limit: str  # as the engine states it, for the KZF161 message
+    memory_advice: str  # KZF161's help: which setting to change, and how
 
     def open(self, source: DataSource, name: str) -> None:
         """Make the source queryable as the view `name`."""
@@ -523,8 +525,9 @@ class NativeOutcome:
     """What a native run gives back: the result (fetched, or written to `out`), its number
     of rows, and the warnings of computing it."""
 
-    table: Any  # an Arrow table of dims and outputs, in panel order; None when written
-    rows: int
+    table: Any  # an Arrow table of dims and outputs, in panel order; None when written;
+    # or what `deliver` made of the result's query (a lazy relation of the engine's)
+    rows: int | None  # None: not counted (a lazy result)
     warnings: list[Diagnostic]
 
 
@@ -596,10 +599,12 @@ def run(
     booleans: set[str],
     write: Callable[[Callable[[str], None]], None] | None = None,
     out_kind: str | None = None,
+    deliver: Callable[[str], Any] | None = None,
 ) -> NativeOutcome:
     """Run the lowered plan over the bound view. With `write` (output.write_atomically's
     way of writing a file: it is called with a function that writes a temporary path), the
-    engine writes the result itself; else the result is fetched as Arrow.
+    engine writes the result itself; with `deliver`, the result's query is handed to it (a
+    session's `lazy`: the caller composes it further); else the result is fetched as Arrow.
 
     A plan with warning sites is computed once into a table the warnings' queries and the
     output both read; one without is a view the output reads as it streams."""
@@ -619,6 +624,8 @@ def run(
         written: list[int] = []
         write(lambda tmp: written.append(session.write(sql, tmp, out_kind)))
         return NativeOutcome(None, written[0] if written else 0, warnings)
+    if deliver is not None:
+        return NativeOutcome(deliver(sql), None, warnings)
     result = session.fetch(sql)
     return NativeOutcome(result, result.num_rows, warnings)
 
@@ -783,6 +790,7 @@ def evaluate(
     row_filter: str | None,
     write: Callable[[Callable[[str], None]], None] | None = None,
     out_kind: str | None = None,
+    deliver: Callable[[str], Any] | None = None,
 ) -> NativeEvaluation | str:
     """Evaluate `plan` on `source` inside the engine, or say why pandas must read it.
     `columns` binds kzf names to the source's columns (`input pop = "SP.POP.TOTL"`)."""
@@ -801,8 +809,108 @@ def evaluate(
         for n in plan.outputs
         if n in checked.definitions and checked.definitions[n].node.type is ir.Type.BOOL
     }
-    outcome = run(session, plan, bound, params, row_filter, booleans, write, out_kind)
+    outcome = run(session, plan, bound, params, row_filter, booleans, write, out_kind, deliver)
     return NativeEvaluation(outcome, [*found, *outcome.warnings])
+
+
+# ---------------------------------------------------------------- one statement
+
+
+class StatementSession:
+    """The part of a `SqlSession` that keeps nothing in the engine: `open` and `keep` only
+    remember their queries, and `statement` puts them in front of a query as its CTEs.
+
+    For a database that is the caller's (a DuckDB relation's connection, `Program.to_sql`'s
+    reader), where a view or table kzf created would be an object of theirs: every statement
+    is self-contained, and the result's query, handed back lazily, reads nothing but the
+    caller's own table. What a file run keeps once (`materialise`) is computed again by each
+    statement that reads it."""
+
+    def __init__(self, dialect: str, table: str) -> None:
+        self.dialect = dialect
+        self.table = table  # how statements name the caller's table
+        self.kept: dict[str, exp.Expr] = {}
+
+    def open(self, source: DataSource, name: str) -> None:
+        self.kept[name] = exp.select(exp.Star()).from_(
+            exp.to_table(self.table, dialect=self.dialect)
+        )
+
+    def keep(self, name: str, sql: str, materialise: bool) -> None:
+        self.kept[name] = sqlglot.parse_one(sql, dialect=self.dialect)
+
+    def statement(self, sql: str) -> str:
+        """`sql` with every kept query before it, in the order kept (each may read the ones
+        before), then the query's own CTEs."""
+        query = sqlglot.parse_one(sql, dialect=self.dialect)
+        assert isinstance(query, exp.Query)
+        own = [(cte.alias, cte.this) for cte in query.ctes]
+        for cte in list(query.ctes):
+            cte.pop()
+        for name, body in [*self.kept.items(), *own]:
+            query = query.with_(_ident(name), as_=body.copy(), copy=False)
+        return query.sql(dialect=self.dialect)
+
+
+class DeclaredSchema(StatementSession):
+    """A session with no data behind it, for `Program.to_sql`: the columns are the ones the
+    program declares, dims as text, the time dimension as whole numbers (period labels need
+    the data: their ordinals are read from it), inputs as numbers."""
+
+    def __init__(self, dialect: str, table: str, kinds: Mapping[str, str]) -> None:
+        super().__init__(dialect, table)
+        self.kinds = dict(kinds)
+        self.memory_limit = self.memory_advice = "unknown"
+
+    def schema(self, name: str) -> list[tuple[str, str]]:
+        return list(self.kinds.items())
+
+    def fetch(self, sql: str) -> Any:
+        raise AssertionError("to_sql reads no data")  # bind reads only text time labels
+
+    def write(self, sql: str, path: str, kind: str) -> int:
+        raise AssertionError("to_sql writes no data")
+
+    def failure(self, exc: BaseException) -> tuple[str, str] | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def statement_of(
+    checked: CheckedProgram,
+    plan: Plan,
+    inputs: Sequence[str],
+    columns: Mapping[str, str],
+    params: Mapping[str, float | str],
+    row_filter: str | None,
+    dialect: str,
+    table: str,
+) -> str:
+    """The plan as one SQL statement over `table`, in `dialect`: the typed panel view, the
+    plan's query and the result as `run` gives it (dims, then the outputs, in panel order),
+    as CTEs of one SELECT. It computes; it checks nothing (`check_source`, the domains and
+    the warnings are queries of their own)."""
+    time = plan.time_dim if plan.time_dim in checked.dims else None
+    kinds = {columns.get(d, d): "integer" if d == time else "text" for d in checked.dims}
+    kinds |= {columns.get(c, c): "number" for c in inputs}
+    session = DeclaredSchema(dialect, table, kinds)
+    raw = "kzf_source"
+    session.open(DataSource("relation", table, table), raw)
+    bound = bind(session, raw, plan, checked.dims, inputs, columns, table)
+    assert not isinstance(bound, str)  # every column is there, of the kind it needs
+    session.keep(bound.view, bound.sql, materialise=False)
+    program = lower(plan, params, bound.source, dialect)
+    result = f"{raw}_result"
+    session.keep(result, program.main.sql, materialise=False)
+    booleans = {
+        n
+        for n in plan.outputs
+        if n in checked.definitions and checked.definitions[n].node.type is ir.Type.BOOL
+    }
+    query = result_query(plan, bound, program, result, row_filter, booleans)
+    return session.statement(query.sql(dialect=dialect))
 
 
 __all__ = [
@@ -814,6 +922,8 @@ __all__ = [
     "NativeOutcome",
     "SqlFacts",
     "SqlSession",
+    "StatementSession",
+    "statement_of",
     "bind",
     "check_source",
     "file_source",
