@@ -87,6 +87,16 @@ def main() -> None:
         def run() -> object:
             return workloads.polars_version(name, pl_frame)
 
+    elif impl == "duckdb-sql":  # what a DuckDB user writes by hand, from the same frame
+        import duckdb
+
+        con = duckdb.connect()
+        con.register("panel", df)
+        query = workloads.DUCKDB_SQL[name].format(data="panel")
+
+        def run() -> object:
+            return con.sql(query).df()  # a DataFrame back, as kzf gives
+
     elif impl == "numpy":
         arrays = {c: df[c].to_numpy() for c in workloads.INPUTS[name]}
 

@@ -27,6 +27,7 @@ IMPLS = [
     "kzf-duckdb",
     "pandas",
     "polars",
+    "duckdb-sql",
     "numpy",
     "vtlengine-pandas",
     "vtlengine-duckdb",

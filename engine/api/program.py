@@ -283,12 +283,12 @@ class Program:
         reads the data and writes the result itself (`COPY ... TO`): neither passes through
         this process, so the data may be larger than its memory. Otherwise the results are
         computed as `run` does and written by kzf's writers."""
-        from kzf.engine.io import output
+        from kzf.engine.io import files
         from kzf.engine.run.backends import NativeBackend, get_backend
         from kzf.engine.run.native import NativeEvaluation
 
         backend = get_backend(engine, master)
-        kind = output.native_kind(out, dialect)
+        kind = files.native_kind(out, dialect)
         found: list[Diagnostic] = []
         if kind is not None and isinstance(data, str | os.PathLike):
             if isinstance(backend, NativeBackend):
@@ -296,7 +296,7 @@ class Program:
                 values = self.param_values(params)
 
                 def write_file(write: Callable[[str], None]) -> None:
-                    output.write_atomically(out, write)
+                    files.write_atomically(out, write)
 
                 native = self.run_natively(
                     backend,
@@ -313,6 +313,8 @@ class Program:
                     rows = native.outcome.rows or 0  # a written result is counted
                     return Written(out, rows, [*issues, *native.diagnostics])
                 found.append(native)
+        from kzf.engine.io import output  # pandas: the results are written by kzf's writers
+
         result = self.run(data, params, select, where, engine=backend, master=master, native=False)
         output.write_frame(result.frame, out, dialect=dialect)
         return Written(out, len(result.frame), [*found, *result.warnings])

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
+from kzf.engine.io import files
 
 if TYPE_CHECKING:
     from kzf.engine.api.program import Program
@@ -57,9 +58,7 @@ def data_source(prog: Program, args: argparse.Namespace, out: str | None = None)
             [error("KZF107", f"{prog.path} declares no `data`; give one with --data PATH")]
         )
     if out:
-        from kzf.engine.io import output  # pandas: imported when there is an output
-
-        output.refuse_overwriting(out, data, *prog.checked.sources)
+        files.refuse_overwriting(out, data, *prog.checked.sources)
     return data
 
 

@@ -26,7 +26,7 @@ from kzf.engine.cli.common import (
     print_diagnostics,
     read_options,
 )
-from kzf.engine.io import formats
+from kzf.engine.io import files
 
 if TYPE_CHECKING:  # the argument table is built on every start: no pandas there
     import pandas as pd
@@ -78,8 +78,8 @@ the entities with a score in each year, 1 = highest.
 def add_parsers(
     sub: argparse._SubParsersAction,
 ) -> None:
-    def common(p: argparse.ArgumentParser, files: int = 1) -> None:
-        if files == 1:
+    def common(p: argparse.ArgumentParser, count: int = 1) -> None:
+        if count == 1:
             p.add_argument("file", metavar="FILE")
         else:
             p.add_argument("file_a", metavar="A.kzf", help="the first methodology")
@@ -87,7 +87,7 @@ def add_parsers(
         p.add_argument("--data", metavar="PATH", help="default: the file's `data`")
         add_param_option(p)
         p.add_argument(
-            "--format", choices=formats.FORMATS, help="default: table on a terminal, else csv"
+            "--format", choices=files.FORMATS, help="default: table on a terminal, else csv"
         )
         add_data_options(p)
         add_program_options(p)
@@ -148,7 +148,7 @@ def add_parsers(
         "Evaluate the index of A.kzf and of B.kzf and compare them entity by entity.",
         DIFF_EPILOG,
     )
-    common(di, files=2)
+    common(di, count=2)
     di.add_argument(
         "--index",
         metavar="NAME|NAME_A:NAME_B",

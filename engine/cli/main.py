@@ -25,7 +25,7 @@ from kzf.engine.cli.common import (
     print_diagnostics,
     read_options,
 )
-from kzf.engine.io import formats
+from kzf.engine.io import files
 from kzf.engine.run.backends import backend_names
 from kzf.version import __version__
 
@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         "--where", metavar="COND", help='keep rows where COND holds, e.g. "year >= 2017"'
     )
     ev.add_argument(
-        "--format", choices=formats.FORMATS, help="default: table on a terminal, else csv"
+        "--format", choices=files.FORMATS, help="default: table on a terminal, else csv"
     )
     ev.add_argument("--out", metavar="PATH", help="write .csv, .json, .parquet or .xlsx")
     ev.add_argument(
@@ -96,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--csv-dialect",
-        choices=formats.CSV_DIALECTS,
+        choices=files.CSV_DIALECTS,
         default="standard",
         help="excel: ';', decimal comma and a UTF-8 BOM, as Excel opens csv in kk/ru locales "
         "(default: standard, for programs)",
@@ -143,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     va.add_argument("file", metavar="FILE")
     va.add_argument("--data", metavar="PATH", help="default: the file's `data`")
     add_param_option(va)
-    va.add_argument("--format", choices=formats.FORMATS, help="default: table on a terminal")
+    va.add_argument("--format", choices=files.FORMATS, help="default: table on a terminal")
     va.add_argument("--out", metavar="PATH", help="write the table: .csv, .json, .parquet, .xlsx")
     add_data_options(va)
     va.add_argument("--engine", choices=backend_names(), default="pandas")
@@ -163,9 +163,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from kzf.engine.api.validation import validate
-    from kzf.engine.io import output
-
     prog = load_program(args.file, args)
     print_diagnostics(prog.diagnostics, prog.checked.sources)
     data = data_source(prog, args, args.out)
@@ -174,6 +171,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         written = _eval_natively(prog, args, data, select)
         if written is not None:
             return written
+    from kzf.engine.api.validation import validate  # pandas: not needed by a native run
+    from kzf.engine.io import output
+
     panel = prog.read_data(data, select, args.where, **read_options(args))
     result = prog.run(
         panel,
@@ -218,14 +218,13 @@ def _eval_natively(
     does so and says why, KZF160). None, before any work, for what only the pandas reader
     and writers do: reading options (--decimal, --missing, ...), a file for people (.xlsx,
     the excel dialect, headers in a language), or --out with --format."""
-    from kzf.engine.io import output
 
     defaults: tuple[object, ...] = (".", None, None, None, [], None, None)
     given: tuple[object, ...] = (args.decimal, args.sep, args.encoding, args.sheet, args.missing)
     given += (args.header_row, args.drop_flags)
     if given != defaults or (args.out and (args.format or args.lang)):
         return None
-    out_kind = output.native_kind(args.out, args.csv_dialect) if args.out else None
+    out_kind = files.native_kind(args.out, args.csv_dialect) if args.out else None
     if args.out and out_kind is None:
         return None
     params = parse_params(args.param)
@@ -243,6 +242,8 @@ def _eval_natively(
 
         labels = labels_for(prog.checked.labels, map(str, evaluation.frame.columns), args.lang)
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
+    from kzf.engine.io import output  # the table or csv on stdout
+
     sys.stdout.write(output.render(evaluation.frame, fmt, labels, args.csv_dialect))
     return 0
 
@@ -480,7 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kzf: interrupted", file=sys.stderr)
         return 130
-    except formats.Terminated as exc:  # SIGTERM/SIGHUP while writing: the output is as it was
+    except files.Terminated as exc:  # SIGTERM/SIGHUP while writing: the output is as it was
         print("kzf: terminated; the output was left as it was", file=sys.stderr)
         return int(exc.code or 143)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks

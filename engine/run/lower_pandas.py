@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import pandas as pd
 
 from kzf.dsl.diagnostics import Diagnostic
 from kzf.engine.compile.plan import Plan
@@ -22,6 +21,9 @@ from kzf.engine.core.builtins import FUNCTIONS, Function
 from kzf.engine.core.ir import Trend
 from kzf.engine.core.numeric import infinite_mask, is_missing, scalar_or_array
 from kzf.engine.run.runtime import EvalContext, Value, time_ordinals
+
+if TYPE_CHECKING:  # imported where a frame is read: see engine/run/runtime.py
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ def fold_constant(
     """A step whose arguments are all constants, computed once by this backend's code, and
     the context holding the warnings it raised. The SQL lowering folds constants with it, so
     that every backend gives a constant step exactly the value and warnings pandas gives."""
-    ctx = EvalContext(pd.DataFrame(), plan.dims, plan.time_dim, params, 1)
+    # a constant step reads no column: its context holds no frame (and imports no pandas)
+    ctx = EvalContext(cast("pd.DataFrame", None), plan.dims, plan.time_dim, params, 1)
     ctx.step = step
     with np.errstate(all="ignore"):
         value = evaluate_node(node, list(args), ctx)
@@ -99,6 +102,8 @@ def evaluate_node(node: ir.Node, args: list[Value], ctx: EvalContext) -> Value:
     if isinstance(node, ir.Dim):
         if node.type is ir.Type.NUMBER:
             return ctx.frame[node.name].to_numpy(dtype=np.float64)
+        import pandas as pd
+
         codes, _ = ctx.dim_codes(node.name)
         cats = pd.factorize(ctx.frame[node.name], sort=True)[1]
         return _Text(codes, tuple(str(c) for c in cats))
@@ -312,6 +317,8 @@ def _aggregate(node: ir.Aggregate, args: list[Value], ctx: EvalContext) -> Value
 
         return grouped_moment(func, x, gid, ngroups)
     else:
+        import pandas as pd
+
         grouped = pd.Series(x).groupby(gid, sort=True)
         reduced = getattr(grouped, func)()
         per_group = reduced.reindex(range(ngroups)).to_numpy(dtype=np.float64, na_value=np.nan)
@@ -428,13 +435,15 @@ def _shift(node: ir.Shift, values: Value, ctx: EvalContext) -> Value:
 def _transform(node: ir.Transform, args: list[Value], ctx: EvalContext) -> Value:
     """Imputation and outlier treatment (engine/core/transforms.py); every changed row is reported
     as a note (KZF260-KZF262) naming the rows, like a warning."""
+    from pandas.api.types import is_numeric_dtype
+
     from kzf.engine.core import transforms
 
     x = ctx.full(args[0]).astype(np.float64, copy=False)
     gid, ngroups = ctx.groups_without(node.over)
     if node.func in ("fill_previous", "fill_next", "interpolate"):
         time = ctx.frame[ctx.time_dim]
-        numeric = pd.api.types.is_numeric_dtype(time.dtype)
+        numeric = is_numeric_dtype(time.dtype)
         t = time.to_numpy(dtype=np.float64) if numeric else ctx.dim_codes(ctx.time_dim)[0]
         out, changes = transforms.fill_along_time(node.func, x, np.asarray(t, float), gid, ngroups)
     elif node.func in ("fill_mean", "fill_median"):

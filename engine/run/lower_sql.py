@@ -39,10 +39,9 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import sqlglot
 from sqlglot import exp
 
@@ -51,6 +50,9 @@ from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function, Signature
 from kzf.engine.core.periods import ORDINAL_COLUMN
+
+if TYPE_CHECKING:  # a native run (the engine reads the data) imports no pandas
+    import pandas as pd
 
 ROW = "kzf_row"
 PERIOD = "kzf_period"  # the ordinal of a period label (engine/core/periods.py)
@@ -913,6 +915,7 @@ def sqlglot_version() -> str:
 def source_table(plan: Plan, frame: pd.DataFrame, table: str) -> tuple[object, Source]:
     """The panel as an Arrow table named the SQL way (`kzf_row`, `d0…`, `c0…`; NaN → NULL)."""
     import pyarrow as pa
+    from pandas.api.types import is_integer_dtype  # an in-process frame: pandas is there
 
     dims, columns = source_names(plan.dims, plan.columns)
     arrays = {ROW: pa.array(np.arange(len(frame), dtype=np.int64))}
@@ -922,7 +925,7 @@ def source_table(plan: Plan, frame: pd.DataFrame, table: str) -> tuple[object, S
     for d, name in dims.items():
         values = frame[d]
         if d == plan.time_dim:
-            time_is_integer = pd.api.types.is_integer_dtype(values.dtype) or PERIOD in arrays
+            time_is_integer = is_integer_dtype(values.dtype) or PERIOD in arrays
         # from the Series, so that Arrow-backed text is taken as it is (to_numpy() would
         # make a Python object per row: 0.2 s on 10⁶ rows)
         array = pa.array(values, from_pandas=True)

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from kzf.dsl.diagnostics import Diagnostic, Span, warning
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core.periods import ORDINAL_COLUMN
 from kzf.engine.run.relevance import outputs_reached, relevant_rows, used_by_note
+
+# pandas is imported where a frame is read, not here: the SQL lowering folds its constants
+# with this module's context (lower_pandas.fold_constant), and a run in which the engine
+# reads the data itself imports no pandas (docs/performance.md).
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_ROWS_SHOWN = 5  # rows named in a warning; the rest are counted
 Value = Any  # a step's value: a float64 array (one value per row), a float, a str, or text codes
@@ -47,6 +52,8 @@ class EvalContext:
         if dim not in self._codes:
             found = sorted_text_codes(self.frame[dim])
             if found is None:
+                import pandas as pd
+
                 codes, uniques = pd.factorize(self.frame[dim], sort=True)
                 found = (codes.astype(np.int64), len(uniques))
             self._codes[dim] = found
@@ -64,6 +71,8 @@ class EvalContext:
                 codes, size = self.dim_codes(d)
                 gid = gid * size + codes
             if others:
+                import pandas as pd
+
                 gid, uniques = pd.factorize(gid, sort=True)
                 count = len(uniques)
             else:
@@ -132,6 +141,8 @@ def sorted_text_codes(column: pd.Series) -> tuple[np.ndarray, int] | None:
     """What pd.factorize(column, sort=True) gives, for Arrow-backed text that is already
     sorted (the panel's first dimension): a running count of the changes between neighbours,
     4x faster than hashing 10⁷ strings. None when the column is not such text."""
+    import pandas as pd
+
     if not isinstance(column.array, pd.arrays.ArrowStringArray) or len(column) < 2:
         return None
     import pyarrow as pa
@@ -151,7 +162,9 @@ def sorted_text_codes(column: pd.Series) -> tuple[np.ndarray, int] | None:
 def time_ordinals(frame: pd.DataFrame, time_dim: str) -> np.ndarray | None:
     """What a shift steps along: whole years, or the ordinals of period labels (2020-Q1);
     None for other labels, which the API refuses before a shift runs (KZF027)."""
+    from pandas.api.types import is_integer_dtype
+
     if ORDINAL_COLUMN in frame.columns:
         return frame[ORDINAL_COLUMN].to_numpy()
     time = frame[time_dim]
-    return time.to_numpy() if pd.api.types.is_integer_dtype(time.dtype) else None
+    return time.to_numpy() if is_integer_dtype(time.dtype) else None

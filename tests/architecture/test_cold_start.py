@@ -59,3 +59,18 @@ def test_import_kzf_defers_the_compiler_until_it_is_used() -> None:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["False", "('b',)", "False"]
+
+
+def test_a_native_duckdb_run_reads_and_writes_without_pandas(tmp_path: Path) -> None:
+    """`--engine duckdb` on a Parquet file with `--out`: the engine reads and writes the data
+    (engine/run/native.py), so the process never needs pandas (~0.3 s of a cold start)."""
+    import duckdb
+
+    data, out = tmp_path / "eaeu.parquet", tmp_path / "out.parquet"
+    csv = (ROOT / "data" / "eaeu.csv").as_posix()
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv}')) TO '{data.as_posix()}' (FORMAT parquet)")
+    loaded = modules_loaded_by(
+        "eval", "formulas/egdi.kzf", "--data", str(data), "--engine", "duckdb", "--out", str(out)
+    )
+    assert out.is_file() and "duckdb" in loaded
+    assert "pandas" not in loaded

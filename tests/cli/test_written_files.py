@@ -191,7 +191,7 @@ def test_a_signal_while_writing_leaves_no_temporary_file_and_the_old_output(
     temporary file is removed and the previous output stays whole."""
     import signal
 
-    from kzf.engine.io import output
+    from kzf.engine.io import files
 
     out = tmp_path / "r.csv"
     out.write_text("the previous results\n", encoding="utf-8")
@@ -201,8 +201,8 @@ def test_a_signal_while_writing_leaves_no_temporary_file_and_the_old_output(
         Path(tmp).write_text("half a file", encoding="utf-8")
         os.kill(os.getpid(), getattr(signal, signame))
 
-    with pytest.raises(output.Terminated) as stopped:
-        output.write_atomically(out, killed_half_way)
+    with pytest.raises(files.Terminated) as stopped:
+        files.write_atomically(out, killed_half_way)
     assert stopped.value.code == 128 + getattr(signal, signame)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
     assert out.read_text(encoding="utf-8") == "the previous results\n"
