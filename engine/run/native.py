@@ -65,6 +65,9 @@ from kzf.engine.run.lower_sql import (
 )
 from kzf.engine.run.relevance import outputs_reached, used_by_note, walk_back
 
+# A 64-bit hash of the key columns, per dialect (Spark's HASH is 32-bit Murmur3): what
+# check_source counts the distinct keys by.
+KEY_HASH = {"duckdb": "HASH", "spark": "XXHASH64"}
 MAX_ROWS_NAMED = 5  # the rows a warning names, as on pandas (runtime.MAX_ROWS_SHOWN)
 NATIVE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
@@ -291,12 +294,30 @@ def _ordinal_of(label: exp.Expr, ordinals: Mapping[str, int]) -> exp.Expr:
 # ---------------------------------------------------------------- checks as queries
 
 
-def check_source(session: SqlSession, bound: Bound) -> int:
+@dataclass(frozen=True)
+class SourceCounts:
+    """What `check_source` counted: the rows, and for the dims asked about their smallest and
+    largest value (equal: the dimension holds a single value, which a lint reports)."""
+
+    rows: int
+    extremes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # dim: (min, max)
+
+
+def check_source(
+    session: SqlSession, bound: Bound, distinct_of: Sequence[str] = ()
+) -> SourceCounts:
     """The checks a panel read by pandas gets, as aggregate queries: rows at all (KZF107), an
     empty key (KZF105), a whole-number time (KZF104), infinite values (KZF104), and unique
-    keys (KZF103). Returns the number of rows."""
+    keys (KZF103), with the smallest and largest value of the dims `distinct_of`.
+
+    One scan does it all. The keys are told unique by counting the distinct hashes of the
+    keys: equal keys have equal hashes, so a repeated key always shows (fewer hashes than
+    rows) and is then sought exactly (`_first_repeated_key`); two keys whose hashes collide
+    only cost that search, which then finds no repeat. On 10^7 rows this takes 1.1 s against
+    1.9 s for a scan of the cells, a distinct count of the keys and one of a dim."""
     d, c = bound.source.dims, bound.source.columns
-    items: list[exp.Expr] = [exp.alias_(exp.Count(this=exp.Star()), "n")]
+    keys = _panel_order(bound)
+    counts: list[tuple[str, exp.Expr]] = []  # (name, condition counted)
     for name, col in d.items():
         if name == ORDINAL_COLUMN:
             continue
@@ -306,11 +327,22 @@ def check_source(session: SqlSession, bound: Bound) -> int:
         else:  # a year that is not whole; told apart from an empty one, as pandas does
             value = exp.column(col)
             fraction = exp.NEQ(this=value, expression=exp.func("ROUND", value.copy()))
-            items.append(exp.alias_(_count_if(fraction), f"frac_{col}"))
-        items.append(exp.alias_(_count_if(empty), f"bad_{col}"))
+            counts.append((f"frac_{col}", fraction))
+        counts.append((f"bad_{col}", empty))
     for col in c.values():
-        inf = exp.func("ISINF", exp.column(col))
-        items.append(exp.alias_(_count_if(inf), f"inf_{col}"))
+        counts.append((f"inf_{col}", exp.func("ISINF", exp.column(col))))
+    items: list[exp.Expr] = [exp.alias_(exp.Count(this=exp.Star()), "n")]
+    items += [exp.alias_(_count_if(cond), name) for name, cond in counts]
+    if keys:
+        hashed = exp.Anonymous(
+            this=KEY_HASH[session.dialect], expressions=[exp.column(k) for k in keys]
+        )
+        distinct = exp.Count(this=exp.Distinct(expressions=[hashed]))
+        items.append(exp.alias_(distinct, "kzf_keys"))
+    for dim in distinct_of:
+        col = exp.column(d[dim])
+        items.append(exp.alias_(exp.Min(this=col), f"lo_{d[dim]}"))
+        items.append(exp.alias_(exp.Max(this=col.copy()), f"hi_{d[dim]}"))
     row = _fetch_row(session, _select(items, bound.view))
     shown = bound.shown
     n = int(row["n"] or 0)
@@ -342,30 +374,23 @@ def check_source(session: SqlSession, bound: Bound) -> int:
                 DataLocation(shown, None, name),
                 "leave the cell empty for a missing value",
             )
-    _check_unique_keys(session, bound, n)
-    return n
+    if keys and int(row["kzf_keys"]) != n:
+        _first_repeated_key(session, bound, keys)
+    extremes = {dim: (row[f"lo_{d[dim]}"], row[f"hi_{d[dim]}"]) for dim in distinct_of}
+    return SourceCounts(n, extremes)
 
 
-def _check_unique_keys(session: SqlSession, bound: Bound, rows: int) -> None:
-    """KZF103 for the first repeated key, in panel order, and how many rows it has. The
-    distinct keys are counted first (a plain hash aggregate, 40 % faster on 10^7 rows than
-    grouping with HAVING and ORDER BY); only when some key repeats is the first one sought."""
-    keys = [exp.column(col) for col in _panel_order(bound)]
-    if not keys:
-        return
-    distinct = exp.Select().select(*[k.copy() for k in keys], copy=False).distinct()
-    distinct = distinct.from_(_ident(bound.view), copy=False)
-    counted = exp.Select().select(exp.alias_(exp.Count(this=exp.Star()), "k"), copy=False)
-    counted = counted.from_(distinct.subquery("keys"), copy=False)
-    if int(_fetch_row(session, counted)["k"] or 0) == rows:
-        return
+def _first_repeated_key(session: SqlSession, bound: Bound, keys: list[str]) -> None:
+    """KZF103 for the first repeated key, in panel order, and how many rows it has: sought
+    only once `check_source` has found that some key repeats."""
+    columns = [exp.column(col) for col in keys]
     query = (
         exp.Select()
-        .select(*keys, exp.alias_(exp.Count(this=exp.Star()), "k"), copy=False)
+        .select(*columns, exp.alias_(exp.Count(this=exp.Star()), "k"), copy=False)
         .from_(_ident(bound.view), copy=False)
-        .group_by(*[k.copy() for k in keys], copy=False)
+        .group_by(*[k.copy() for k in columns], copy=False)
         .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
-        .order_by(*[k.copy() for k in keys], copy=False)
+        .order_by(*[k.copy() for k in columns], copy=False)
         .limit(1)
     )
     table = session.fetch(query.sql(dialect=session.dialect))
@@ -434,8 +459,9 @@ def rows_where(
 class SqlFacts:
     """`checks.lint.PanelFacts` of a source an engine reads: each answer one small query."""
 
-    def __init__(self, session: SqlSession, bound: Bound, rows: int) -> None:
-        self.session, self.bound, self.rows = session, bound, rows
+    def __init__(self, session: SqlSession, bound: Bound, counted: SourceCounts) -> None:
+        self.session, self.bound, self.rows = session, bound, counted.rows
+        self.counted = counted
 
     def is_empty(self) -> bool:
         return self.rows == 0
@@ -447,6 +473,9 @@ class SqlFacts:
         return exp.column(self.bound.source.dims[dim])
 
     def single_value(self, dim: str) -> str | None:
+        if dim in self.counted.extremes:  # found with the checks, in their scan
+            low, high = self.counted.extremes[dim]
+            return str(low) if low == high else None
         col = self._dim(dim)
         row = _fetch_row(
             self.session,
@@ -800,10 +829,11 @@ def evaluate(
     if isinstance(bound, str):
         return bound
     session.keep(bound.view, bound.sql, materialise=False)
-    rows = check_source(session, bound)
-    found = input_domains(session, bound, checked, plan)
     nodes = [s.node for s in plan.steps]
-    found += data_checks(nodes, SqlFacts(session, bound, rows), checked)
+    over = {n.over for n in nodes if isinstance(n, ir.Aggregate | ir.Rank)}  # lint.check_panel
+    counted = check_source(session, bound, [d for d in bound.dims if d in over])
+    found = input_domains(session, bound, checked, plan)
+    found += data_checks(nodes, SqlFacts(session, bound, counted), checked)
     booleans = {
         n
         for n in plan.outputs

@@ -118,6 +118,30 @@ def test_a_repeated_key_is_refused_by_duckdb_as_by_pandas(tmp_path: Path) -> Non
     assert "(KZ, 2010)" in str(duckdb_error) and "2 rows" in str(duckdb_error)
 
 
+def test_keys_whose_hashes_collide_are_searched_exactly_and_not_called_repeated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keys are counted by their hashes; a collision (here forced: every key "hashes" to
+    its country, so KZ's two years collide) must only lead to the exact search, which finds
+    that no key repeats, and the run goes on with the right results."""
+    from kzf.engine.run import native
+
+    monkeypatch.setitem(native.KEY_HASH, "duckdb", "LEFT")  # LEFT(country, year) = country
+    path = tmp_path / "d.parquet"
+    pd.DataFrame(
+        {"c": ["KZ", "KZ", "RU"], "year": [2010, 2011, 2010], "x": [1.0, 2.0, 3.0]}
+    ).to_parquet(path)
+    prog = kzf.compile("dims c, year\ninput x\ny = x / sum(x over c)\n")
+    found = prog.run(path, engine="duckdb").frame
+    assert found["y"].tolist() == [1 / 4, 1.0, 3 / 4]  # 2010: 1 / (1 + 3), 3 / 4; 2011: 2 / 2
+    monkeypatch.undo()
+    repeated = tmp_path / "r.parquet"
+    pd.DataFrame({"c": ["KZ", "KZ"], "year": [2010, 2010], "x": [1.0, 2.0]}).to_parquet(repeated)
+    with pytest.raises(DataError) as refused:
+        prog.run(repeated, engine="duckdb")
+    assert _codes(refused.value) == ["KZF103"]
+
+
 def test_a_missing_input_column_is_refused_by_duckdb_as_by_pandas(tmp_path: Path) -> None:
     path = tmp_path / "d.parquet"
     pd.DataFrame({"c": ["KZ"], "year": [2010], "x": [1.0]}).to_parquet(path)
