@@ -658,7 +658,7 @@ class _Lowering:
                 # are unique, so the value at t - 1 can only be there. 20 % faster on 10^7
                 # rows than the RANGE frame below, which finds it by value.
                 fn = exp.Lag if k > 0 else exp.Lead
-                order = [exp.Ordered(this=_col(t))]
+                order: list[exp.Expression] = [exp.Ordered(this=_col(t))]
                 near_t = _window(fn(this=_col(t)), part, order)
                 near_x = _window(fn(this=x.node.copy()), part, [o.copy() for o in order])
                 step = exp.Sub if k > 0 else exp.Add

@@ -340,9 +340,9 @@ def check_source(
         distinct = exp.Count(this=exp.Distinct(expressions=[hashed]))
         items.append(exp.alias_(distinct, "kzf_keys"))
     for dim in distinct_of:
-        col = exp.column(d[dim])
-        items.append(exp.alias_(exp.Min(this=col), f"lo_{d[dim]}"))
-        items.append(exp.alias_(exp.Max(this=col.copy()), f"hi_{d[dim]}"))
+        dim_col = exp.column(d[dim])
+        items.append(exp.alias_(exp.Min(this=dim_col), f"lo_{d[dim]}"))
+        items.append(exp.alias_(exp.Max(this=dim_col.copy()), f"hi_{d[dim]}"))
     row = _fetch_row(session, _select(items, bound.view))
     shown = bound.shown
     n = int(row["n"] or 0)
