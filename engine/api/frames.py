@@ -53,12 +53,19 @@ def _to_polars(frame: pd.DataFrame) -> Any:
     return pl.from_arrow(_to_arrow(frame))
 
 
-def is_duckdb_relation(data: object) -> bool:
-    """A DuckDB relation (`con.sql(...)`, `duckdb.read_parquet(...)`): evaluated by DuckDB
-    itself (Program.evaluate gives a relation back), not converted here. Told by its type's
-    module, so asking imports no duckdb."""
+def relation_engine(data: object) -> str | None:
+    """The engine whose lazy table `data` is: "duckdb" for a DuckDB relation (`con.sql(...)`,
+    `duckdb.read_parquet(...)`), "spark" for a Spark DataFrame (`spark.read.parquet(...)`,
+    `spark.table(...)`); None for anything else. Such a table is evaluated by its own engine
+    (Program.evaluate gives one of the same kind back), never converted here. Told by its
+    type's module, so asking imports neither duckdb nor pyspark."""
     kind = type(data)
-    return kind.__module__.partition(".")[0] == "duckdb" and kind.__name__ == "DuckDBPyRelation"
+    package = kind.__module__.partition(".")[0]
+    if package == "duckdb" and kind.__name__ == "DuckDBPyRelation":
+        return "duckdb"
+    if package == "pyspark" and kind.__name__ == "DataFrame":  # classic and Spark Connect
+        return "spark"
+    return None
 
 
 def is_table(data: object) -> bool:

@@ -45,10 +45,13 @@ if TYPE_CHECKING:
     from kzf.engine.api.frames import Table
     from kzf.engine.api.validation import Validation
     from kzf.engine.io.data import Panel, ReadOptions
+    from kzf.engine.run.backend_duckdb import RelationSession
+    from kzf.engine.run.backend_spark import SparkRelationSession
     from kzf.engine.run.backends import Backend
     from kzf.engine.run.native import DataSource, NativeEvaluation, SqlSession
 
 _WHERE = "\x00where"
+_RELATIONS = {"duckdb": "DuckDB relation", "spark": "Spark DataFrame"}  # as messages name them
 
 
 class KzfWarning(UserWarning):
@@ -208,12 +211,12 @@ class Program:
         connection, and only the result is fetched (rows sorted by the dimensions)."""
         import pandas as pd
 
-        from kzf.engine.api.frames import caller_table, is_duckdb_relation
+        from kzf.engine.api.frames import caller_table, relation_engine
         from kzf.engine.io.data import Panel
         from kzf.engine.run.backends import NativeBackend, check_supported, execute, get_backend
         from kzf.engine.run.backends import progress as show_progress
 
-        if is_duckdb_relation(data):
+        if relation_engine(data) is not None:
             done = self._run_relation(data, params, select, where, engine, lazy=False)
             return Evaluation(self._native_frame(done.outcome.table), done.diagnostics)
         with_models = models and self.has_models
@@ -420,30 +423,34 @@ class Program:
         engine: str | Backend,
         lazy: bool,
     ) -> NativeEvaluation:
-        """A DuckDB relation evaluated by DuckDB, on the relation's own connection
-        (backend_duckdb.RelationSession): the checks and warnings as aggregate queries,
-        the result fetched, or with `lazy` a relation not yet computed. What DuckDB cannot
-        evaluate is KZF162, saying why: a relation is not read by pandas behind the caller's
-        back (that may read a whole database)."""
-        from kzf.engine.run.backend_duckdb import RELATION, RelationSession
+        """A DuckDB relation or a Spark DataFrame evaluated by its own engine, on its own
+        connection or session (backend_duckdb.RelationSession, backend_spark.
+        SparkRelationSession): the checks and warnings as aggregate queries, the result
+        fetched, or with `lazy` a relation (DataFrame) not yet computed. What the engine
+        cannot evaluate is KZF162, saying why: a relation is not read by pandas behind the
+        caller's back (that may read a whole database)."""
+        from kzf.engine.api.frames import relation_engine
         from kzf.engine.run.backends import check_supported, get_backend
         from kzf.engine.run.native import DataSource
 
+        own = relation_engine(relation)
+        assert own is not None
         name = engine if isinstance(engine, str) else engine.name
-        if name not in ("pandas", "duckdb"):  # pandas: the default, not a choice
+        if name not in ("pandas", own):  # pandas: the default, not a choice
             raise UsageError(
-                [error("KZF109", f"a DuckDB relation is evaluated by DuckDB, not by {name}")]
+                [error("KZF109", f"a {_RELATIONS[own]} is evaluated by {own}, not by {name}")]
             )
-        shown = "the DuckDB relation"
+        shown = f"the {_RELATIONS[own]}"
 
         def refused(reason: str) -> UsageError:
+            fetch = "relation.df()" if own == "duckdb" else "frame.toPandas()"
             return UsageError(
                 [
                     error(
                         "KZF162",
-                        f"DuckDB cannot evaluate {shown} here: {reason}",
+                        f"{own} cannot evaluate {shown} here: {reason}",
                         None,
-                        "give kzf relation.df() (or a file) to evaluate it on pandas",
+                        f"give kzf {fetch} (or a file) to evaluate it on pandas",
                     )
                 ]
             )
@@ -451,12 +458,20 @@ class Program:
         if self.has_models:
             raise refused("the file's models and forecasts run on pandas")
         plan = self.plan(select, where)
-        check_supported(get_backend("duckdb"), plan)
+        check_supported(get_backend(own), plan)
         values = self.param_values(params)
-        session = RelationSession(relation)
-        source = DataSource("relation", RELATION, shown)
+        session: RelationSession | SparkRelationSession
+        if own == "duckdb":
+            from kzf.engine.run.backend_duckdb import RelationSession
+
+            session = RelationSession(relation)
+        else:
+            from kzf.engine.run.backend_spark import SparkRelationSession
+
+            session = SparkRelationSession(relation)
+        source = DataSource("relation", session.table, shown)
         deliver = session.lazy if lazy else None
-        found = self._natively(session, "duckdb", plan, source, values, where, deliver=deliver)
+        found = self._natively(session, own, plan, source, values, where, deliver=deliver)
         if isinstance(found, str):
             raise refused(found)
         issues = recheck_params(self.checked, values, params or {})
@@ -528,10 +543,10 @@ class Program:
         Warnings (division by zero and the like) are issued as `KzfWarning`s; use `run` to
         receive them as diagnostics instead.
         """
-        from kzf.engine.api.frames import caller_table, is_duckdb_relation
+        from kzf.engine.api.frames import caller_table, relation_engine
         from kzf.engine.io.data import Panel
 
-        if is_duckdb_relation(data):
+        if relation_engine(data) is not None:
             done = self._run_relation(data, params, select, where, engine, lazy=True)
             for issue in done.diagnostics:
                 warnings.warn(KzfWarning(issue.headline()), stacklevel=2)

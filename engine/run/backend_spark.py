@@ -2,7 +2,15 @@
 
 The plan is lowered to one Spark SQL query (`engine/run/lower_sql.py`): one SELECT per level of the
 plan, with native functions only (no Python UDFs, no `withColumn` chains, whose logical plans
-grow without bound). The panel goes to Spark as Arrow and the results come back as Arrow.
+grow without bound).
+
+Two ways in. A Parquet or CSV file (a glob, a hive-partitioned folder) is read by Spark itself
+(`SparkFileSession`: `spark.read`, the checks and warnings as aggregate queries, `--out`
+written by `DataFrame.write`), so on a cluster the executors read the data and write the
+result, and the driver holds only what a person reads. A frame already in this process goes
+to Spark as Arrow and the results come back as Arrow (`SparkBackend.registered`). A Spark
+DataFrame of the caller's is evaluated on its own session and given back as a DataFrame
+(`SparkRelationSession`).
 
 A Spark session costs seconds to start, so one session per master is kept for the life of the
 process; `stop_sessions()` stops them.
@@ -16,13 +24,17 @@ import shutil
 import sys
 import tempfile
 import threading
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlglot import exp
+
 from kzf.dsl.diagnostics import UsageError, error
 from kzf.engine.run.lower_sql import SqlBackend
+from kzf.engine.run.native import DataSource, StatementSession
 
 DEFAULT_MASTER = "local[2]"
 _lock = threading.Lock()
@@ -99,6 +111,8 @@ def _start(master: str) -> Any:
             # Deep plans of long formula files need more than the 1 GB default heap for
             # Catalyst; local mode runs everything in this driver.
             .config("spark.driver.memory", os.environ.get("KZF_SPARK_DRIVER_MEMORY", "4g"))
+            # on a cluster, what each executor may hold (Spark's default: 1g)
+            .config("spark.executor.memory", os.environ.get("KZF_SPARK_EXECUTOR_MEMORY", "1g"))
             .config("spark.sql.shuffle.partitions", os.environ.get("KZF_SPARK_PARTITIONS", "4"))
             .config("spark.driver.bindAddress", host)
             .config("spark.driver.host", host)
@@ -171,3 +185,209 @@ class SparkBackend(SqlBackend):
             yield lambda sql: spark.sql(sql).toArrow()
         finally:
             spark.catalog.dropTempView(name)
+
+    def session(self) -> SparkFileSession:
+        """A session for a run in which Spark reads the data itself (engine/run/native.py)."""
+        return SparkFileSession(session(self.master))
+
+
+# ---------------------------------------------------------------- reading the data itself
+
+_INTEGER = {"tinyint", "smallint", "int", "bigint"}
+_NUMBER = {"float", "double"}
+
+
+def kind_of(spark_type: str) -> str:
+    """A Spark column type (`DataFrame.dtypes`) as the native run sorts them: integer,
+    number, text, other."""
+    t = spark_type.lower()
+    if t in _INTEGER:
+        return "integer"
+    if t in _NUMBER or t.startswith("decimal"):
+        return "number"
+    if t == "string":
+        return "text"
+    return "other"
+
+
+class SourceUnreadable(Exception):
+    """Spark could not read the source as kzf reads it (no such file, no schema to infer, a
+    malformed CSV line): pandas reads it instead, with a KZF160 note saying why."""
+
+
+def memory_settings(spark: Any) -> tuple[str, str]:
+    """KZF161's figures and help: the memory Spark gave the work, and the setting to change.
+    In local mode every task runs in the driver; on a cluster, in the executors."""
+    conf = spark.sparkContext.getConf()
+    driver = conf.get("spark.driver.memory", "1g")
+    if str(spark.sparkContext.master).startswith("local"):
+        return (
+            f"spark.driver.memory = {driver}, local mode",
+            "set KZF_SPARK_DRIVER_MEMORY (spark.driver.memory, for example 8g): in local mode "
+            "every task runs in the driver; Spark spills what it sorts and caches to disk",
+        )
+    executor = conf.get("spark.executor.memory", "1g")
+    return (
+        f"spark.executor.memory = {executor}, spark.driver.memory = {driver}",
+        "set KZF_SPARK_EXECUTOR_MEMORY (spark.executor.memory, for example 4g), or give the "
+        "job more partitions with KZF_SPARK_PARTITIONS (spark.sql.shuffle.partitions); the "
+        "driver holds only the checks' counts and what is shown",
+    )
+
+
+def failure(exc: BaseException) -> tuple[str, str] | None:
+    """What a Spark exception means for the user (native.SqlSession.failure)."""
+    if isinstance(exc, SourceUnreadable):
+        return "read", str(exc)
+    text = str(exc)
+    if any(m in text for m in ("OutOfMemoryError", "Java heap space", "exceeding memory")):
+        return "memory", _short(exc)
+    return None
+
+
+class SparkFileSession:
+    """A native run's Spark session (engine/run/native.SqlSession): a new session of the
+    process's SparkContext (`newSession`), so that its temporary views are its own and two
+    runs in one process never see each other's; the views and the cached tables are dropped
+    at `close`. The files are read and written by the executors: on a cluster, a path they
+    and the driver all see (a shared file system, HDFS, object storage)."""
+
+    dialect = "spark"
+
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark.newSession()
+        # column names as the file spells them, as pandas and DuckDB read them: Spark's
+        # default would take `X` for `x`, or fail on a file with both
+        self.spark.conf.set("spark.sql.caseSensitive", "true")
+        self.memory_limit, self.memory_advice = memory_settings(self.spark)
+        self._views: list[str] = []
+        self._cached: list[str] = []
+
+    def open(self, source: DataSource, name: str) -> None:
+        reader = self.spark.read
+        try:
+            if source.kind == "parquet":
+                frame = reader.parquet(source.folder or source.location)
+            else:
+                # FAILFAST: Spark's default (PERMISSIVE) makes a malformed line a row of
+                # missing values without a word; an escape of '"' reads RFC 4180's "" quotes
+                frame = reader.csv(
+                    source.location, header=True, inferSchema=True, mode="FAILFAST", escape='"'
+                )
+        except Exception as exc:  # noqa: BLE001 - AnalysisException and friends: unreadable
+            raise SourceUnreadable(_short(exc)) from None
+        frame.createOrReplaceTempView(name)
+        self._views.append(name)
+        if source.kind == "csv":
+            self._refuse_replaced_characters(name, frame)
+
+    def _refuse_replaced_characters(self, name: str, frame: Any) -> None:
+        """Spark reads a CSV file as UTF-8 and puts U+FFFD in place of every byte that is not
+        (a file saved in cp1251 or latin-1), without a word: a text cell holding one means
+        the file is in another encoding, which pandas then reads, guessing with a note."""
+        texts = [c for c, t in frame.dtypes if t == "string"]
+        if not texts:
+            return
+        marks = " OR ".join(f"INSTR({_quoted(c)}, '\ufffd') > 0" for c in texts)
+        found = self.spark.sql(f"SELECT COUNT(*) AS n FROM {_quoted(name)} WHERE {marks}")
+        rows = int(found.collect()[0]["n"])
+        if rows:
+            raise SourceUnreadable(
+                f"{rows} rows hold text that is not UTF-8 (a file in another encoding)"
+            )
+
+    def schema(self, name: str) -> list[tuple[str, str]]:
+        return [(c, kind_of(t)) for c, t in self.spark.table(_quoted(name)).dtypes]
+
+    def fetch(self, sql: str) -> Any:
+        return self.spark.sql(sql).toArrow()
+
+    def keep(self, name: str, sql: str, materialise: bool) -> None:
+        if materialise:  # computed now, once; Spark keeps it in memory and on disk
+            self.spark.sql(f"CACHE TABLE {_quoted(name)} AS {sql}")
+            self._cached.append(name)
+        else:
+            self.spark.sql(sql).createOrReplaceTempView(name)
+        self._views.append(name)
+
+    def write(self, sql: str, path: str, kind: str) -> int:
+        """One file at `path` (write_atomically's temporary file, renamed by it): Spark writes
+        a folder of part files, so the result goes through one partition, in the query's
+        order, into a folder beside `path`, whose one part file then replaces `path`."""
+        folder = f"{path}.parts"
+        writer = self.spark.sql(sql).coalesce(1).write.mode("errorifexists")
+        try:
+            if kind == "parquet":
+                writer.parquet(folder)
+            else:  # what pandas and kzf's own CSV writer give: RFC 4180 quotes, empty = missing
+                writer.csv(folder, header=True, escape='"', nullValue="", emptyValue='""')
+            parts = sorted(p for p in os.listdir(folder) if p.startswith("part-"))
+            if len(parts) != 1:
+                raise OSError(f"Spark wrote {len(parts)} part files, not one, into {folder}")
+            part = os.path.join(folder, parts[0])
+            rows = self._rows_in(part, kind)
+            os.replace(part, path)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return rows
+
+    def _rows_in(self, part: str, kind: str) -> int:
+        """The rows of a part file Spark wrote: Parquet's footer says; a CSV file is counted
+        by Spark, which reads its quoted line breaks as the writer meant them."""
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            return int(pq.read_metadata(part).num_rows)
+        counted = self.spark.read.csv(part, header=True, multiLine=True, escape='"')
+        return int(counted.count())
+
+    def failure(self, exc: BaseException) -> tuple[str, str] | None:
+        return failure(exc)
+
+    def close(self) -> None:
+        for name in self._cached:
+            self.spark.sql(f"UNCACHE TABLE IF EXISTS {_quoted(name)}")
+        for name in self._views:
+            self.spark.catalog.dropTempView(name)
+        self._views.clear()
+        self._cached.clear()
+
+
+class SparkRelationSession(StatementSession):
+    """A native run over the caller's Spark DataFrame (`prog.evaluate(df)`), on the
+    DataFrame's own session: the DataFrame is a temporary view of a name no one else uses
+    for the life of the run, every statement carries what the run keeps as CTEs
+    (native.StatementSession: nothing is cached or created in the caller's session), and
+    the result is a DataFrame of theirs, lazy and composable like their own."""
+
+    def __init__(self, frame: Any) -> None:
+        name = f"kzf_relation_{uuid.uuid4().hex}"
+        super().__init__("spark", name)
+        self.spark = frame.sparkSession
+        frame.createOrReplaceTempView(name)
+        self.memory_limit, self.memory_advice = memory_settings(self.spark)
+
+    def schema(self, name: str) -> list[tuple[str, str]]:
+        probe = self.lazy(f"SELECT * FROM {_quoted(name)} LIMIT 0")
+        return [(c, kind_of(t)) for c, t in probe.dtypes]
+
+    def fetch(self, sql: str) -> Any:
+        return self.lazy(sql).toArrow()
+
+    def lazy(self, sql: str) -> Any:
+        """The rows of `sql` as a DataFrame of the caller's session, not yet computed (Spark
+        resolves the view when the DataFrame is made, so it outlives the view)."""
+        return self.spark.sql(self.statement(sql))
+
+    def write(self, sql: str, path: str, kind: str) -> int:
+        raise AssertionError("a DataFrame's result is given back, never written by kzf")
+
+    def failure(self, exc: BaseException) -> tuple[str, str] | None:
+        return failure(exc)
+
+    def close(self) -> None:
+        self.spark.catalog.dropTempView(self.table)
+
+
+def _quoted(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect="spark")

@@ -86,6 +86,7 @@ class DataSource:
     shown: str  # how messages name it
     hive: bool = False
     relation: Any = None
+    folder: str | None = None  # a hive-partitioned folder itself (Spark reads the folder)
 
 
 def file_source(path: str | os.PathLike[str]) -> DataSource | str:
@@ -98,7 +99,8 @@ def file_source(path: str | os.PathLike[str]) -> DataSource | str:
         )
         if not parts:
             return f"the folder {text} has no .parquet files"
-        return DataSource("parquet", os.path.join(text, "**", "*.parquet"), text, hive=True)
+        pattern = os.path.join(text, "**", "*.parquet")
+        return DataSource("parquet", pattern, text, hive=True, folder=text)
     kind = NATIVE_FORMATS.get(Path(text).suffix.lower())
     if kind is None:
         return f"{Path(text).suffix or 'a file without an extension'} files are read by pandas"
@@ -330,7 +332,11 @@ def check_source(
             counts.append((f"frac_{col}", fraction))
         counts.append((f"bad_{col}", empty))
     for col in c.values():
-        counts.append((f"inf_{col}", exp.func("ISINF", exp.column(col))))
+        # |x| = infinity: Spark has no ISINF, and both engines read 'Infinity' as a double
+        infinity = exp.cast(exp.Literal.string("Infinity"), "DOUBLE")
+        counts.append(
+            (f"inf_{col}", exp.EQ(this=exp.Abs(this=exp.column(col)), expression=infinity))
+        )
     items: list[exp.Expr] = [exp.alias_(exp.Count(this=exp.Star()), "n")]
     items += [exp.alias_(_count_if(cond), name) for name, cond in counts]
     if keys:
@@ -834,13 +840,18 @@ def evaluate(
     counted = check_source(session, bound, [d for d in bound.dims if d in over])
     found = input_domains(session, bound, checked, plan)
     found += data_checks(nodes, SqlFacts(session, bound, counted), checked)
-    booleans = {
+    booleans = _boolean_outputs(checked, plan)
+    outcome = run(session, plan, bound, params, row_filter, booleans, write, out_kind, deliver)
+    return NativeEvaluation(outcome, [*found, *outcome.warnings])
+
+
+def _boolean_outputs(checked: CheckedProgram, plan: Plan) -> set[str]:
+    """The outputs that are conditions: the result gives them as booleans."""
+    return {
         n
         for n in plan.outputs
         if n in checked.definitions and checked.definitions[n].node.type is ir.Type.BOOL
     }
-    outcome = run(session, plan, bound, params, row_filter, booleans, write, out_kind, deliver)
-    return NativeEvaluation(outcome, [*found, *outcome.warnings])
 
 
 # ---------------------------------------------------------------- one statement
@@ -934,11 +945,7 @@ def statement_of(
     program = lower(plan, params, bound.source, dialect)
     result = f"{raw}_result"
     session.keep(result, program.main.sql, materialise=False)
-    booleans = {
-        n
-        for n in plan.outputs
-        if n in checked.definitions and checked.definitions[n].node.type is ir.Type.BOOL
-    }
+    booleans = _boolean_outputs(checked, plan)
     query = result_query(plan, bound, program, result, row_filter, booleans)
     return session.statement(query.sql(dialect=dialect))
 

@@ -1,6 +1,7 @@
 """kzf inside the engines people already run (issue 16, item 4): a DuckDB relation evaluated
-by DuckDB and given back as a relation, lazy and composable; `Program.to_sql(dialect)` as
-one SELECT to run in one's own pipeline. Every expected value is worked out by hand below."""
+by DuckDB and given back as a relation, and a Spark DataFrame evaluated by Spark and given
+back as a DataFrame, lazy and composable; `Program.to_sql(dialect)` as one SELECT to run in
+one's own pipeline. Every expected value is worked out by hand below."""
 
 from __future__ import annotations
 
@@ -162,13 +163,88 @@ def test_to_sql_in_spark_dialect_runs_on_spark(engines: list[str]) -> None:
     from kzf.engine.run.backend_spark import session
 
     spark = session()
-    rows_in = [
-        ("b", 2021, 2.0, 5.0),
-        ("a", 2020, 1.0, 2.0),
-        ("b", 2020, 1.0, 4.0),
-        ("a", 2021, 3.0, 0.0),
-    ]
-    schema = "entity string, year int, x double, y double"
-    spark.createDataFrame(rows_in, schema).createOrReplaceTempView("kzf_test_panel")
+    spark_panel(spark).createOrReplaceTempView("kzf_test_panel")
     rows = spark.sql(kzf.compile(PROGRAM).to_sql("spark", table="kzf_test_panel")).collect()
     close_rows([tuple(None if v is None or v != v else v for v in r) for r in rows], EXPECTED)
+
+
+# ------------------------------------------------------------ a Spark DataFrame
+
+SPARK_ROWS = [
+    ("b", 2021, 2.0, 5.0),
+    ("a", 2020, 1.0, 2.0),
+    ("b", 2020, 1.0, 4.0),
+    ("a", 2021, 3.0, 0.0),
+]
+
+
+def spark_panel(spark):  # ROWS as a Spark DataFrame (from Python rows: pandas plays no part)
+    return spark.createDataFrame(SPARK_ROWS, "entity string, year int, x double, y double")
+
+
+@pytest.fixture
+def spark(engines: list[str], monkeypatch: pytest.MonkeyPatch):
+    """Spark's session, where Java is (CI has it); a DataFrame must never reach pandas."""
+    if "spark" not in engines:
+        pytest.skip("no Java runtime here; CI installs one and runs this")
+    from pyspark.sql import DataFrame
+
+    from kzf.engine.run.backend_spark import session
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the DataFrame was brought into this process")
+
+    monkeypatch.setattr(DataFrame, "toPandas", refuse)
+    monkeypatch.setattr("kzf.engine.io.data.load_panel", refuse)
+    return session()
+
+
+def spark_rows(frame) -> list[tuple[object, ...]]:
+    return [tuple(None if v is None or v != v else v for v in r) for r in frame.collect()]
+
+
+def test_a_spark_dataframe_gives_a_dataframe_of_the_same_session(spark) -> None:
+    prog = kzf.compile(PROGRAM)
+    tables_before = spark.catalog.listTables()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = prog.evaluate(spark_panel(spark))
+    assert type(out).__name__ == "DataFrame" and out.sparkSession is spark
+    assert out.columns == ["entity", "year", "share", "growth", "per_y"]
+    close_rows(spark_rows(out), EXPECTED)  # rows ordered by the dimensions
+    # composable with the caller's own queries, after kzf's view is gone
+    assert spark_rows(out.filter("growth > 1.5").select("entity")) == [("a",)]
+    assert spark.catalog.listTables() == tables_before  # nothing left in their session
+    assert len(caught) == 1, [str(w.message) for w in caught]
+    assert "division by zero" in str(caught[0].message) and "(a, 2021)" in str(caught[0].message)
+
+
+def test_run_on_a_spark_dataframe_fetches_only_the_result(spark) -> None:
+    result = kzf.compile(PROGRAM).run(spark_panel(spark))
+    got = [
+        tuple(None if pd.isna(v) else v for v in r)
+        for r in result.frame.itertuples(index=False, name=None)
+    ]
+    close_rows(got, EXPECTED)
+    assert [d.code for d in result.warnings] == ["KZF201"]
+
+
+def test_what_spark_cannot_evaluate_is_kzf162_and_a_repeated_key_kzf103(spark) -> None:
+    text_x = spark_panel(spark).selectExpr("entity", "year", "CAST(x AS STRING) AS x", "y")
+    with pytest.raises(UsageError) as raised:
+        kzf.compile(PROGRAM).evaluate(text_x)
+    assert raised.value.diagnostics[0].code == "KZF162"
+    assert "'x' is text" in raised.value.diagnostics[0].message
+    assert "toPandas" in raised.value.diagnostics[0].notes[0]
+    with pytest.raises(UsageError) as other:
+        kzf.compile(PROGRAM).evaluate(spark_panel(spark), engine="duckdb")
+    assert other.value.diagnostics[0].code == "KZF109"
+    repeated = spark_panel(spark).union(
+        spark.createDataFrame(
+            [("a", 2020, 9.0, 9.0)], "entity string, year int, x double, y double"
+        )
+    )
+    with pytest.raises(kzf.DataError) as twice:
+        kzf.compile(PROGRAM).evaluate(repeated)
+    assert twice.value.diagnostics[0].code == "KZF103"
+    assert "a, 2020" in twice.value.diagnostics[0].message

@@ -1,9 +1,10 @@
-"""DuckDB reads the data and writes the results itself (engine/run/native.py).
+"""DuckDB and Spark read the data and write the results themselves (engine/run/native.py).
 
-With `--engine duckdb` and a Parquet or CSV file, no pandas reader runs: the checks a panel
-gets are aggregate queries, the plan runs as SQL over the file, and `--out` is written by
-`COPY ... TO`. What DuckDB cannot read the way kzf reads it is read by pandas with a KZF160
-note, and gives the same results. Expected values are worked out by hand in each test.
+With `--engine duckdb` (or `spark`) and a Parquet or CSV file, no pandas reader runs: the
+checks a panel gets are aggregate queries, the plan runs as SQL over the file, and `--out`
+is written by the engine (`COPY ... TO`; `DataFrame.write`). What the engine cannot read the
+way kzf reads it is read by pandas with a KZF160 note, and gives the same results. Expected
+values are worked out by hand in each test; the tests marked `native_engine` run on both.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import kzf_engines_compare as compare  # tests/engines/compare.py, registered by tests/conftest.py
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import kzf
@@ -36,9 +39,15 @@ def _same(got: list[float], want: list[float], what: str) -> None:
         )
 
 
-@pytest.fixture
-def no_pandas_reader(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any pandas or pyarrow reader of a file fails the test: the engine must read it."""
+@pytest.fixture(params=["duckdb", "spark"])
+def native_engine(request: pytest.FixtureRequest, engines: list[str]) -> str:
+    """An engine that reads files itself: DuckDB, and Spark where Java is (CI has it)."""
+    if request.param not in engines:
+        pytest.skip(f"{request.param} is not available here")
+    return str(request.param)
+
+
+def _refuse_pandas_readers(monkeypatch: pytest.MonkeyPatch) -> None:
     import pyarrow.parquet as pq
 
     def refuse(*args: object, **kwargs: object) -> None:
@@ -48,6 +57,12 @@ def no_pandas_reader(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pd, "read_csv", refuse)
     monkeypatch.setattr(pq, "read_table", refuse)
     monkeypatch.setattr("kzf.engine.io.data.load_panel", refuse)  # read where it is used
+
+
+@pytest.fixture
+def no_pandas_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any pandas or pyarrow reader of a file fails the test: the engine must read it."""
+    _refuse_pandas_readers(monkeypatch)
 
 
 QUARTERS = pd.DataFrame(
@@ -61,15 +76,15 @@ QUARTERLY = "dims region, quarter\ninput x\ng = growth(x)\nprev = lag(x)\n"
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
-def test_period_labels_are_read_by_duckdb_and_step_one_quarter(
-    tmp_path: Path, suffix: str, no_pandas_reader: None
+def test_period_labels_are_read_by_the_engine_and_step_one_quarter(
+    tmp_path: Path, suffix: str, no_pandas_reader: None, native_engine: str
 ) -> None:
     path = tmp_path / f"q{suffix}"
     if suffix == ".csv":
         QUARTERS.to_csv(path, index=False)
     else:
         QUARTERS.to_parquet(path, index=False)
-    result = kzf.compile(QUARTERLY).run(path, engine="duckdb")
+    result = kzf.compile(QUARTERLY).run(path, engine=native_engine)
     assert [w.code for w in result.warnings] == [], result.warnings  # no KZF160: read natively
     frame = result.frame
     # sorted as a file run is: region, then quarter in time order
@@ -94,25 +109,48 @@ def test_a_long_layout_is_read_by_pandas_with_a_note_and_gives_the_same_results(
     pd.testing.assert_frame_equal(native.frame, reference.frame, check_exact=False, rtol=1e-12)
 
 
-def _both_refuse(prog: kzf.Program, path: Path) -> tuple[DataError, DataError]:
+def test_a_csv_file_not_in_utf8_is_refused_as_on_pandas_not_garbled(
+    tmp_path: Path, native_engine: str
+) -> None:
+    """Spark reads a cp1251 file as UTF-8 with U+FFFD for each byte it cannot decode, and says
+    nothing; DuckDB refuses it. Either way the file goes to pandas's reader, which refuses a
+    file that is not UTF-8 and names the encoding to pass (KZF101), as `--engine pandas`."""
+    path = tmp_path / "cp1251.csv"
+    path.write_bytes("c,year,x\nРоссия,2010,1.5\nKZ,2010,2\n".encode("cp1251"))
+    prog = kzf.compile("dims c, year\ninput x\ny = x / sum(x over c)\n")
+    on_pandas, on_engine = _both_refuse(prog, path, native_engine, natively=False)
+    assert _codes(on_pandas) == _codes(on_engine) == ["KZF101"]
+    assert "cp1251" in str(on_engine)
+
+
+def _both_refuse(
+    prog: kzf.Program, path: Path, engine: str = "duckdb", natively: bool = True
+) -> tuple[DataError, DataError]:
+    """The errors of pandas and of `engine`, which must find it without a pandas reader (a
+    fallback to pandas, KZF160, would refuse the file for pandas's reasons) unless
+    `natively` is False."""
     with pytest.raises(DataError) as on_pandas:
         prog.run(path, engine="pandas")
-    with pytest.raises(DataError) as on_duckdb:
-        prog.run(path, engine="duckdb")
-    return on_pandas.value, on_duckdb.value
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(DataError) as on_engine:
+        if natively:
+            _refuse_pandas_readers(patch)
+        prog.run(path, engine=engine)
+    return on_pandas.value, on_engine.value
 
 
 def _codes(exc: DataError) -> list[str]:
     return [d.code for d in exc.diagnostics]
 
 
-def test_a_repeated_key_is_refused_by_duckdb_as_by_pandas(tmp_path: Path) -> None:
+def test_a_repeated_key_is_refused_by_the_engine_as_by_pandas(
+    tmp_path: Path, native_engine: str
+) -> None:
     path = tmp_path / "d.parquet"
     pd.DataFrame(
         {"c": ["KZ", "KZ", "RU"], "year": [2010, 2010, 2010], "x": [1.0, 2.0, 3.0]}
     ).to_parquet(path)
     pandas_error, duckdb_error = _both_refuse(
-        kzf.compile("dims c, year\ninput x\ny = 2 * x\n"), path
+        kzf.compile("dims c, year\ninput x\ny = 2 * x\n"), path, native_engine
     )
     assert _codes(pandas_error) == _codes(duckdb_error) == ["KZF103"]
     assert "(KZ, 2010)" in str(duckdb_error) and "2 rows" in str(duckdb_error)
@@ -142,44 +180,52 @@ def test_keys_whose_hashes_collide_are_searched_exactly_and_not_called_repeated(
     assert _codes(refused.value) == ["KZF103"]
 
 
-def test_a_missing_input_column_is_refused_by_duckdb_as_by_pandas(tmp_path: Path) -> None:
+def test_a_missing_input_column_is_refused_by_the_engine_as_by_pandas(
+    tmp_path: Path, native_engine: str
+) -> None:
     path = tmp_path / "d.parquet"
     pd.DataFrame({"c": ["KZ"], "year": [2010], "x": [1.0]}).to_parquet(path)
     pandas_error, duckdb_error = _both_refuse(
-        kzf.compile("dims c, year\ninput x, z\ny = x + z\n"), path
+        # a column not found may be another layout (long, years as columns): pandas reads it
+        kzf.compile("dims c, year\ninput x, z\ny = x + z\n"),
+        path,
+        native_engine,
+        natively=False,
     )
     assert _codes(pandas_error) == _codes(duckdb_error)
     assert "'z'" in str(duckdb_error)
 
 
-def test_an_infinite_value_and_an_empty_key_are_refused_by_duckdb_as_by_pandas(
+def test_an_infinite_value_and_an_empty_key_are_refused_by_the_engine_as_by_pandas(
     tmp_path: Path,
+    native_engine: str,
 ) -> None:
     prog = kzf.compile("dims c, year\ninput x\ny = 2 * x\n")
     inf = tmp_path / "inf.parquet"
     pd.DataFrame({"c": ["KZ", "RU"], "year": [2010, 2010], "x": [1.0, math.inf]}).to_parquet(inf)
-    pandas_error, duckdb_error = _both_refuse(prog, inf)
+    pandas_error, duckdb_error = _both_refuse(prog, inf, native_engine)
     assert _codes(pandas_error) == _codes(duckdb_error) == ["KZF104"]
     empty = tmp_path / "empty.parquet"
     pd.DataFrame({"c": ["KZ", None], "year": [2010, 2010], "x": [1.0, 2.0]}).to_parquet(empty)
-    pandas_error, duckdb_error = _both_refuse(prog, empty)
+    pandas_error, duckdb_error = _both_refuse(prog, empty, native_engine)
     assert _codes(pandas_error) == _codes(duckdb_error) == ["KZF105"]
     # the time dimension: an empty year is an empty key (KZF105), before any year that is
     # not whole (KZF104), as on pandas (found by the grammar fuzzer)
     no_year = tmp_path / "no_year.parquet"
     frame = {"c": ["KZ", "RU", "TR"], "year": [2010.5, None, 2010.0], "x": [1.0, 2.0, 3.0]}
     pd.DataFrame(frame).to_parquet(no_year)
-    pandas_error, duckdb_error = _both_refuse(prog, no_year)
+    pandas_error, duckdb_error = _both_refuse(prog, no_year, native_engine)
     assert _codes(pandas_error) == _codes(duckdb_error) == ["KZF105"]
     half_year = tmp_path / "half_year.parquet"
     frame = {"c": ["KZ", "RU"], "year": [2010.5, 2010.0], "x": [1.0, 2.0]}
     pd.DataFrame(frame).to_parquet(half_year)
-    pandas_error, duckdb_error = _both_refuse(prog, half_year)
+    pandas_error, duckdb_error = _both_refuse(prog, half_year, native_engine)
     assert _codes(pandas_error) == _codes(duckdb_error) == ["KZF104"]
 
 
-def test_a_value_outside_its_declared_domain_is_named_by_duckdb_as_by_pandas(
+def test_a_value_outside_its_declared_domain_is_named_by_the_engine_as_by_pandas(
     tmp_path: Path,
+    native_engine: str,
 ) -> None:
     path = tmp_path / "d.parquet"
     frame = pd.DataFrame(
@@ -187,12 +233,12 @@ def test_a_value_outside_its_declared_domain_is_named_by_duckdb_as_by_pandas(
     )
     frame.to_parquet(path)
     pandas_error, duckdb_error = _both_refuse(
-        kzf.compile("dims c, year\ninput t > 0\ny = ln(t)\n"), path
+        kzf.compile("dims c, year\ninput t > 0\ny = ln(t)\n"), path, native_engine
     )
     assert _codes(pandas_error) == _codes(duckdb_error) == ["KZF110"]
     assert "(KZ, 2011)" in str(duckdb_error) and "-2" in str(duckdb_error)
     warned = kzf.compile("dims c, year\ninput t > 0 warning\ny = 2 * t\n")
-    on_pandas, on_duckdb = warned.run(path), warned.run(path, engine="duckdb")
+    on_pandas, on_duckdb = warned.run(path), warned.run(path, engine=native_engine)
     assert (
         [w.code for w in on_duckdb.warnings] == [w.code for w in on_pandas.warnings] == ["KZF111"]
     )
@@ -202,19 +248,21 @@ def test_a_value_outside_its_declared_domain_is_named_by_duckdb_as_by_pandas(
     assert on_duckdb.warnings[0].message == without_row
 
 
-def test_a_division_by_zero_names_the_same_rows_on_duckdb_as_on_pandas(tmp_path: Path) -> None:
+def test_a_division_by_zero_names_the_same_rows_on_the_engine_as_on_pandas(
+    tmp_path: Path, native_engine: str
+) -> None:
     path = tmp_path / "d.csv"
     path.write_text("c,year,a,b\nKZ,2010,1,0\nKZ,2011,2,4\nRU,2010,3,0\n", encoding="utf-8")
     prog = kzf.compile("dims c, year\ninput a, b\nr = a / b\n")
-    on_pandas, on_duckdb = prog.run(path), prog.run(path, engine="duckdb")
+    on_pandas, on_duckdb = prog.run(path), prog.run(path, engine=native_engine)
     assert [w.code for w in on_duckdb.warnings] == [w.code for w in on_pandas.warnings]
     assert [w.message for w in on_duckdb.warnings] == [w.message for w in on_pandas.warnings]
     assert "(KZ, 2010)" in on_duckdb.warnings[0].message
     _same(on_duckdb.frame["r"].tolist(), [NAN, 0.5, NAN], "a / b")
 
 
-def test_kzf_eval_out_is_written_by_duckdb_atomically_and_follows_the_umask(
-    tmp_path: Path, no_pandas_reader: None, capsys: pytest.CaptureFixture[str]
+def test_kzf_eval_out_is_written_by_the_engine_atomically_and_follows_the_umask(
+    tmp_path: Path, no_pandas_reader: None, capsys: pytest.CaptureFixture[str], native_engine: str
 ) -> None:
     data = tmp_path / "q.parquet"
     QUARTERS.to_parquet(data, index=False)
@@ -231,7 +279,7 @@ def test_kzf_eval_out_is_written_by_duckdb_atomically_and_follows_the_umask(
                 "--data",
                 str(data),
                 "--engine",
-                "duckdb",
+                native_engine,
                 "--out",
                 str(out),
             ]
@@ -243,14 +291,16 @@ def test_kzf_eval_out_is_written_by_duckdb_atomically_and_follows_the_umask(
     assert names == ["result.csv", "result.parquet"], names  # no temporary file left behind
 
 
-def test_the_files_duckdb_writes_hold_what_pandas_computes(tmp_path: Path) -> None:
+def test_the_files_the_engine_writes_hold_what_pandas_computes(
+    tmp_path: Path, native_engine: str
+) -> None:
     data = tmp_path / "q.parquet"
     QUARTERS.to_parquet(data, index=False)
     prog = kzf.compile(QUARTERLY)
     reference = prog.run(data).frame
     for suffix in (".parquet", ".csv"):
         out = tmp_path / f"result{suffix}"
-        written = prog.write(data, out, engine="duckdb")
+        written = prog.write(data, out, engine=native_engine)
         assert written.rows == len(QUARTERS)
         got = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)
         assert (
@@ -270,42 +320,15 @@ def test_the_files_duckdb_writes_hold_what_pandas_computes(tmp_path: Path) -> No
 # finish).
 CAPPED_ROWS = 10_000_000
 ADDRESS_SPACE = 1_500_000_000
-EGDI = """input osi, tii, hci
-minmax(x) = (x - min(x over entity)) / (max(x over entity) - min(x over entity))
-egdi = (minmax(osi) + minmax(tii) + minmax(hci)) / 3
-"""
-HAND_WRITTEN = """
-WITH d AS (SELECT * FROM read_parquet('{data}')),
-r AS (SELECT entity, year,
-  min(osi) OVER w AS o0, max(osi) OVER w AS o1, min(tii) OVER w AS t0, max(tii) OVER w AS t1,
-  min(hci) OVER w AS h0, max(hci) OVER w AS h1, osi, tii, hci
-  FROM d WINDOW w AS (PARTITION BY year))
-SELECT entity, year, ((osi - o0) / (o1 - o0) + (tii - t0) / (t1 - t0) + (hci - h0) / (h1 - h0)) / 3
-  AS egdi FROM r
-"""
-
-
-def _capped_data(folder: Path) -> Path:
-    import duckdb
-
-    path = folder / "big.parquet"
-    duckdb.connect().execute(
-        f"""COPY (SELECT 'E' || lpad(CAST(i // 20 AS VARCHAR), 7, '0') AS entity,
-              2005 + i % 20 AS year,
-              hash(i, 1) / 18446744073709551615.0 AS osi,
-              hash(i, 2) / 18446744073709551615.0 AS tii,
-              hash(i, 3) / 18446744073709551615.0 AS hci
-            FROM range({CAPPED_ROWS}) t(i)) TO '{path}' (FORMAT parquet)"""
-    )
-    return path
 
 
 def _capped_egdi(folder: Path, limit: str) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
     """`kzf eval` of the EGDI chain on the large file, under the address-space cap and with
     DuckDB's memory limit `limit`: the finished process, the data and the --out path."""
-    data = _capped_data(folder)
+    data = folder / "big.parquet"
+    compare.write_egdi_panel(data, CAPPED_ROWS)
     formula = folder / "egdi.kzf"
-    formula.write_text(EGDI, encoding="utf-8")
+    formula.write_text(compare.EGDI, encoding="utf-8")
     out = folder / "egdi.parquet"
     prlimit = shutil.which("prlimit")
     assert prlimit is not None, "prlimit (util-linux) is needed to cap the address space"
@@ -320,22 +343,11 @@ def _capped_egdi(folder: Path, limit: str) -> tuple[subprocess.CompletedProcess[
 def test_a_file_far_larger_than_duckdbs_memory_limit_runs_and_matches_hand_written_sql(
     tmp_path: Path,
 ) -> None:
-    import duckdb
-
     done, data, out = _capped_egdi(tmp_path, "100MB")
     assert done.returncode == 0, done.stderr
-    con = duckdb.connect()
-    want = HAND_WRITTEN.format(data=data)
     # every row of the hand-written query has its row in kzf's file, equal to 1e-12 relative
-    mismatch = con.execute(
-        f"""SELECT count(*) AS n,
-                   count(*) FILTER (WHERE k.egdi IS NULL) AS lost,
-                   count(*) FILTER (WHERE abs(k.egdi - h.egdi) > 1e-12 * abs(h.egdi)) AS off
-            FROM ({want}) h LEFT JOIN read_parquet('{out}') k USING (entity, year)"""
-    ).fetchone()
-    assert mismatch == (CAPPED_ROWS, 0, 0), mismatch
-    rows = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()
-    assert rows == (CAPPED_ROWS,)
+    assert compare.egdi_mismatches(data, out) == (CAPPED_ROWS, 0, 0)
+    assert pq.read_metadata(out).num_rows == CAPPED_ROWS
 
 
 @pytest.mark.timeout(600)
@@ -356,3 +368,30 @@ def test_two_inputs_reading_one_column_are_refused_before_any_engine_reads_it() 
     assert "both read the data column 'a'" in str(refused.value)
     assert refused.value.diagnostics[0].span is not None
     assert refused.value.diagnostics[0].span.column == 16
+
+
+def test_spark_running_out_of_memory_is_kzf161_naming_the_setting(
+    tmp_path: Path, engines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spark spills what it sorts and caches, so the test makes the engine fail as a JVM
+    out of heap does (the words of java.lang.OutOfMemoryError, as Py4J hands them over):
+    the user reads KZF161 with Spark's memory and the setting to change, no traceback."""
+    if "spark" not in engines:
+        pytest.skip("no Java runtime here; CI installs one and runs this")
+    from kzf.engine.run import backend_spark
+
+    def out_of_heap(self: object, sql: str) -> None:
+        raise RuntimeError(
+            "An error occurred while calling o123.collectToPython.\n"
+            ": java.lang.OutOfMemoryError: Java heap space"
+        )
+
+    monkeypatch.setattr(backend_spark.SparkFileSession, "fetch", out_of_heap)
+    path = tmp_path / "d.parquet"
+    pd.DataFrame({"c": ["KZ"], "year": [2010], "x": [1.0]}).to_parquet(path)
+    with pytest.raises(DataError) as raised:
+        kzf.compile("dims c, year\ninput x\ny = 2 * x\n").run(path, engine="spark")
+    found = raised.value.diagnostics[0]
+    assert found.code == "KZF161"
+    assert "spark ran out of memory" in found.message and "spark.driver.memory" in found.message
+    assert "KZF_SPARK_DRIVER_MEMORY" in found.notes[0]

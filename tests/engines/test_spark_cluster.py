@@ -1,6 +1,9 @@
 """Spark for real: a standalone master and one worker on 127.0.0.1, started from the PySpark
-distribution, run an evaluation through `kzf eval --engine spark --master spark://…`; the
-result must equal the pandas engine's. The cluster is always stopped, whatever happens."""
+distribution, run evaluations through `kzf eval --engine spark --master spark://…`: the
+library's EGDI file, whose result must equal the pandas engine's, and a file of 2·10^7 rows
+that the executors read and write themselves while the driver has less memory than the data
+(what the driver would need to hold it, it has not). The cluster is always stopped, whatever
+happens."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import kzf_engines_compare as compare  # tests/engines/compare.py, registered by tests/conftest.py
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +92,7 @@ def cluster(engines: list[str], tmp_path: Path) -> Iterator[str]:
             procs.append(
                 subprocess.Popen(
                     [str(spark_class), "org.apache.spark.deploy.worker.Worker",
-                     "--host", HOST, "--cores", "1", "--memory", "1g",
+                     "--host", HOST, "--cores", "2", "--memory", "2g",
                      "--webui-port", str(_free_port()), master_url],
                     env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 )
@@ -118,3 +122,32 @@ def test_an_evaluation_runs_on_a_standalone_spark_cluster(cluster: str) -> None:
     assert got.returncode == 0, got.stderr[-3000:]
     assert got.stdout == want.stdout
     assert "KZF201" in got.stderr  # the warnings come back from the cluster too
+
+
+# 2·10^7 rows: 490 MB of Parquet, 800 MB as float64 and keys (40 bytes a row), more as JVM
+# rows; the driver gets 512 MB (Spark's floor is 450 MB), the one executor 1.5 GB.
+CLUSTER_ROWS = 20_000_000
+DRIVER_MEMORY = "512m"
+
+
+@pytest.mark.timeout(900)
+def test_the_executors_read_and_write_a_file_larger_than_the_drivers_memory(
+    cluster: str, tmp_path: Path
+) -> None:
+    data, out = tmp_path / "big.parquet", tmp_path / "egdi.parquet"
+    compare.write_egdi_panel(data, CLUSTER_ROWS)
+    formula = tmp_path / "egdi.kzf"
+    formula.write_text(compare.EGDI, encoding="utf-8")
+    env = {
+        **os.environ,
+        "SPARK_LOCAL_IP": HOST,
+        "KZF_SPARK_DRIVER_MEMORY": DRIVER_MEMORY,
+        "KZF_SPARK_EXECUTOR_MEMORY": "1536m",
+    }
+    command = [sys.executable, "-m", "kzf", "eval", str(formula), "--data", str(data)]
+    command += ["--engine", "spark", "--master", cluster, "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=840, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "KZF160" not in done.stderr, done.stderr  # Spark read it, not pandas
+    assert compare.egdi_mismatches(data, out) == (CLUSTER_ROWS, 0, 0)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
