@@ -148,6 +148,7 @@ def run_models(
         tables[f"{m.name}.excluded"] = excluded_table(sel, sample, m.dependent)
         tables[f"{m.name}.residuals"] = residuals_table(sel.final, float32=m.compat)
         found += _exact_fit(m, sel)
+        found += _refused(m, sel)
         found += _collinearity(m, coefficients, len(sel.steps))
         found += _repeats(m, panel, data, keep, checked.time_dim)
     for f in models.forecasts.values():
@@ -190,6 +191,26 @@ def _exact_fit(m: ModelSpec, selection: Selection) -> list[Diagnostic]:
             f"model {m.name}: {which} fits its rows exactly (R² = 1, every residual 0 to "
             "float precision): standard errors are 0, and F, t and their p-values are not "
             "defined (shown as NA); is the dependent variable computed from the predictors?",
+            m.span,
+        )
+    ]
+
+
+def _refused(m: ModelSpec, selection: Selection) -> list[Diagnostic]:
+    """KZF256: terms left out of an `enter` or `backward` model for failing SPSS's tolerance
+    test: each is (almost) a linear combination of terms already in, so its coefficient and
+    theirs would be noise (±10^6 where the data say 1)."""
+    from kzf.engine.stats.regression import TOLERANCE_MIN
+
+    if not selection.refused:
+        return []
+    listed = ", ".join(f"{term} (tolerance {tol:.3g})" for term, tol in selection.refused)
+    return [
+        warning(
+            "KZF256",
+            f"model {m.name}: left out {listed}: below the tolerance {TOLERANCE_MIN:g}, each "
+            "is almost a linear combination of the terms in the model (SPSS's TOLERANCE "
+            "criterion); see the excluded table",
             m.span,
         )
     ]

@@ -376,6 +376,7 @@ class Program:
         """`native.evaluate` on a session, closed afterwards: the evaluation, or why the
         engine cannot evaluate this source (a reason to say). Out of memory is KZF161,
         naming the engine's limit and the setting that changes it."""
+        from kzf.engine.run.backends import out_of_memory
         from kzf.engine.run.native import evaluate as native_evaluate
 
         try:
@@ -399,16 +400,8 @@ class Program:
             kind, text = failure
             if kind == "read":
                 return f"{engine} could not read it ({text})"
-            raise DataError(
-                [
-                    error(
-                        "KZF161",
-                        f"{engine} ran out of memory evaluating {source.shown} "
-                        f"(its memory limit is {session.memory_limit}): {text}",
-                        None,
-                        session.memory_advice,
-                    )
-                ]
+            raise out_of_memory(
+                engine, source.shown, session.memory_limit, text, session.memory_advice
             ) from None
         finally:
             session.close()

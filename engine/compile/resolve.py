@@ -886,7 +886,8 @@ class Resolver:
             previous = ir.Shift(x, 1, type=num, span=e.span)
             if f == "diff":
                 return ir.Op("sub", (x, previous), type=num, span=e.span)
-        ratio = ir.Op("div", (x, previous), type=num, span=e.span)
+        # marked, so that the engines warn of a negative base (KZF205): -10 to 5 is -150 %
+        ratio = ir.Op("div", (x, previous), ir.GROWTH, type=num, span=e.span)
         return ir.Op("sub", (ratio, ir.Const(1.0, type=num)), type=num, span=e.span)
 
     def whole_number(self, e: ast.Expr, what: str, minimum: int) -> int:

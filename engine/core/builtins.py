@@ -79,7 +79,14 @@ _TABLE = [
     Builtin("kurt", Kind.AGGREGATE, 1, 1, "sample excess kurtosis (as Excel's KURT; needs 4)"),
     Builtin("first", Kind.AGGREGATE, 1, 1, "first non-missing value in dimension order"),
     Builtin("last", Kind.AGGREGATE, 1, 1, "last non-missing value in dimension order"),
-    Builtin("rank", Kind.RANK, 1, 1, "1 = largest; ties share the lowest rank (1, 2, 2, 4)"),
+    Builtin(
+        "rank",
+        Kind.RANK,
+        1,
+        1,
+        "1 = largest; ties share the lowest rank (1, 2, 2, 4); values equal to 15 significant "
+        "digits tie (0.1 + 0.2 and 0.3)",
+    ),
     Builtin("lag", Kind.SHIFT, 1, 2, "the value k years earlier (default 1), same entity"),
     Builtin("lead", Kind.SHIFT, 1, 2, "the value k years later (default 1), same entity"),
     Builtin("diff", Kind.TIME, 1, 1, "x - lag(x)"),
@@ -378,6 +385,24 @@ def _clamp_sql(q: SqlBuilder, a: list[Any], attrs: Attrs) -> Any:
     return _missing_if_any("LEAST")(q, [at_least, a[2]], attrs)
 
 
+def snapped_sql(q: SqlBuilder, value: Any) -> Any:
+    """numeric.snap in SQL: `value` to 15 significant digits (half to even, as numpy's
+    round), values of 1e15 and more as they are."""
+    magnitude = q.call("ABS", value)
+    positive = q.case([(q.binary("gt", magnitude, q.number(0.0)), magnitude)], q.number(1.0))
+    exponent = q.call("FLOOR", q.call("LOG10", positive))
+    decimals = q.call(
+        "LEAST",
+        q.call("GREATEST", q.binary("sub", q.number(14.0), exponent), q.number(0.0)),
+        q.number(300.0),
+    )
+    factor = q.call("POWER", q.number(10.0), decimals)
+    snapped_value = q.binary(
+        "div", q.call("ROUND_EVEN", q.binary("mul", value, factor), q.integer(0)), factor
+    )
+    return q.case([(q.binary("lt", magnitude, q.number(1e15)), snapped_value)], value)
+
+
 def _rounding_sql(mode: str) -> Callable[[SqlBuilder, list[Any], Attrs], Any]:
     """numeric.round_half_away and truncate in SQL: snap the scaled value to 15 significant
     digits (half to even, as numpy's round), then round half away from zero or cut."""
@@ -385,19 +410,7 @@ def _rounding_sql(mode: str) -> Callable[[SqlBuilder, list[Any], Attrs], Any]:
     def sql(q: SqlBuilder, a: list[Any], attrs: Attrs) -> Any:
         scale = q.number(10.0 ** _digits(attrs))
         scaled = q.binary("mul", a[0], scale)
-        magnitude = q.call("ABS", scaled)
-        positive = q.case([(q.binary("gt", magnitude, q.number(0.0)), magnitude)], q.number(1.0))
-        exponent = q.call("FLOOR", q.call("LOG10", positive))
-        decimals = q.call(
-            "LEAST",
-            q.call("GREATEST", q.binary("sub", q.number(14.0), exponent), q.number(0.0)),
-            q.number(300.0),
-        )
-        factor = q.call("POWER", q.number(10.0), decimals)
-        snapped_value = q.binary(
-            "div", q.call("ROUND_EVEN", q.binary("mul", scaled, factor), q.integer(0)), factor
-        )
-        s = q.case([(q.binary("lt", magnitude, q.number(1e15)), snapped_value)], scaled)
+        s = snapped_sql(q, scaled)
         if mode == "round":
             half_up = q.call("FLOOR", q.binary("add", q.call("ABS", s), q.number(0.5)))
             whole = q.binary("mul", q.call("SIGN", s), half_up)

@@ -113,6 +113,21 @@ class Op(Node):
         return self.args
 
 
+GROWTH = ("growth",)  # the attrs of the division growth() makes: x / lag(x), warned of a base < 0
+
+
+def division_by_zero(node: Op) -> str:
+    """KZF201's message for a division: growth() names its zero base."""
+    if node.attrs == GROWTH:
+        return "growth() from a zero base gave a missing value"
+    return "division by zero gave a missing value"
+
+
+NEGATIVE_BASE = (
+    "growth() from a negative base: the rate's sign is not the direction of the change "
+    "(-10 to 5 gives -150 %)"
+)
+
 AGGREGATES = (
     "sum", "mean", "min", "max", "count", "median", "std", "var", "skew", "kurt", "first", "last",
 )  # fmt: skip

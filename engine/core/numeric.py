@@ -16,7 +16,11 @@ import numpy as np
 SIGNIFICANT_DIGITS = 15
 
 
-def _snap(scaled: np.ndarray) -> np.ndarray:
+def snap(scaled: np.ndarray) -> np.ndarray:
+    """Values snapped to 15 significant digits (0.1 + 0.2 → 0.3), which removes binary
+    representation noise: what rounding starts from, and what ranks compare (two values
+    equal to 15 significant digits tie). Values of 1e15 and more, NaN and ±inf stay as they
+    are. builtins.snapped_sql is the same in SQL."""
     magnitude = np.abs(scaled)
     with np.errstate(divide="ignore", invalid="ignore"):
         exponent = np.floor(np.log10(np.where(magnitude > 0, magnitude, 1.0)))
@@ -29,7 +33,7 @@ def _snap(scaled: np.ndarray) -> np.ndarray:
 def _apply(x: Any, digits: int, mode: str) -> Any:
     arr = np.asarray(x, dtype=np.float64)
     scale = 10.0**digits
-    scaled = _snap(arr * scale)
+    scaled = snap(arr * scale)
     if mode == "round":
         rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
     else:

@@ -15,7 +15,8 @@ the OECD/JRC Handbook on Constructing Composite Indicators (2008) and COINr:
   for a negative one; ln(x) itself when every value is positive and the skew positive).
 
 Skewness and kurtosis are the sample statistics of Excel's SKEW and KURT (bias-adjusted
-Fisher-Pearson; kurtosis in excess of the normal's 3), which COINr also uses.
+Fisher-Pearson; kurtosis in excess of the normal's 3), which COINr also uses; a spread below
+representation noise counts as none (`SPREAD_NOISE`), so they are undefined there.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ import numpy as np
 
 SKEW_LIMIT = 2.0
 KURT_LIMIT = 3.5
+# A standard deviation below this fraction of the largest |value| is representation noise
+# (ten values all 0.3 in decimal, some computed as 0.1 + 0.2: 2.6e-17 against 0.3), not a
+# spread: skewness and kurtosis are then undefined, as for equal values, and no value is an
+# outlier. 1e-14 is some 45 units in the last place, well above the noise of a few
+# operations and far below any spread a published table shows (15 significant digits).
+SPREAD_NOISE = 1e-14
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,8 @@ def skew_kurt(x: np.ndarray) -> tuple[float, float]:
         return float("nan"), float("nan")
     d = v - v.mean()
     s = np.sqrt((d @ d) / (n - 1))
-    if not s > 0:
-        return float("nan"), float("nan")
+    if not s > SPREAD_NOISE * float(np.max(np.abs(v))):
+        return float("nan"), float("nan")  # no spread, or only representation noise
     z = d / s
     skew = n / ((n - 1) * (n - 2)) * float(np.sum(z**3))
     if n < 4:

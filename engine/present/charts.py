@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from kzf.engine.core.numeric import snap
 from kzf.engine.present.i18n import format_number, text
 
 if TYPE_CHECKING:
@@ -199,8 +200,10 @@ def _series(ax: Axes, data: pd.DataFrame, colors: dict[str, str]) -> None:
 def _ranks(ax: Axes, data: pd.DataFrame, is_rank: bool, colors: dict[str, str]) -> None:
     if is_rank:
         data = data.assign(r=data["v"])
-    else:  # 1 = the largest value of the year, ties share the lowest rank (as kzf's rank)
-        data = data.assign(r=data.groupby("t")["v"].rank(method="min", ascending=False))
+    else:  # 1 = the largest value of the year, ties share the lowest rank (as kzf's rank,
+        # which compares values to 15 significant digits)
+        snapped = data.assign(v=snap(data["v"].to_numpy(dtype=np.float64)))
+        data = data.assign(r=snapped.groupby("t")["v"].rank(method="min", ascending=False))
     for key in dict.fromkeys(data["key"]):
         part = data[data["key"] == key].sort_values("t")
         (line,) = ax.plot(

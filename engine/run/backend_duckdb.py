@@ -56,6 +56,14 @@ class DuckDBBackend(SqlBackend):
         finally:
             con.unregister(name)  # type: ignore[attr-defined]
 
+    def failure(self, exc: BaseException) -> tuple[str, str] | None:
+        return failure(exc)
+
+    def memory_settings(self) -> tuple[str, str]:
+        con = _connection(self.options)
+        found = con.execute("SELECT current_setting('memory_limit')").fetchone()  # type: ignore[attr-defined]
+        return (str(found[0]) if found else "unknown"), MEMORY_ADVICE
+
     def session(self) -> DuckDBSession:
         """A connection for a run that reads the data itself (engine/run/native.py)."""
         return DuckDBSession(self.options)

@@ -186,6 +186,12 @@ class SparkBackend(SqlBackend):
         finally:
             spark.catalog.dropTempView(name)
 
+    def failure(self, exc: BaseException) -> tuple[str, str] | None:
+        return failure(exc)
+
+    def memory_settings(self) -> tuple[str, str]:
+        return memory_settings(session(self.master))
+
     def session(self) -> SparkFileSession:
         """A session for a run in which Spark reads the data itself (engine/run/native.py)."""
         return SparkFileSession(session(self.master))
@@ -239,9 +245,10 @@ def failure(exc: BaseException) -> tuple[str, str] | None:
     """What a Spark exception means for the user (native.SqlSession.failure)."""
     if isinstance(exc, SourceUnreadable):
         return "read", str(exc)
-    text = str(exc)
-    if any(m in text for m in ("OutOfMemoryError", "Java heap space", "exceeding memory")):
-        return "memory", _short(exc)
+    markers = ("OutOfMemoryError", "Java heap space", "exceeding memory")
+    for line in str(exc).splitlines():  # Py4J's first line names only the call that failed
+        if any(m in line for m in markers):
+            return "memory", line.strip(" :")[:300]
     return None
 
 

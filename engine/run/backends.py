@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from kzf.dsl.diagnostics import Diagnostic, UsageError, error
+from kzf.dsl.diagnostics import DataError, Diagnostic, UsageError, error
 
 # The registry is read by the command's argument table on every start: what running needs
 # (numpy, pandas, the plan) is imported where it runs.
@@ -203,3 +203,19 @@ def execute(
         return backend.execute(plan, frame, params, row_filter, progress=advance)
     except ImportError as exc:  # pragma: no cover - the package checks come first
         raise UsageError([error("KZF109", f"the {backend.name} engine: {exc}")]) from None
+
+
+def out_of_memory(engine: str, what: str, limit: str, text: str, advice: str) -> DataError:
+    """KZF161: the engine ran out of memory evaluating `what`; its memory as it states it
+    (`limit`), what it said, and the setting that changes it (`advice`)."""
+    return DataError(
+        [
+            error(
+                "KZF161",
+                f"{engine} ran out of memory evaluating {what} (its memory limit is {limit}): "
+                f"{text}",
+                None,
+                advice,
+            )
+        ]
+    )

@@ -19,7 +19,7 @@ from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function
 from kzf.engine.core.ir import Trend
-from kzf.engine.core.numeric import infinite_mask, is_missing, scalar_or_array
+from kzf.engine.core.numeric import infinite_mask, is_missing, scalar_or_array, snap
 from kzf.engine.run.runtime import EvalContext, Value, time_ordinals
 
 if TYPE_CHECKING:  # imported where a frame is read: see engine/run/runtime.py
@@ -173,7 +173,12 @@ def _divide(node: ir.Op, a: Value, b: Value, ctx: EvalContext) -> Value:
         out = ctx.full(out).copy()
         zero = np.broadcast_to(zero, out.shape)
         out[zero] = np.nan
-        ctx.warn("KZF201", "division by zero gave a missing value", node.span, zero)
+        ctx.warn("KZF201", ir.division_by_zero(node), node.span, zero)
+    if node.attrs == ir.GROWTH:
+        negative = np.asarray(b < 0) & ~np.asarray(is_missing(a))
+        if negative.any():
+            negative = np.broadcast_to(negative, np.shape(out))
+            ctx.warn("KZF205", ir.NEGATIVE_BASE, node.span, negative)
     return out
 
 
@@ -370,11 +375,15 @@ def grouped_rank(x: np.ndarray, gid: np.ndarray) -> np.ndarray:
     groupby().rank(method="min", ascending=False) gives, by two stable sorts (values, then
     groups) instead of a sort per group: several times faster on many groups. Temporaries
     are freed as soon as they are used and positions are 32-bit where they fit, so the peak
-    stays near four arrays of the input's length."""
+    stays near four arrays of the input's length.
+
+    Values are compared as published: equal to 15 significant digits is a tie, so that
+    0.1 + 0.2 and 0.3 share a place (numeric.snap; lower_sql.rank does the same)."""
     n = len(x)
     out = np.full(n, np.nan)
     if n == 0:
         return out
+    x = snap(x)
     order = np.argsort(-x)  # NaN last; the order among equal values does not matter
     g = gid[order]
     if g.max(initial=0) < 2**16:  # numpy sorts 16-bit integers stably by radix, in O(n)

@@ -48,8 +48,9 @@ from sqlglot import exp
 from kzf.dsl.diagnostics import Span, UsageError, error
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
-from kzf.engine.core.builtins import FUNCTIONS, Function, Signature
+from kzf.engine.core.builtins import FUNCTIONS, Function, Signature, snapped_sql
 from kzf.engine.core.periods import ORDINAL_COLUMN
+from kzf.engine.run.backends import out_of_memory
 
 if TYPE_CHECKING:  # a native run (the engine reads the data) imports no pandas
     import pandas as pd
@@ -398,9 +399,18 @@ class _Lowering:
                 node,
                 sid,
                 "KZF201",
-                "division by zero gave a missing value",
+                ir.division_by_zero(node),
                 make(exp.And(this=zero, expression=_not_null(a))),
             )
+            if node.attrs == ir.GROWTH:
+                negative = _bin(exp.LT, b.copy(), _num(0.0))
+                self.site(
+                    node,
+                    sid,
+                    "KZF205",
+                    ir.NEGATIVE_BASE,
+                    make(exp.And(this=negative, expression=_not_null(a.copy()))),
+                )
             raw = _bin(exp.Div, a.copy(), b.copy())
             ok = _bin(exp.NEQ, b.copy(), _num(0.0))
             return self.guard_infinity(node, sid, make(raw), "KZF202", _TOO_LARGE, ok)
@@ -605,7 +615,9 @@ class _Lowering:
 
     def rank(self, node: ir.Rank, args: list) -> Expr:
         m = self.masked(args, node.where)
-        key = _bin(exp.Add, m.node.copy(), _num(0.0))  # -0.0 and 0.0 tie, as in pandas
+        # equal to 15 significant digits is a tie, as on pandas (numeric.snap); + 0.0: -0.0
+        # and 0.0 tie, as in pandas
+        key = _bin(exp.Add, snapped_sql(_SQL, m.node), _num(0.0))
         r = _window(
             exp.Anonymous(this="RANK", expressions=[]),
             self.partition(node.over),
@@ -1069,6 +1081,15 @@ class SqlBackend:
         function that runs a query and returns an Arrow table."""
         raise NotImplementedError
 
+    def failure(self, exc: BaseException) -> tuple[str, str] | None:
+        """What an engine exception means (as native.SqlSession.failure): ("memory", text)
+        when the engine ran out of memory; None for anything else."""
+        return None
+
+    def memory_settings(self) -> tuple[str, str]:
+        """The engine's memory as it states it, and the setting that changes it (KZF161)."""
+        return "unknown", "give the engine more memory"
+
     def execute(
         self,
         plan: Plan,
@@ -1080,8 +1101,15 @@ class SqlBackend:
         name = self.table_name()
         table, source = source_table(plan, frame, name)
         program = lower(plan, params, source, self.dialect)
-        with self.registered(name, table) as fetch:
-            out = run_program(plan, frame, params, program, fetch, row_filter)
+        try:
+            with self.registered(name, table) as fetch:
+                out = run_program(plan, frame, params, program, fetch, row_filter)
+        except Exception as exc:  # noqa: BLE001 - out of memory is the user's to fix (KZF161)
+            failure = self.failure(exc)
+            if failure is None or failure[0] != "memory":
+                raise
+            limit, advice = self.memory_settings()
+            raise out_of_memory(self.name, "the panel", limit, failure[1], advice) from None
         if progress is not None:
             progress(len(plan.steps))
         return out

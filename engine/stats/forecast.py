@@ -5,7 +5,9 @@ Default mode (docs/models.md):
 - the forecast years run from the year after the model's sample (or `from`) to `to`;
 - the point forecast uses the full-precision coefficients;
 - its interval is the OLS prediction interval of a new observation given the predictors'
-  values, t with the model's residual degrees of freedom (statsmodels `get_prediction`);
+  values, t with the model's residual degrees of freedom (statsmodels `get_prediction`;
+  SPSS's ICIN), and beside it the confidence interval of the mean (SPSS's MCIN), which
+  leaves out the new observation's own error;
 - each predictor given by a trend gets that trend's own prediction interval;
 - the scenarios put every predictor at the bound of its interval that lowers (pessimistic)
   or raises (optimistic) the forecast, which depends on the sign of its coefficient.
@@ -160,6 +162,8 @@ def run_forecast(
     point = design(values) @ b
     pi_lo = np.full(len(rows), np.nan)
     pi_hi = np.full(len(rows), np.nan)
+    mean_lo = np.full(len(rows), np.nan)  # SPSS's MCIN beside the prediction interval (ICIN)
+    mean_hi = np.full(len(rows), np.nan)
     if spec.compat:
         y_method = "as published: the printed equation (B to 3 decimals); no interval"
     else:
@@ -169,6 +173,8 @@ def run_forecast(
             frame = fit.results.get_prediction(x0[ok]).summary_frame(alpha=1 - level)
             pi_lo[ok] = frame["obs_ci_lower"].to_numpy()
             pi_hi[ok] = frame["obs_ci_upper"].to_numpy()
+            mean_lo[ok] = frame["mean_ci_lower"].to_numpy()
+            mean_hi[ok] = frame["mean_ci_upper"].to_numpy()
         y_method = (
             f"{level:.0%} OLS prediction interval given the predictors' values "
             f"(t, {fit.df_resid} df)"
@@ -182,6 +188,8 @@ def run_forecast(
             dep: point,
             lo_col: pi_lo,
             hi_col: pi_hi,
+            f"mean_{lo_col}": mean_lo,
+            f"mean_{hi_col}": mean_hi,
             "actual": actual,
             **{t: values[t] for t in terms},
             "method": y_method,

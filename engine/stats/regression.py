@@ -292,6 +292,9 @@ class Selection:
     steps: tuple[Step, ...]
     p_enter: float
     p_remove: float
+    # terms `enter` and `backward` left out for failing the tolerance test, each with its
+    # tolerance against the terms entered before it
+    refused: tuple[tuple[str, float], ...] = ()
 
     @property
     def final(self) -> Fit:
@@ -333,6 +336,27 @@ def _can_enter(data: pd.DataFrame, current: list[str], cand: str, intercept: boo
     )
 
 
+def admissible(
+    data: pd.DataFrame, candidates: Sequence[str], intercept: bool
+) -> tuple[list[str], list[tuple[str, float]]]:
+    """The terms `enter` puts in one block, as SPSS's REGRESSION does: in order of decreasing
+    tolerance (each term's 1 - R² on all the others), each only if it and the terms before
+    it pass the tolerance test (TOLERANCE_MIN); the others are refused, with their tolerance
+    on the terms entered before them. The entered terms keep the file's order."""
+    order = sorted(
+        candidates,
+        key=lambda v: -tolerance(data, v, [w for w in candidates if w != v], intercept),
+    )
+    entered: list[str] = []
+    refused: list[tuple[str, float]] = []
+    for cand in order:
+        if _can_enter(data, entered, cand, intercept):
+            entered.append(cand)
+        else:
+            refused.append((cand, tolerance(data, cand, entered, intercept)))
+    return [c for c in candidates if c in entered], refused
+
+
 def select(
     data: pd.DataFrame,
     y: str,
@@ -349,10 +373,12 @@ def select(
         fit = _frame_fit(data, y, current, intercept)
         steps.append(Step(len(steps) + 1, entered, removed, fit))
 
+    refused: list[tuple[str, float]] = []
     if method == "enter":
-        record(list(candidates), None, None)
+        entered, refused = admissible(data, candidates, intercept)
+        record(entered, None, None)
     elif method == "backward":
-        current = list(candidates)
+        current, refused = admissible(data, candidates, intercept)
         record(current, None, None)
         while current:
             fit = steps[-1].fit
@@ -397,7 +423,7 @@ def select(
             )
     else:  # pragma: no cover - the resolver admits only the four methods
         raise ValueError(method)
-    return Selection(method, tuple(candidates), tuple(steps), p_enter, p_remove)
+    return Selection(method, tuple(candidates), tuple(steps), p_enter, p_remove, tuple(refused))
 
 
 # ---------------------------------------------------------------- SPSS tables
@@ -412,14 +438,17 @@ def summary_table(sel: Selection) -> pd.DataFrame:
         fit = step.fit
         df1 = fit.df_model - (sel.steps[i - 1].fit.df_model if i else 0)
         r2_change = fit.r2 - previous_r2
-        if fit.exact:  # no residual variance: the F of the change is not defined
+        # An entry is tested against the new, larger model's residual; a removal against
+        # the model it was removed from: its F is the F-to-remove that drove the removal
+        # (the removed term's t², on that model's residual degrees of freedom), as SPSS
+        # prints it, not an F on the smaller model's residual.
+        tested = fit if df1 >= 0 else sel.steps[i - 1].fit
+        df2 = tested.df_resid
+        if tested.exact:  # no residual variance: the F of the change is not defined
             f_change, sig = math.nan, math.nan
-        elif df1 > 0 and fit.df_resid > 0:
-            f_change = (r2_change / df1) / ((1 - fit.r2) / fit.df_resid)
-            sig = float(stats.f.sf(f_change, df1, fit.df_resid))
-        elif df1 < 0 and fit.df_resid > 0:  # a removal: the F of the variable removed
-            f_change = (-r2_change / -df1) / ((1 - fit.r2) / fit.df_resid)
-            sig = float(stats.f.sf(f_change, -df1, fit.df_resid))
+        elif df1 != 0 and df2 > 0:
+            f_change = (abs(r2_change) / abs(df1)) / ((1 - tested.r2) / df2)
+            sig = float(stats.f.sf(f_change, abs(df1), df2))
         else:
             f_change, sig = math.nan, math.nan
         rows.append(
@@ -433,7 +462,7 @@ def summary_table(sel: Selection) -> pd.DataFrame:
                 "R2_change": r2_change,
                 "F_change": f_change,
                 "df1": abs(df1),
-                "df2": fit.df_resid,
+                "df2": df2,
                 "sig_F_change": sig,
                 "durbin_watson": fit.durbin_watson if i == len(sel.steps) - 1 else math.nan,
             }
@@ -564,6 +593,11 @@ def excluded_table(sel: Selection, data: pd.DataFrame, y: str) -> pd.DataFrame:
             min_tol = min(
                 tolerance(data, v, [w for w in enlarged if w != v], fit.intercept) for v in enlarged
             )
+            if min_tol < TOLERANCE_MIN:  # beta, t and p of a collinear fit are noise
+                row.update(tolerance=tol, VIF=1 / tol if tol > 0 else math.inf)
+                row.update(min_tolerance=min_tol)
+                rows.append(row)
+                continue
             row.update(
                 beta_in=float(trial.params[-1]) * _sd(data[cand].to_numpy()) / _sd(trial.y),
                 t=t,

@@ -3,8 +3,10 @@
 `trend(x, KIND [, compat] [over year] [where COND])` fits `x` against the time index on the
 rows where COND holds (and `x` is present), separately for each entity, and gives the fitted
 value on every row of the panel, future years included. The time index is the spreadsheet's:
-x = 1 in the first year of the fit, x = year - first year + 1 after that, so that the value in
-2026 is the curve at 2026. The kinds are those of a chart trend line:
+x = 1 in the first year of the fit's range (the entity's first row that COND keeps, even when
+its value is missing, as a chart's axis starts at its first category), x = year - first year
++ 1 after that, so that the value in 2026 is the curve at 2026. The kinds are those of a
+chart trend line:
 
 | kind | curve | fitted as |
 |---|---|---|
@@ -135,16 +137,22 @@ def _fmt(v: float) -> str:
 
 
 def fit_trend(
-    kind: str, degree: int, compat: bool, years: np.ndarray, values: np.ndarray
+    kind: str,
+    degree: int,
+    compat: bool,
+    years: np.ndarray,
+    values: np.ndarray,
+    origin: int | None = None,
 ) -> TrendFit:
-    """Fit a trend to the (year, value) points given (missing values already removed)."""
+    """Fit a trend to the (year, value) points given (missing values already removed), with
+    x = 1 in the year `origin` (by default the first year given)."""
     from kzf.engine.stats.regression import FitError, fit_ols
 
     years = np.asarray(years, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     if len(years) == 0:
         raise FitError("no values to fit")
-    origin = int(years.min())
+    origin = int(years.min()) if origin is None else origin
     x = years - origin + 1
     if kind in ("exponential", "power") and np.any(values <= 0):
         raise FitError(f"an {kind} trend needs values above 0")
@@ -190,15 +198,20 @@ def fit_groups(
     """Fit the trend separately in each group (entity); problems as (group, message)."""
     from kzf.engine.stats.regression import FitError
 
-    use = ~np.isnan(values)
-    if where is not None:
-        use &= where == 1.0
+    in_range = np.ones(len(values), dtype=bool) if where is None else where == 1.0
+    use = in_range & ~np.isnan(values)
     fits: list[TrendFit | None] = []
     problems: list[tuple[int, str]] = []
     for g in range(ngroups):
         rows = use & (gid == g)
+        # x = 1 in the first year of the range, as a chart's axis starts at its first
+        # category: a missing first value does not move the origin
+        span = years[in_range & (gid == g)]
+        origin = int(span.min()) if len(span) else None
         try:
-            fits.append(fit_trend(node.kind, node.degree, node.compat, years[rows], values[rows]))
+            fits.append(
+                fit_trend(node.kind, node.degree, node.compat, years[rows], values[rows], origin)
+            )
         except FitError as exc:
             fits.append(None)
             problems.append((g, str(exc)))

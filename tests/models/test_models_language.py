@@ -278,6 +278,34 @@ def test_a_trend_that_cannot_be_fitted_warns(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- forecasts
 
 
+def test_the_confidence_interval_of_the_mean_is_spss_mcin_by_hand() -> None:
+    """mean_lower/upper: ŷ ± t(df) · s · √(x₀′(X′X)⁻¹x₀) (SPSS's MCIN), computed here with
+    numpy's least squares and scipy's t, not statsmodels; narrower than the prediction
+    interval (ICIN) by the new observation's own error."""
+    from scipy import stats
+
+    result = run(
+        f"model m = ols(Y ~ X3 + X4 {SAMPLE})\n"
+        f"t3 = trend(X3, quadratic {SAMPLE})\nt4 = trend(X4, linear {SAMPLE})\n"
+        "forecast f = m to 2026 with X3 = t3, X4 = t4, interval 0.9"
+    )
+    data = seed()
+    x = np.column_stack([np.ones(len(data)), data["X3"], data["X4"]])
+    y = data["Y"].to_numpy(dtype=np.float64)
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    df = len(y) - 3
+    s = math.sqrt(float(np.sum((y - x @ beta) ** 2)) / df)
+    xtx_inv = np.linalg.inv(x.T @ x)
+    t = stats.t.ppf(0.95, df)
+    fc = result.tables["f.forecast"].set_index("year")
+    x0 = np.column_stack([np.ones(len(fc)), fc["X3"], fc["X4"]])
+    half = t * s * np.sqrt(np.einsum("ij,jk,ik->i", x0, xtx_inv, x0))
+    np.testing.assert_allclose(fc["mean_lower_90"], x0 @ beta - half, rtol=1e-9)
+    np.testing.assert_allclose(fc["mean_upper_90"], x0 @ beta + half, rtol=1e-9)
+    assert (fc["mean_lower_90"] > fc["lower_90"]).all()
+    assert (fc["mean_upper_90"] < fc["upper_90"]).all()
+
+
 def test_default_forecast_prediction_interval_matches_statsmodels() -> None:
     result = run(
         f"model m = ols(Y ~ X3 + X4 {SAMPLE})\n"
