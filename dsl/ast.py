@@ -315,13 +315,25 @@ class ModelOption:
 
 
 @dataclass(frozen=True)
+class ModelTerm:
+    """A term of a model formula as written: `x` (function and power None), `x^2` (power 2),
+    `poly(x, 3)` (function "poly", power 3: the terms x, x^2, x^3), `ln(x)` (function "ln",
+    power None); engine/compile/models.py checks and expands it."""
+
+    base: Name
+    function: Name | None
+    power: int | None
+    span: Span
+
+
+@dataclass(frozen=True)
 class Model:
     """`model gdp = ols(Y ~ X1 + X2, stepwise where year <= 2020)` (docs/models.md)."""
 
     name: str
     function: Name
     dependent: Name
-    terms: tuple[Name, ...]
+    terms: tuple[ModelTerm, ...]
     options: tuple[ModelOption, ...]
     where: Expr | None
     span: Span

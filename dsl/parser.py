@@ -611,7 +611,7 @@ class _ToAst(Transformer[Token, Any]):
     def model_stmt(self, meta: Any, children: list[Any]) -> ast.Model:
         name, function, dependent, *rest = children
         where = rest.pop()
-        terms = tuple(ast.Name(str(t), self._t(t)) for t in rest if isinstance(t, Token))
+        terms = tuple(t for t in rest if isinstance(t, ast.ModelTerm))
         options = tuple(o for o in rest if isinstance(o, ast.ModelOption))
         return ast.Model(
             str(name),
@@ -622,6 +622,23 @@ class _ToAst(Transformer[Token, Any]):
             where,
             self._s(meta),
             self._t(name),
+        )
+
+    def term_name(self, meta: Any, children: list[Any]) -> ast.ModelTerm:
+        (base,) = children
+        return ast.ModelTerm(ast.Name(str(base), self._t(base)), None, None, self._s(meta))
+
+    def term_power(self, meta: Any, children: list[Any]) -> ast.ModelTerm:
+        base, power = children
+        return ast.ModelTerm(ast.Name(str(base), self._t(base)), None, int(power), self._s(meta))
+
+    def term_call(self, meta: Any, children: list[Any]) -> ast.ModelTerm:
+        function, base, degree = children
+        return ast.ModelTerm(
+            ast.Name(str(base), self._t(base)),
+            ast.Name(str(function), self._t(function)),
+            None if degree is None else int(degree),
+            self._s(meta),
         )
 
     def forecast_stmt(self, meta: Any, children: list[Any]) -> ast.Forecast:

@@ -18,6 +18,7 @@ HELPERS = {
     "kzf_engines_compare": TESTS / "engines" / "compare.py",
     "kzf_reliability_strategies": TESTS / "reliability" / "strategies.py",
     "kzf_property_reference": TESTS / "property" / "reference.py",
+    "kzf_nist_strd": TESTS / "models" / "nist_strd.py",
     # the generated programs and panels, which tests/engines runs on every engine too (the
     # module imports the reference evaluator, registered just above)
     "kzf_property_programs": TESTS / "property" / "test_random_programs.py",

@@ -89,6 +89,7 @@ def run_models(
     from kzf.engine.stats.forecast import ForecastInput, run_forecast
     from kzf.engine.stats.regression import (
         FitError,
+        Sample,
         anova_table,
         coefficients_table,
         excluded_table,
@@ -130,7 +131,8 @@ def run_models(
         keep = ~data.isna().any(axis=1).to_numpy()
         if m.sample is not None:
             keep &= column(f"\0where {m.name}") == 1.0
-        sample = data[keep].reset_index(drop=True)
+        powers = {t: (f.base, f.power) for t, f in m.formed.items() if f.function == "pow"}
+        sample = Sample(data[keep].reset_index(drop=True), powers)
         try:
             sel = select(sample, m.dependent, m.terms, m.method, m.p_enter, m.p_remove, m.intercept)
         except FitError as exc:
@@ -218,6 +220,11 @@ def _refused(m: ModelSpec, selection: Selection) -> list[Diagnostic]:
 
 def _collinearity(m: ModelSpec, coefficients: pd.DataFrame, final: int) -> list[Diagnostic]:
     last = coefficients[(coefficients["model"] == final) & (coefficients["term"] != "const")]
+    # the powers of one variable (poly(x, 3): x, x^2, x^3) are collinear by construction,
+    # and formed exactly: their VIFs are not a warning about the data
+    families = [m.family(t) for t in last["term"]]
+    shared = {f for f in families if families.count(f) > 1}
+    last = last[[f not in shared for f in families]]
     high = last[last["VIF"] > VIF_LIMIT].sort_values("VIF", ascending=False)
     if high.empty:
         return []

@@ -42,6 +42,20 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
 TREND_SUMMARY = "trend(x, KIND [, compat] [where CONDITION])"
 
 
+MAX_POWER = 10  # the highest power a term may take (NIST StRD Filip is a polynomial of degree 10)
+TERM_FUNCTIONS = ("poly", "ln")
+
+
+@dataclass(frozen=True)
+class Formed:
+    """How kzf forms a term from a variable of the file (its base): `x^power` ("pow"; the
+    solver forms the power exactly from the data's x), or ln(x) ("ln")."""
+
+    base: str
+    function: str  # "pow" or "ln"
+    power: int = 1
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -54,9 +68,15 @@ class ModelSpec:
     intercept: bool
     level: float
     compat: bool
-    variables: dict[str, ir.Node]  # the dependent and every term
+    variables: dict[str, ir.Node]  # the dependent, every term, and the bases of formed terms
     sample: ir.Node | None
     span: Span
+    formed: dict[str, Formed] = field(default_factory=dict)  # x^2, ln(x): from their base
+
+    def family(self, term: str) -> str:
+        """The polynomial a term belongs to: the base of a power (x for x^2), else itself."""
+        form = self.formed.get(term)
+        return form.base if form is not None and form.function == "pow" else term
 
 
 @dataclass(frozen=True)
@@ -215,16 +235,29 @@ def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
     variables: dict[str, ir.Node] = {}
     variables[stmt.dependent.id] = _variable(r, stmt.dependent, "the dependent variable")
     terms: list[str] = []
-    for t in stmt.terms:
-        if t.id == stmt.dependent.id:
-            r.bag.add(error("KZF050", f"'{t.id}' is the dependent variable", t.span))
+    formed: dict[str, Formed] = {}
+    for written in stmt.terms:
+        expanded = _expand_term(r, written)
+        if expanded is None:
             ok = False
-        elif t.id in terms:
-            r.bag.add(error("KZF011", f"the term '{t.id}' is listed twice", t.span))
-            ok = False
-        else:
-            terms.append(t.id)
-            variables[t.id] = _variable(r, t, "a term of the model")
+            continue
+        for name, expr, form in expanded:
+            if written.base.id == stmt.dependent.id:
+                r.bag.add(
+                    error("KZF050", f"'{written.base.id}' is the dependent variable", written.span)
+                )
+                ok = False
+                break
+            if name in terms:
+                r.bag.add(error("KZF011", f"the term '{name}' is listed twice", written.span))
+                ok = False
+                continue
+            terms.append(name)
+            variables[name] = r.number(expr, {}, "a term of the model")
+            if form is not None:
+                formed[name] = form
+                if form.base not in variables:  # the solver forms the power from it
+                    variables[form.base] = _variable(r, written.base, "a term of the model")
     method, p_enter, p_remove = "enter", 0.05, 0.10
     intercept, level, compat = True, 0.95, False
     chosen: ast.ModelOption | None = None
@@ -323,7 +356,60 @@ def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
         variables=variables,
         sample=sample,
         span=stmt.span,
+        formed=formed,
     )
+
+
+def _expand_term(
+    r: ResolverContext, term: ast.ModelTerm
+) -> list[tuple[str, ast.Expr, Formed | None]] | None:
+    """A written term as the terms it stands for: (name, the expression of its values, how
+    kzf forms it). `poly(x, 3)` is x, x^2, x^3 (raw powers, as NIST's polynomial sets and
+    R's poly(x, 3, raw = TRUE)); None after an error."""
+    base, span = term.base, term.span
+
+    def power(p: int) -> tuple[str, ast.Expr, Formed | None]:
+        if p == 1:
+            return base.id, base, None
+        expr = ast.Binary("^", base, ast.Number(float(p), span), span, span)
+        return f"{base.id}^{p}", expr, Formed(base.id, "pow", p)
+
+    if term.function is None:
+        if term.power is None:
+            return [power(1)]
+        if not 2 <= term.power <= MAX_POWER:
+            r.bag.add(
+                error("KZF050", f"the power of a term is 2 to {MAX_POWER}, e.g. {base.id}^2", span)
+            )
+            return None
+        return [power(term.power)]
+    function = term.function.id
+    if function == "poly":
+        if term.power is None or not 1 <= term.power <= MAX_POWER:
+            r.bag.add(
+                error(
+                    "KZF050",
+                    f"poly({base.id}, d) takes a degree d from 1 to {MAX_POWER}",
+                    span,
+                )
+            )
+            return None
+        return [power(p) for p in range(1, term.power + 1)]
+    if function == "ln":
+        if term.power is not None:
+            r.bag.add(error("KZF050", f"ln() takes one argument: ln({base.id})", span))
+            return None
+        call = ast.Call("ln", (base,), None, None, span, term.function.span)
+        return [(f"ln({base.id})", call, Formed(base.id, "ln"))]
+    r.bag.add(
+        error(
+            "KZF050",
+            f"unknown term function '{function}'{did_you_mean(function, list(TERM_FUNCTIONS))}; "
+            f"a term is a name, a power (x^2), poly(x, d) or ln(x)",
+            term.function.span,
+        )
+    )
+    return None
 
 
 def _check_forecast(
@@ -346,7 +432,8 @@ def _check_forecast(
     substitutions: dict[str, str] = {}
     values: dict[str, ir.Node] = {}
     for term, value in stmt.substitutions:
-        if spec is not None and term.id not in spec.terms:
+        bases = {f.base for f in spec.formed.values()} if spec is not None else set()
+        if spec is not None and term.id not in spec.terms and term.id not in bases:
             r.bag.add(
                 error(
                     "KZF050",

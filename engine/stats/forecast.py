@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from kzf.dsl.diagnostics import Diagnostic, warning
-from kzf.engine.compile.models import ForecastSpec, ModelSpec
+from kzf.engine.compile.models import ForecastSpec, Formed, ModelSpec
 from kzf.engine.core.ir import Trend, describe_kind
 from kzf.engine.stats.regression import CONST, Selection
 from kzf.engine.stats.trends import TrendFit, fit_groups
@@ -88,10 +88,13 @@ def run_forecast(
         b = np.round(b, PRINTED_DECIMALS)
     names = fit.names
 
-    # the predictors' values in the forecast years
+    # the predictors' values in the forecast years: of each variable the terms are made of (a
+    # power or ln of x is formed from x's values, as in the fit)
+    formed = {t: model.formed[t] for t in terms if t in model.formed}
+    variables = list(dict.fromkeys(formed[t].base if t in formed else t for t in terms))
     values: dict[str, np.ndarray] = {}
     source: dict[str, str] = {}
-    for term in terms:
+    for term in variables:
         given = spec.substitutions.get(term)
         column = data.columns[given] if given is not None else data.columns[term]
         values[term] = column[rows]
@@ -114,7 +117,7 @@ def run_forecast(
     upper: dict[str, np.ndarray] = {}
     methods: dict[str, str] = {}
     trend_fits: dict[str, list[TrendFit | None]] = {}
-    for term in terms:
+    for term in variables:
         given = spec.substitutions.get(term)
         node = data.nodes.get(given) if given else None
         lower[term] = np.full(len(rows), np.nan)
@@ -153,6 +156,10 @@ def run_forecast(
             methods.setdefault(term, "trend could not be fitted")
         else:
             methods[term] = "given (not a trend: no interval)"
+    for term, form in formed.items():  # from the base's value and interval
+        values[term] = _formed_values(form, values[form.base])
+        lower[term], upper[term] = _formed_interval(form, lower[form.base], upper[form.base])
+        methods[term] = f"{term} of {form.base}'s value and interval"
 
     def design(xs: dict[str, np.ndarray]) -> np.ndarray:
         cols = [np.ones(len(rows))] if CONST in names else []
@@ -199,17 +206,37 @@ def run_forecast(
     # scenarios
     scen_rows = []
     coef = {t: float(b[names.index(t)]) for t in terms}
+    # a variable that forms other terms (x of poly(x, 2)) moves them together: its bound is the
+    # one that lowers (raises) the forecast, tried both ways, year by year
+    forming = {f.base for f in formed.values()}
+
+    def with_formed(xs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {**xs, **{t: _formed_values(f, xs[f.base]) for t, f in formed.items()}}
+
     for scenario in ("pessimistic", "realistic", "optimistic"):
         xs: dict[str, np.ndarray] = {}
-        for t in terms:
+        for t in variables:
             if scenario == "realistic":
                 xs[t] = values[t]
+                continue
+            if t in forming:
                 continue
             low_side = scenario == "pessimistic"
             if not spec.compat and coef[t] < 0:
                 low_side = not low_side
             chosen = lower[t] if low_side else upper[t]
             xs[t] = np.where(np.isnan(chosen), values[t], chosen)
+        if scenario != "realistic":
+            for base in forming:
+                trial = {**values, **xs}
+                tried = []
+                for bound in (lower[base], upper[base]):
+                    trial[base] = np.where(np.isnan(bound), values[base], bound)
+                    tried.append((trial[base].copy(), design(with_formed(trial)) @ b))
+                (lo_x, lo_y), (hi_x, hi_y) = tried
+                take_low = (lo_y <= hi_y) == (scenario == "pessimistic")
+                xs[base] = np.where(take_low, lo_x, hi_x)
+        xs = with_formed(xs)
         y = design(xs) @ b
         if scenario == "realistic":
             how = "the point forecast"
@@ -218,7 +245,10 @@ def run_forecast(
             how = f"as published: the equation at every predictor's {side} bound"
         else:
             sides = []
-            for t in terms:
+            for t in variables:
+                if t in forming:
+                    sides.append(f"{t} at its bound that does, year by year")
+                    continue
                 low_side = (scenario == "pessimistic") != (coef[t] < 0)
                 sides.append(f"{t} {'lower' if low_side else 'upper'}")
             how = (
@@ -268,6 +298,24 @@ def run_forecast(
     warnings += _alignment(spec, model, data, start, last_sample)
     warnings += _widening(spec, data, rows, years, gid, terms, lower, upper, pi_lo, pi_hi, dep)
     return tables, warnings
+
+
+def _formed_values(form: Formed, base: np.ndarray) -> np.ndarray:
+    """A formed term's values from its base's (model terms x^2, ln(x))."""
+    with np.errstate(all="ignore"):
+        if form.function == "ln":
+            return np.where(base > 0, np.log(np.where(base > 0, base, 1.0)), np.nan)
+        return np.asarray(base, dtype=np.float64) ** form.power
+
+
+def _formed_interval(form: Formed, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The interval of x^p or ln(x) over x's interval [lo, hi]: ln and odd powers rise with
+    x; an even power is smallest at the point of the interval nearest 0."""
+    if form.function == "ln" or form.power % 2 == 1:
+        return _formed_values(form, lo), _formed_values(form, hi)
+    a, c = _formed_values(form, lo), _formed_values(form, hi)
+    straddles = (lo < 0) & (hi > 0)
+    return np.where(straddles, 0.0, np.fmin(a, c)), np.fmax(a, c)
 
 
 def _errors_table(

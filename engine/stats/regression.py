@@ -24,7 +24,7 @@ entry or removal is a new model, numbered from 1, as SPSS numbers them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +36,10 @@ from statsmodels.stats.stattools import durbin_watson
 TOLERANCE_MIN = 1e-4  # SPSS's default TOLERANCE criterion for entry
 MAX_MAGNITUDE = 1e150  # |values| above this: x^2 summed over the rows overflows float64
 MP_CONDITION = 1e6  # above this (scaled, centred) condition number, solve in multiple precision
+# problems of at most this many numbers (rows × coefficients) are solved exactly: every model
+# of a statistics office's panel (countries × years) and every NIST StRD set; Filip, the
+# largest (82 × 11), takes 0.25 s
+EXACT_CELLS = 2000
 CONST = "const"
 
 
@@ -52,17 +56,28 @@ class Solution:
     unscaled_cov: np.ndarray  # (X'X)^-1, so that cov(b) = s^2 * unscaled_cov
     condition: float
     multiprecision: bool
+    # the residual sum of squares, computed exactly from the exact solution (the exact path),
+    # or None: then it is summed in float64 from the rounded coefficients
+    ssr: float | None = None
+    exact: bool = False  # solved in exact rational arithmetic (`solve_exactly`)
 
 
-def solve_least_squares(columns: np.ndarray, y: np.ndarray, intercept: bool) -> Solution:
-    """Least-squares coefficients and (X'X)^-1 for y on `columns` (n x k), plus a constant."""
+def solve_least_squares(
+    columns: np.ndarray,
+    y: np.ndarray,
+    intercept: bool,
+    powers: Sequence[tuple[np.ndarray, int]] | None = None,
+) -> Solution:
+    """Least-squares coefficients and (X'X)^-1 for y on `columns` (n x k), plus a constant.
+
+    A problem of at most EXACT_CELLS numbers is solved exactly (`solve_exactly`); `powers`,
+    when given, says how kzf formed each column (a base's values and the power), so that a
+    polynomial term is x^p of the data's x, not of a float64 power of it."""
     n, k = columns.shape
-    largest = max(float(np.max(np.abs(y), initial=0.0)), float(np.max(np.abs(columns), initial=0)))
-    if largest > MAX_MAGNITUDE:  # sums of squares would overflow float64: no fit can be trusted
-        raise FitError(
-            f"values as large as {largest:.3g} cannot be fitted in float64 (beyond "
-            f"{MAX_MAGNITUDE:.0e} their squares overflow); rescale them, e.g. to millions"
-        )
+    _refuse_magnitudes(columns, y)
+    small = n * (k + int(intercept)) <= EXACT_CELLS and k + int(intercept) > 0
+    if small and bool(np.all(np.isfinite(columns))) and bool(np.all(np.isfinite(y))):
+        return solve_exactly(columns, y, intercept, powers)
     if intercept:
         means = columns.mean(axis=0) if k else np.zeros(0)
         y_mean = float(y.mean())
@@ -105,6 +120,89 @@ def solve_least_squares(columns: np.ndarray, y: np.ndarray, intercept: bool) -> 
     cov[1:, 0] = cross
     cov[0, 0] = 1.0 / n + float(means @ inner @ means)
     return Solution(np.concatenate([[b0], slopes]), cov, condition, multiprecision)
+
+
+def _refuse_magnitudes(columns: np.ndarray, y: np.ndarray) -> None:
+    largest = max(float(np.max(np.abs(y), initial=0.0)), float(np.max(np.abs(columns), initial=0)))
+    if largest > MAX_MAGNITUDE:  # sums of squares would overflow float64: no fit can be trusted
+        raise FitError(
+            f"values as large as {largest:.3g} cannot be fitted in float64 (beyond "
+            f"{MAX_MAGNITUDE:.0e} their squares overflow); rescale them, e.g. to millions"
+        )
+
+
+def _integers(values: np.ndarray, power: int = 1) -> tuple[list[int], int]:
+    """Values (float64, each a dyadic rational m·2^-e) raised to `power`, as integers M and
+    one shift s with value^power = M·2^-s exactly."""
+    ratios = [float(v).as_integer_ratio() for v in values]
+    shift = max((d.bit_length() - 1 for _, d in ratios), default=0)
+    scaled = [num << (shift - (den.bit_length() - 1)) for num, den in ratios]
+    if power == 1:
+        return scaled, shift
+    return [m**power for m in scaled], shift * power
+
+
+def solve_exactly(
+    columns: np.ndarray,
+    y: np.ndarray,
+    intercept: bool,
+    powers: Sequence[tuple[np.ndarray, int]] | None = None,
+) -> Solution:
+    """The least-squares solution of the float64 data in exact rational arithmetic, rounded
+    once: the coefficients, (X'X)^-1 and the residual sum of squares as they would be with
+    infinitely many digits (NIST StRD: 13 to 15 correct digits on every set, docs/models.md).
+
+    Every float64 is a dyadic rational, so each column is an integer vector times a power of
+    two; the normal equations are formed in integers and solved by Gauss-Jordan elimination
+    in fractions. Nothing is centred, scaled or rounded on the way, so the conditioning of
+    the problem costs no digits; only the final rounding to float64 does. A singular design
+    is found exactly (a zero pivot)."""
+    from fractions import Fraction
+
+    n, k = columns.shape
+    formed = powers if powers is not None else [(columns[:, j], 1) for j in range(k)]
+    cols = ([([1] * n, 0)] if intercept else []) + [_integers(b, p) for b, p in formed]
+    values, shifts = [c for c, _ in cols], [s for _, s in cols]
+    yi, ys = _integers(y)
+    m = len(cols)
+    gram = [[sum(a * b for a, b in zip(values[i], values[j], strict=True)) for j in range(m)]
+            for i in range(m)]  # fmt: skip
+    rhs = [sum(a * b for a, b in zip(values[i], yi, strict=True)) for i in range(m)]
+    rows = [
+        [Fraction(v) for v in gram[i]]
+        + [Fraction(rhs[i])]
+        + [Fraction(int(i == j)) for j in range(m)]
+        for i in range(m)
+    ]
+    for c in range(m):
+        pivot = next((r for r in range(c, m) if rows[r][c] != 0), None)
+        if pivot is None:
+            raise FitError("the predictors are exactly collinear (the design is singular)")
+        rows[c], rows[pivot] = rows[pivot], rows[c]
+        head = rows[c][c]
+        rows[c] = [v / head for v in rows[c]]
+        for r in range(m):
+            factor = rows[r][c]
+            if r != c and factor != 0:
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[c], strict=True)]
+    two = Fraction(2)
+    # column j of X is values[j]·2^-shifts[j]; y is yi·2^-ys
+    beta = [rows[j][m] * two ** (shifts[j] - ys) for j in range(m)]
+    inverse = [[rows[i][m + 1 + j] * two ** (shifts[i] + shifts[j]) for j in range(m)]
+               for i in range(m)]  # fmt: skip
+    ssr = Fraction(0)
+    scaled_beta = [beta[j] / two ** shifts[j] for j in range(m)]
+    for r in range(n):
+        e = Fraction(yi[r], 1 << ys) - sum(scaled_beta[j] * values[j][r] for j in range(m))
+        ssr += e * e
+    return Solution(
+        np.array([float(b) for b in beta]),
+        np.array([[float(v) for v in row] for row in inverse]),
+        math.nan,  # not needed: no digits depend on it
+        False,
+        float(ssr),
+        True,
+    )
 
 
 def _solve_mp(xs: np.ndarray, y: np.ndarray, condition: float) -> tuple[np.ndarray, np.ndarray]:
@@ -184,7 +282,11 @@ class Fit:
 
     @property
     def ssr(self) -> float:
-        return 0.0 if self.exact else float(np.sum(self.resid**2))
+        if self.exact:
+            return 0.0
+        if self.solution.ssr is not None:  # exact, from the exact solution
+            return self.solution.ssr
+        return float(np.sum(self.resid**2))
 
     @property
     def tss(self) -> float:
@@ -256,14 +358,27 @@ class Fit:
         return float(self.params[self.names.index(term)])
 
 
-def fit_ols(y: np.ndarray, x: np.ndarray, terms: Sequence[str], intercept: bool = True) -> Fit:
-    """OLS of y on the columns of x (named `terms`), with or without an intercept."""
+def fit_ols(
+    y: np.ndarray,
+    x: np.ndarray,
+    terms: Sequence[str],
+    intercept: bool = True,
+    powers: Sequence[tuple[np.ndarray, int]] | None = None,
+) -> Fit:
+    """OLS of y on the columns of x (named `terms`), with or without an intercept; `powers`
+    (solve_least_squares) says how kzf formed each column from a base."""
     y = np.asarray(y, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64).reshape(len(y), len(terms))
     k = len(terms) + (1 if intercept else 0)
     if len(y) <= k:
         raise FitError(f"{len(y)} observations are too few for {k} coefficients")
-    solution = solve_least_squares(x, y, intercept)
+    for j, term in enumerate(terms):
+        if intercept and bool(np.all(x[:, j] == x[0, j])):
+            raise FitError(
+                f"'{term}' is constant over the sample ({x[0, j]:g} on every row): it cannot "
+                "be told from the intercept"
+            )
+    solution = solve_least_squares(x, y, intercept, powers)
     design = np.column_stack([np.ones(len(y)), x]) if intercept else x
     model = OLS(y, design, hasconst=intercept)
     resid = y - design @ solution.params
@@ -301,12 +416,46 @@ class Selection:
         return self.steps[-1].fit
 
 
-def _frame_fit(data: pd.DataFrame, y: str, terms: Sequence[str], intercept: bool) -> Fit:
-    return fit_ols(data[y].to_numpy(), data[list(terms)].to_numpy(), terms, intercept)
+@dataclass(frozen=True)
+class Sample:
+    """A model's rows: a column per variable, and how kzf forms its power terms (`powers`:
+    term -> (base, power), e.g. "x^2" -> ("x", 2)), so that every fit forms them exactly
+    from the base (solve_exactly) rather than from a float64 column of powers."""
+
+    frame: pd.DataFrame
+    powers: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return self.frame[name]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def family(self, term: str) -> str:
+        """The polynomial a term belongs to (its base), or the term itself."""
+        return self.powers[term][0] if term in self.powers else term
+
+    def fit(self, y: str, terms: Sequence[str], intercept: bool) -> Fit:
+        forms = [
+            (self.frame[self.powers[t][0]].to_numpy(), self.powers[t][1])
+            if t in self.powers
+            else (self.frame[t].to_numpy(), 1)
+            for t in terms
+        ]
+        x = self.frame[list(terms)].to_numpy()
+        return fit_ols(self.frame[y].to_numpy(), x, terms, intercept, forms)
 
 
-def tolerance(data: pd.DataFrame, var: str, others: Sequence[str], intercept: bool) -> float:
-    """1 - R² of `var` regressed on `others` (1 when there are none)."""
+def _frame_fit(data: Sample, y: str, terms: Sequence[str], intercept: bool) -> Fit:
+    return data.fit(y, terms, intercept)
+
+
+def tolerance(data: Sample, var: str, others: Sequence[str], intercept: bool) -> float:
+    """1 - R² of `var` regressed on `others` (1 when there are none); 0 for a variable that
+    is constant over the sample, which the intercept already is."""
+    column = data[var].to_numpy()
+    if intercept and len(column) and bool(np.all(column == column[0])):
+        return 0.0
     if not others:
         return 1.0
     try:
@@ -316,7 +465,16 @@ def tolerance(data: pd.DataFrame, var: str, others: Sequence[str], intercept: bo
     return 1.0 - fit.r2
 
 
-def _entry_p(data: pd.DataFrame, y: str, current: list[str], cand: str, intercept: bool) -> float:
+def _entry_tolerance(data: Sample, var: str, others: Sequence[str], intercept: bool) -> float:
+    """The tolerance SPSS's criterion tests, less the collinearity a polynomial has by
+    construction: x^2 is tested against the terms outside its own polynomial (x, x^3, …),
+    whose powers kzf forms exactly, so that poly(x, 10) fits (NIST Filip) while a variable
+    that repeats another is still refused."""
+    family = data.family(var)
+    return tolerance(data, var, [o for o in others if data.family(o) != family], intercept)
+
+
+def _entry_p(data: Sample, y: str, current: list[str], cand: str, intercept: bool) -> float:
     try:
         fit = _frame_fit(data, y, [*current, cand], intercept)
     except FitError:
@@ -326,18 +484,18 @@ def _entry_p(data: pd.DataFrame, y: str, current: list[str], cand: str, intercep
     return float(fit.pvalues[-1])
 
 
-def _can_enter(data: pd.DataFrame, current: list[str], cand: str, intercept: bool) -> bool:
-    if tolerance(data, cand, current, intercept) < TOLERANCE_MIN:
+def _can_enter(data: Sample, current: list[str], cand: str, intercept: bool) -> bool:
+    if _entry_tolerance(data, cand, current, intercept) < TOLERANCE_MIN:
         return False
     enlarged = [*current, cand]
     return all(
-        tolerance(data, v, [w for w in enlarged if w != v], intercept) >= TOLERANCE_MIN
+        _entry_tolerance(data, v, [w for w in enlarged if w != v], intercept) >= TOLERANCE_MIN
         for v in current
     )
 
 
 def admissible(
-    data: pd.DataFrame, candidates: Sequence[str], intercept: bool
+    data: Sample, candidates: Sequence[str], intercept: bool
 ) -> tuple[list[str], list[tuple[str, float]]]:
     """The terms `enter` puts in one block, as SPSS's REGRESSION does: in order of decreasing
     tolerance (each term's 1 - R² on all the others), each only if it and the terms before
@@ -345,7 +503,7 @@ def admissible(
     on the terms entered before them. The entered terms keep the file's order."""
     order = sorted(
         candidates,
-        key=lambda v: -tolerance(data, v, [w for w in candidates if w != v], intercept),
+        key=lambda v: -_entry_tolerance(data, v, [w for w in candidates if w != v], intercept),
     )
     entered: list[str] = []
     refused: list[tuple[str, float]] = []
@@ -353,12 +511,12 @@ def admissible(
         if _can_enter(data, entered, cand, intercept):
             entered.append(cand)
         else:
-            refused.append((cand, tolerance(data, cand, entered, intercept)))
+            refused.append((cand, _entry_tolerance(data, cand, entered, intercept)))
     return [c for c in candidates if c in entered], refused
 
 
 def select(
-    data: pd.DataFrame,
+    data: Sample,
     y: str,
     candidates: Sequence[str],
     method: str = "enter",
@@ -517,7 +675,7 @@ def _sd(x: np.ndarray) -> float:
     return float(np.std(x, ddof=1)) if len(x) > 1 else math.nan
 
 
-def coefficients_table(sel: Selection, data: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def coefficients_table(sel: Selection, data: Sample, level: float = 0.95) -> pd.DataFrame:
     """SPSS "Coefficients": B, its standard error and confidence interval, the standardised
     beta, t, p, the zero-order, partial and part correlations, tolerance and VIF."""
     rows = []
@@ -560,7 +718,7 @@ def coefficients_table(sel: Selection, data: pd.DataFrame, level: float = 0.95) 
     return pd.DataFrame(rows)
 
 
-def excluded_table(sel: Selection, data: pd.DataFrame, y: str) -> pd.DataFrame:
+def excluded_table(sel: Selection, data: Sample, y: str) -> pd.DataFrame:
     """SPSS "Excluded Variables": for each candidate outside a model, the beta, t and p it
     would have if entered next, its partial correlation with the dependent variable given
     the model's variables, its tolerance (and VIF), and the minimum tolerance of the model it
