@@ -28,7 +28,17 @@ if TYPE_CHECKING:
     from kzf.engine.compile.resolve import CheckedProgram
 
 METHODS = ("arithmetic", "geometric", "harmonic")
-_FIXED = {"amean": "arithmetic", "gmean": "geometric", "hmean": "harmonic"}
+_FIXED = {
+    "amean": "arithmetic",
+    "gmean": "geometric",
+    "hmean": "harmonic",
+    "amean_available": "arithmetic",
+    "gmean_available": "geometric",
+    "hmean_available": "harmonic",
+}
+# over the children present, with the least share of the weights they must carry first
+AVAILABLE_FORMS = ("amean_available", "gmean_available", "hmean_available", "aggregate_available")
+AGGREGATE_FORMS = ("aggregate", "aggregate_available")  # a method first
 _NUM = ir.Type.NUMBER
 
 
@@ -46,7 +56,7 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
         return POISON
     args = list(e.args)
     method: ir.Node | str
-    if e.func == "aggregate":
+    if e.func in AGGREGATE_FORMS:
         if not args or isinstance(args[0], ast.Weighted):
             r.bag.add(
                 error("KZF013", 'aggregate() takes a method first: "arithmetic", ...', e.span)
@@ -63,6 +73,11 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
             method = str(method.value)
     else:
         method = _FIXED[e.func]
+    least: ir.Node | None = None
+    if e.func in AVAILABLE_FORMS:
+        least = _least_share(r, e, args, env)
+        if least is None:
+            return POISON
     if not args:
         r.bag.add(error("KZF013", f"{e.func}() needs at least one value to average", e.span))
         return POISON
@@ -94,11 +109,45 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
                 )
             )
             return POISON
-        return _mean(method, values, weights, e)
+        return _mean(method, values, weights, e, least)
     methods: tuple[str, ...] = METHODS
     if isinstance(method, ir.Param) and not any(method is p for p in r.probes):
         methods = _check_method_param(r, method.name, e)
-    return _switch(method, [(m, _mean(m, values, weights, e)) for m in methods], e)
+    return _switch(method, [(m, _mean(m, values, weights, e, least)) for m in methods], e)
+
+
+def _least_share(
+    r: ResolverContext, e: ast.Call, args: list[ast.Expr], env: dict[str, ir.Node]
+) -> ir.Node | None:
+    """The least share of the weights the children present must carry (a number from 0 to 1
+    written in the file, or a param), taken from the front of `args`."""
+    if not args or isinstance(args[0], ast.Weighted):
+        r.bag.add(
+            error(
+                "KZF013",
+                f"{e.func}() takes the least share of the weights present first, e.g. "
+                f"{e.func}(0.5, a: 1, b: 1)",
+                e.span,
+            )
+        )
+        return None
+    first = args.pop(0)
+    least = r.number(first, env, f"the least share of {e.func}()")
+    value = least.value if isinstance(least, ir.Const) else None
+    if isinstance(least, ir.Param):
+        p = r.params.get(least.name)
+        value = p.value if p is not None else None
+    if isinstance(value, float) and not 0.0 < value <= 1.0:
+        r.bag.add(
+            error(
+                "KZF024",
+                f"the least share of {e.func}() is above 0 and at most 1 (0.5: half the "
+                f"weights), not {value:g}",
+                first.span,
+            )
+        )
+        return None
+    return least
 
 
 def _switch(key: ir.Node, options: list[tuple[str, ir.Node]], e: ast.Call) -> ir.Node:
@@ -202,29 +251,87 @@ def _times(w: ir.Node, x: ir.Node, e: ast.Call) -> ir.Node:
     return ir.Op("mul", (w, x), type=_NUM, span=e.span)
 
 
-def _mean(method: str, values: list[ir.Node], weights: list[ir.Node], e: ast.Call) -> ir.Node:
-    total_weight = _add(weights, e)
+def _mean(
+    method: str,
+    values: list[ir.Node],
+    weights: list[ir.Node],
+    e: ast.Call,
+    least: ir.Node | None = None,
+) -> ir.Node:
+    if least is not None:
+        return _mean_available(method, values, weights, e, least)
+    return _rescaled_mean(method, values, weights, _add(weights, e), e)
+
+
+def _mean_available(
+    method: str, values: list[ir.Node], weights: list[ir.Node], e: ast.Call, least: ir.Node
+) -> ir.Node:
+    """The mean over the children present: a missing child gets weight 0 (and a neutral
+    value: 0 in a sum, 1 in a product), the weights present are rescaled to add up, and
+    available() keeps the mean where they carry at least `least` of all the weights, with a
+    note naming the rows (KZF267, KZF268)."""
+
+    def present(x: ir.Node) -> ir.Node:
+        return ir.Op("present", (x,), type=ir.Type.BOOL, span=e.span)
+
+    def where_present(x: ir.Node, then: ir.Node, otherwise: float) -> ir.Node:
+        return ir.Op(
+            "if", (present(x), then, ir.Const(otherwise, type=_NUM)), type=_NUM, span=e.span
+        )
+
+    kept = [where_present(x, w, 0.0) for w, x in zip(weights, values, strict=True)]
+    neutral = 1.0 if method in ("geometric", "harmonic") else 0.0
+    filled = [where_present(x, x, neutral) for x in values]
+    carried = _add(kept, e)
+    # a row with no child present has no mean: available() leaves it missing, with a note,
+    # and the division must not warn of a zero it never uses
+    safe = _positive_or_one(carried, carried, e)
+    mean: ir.Node
+    if method == "harmonic":  # Σ wᵢ/xᵢ is 0 too where no child is present
+        quotients = _add(
+            [
+                ir.Op("div", (w, x), type=_NUM, span=e.span)
+                for w, x in zip(kept, filled, strict=True)
+            ],
+            e,
+        )
+        mean = ir.Op("div", (safe, _positive_or_one(carried, quotients, e)), type=_NUM, span=e.span)
+    else:
+        mean = _rescaled_mean(method, filled, kept, safe, e)
+    share = ir.Op("div", (carried, _add(weights, e)), type=_NUM, span=e.span)
+    return ir.Op("available", (mean, share, least), type=_NUM, span=e.span)
+
+
+def _positive_or_one(test: ir.Node, value: ir.Node, e: ast.Call) -> ir.Node:
+    """`value` where `test` > 0, else 1: a divisor for the rows without a child present,
+    whose mean available() leaves missing."""
+    positive = ir.Op("gt", (test, ir.Const(0.0, type=_NUM)), type=ir.Type.BOOL, span=e.span)
+    return ir.Op("if", (positive, value, ir.Const(1.0, type=_NUM)), type=_NUM, span=e.span)
+
+
+def _rescaled_mean(
+    method: str, values: list[ir.Node], weights: list[ir.Node], total: ir.Node, e: ast.Call
+) -> ir.Node:
+    """The weighted means as arithmetic, with the weights' total given: Σ wᵢxᵢ / total, the
+    product of xᵢ^(wᵢ/total), total / Σ (wᵢ/xᵢ)."""
     if method == "arithmetic":
         weighted = _add([_times(w, x, e) for w, x in zip(weights, values, strict=True)], e)
-        return ir.Op("div", (weighted, total_weight), type=_NUM, span=e.span)
+        return ir.Op("div", (weighted, total), type=_NUM, span=e.span)
     if method == "geometric":
-        powers = [
-            ir.Op(
-                "pow",
-                (x, ir.Op("div", (w, total_weight), type=_NUM, span=e.span)),
-                type=_NUM,
-                span=e.span,
+        product: ir.Node | None = None
+        for w, x in zip(weights, values, strict=True):
+            term = ir.Op(
+                "pow", (x, ir.Op("div", (w, total), type=_NUM, span=e.span)), type=_NUM, span=e.span
             )
-            for w, x in zip(weights, values, strict=True)
-        ]
-        product = powers[0]
-        for p in powers[1:]:
-            product = ir.Op("mul", (product, p), type=_NUM, span=e.span)
+            product = (
+                term if product is None else ir.Op("mul", (product, term), type=_NUM, span=e.span)
+            )
+        assert product is not None
         return product
     quotients: list[ir.Node] = [
         ir.Op("div", (w, x), type=_NUM, span=e.span) for w, x in zip(weights, values, strict=True)
     ]
-    return ir.Op("div", (total_weight, _add(quotients, e)), type=_NUM, span=e.span)
+    return ir.Op("div", (total, _add(quotients, e)), type=_NUM, span=e.span)
 
 
 # ---------------------------------------------------------------- the hierarchy
@@ -244,6 +351,9 @@ class Node:
     method: str  # one of METHODS, or the name of the text param that chooses it
     method_param: str | None
     children: tuple[Child, ...]
+    # amean_available() and its kin: the least share of the weights the children present
+    # must carry, as written (a number or a param); None: every child is needed
+    least: ast.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +383,10 @@ class Hierarchy:
 
     def weights_of(self, node: Node, params: Mapping[str, float | str]) -> list[float]:
         return [_scalar(c.weight, params, node.name) for c in node.children]
+
+    def least_of(self, node: Node, params: Mapping[str, float | str]) -> float | None:
+        """The least share of weights present a node needs (None: it needs every child)."""
+        return None if node.least is None else _scalar(node.least, params, node.name)
 
 
 def _scalar(e: ast.Expr | None, params: Mapping[str, float | str], where: str) -> float:
@@ -322,7 +436,8 @@ def hierarchy(program: CheckedProgram, index: str) -> Hierarchy:
                         error(
                             "KZF025",
                             f"'{index}' is not a weighted mean of named indicators: write it as "
-                            "amean(a: w, ...), gmean, hmean or aggregate(method, ...)",
+                            "amean(a: w, ...), gmean, hmean or aggregate(method, ...) (or their "
+                            "_available forms)",
                             defs[index].span,
                         )
                     ]
@@ -338,11 +453,11 @@ def hierarchy(program: CheckedProgram, index: str) -> Hierarchy:
 
 
 def _as_node(name: str, e: ast.Expr) -> Node | None:
-    if not isinstance(e, ast.Call) or e.func not in (*_FIXED, "aggregate"):
+    if not isinstance(e, ast.Call) or e.func not in (*_FIXED, *AGGREGATE_FORMS):
         return None
     args = list(e.args)
     method, method_param = _FIXED.get(e.func, ""), None
-    if e.func == "aggregate":
+    if e.func in AGGREGATE_FORMS:
         first = args.pop(0)
         if isinstance(first, ast.String):
             method = first.value
@@ -350,10 +465,11 @@ def _as_node(name: str, e: ast.Expr) -> Node | None:
             method, method_param = first.id, first.id
         else:
             return None
+    least = args.pop(0) if e.func in AVAILABLE_FORMS and args else None
     children = []
     for a in args:
         value, weight = (a.value, a.weight) if isinstance(a, ast.Weighted) else (a, None)
         if not isinstance(value, ast.Name):
             return None  # an expression, not a named indicator: not a node of a hierarchy
         children.append(Child(value.id, weight))
-    return Node(name, method, method_param, tuple(children))
+    return Node(name, method, method_param, tuple(children), least)

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -91,6 +91,8 @@ class Tree:
     leaves: tuple[str, ...]  # in reading order (depth first, as written)
     bottom_up: tuple[str, ...]  # every node after all of its children
     reading: tuple[str, ...]  # nodes and leaves depth first, as written: idx, p1, s1, x1, ...
+    # the nodes that average the children present (amean_available …): their least share
+    least: dict[str, float] = field(default_factory=dict)
 
     @property
     def top_down(self) -> tuple[str, ...]:
@@ -117,6 +119,11 @@ def tree_of(h: Hierarchy, params: Params) -> Tree:
         children=children,
         weights={n: tuple(h.weights_of(node, params)) for n, node in h.nodes.items()},
         methods={n: h.method_of(node, params) for n, node in h.nodes.items()},
+        least={
+            n: least
+            for n, node in h.nodes.items()
+            if (least := h.least_of(node, params)) is not None
+        },
         leaves=tuple(n for n in reading if n not in children),
         bottom_up=tuple(order),
         reading=tuple(reading),
@@ -124,10 +131,17 @@ def tree_of(h: Hierarchy, params: Params) -> Tree:
 
 
 def weighted_mean(
-    method: str, values: Sequence[np.ndarray], weights: Sequence[float]
+    method: str,
+    values: Sequence[np.ndarray],
+    weights: Sequence[float],
+    least: float | None = None,
 ) -> np.ndarray:
     """The node's value row by row, with the engine's conventions: a missing child, a zero
-    denominator or a negative number to a fractional power gives a missing value."""
+    denominator or a negative number to a fractional power gives a missing value. With
+    `least` (amean_available and its kin), a missing child is left out and the weights of
+    the children present are rescaled, where they carry at least `least` of the total."""
+    if least is not None:
+        return _mean_of_present(method, values, weights, least)
     x = np.vstack([np.asarray(v, dtype=np.float64) for v in values])  # children x rows
     w = np.asarray(weights, dtype=np.float64)[:, None]
     total = float(w.sum())
@@ -149,6 +163,36 @@ def weighted_mean(
     return out
 
 
+def _mean_of_present(
+    method: str, values: Sequence[np.ndarray], weights: Sequence[float], least: float
+) -> np.ndarray:
+    """weighted_mean over the children present on each row, as engine/compile/weighted.py's
+    _mean_available computes it: a missing child weighs 0 (and counts as 0 in a sum, 1 in a
+    product), the weights present are rescaled, and a row whose children present carry less
+    than `least` of the weights (share = carried / total, in the engine's order) is missing."""
+    x = np.vstack([np.asarray(v, dtype=np.float64) for v in values])
+    present = ~np.isnan(x)
+    w = np.where(present, np.asarray(weights, dtype=np.float64)[:, None], 0.0)
+    carried = w[0].copy()
+    for row in w[1:]:  # summed in the children's order, as the engine's additions
+        carried = carried + row
+    total = float(np.sum(weights))
+    with np.errstate(all="ignore"):
+        share = carried / total
+        safe = np.where(carried > 0, carried, 1.0)
+        if method == "arithmetic":
+            out = (w * np.where(present, x, 0.0)).sum(axis=0) / safe
+        elif method == "geometric":
+            out = np.prod(np.power(np.where(present, x, 1.0), w / safe), axis=0)
+        elif method == "harmonic":
+            quotients = (w / np.where(present, x, 1.0)).sum(axis=0)
+            out = safe / np.where(carried > 0, quotients, 1.0)
+        else:
+            raise UsageError([error("KZF024", f"unknown aggregation method {method!r}")])
+    out = np.where((share >= least) & (share > 0) & np.isfinite(out), out, np.nan)
+    return np.asarray(out, dtype=np.float64)
+
+
 def recompute(
     tree: Tree, leaves: Mapping[str, np.ndarray], drop: frozenset[str] = frozenset()
 ) -> dict[str, np.ndarray]:
@@ -165,7 +209,9 @@ def recompute(
         if not kept:
             continue  # the node vanishes with its last child
         columns = [values[c] if c in values else leaves[c] for c, _ in kept]
-        values[node] = weighted_mean(tree.methods[node], columns, [w for _, w in kept])
+        values[node] = weighted_mean(
+            tree.methods[node], columns, [w for _, w in kept], tree.least.get(node)
+        )
     return values
 
 
@@ -471,14 +517,26 @@ def _leave_one_out(
 
 
 def node_shares(
-    method: str, values: Sequence[np.ndarray], weights: Sequence[float], node: np.ndarray
+    method: str,
+    values: Sequence[np.ndarray],
+    weights: Sequence[float],
+    node: np.ndarray,
+    least: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each child's share of the node (children x rows; the shares of a row sum to 1), and
     the rows where the geometric log rule was replaced by the split by weights (not those
-    where the node is 0: its children then contribute 0 under any rule)."""
+    where the node is 0: its children then contribute 0 under any rule). A node over the
+    children present (`least`) shares among them, by their rescaled weights; a missing
+    child contributes 0."""
     x = np.vstack([np.asarray(v, dtype=np.float64) for v in values])
     w = np.asarray(weights, dtype=np.float64)[:, None]
     a = np.broadcast_to(w / w.sum(), x.shape)
+    missing = np.isnan(x)
+    if least is not None:
+        carried = np.where(missing, 0.0, w)
+        with np.errstate(all="ignore"):
+            a = carried / carried.sum(axis=0)
+        x = np.where(missing, 1.0 if method != "arithmetic" else 0.0, x)
     fallback = np.zeros(x.shape[1], dtype=bool)
     with np.errstate(all="ignore"):
         if method == "arithmetic":
@@ -495,6 +553,8 @@ def node_shares(
             fallback = undefined & (node != 0)  # V = 0: every contribution is 0 anyway
         else:  # harmonic: a_i (1/x_i) / (1/V)
             shares = a * node / x
+    if least is not None:
+        shares = np.where(missing, 0.0, shares)
     shares = np.where(np.isnan(node), np.nan, shares)
     return shares, fallback & ~np.isnan(node)
 
@@ -517,6 +577,7 @@ def contributions(ev: Evaluated) -> pd.DataFrame:
             [nodes[c] if c in nodes else leaves[c] for c in kids],
             tree.weights[node],
             nodes[node],
+            tree.least.get(node),
         )
         for i, child in enumerate(kids):
             add = shares[i] * parts[node]

@@ -97,6 +97,35 @@ _TABLE = [
     Builtin("amean", Kind.WEIGHTED, 1, 999, "weighted arithmetic mean: amean(a: wa, b: wb)"),
     Builtin("gmean", Kind.WEIGHTED, 1, 999, "weighted geometric mean: gmean(a: wa, b: wb)"),
     Builtin("hmean", Kind.WEIGHTED, 1, 999, "weighted harmonic mean: hmean(a: wa, b: wb)"),
+    # Over the children present, weights rescaled, where they carry at least `least` of them
+    Builtin(
+        "amean_available",
+        Kind.WEIGHTED,
+        2,
+        999,
+        "amean_available(least, a: wa, ...): the mean of the children present (notes KZF267)",
+    ),
+    Builtin(
+        "gmean_available",
+        Kind.WEIGHTED,
+        2,
+        999,
+        "gmean_available(least, a: wa, ...): the geometric mean of the children present",
+    ),
+    Builtin(
+        "hmean_available",
+        Kind.WEIGHTED,
+        2,
+        999,
+        "hmean_available(least, a: wa, ...): the harmonic mean of the children present",
+    ),
+    Builtin(
+        "aggregate_available",
+        Kind.WEIGHTED,
+        3,
+        999,
+        "aggregate_available(method, least, a: wa, ...): aggregate() over the children present",
+    ),
     Builtin(
         "aggregate",
         Kind.WEIGHTED,
@@ -198,6 +227,18 @@ class SqlBuilder(Protocol):
 
 
 @dataclass(frozen=True)
+class FunctionNote:
+    """A note (or warning) a function gives on the rows where `where` holds, on every engine:
+    `where(values)` is the numpy mask from the argument values, `where_sql(builder, values)`
+    the same condition in SQL."""
+
+    code: str
+    message: str
+    where: Callable[[list[Any]], Any]
+    where_sql: Callable[[SqlBuilder, list[Any]], Any]
+
+
+@dataclass(frozen=True)
 class Function:
     """An element-wise builtin function, as every part of kzf sees it.
 
@@ -217,6 +258,8 @@ class Function:
     * `sql(builder, arguments, attrs)`: the SQL, built from the arguments' SQL expressions.
       It need not handle `defined_on`. `sql_repeats`: how many times it uses its arguments,
       which the SQL lowering counts in the size of an inlined expression.
+    * `notes`: what it reports, naming the rows (FunctionNote), as available() reports a
+      mean over the children present.
     * `sympy(sp, arguments)`: the expression, given the sympy module and the arguments'
       expressions; None makes it a function sympy does not look inside (rounding).
       `shown_as` is the (LaTeX, text) head `kzf show` prints instead (log10 → log₁₀).
@@ -240,6 +283,7 @@ class Function:
     sql_repeats: int = 1
     verb: str = "combine"
     shown_as: tuple[str, str] | None = None
+    notes: tuple[FunctionNote, ...] = ()
 
     def values(self, nargs: int) -> int:
         """How many of `nargs` arguments are values (the rest: `digits`)."""
@@ -569,6 +613,69 @@ _FUNCTIONS = [
         sympy=None,
     ),
 ]  # fmt: skip
+
+
+def _available(values: list[Any], attrs: Attrs) -> Any:
+    value, share, least = (np.asarray(v, dtype=np.float64) for v in values)
+    return scalar_or_array(np.where((share >= least) & (share > 0), value, np.nan))
+
+
+def _available_sql(q: SqlBuilder, a: list[Any], attrs: Attrs) -> Any:
+    enough = q.binary("and", q.binary("ge", a[1], a[2]), q.binary("gt", a[1], q.number(0.0)))
+    return q.case([(enough, a[0])], q.missing())
+
+
+def _rescaled(values: list[Any]) -> Any:
+    value, share, least = (np.asarray(v, dtype=np.float64) for v in values)
+    return (share < 1) & (share >= least) & (share > 0) & ~np.isnan(value)
+
+
+def _rescaled_sql(q: SqlBuilder, a: list[Any]) -> Any:
+    partial = q.binary("and", q.binary("lt", a[1], q.number(1.0)), q.binary("ge", a[1], a[2]))
+    value_present = q.case([(q.is_null(a[0]), q.boolean(False))], q.boolean(True))
+    present = q.binary("and", q.binary("gt", a[1], q.number(0.0)), value_present)
+    return q.binary("and", partial, present)
+
+
+def _short_of_data(values: list[Any]) -> Any:
+    _, share, least = (np.asarray(v, dtype=np.float64) for v in values)
+    return (share < least) | (share == 0)
+
+
+def _short_of_data_sql(q: SqlBuilder, a: list[Any]) -> Any:
+    return q.binary("or", q.binary("lt", a[1], a[2]), q.binary("eq", a[1], q.number(0.0)))
+
+
+# amean_available() and its kin (engine/compile/weighted.py) end in available(mean, share,
+# least): the mean of the children present, kept where their weights' share of the total is
+# at least `least`, and a note naming the rows where children were missing (COINr's default
+# aggregation, with its data availability threshold).
+AVAILABLE = Function(
+    "available", 3, 3,
+    "available(mean, share, least): the mean where the share of weights present is at least least",
+    arguments=("the mean", "the share of weights present", "the least share"),
+    unit=UnitRule.SAME_AS_ARGUMENT,
+    domain=lambda rs, _: rs[0],
+    kernel=_available,
+    sql=_available_sql, sql_repeats=2,
+    sympy=None,
+    notes=(
+        FunctionNote(
+            "KZF267",
+            "a mean over the children present, their weights rescaled to them, where some "
+            "children are missing",
+            _rescaled,
+            _rescaled_sql,
+        ),
+        FunctionNote(
+            "KZF268",
+            "no mean where the children present carry less than the least share of the weights",
+            _short_of_data,
+            _short_of_data_sql,
+        ),
+    ),
+)  # fmt: skip
+_FUNCTIONS.append(AVAILABLE)
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _FUNCTIONS}
 

@@ -211,7 +211,12 @@ def _elementwise(node: ir.Op, args: list[Value], ctx: EvalContext) -> Value:
 
 
 def _call(function: Function, node: ir.Op, args: list[Value], ctx: EvalContext) -> Value:
-    """A builtin function, by its kernel; outside where it is defined, missing and warned."""
+    """A builtin function, by its kernel; outside where it is defined, missing and warned;
+    and the notes it gives (FunctionNote), naming the rows."""
+    for note in function.notes:
+        mask = np.broadcast_to(np.asarray(note.where(args), dtype=bool), (ctx.n,))
+        if mask.any():
+            ctx.warn(note.code, note.message, node.span, mask)
     if function.defined_on is None:
         return function.kernel(args, node.attrs)
     x = args[0]

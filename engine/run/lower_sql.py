@@ -451,6 +451,9 @@ class _Lowering:
         values = [a.node for a in args]
         raw = function.sql(_SQL, values, node.attrs)
         extra = (function.sql_repeats - 1) * size
+        for note in function.notes:
+            where = Expr(note.where_sql(_SQL, values), refs, size, is_bool=True)
+            self.site(node, sid, note.code, note.message, where)
         if function.defined_on is not None:
             x = values[0]
             outside = Expr(function.outside_sql(_SQL, x), refs, size)
