@@ -297,8 +297,37 @@ def sobol_indices(
             )
         for i, f in enumerate(factors):
             values = (si["S1"][i], si["S1_conf"][i], si["ST"][i], si["ST_conf"][i])
-            records.append(_sobol_row(output, f.name, values, ""))
+            records.append(_sobol_row(output, f.name, values, _uncertain(*values)))
     return pd.DataFrame.from_records(records)
+
+
+def _uncertain(s1: float, s1_conf: float, st: float, st_conf: float) -> str:
+    """What a row's 95% intervals say: an index whose interval covers 0 cannot be told from
+    0 with this many runs (a negative S1 is sampling noise: the index is at least 0)."""
+    covers = [
+        name
+        for name, value, conf in (("S1", s1, s1_conf), ("ST", st, st_conf))
+        if abs(value) <= conf
+    ]
+    if not covers:
+        return ""
+    return f"{' and '.join(covers)}: the 95% interval covers 0 (not told from 0 at this --sobol)"
+
+
+def interval_advice(table: pd.DataFrame, n: int) -> str | None:
+    """A note when some Sobol' indices cannot be told from 0, with the runs that would halve
+    their intervals (the bootstrap intervals narrow as 1/sqrt(N): 4N for half)."""
+    uncertain = table[table["note"].str.contains("interval covers 0", regex=False)]
+    if uncertain.empty:
+        return None
+    shown = ", ".join(
+        f"{r.param} S1 = {r.S1:.3g} ± {r.S1_conf:.2g}" for r in uncertain.head(3).itertuples()
+    )
+    return (
+        f"{len(uncertain)} of {len(table)} Sobol' indices cannot be told from 0: their 95% "
+        f"interval covers 0 ({shown}); --sobol {4 * n} would halve the intervals (they narrow "
+        "as 1/sqrt(N)); a factor whose total index ST covers 0 may not matter at all"
+    )
 
 
 def _sobol_row(
@@ -367,6 +396,9 @@ def analyse(
             return np.asarray(shift, dtype=np.float64)
 
         sobol_table = sobol_indices(factors, model, sobol, seed, outputs)
+        advice = interval_advice(sobol_table, sobol)
+        if advice is not None:
+            notes.append(advice)
         if sobol & (sobol - 1):
             notes.append(
                 f"--sobol {sobol} is not a power of 2: Sobol' sequences balance best at one"

@@ -201,3 +201,31 @@ def test_an_analysis_too_large_or_impossible_is_refused_before_it_starts(
     err = capsys.readouterr().err
     assert status == 2 and "error[KZF026]" in err and said in err
     assert "internal error" not in err
+
+
+def test_an_index_whose_interval_covers_zero_is_said_so() -> None:
+    # Y = 3 u with v doing nothing: S_v = ST_v = 0 exactly, so v's estimates are sampling noise
+    # around 0 and their 95% intervals cover it; u's (0.9 ... 1) are far from 0
+    factors = [sens.Factor("u", 0.0, 1.0, ()), sens.Factor("v", 0.0, 1.0, ())]
+
+    def model(p: dict[str, float | str]) -> np.ndarray:
+        return np.array([3 * float(p["u"]) + 1e-9 * float(p["v"]) ** 2])
+
+    s = sens.sobol_indices(factors, model, 256, seed=7).set_index("param")
+    assert s.loc["u", "note"] == ""
+    assert "interval covers 0" in s.loc["v", "note"]
+    advice = sens.interval_advice(s.reset_index(), 256)
+    assert advice is not None and "1 of 2" in advice and "--sobol 1024" in advice
+
+
+def test_kzf_sensitivity_says_which_indices_cannot_be_told_from_zero(capsys) -> None:
+    argv = ["sensitivity", FILE, "--index", "idx", "--runs", "50", "--sobol", "8"]
+    assert main([*argv, "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    sobol = pd.read_csv(io.StringIO(out.split("# sobol\n")[1]))
+    covers = (sobol.S1.abs() <= sobol.S1_conf) | (sobol.ST.abs() <= sobol.ST_conf)
+    assert sobol.note.fillna("").str.contains("interval covers 0").tolist() == covers.tolist()
+    assert main([*argv, "--format", "table"]) == 0
+    header = capsys.readouterr().out.split("\n\n")[0]
+    assert covers.any()  # 8 runs are too few for these two weights
+    assert "cannot be told from 0" in header and "--sobol 32 would halve" in header
