@@ -122,6 +122,11 @@ def add_parsers(
     co.add_argument("--index", metavar="NAME", required=True, help="the index to decompose")
     co.add_argument("--entity", metavar="E", help="only this entity")
     co.add_argument("--year", metavar="Y", help="only this year")
+    co.add_argument(
+        "--by-node",
+        action="store_true",
+        help="roll the contributions up the hierarchy: one row per pillar and sub-pillar",
+    )
 
     se = parser(
         "sensitivity",
@@ -232,8 +237,16 @@ def cmd_contrib(args: argparse.Namespace) -> int:
         args.entity,
         args.year,
         read_options(args),
+        by_node=args.by_node,
     )
     _warn(issues, prog)
+    if args.by_node:
+        header = [
+            f"contributions to '{args.index}' by node: the sum of each pillar's indicators' "
+            "contributions; the nodes of one level sum to the index"
+        ]
+        _emit(args, header, {"contributions": table})
+        return 0
     header = [f"contributions to '{args.index}': they sum to its value in each row"]
     _emit(args, header, {"contributions": table})
     return 0

@@ -609,6 +609,53 @@ def contributions(ev: Evaluated) -> pd.DataFrame:
     return out if tree.index in taken else out.rename(columns={"index": tree.index})
 
 
+def contributions_by_node(table: pd.DataFrame, tree: Tree, dims: Sequence[str]) -> pd.DataFrame:
+    """The leaves' contributions rolled up the hierarchy: for each row and each node below
+    the index (pillars, sub-pillars), the sum of its indicators' contributions and its share
+    of the index. A node's indicators are counted once each, however many paths lead there."""
+    index_col = tree.index if tree.index in table.columns else "index"
+    under: dict[str, set[str]] = {}
+
+    def leaves_of(name: str) -> set[str]:
+        if name not in tree.children:
+            return {name}
+        if name not in under:
+            under[name] = set().union(*(leaves_of(c) for c in tree.children[name]))
+        return under[name]
+
+    parents = {c: n for n in tree.top_down for c in tree.children[n]}
+    frames = []
+    for depth, node in _by_depth(tree):
+        if node == tree.index:
+            continue
+        mine = table[table["indicator"].isin(leaves_of(node))]
+        summed = mine.groupby(list(dims), sort=False, dropna=False)["contribution"].sum(min_count=1)
+        piece = (
+            mine.drop_duplicates(list(dims))[[*dims, index_col]]
+            .merge(summed.rename("contribution").reset_index(), on=list(dims))
+            .assign(node=node, level=depth, parent=parents.get(node, ""))
+        )
+        with np.errstate(all="ignore"):
+            value = piece[index_col].to_numpy(dtype=np.float64)
+            part = piece["contribution"].to_numpy(dtype=np.float64)
+            piece["share"] = np.where(value == 0, np.nan, part / value)
+        frames.append(piece)
+    columns = [*dims, index_col, "node", "level", "parent", "contribution", "share"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)[columns]
+    return out.sort_values(list(dims), kind="stable").reset_index(drop=True)
+
+
+def _by_depth(tree: Tree) -> list[tuple[int, str]]:
+    """The nodes in reading order with their depth (the index 0, its children 1, ...)."""
+    depth = {tree.index: 0}
+    for name in tree.top_down:
+        for child in tree.children[name]:
+            depth.setdefault(child, depth[name] + 1)
+    return [(depth[n], n) for n in tree.reading if n in tree.children]
+
+
 def contributions_for(
     prog: Program,
     data: Panel | str | os.PathLike[str],
@@ -617,7 +664,10 @@ def contributions_for(
     entity: str | None = None,
     year: str | int | None = None,
     read_options: ReadOptions | None = None,
+    by_node: bool = False,
 ) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """The contributions of the indicators (or with `by_node`, of every node below the index)
+    to the index, for one entity or year when given."""
     ev = evaluate(prog, data, index, params, read_options)
     out = contributions(ev)
     if entity is not None:
@@ -640,4 +690,6 @@ def contributions_for(
         if str(year) not in set(out[ev.time_dim].astype(str)):
             raise UsageError([error("KZF026", f"--year {year}: the panel has no rows for it")])
         out = out[out[ev.time_dim].astype(str) == str(year)]
+    if by_node:
+        out = contributions_by_node(out, ev.tree, ev.dims)
     return out.reset_index(drop=True), ev.warnings

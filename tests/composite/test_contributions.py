@@ -119,3 +119,23 @@ def test_cli_contrib(capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["contrib", FILE, "--index", "idx", "--entity", "Q"])
     out, err = capsys.readouterr()
     assert status == 2 and "[KZF026]" in err and "no entity named 'Q'" in err
+
+
+def test_contributions_rolled_up_by_node_through_the_command(tmp_path: Path, capsys) -> None:
+    """`kzf contrib --by-node`: idx = amean(p1: 1, p2: 3), p1 = amean(a, b), p2 = amean(c):
+    for a = 2, b = 4, c = 8, idx = (3 + 24) / 4 = 6.75; p1 contributes 3/4 = 0.75 (a 0.25, b
+    0.5) and p2 24/4 = 6; the nodes of one level add up to the index."""
+    (tmp_path / "d.csv").write_text("entity,a,b,c\nA,2,4,8\n", encoding="utf-8")
+    (tmp_path / "f.kzf").write_text(
+        "dims entity\ninput a, b, c\np1 = amean(a, b)\np2 = amean(c)\nidx = amean(p1: 1, p2: 3)\n",
+        encoding="utf-8",
+    )
+    argv = ["contrib", str(tmp_path / "f.kzf"), "--data", str(tmp_path / "d.csv")]
+    assert main([*argv, "--index", "idx", "--by-node", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    table = pd.read_csv(io.StringIO(out[out.index("entity,") :])).set_index("node")
+    assert table.loc["p1", "contribution"] == pytest.approx(0.75, rel=1e-15)
+    assert table.loc["p2", "contribution"] == pytest.approx(6.0, rel=1e-15)
+    assert table.loc["p1", "share"] == pytest.approx(0.75 / 6.75, rel=1e-15)
+    assert (table["level"] == 1).all() and (table["parent"] == "idx").all()
+    assert table["contribution"].sum() == pytest.approx(6.75, rel=1e-15)
