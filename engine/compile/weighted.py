@@ -38,6 +38,7 @@ _FIXED = {
 }
 # over the children present, with the least share of the weights they must carry first
 AVAILABLE_FORMS = ("amean_available", "gmean_available", "hmean_available", "aggregate_available")
+POWER = "power_mean"  # the generalised mean, its exponent first
 AGGREGATE_FORMS = ("aggregate", "aggregate_available")  # a method first
 _NUM = ir.Type.NUMBER
 
@@ -71,8 +72,22 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
             return POISON
         if isinstance(method, ir.Const):
             method = str(method.value)
+    elif e.func == POWER:
+        method = "power"
     else:
         method = _FIXED[e.func]
+    exponent: ir.Node | None = None
+    if e.func == POWER:
+        if not args or isinstance(args[0], ast.Weighted):
+            r.bag.add(
+                error(
+                    "KZF013",
+                    "power_mean() takes its exponent first: power_mean(2, a: 1, b: 1)",
+                    e.span,
+                )
+            )
+            return POISON
+        exponent = r.number(args.pop(0), env, "the exponent of power_mean()")
     least: ir.Node | None = None
     if e.func in AVAILABLE_FORMS:
         least = _least_share(r, e, args, env)
@@ -99,6 +114,8 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
         weights.append(w)
     if POISON in values or POISON in weights:
         return POISON
+    if exponent is not None:
+        return _power_mean(exponent, values, weights, e)
     if isinstance(method, str):
         if method not in METHODS:
             r.bag.add(
@@ -302,6 +319,30 @@ def _mean_available(
     return ir.Op("available", (mean, share, least), type=_NUM, span=e.span)
 
 
+def _power_mean(
+    exponent: ir.Node, values: list[ir.Node], weights: list[ir.Node], e: ast.Call
+) -> ir.Node:
+    """The generalised (power) mean (Σ wᵢxᵢ^p / Σ wᵢ)^(1/p): p = 1 the arithmetic mean, p = -1
+    the harmonic, p → 0 the geometric (taken at p = 0 itself), p = 2 the quadratic. The
+    larger p, the more the high values weigh; below 1 a low value is compensated less and
+    less, so p < 1 penalises imbalance (COINr's a_genmean)."""
+    total = _add(weights, e)
+    powered = [
+        _times(w, ir.Op("pow", (x, exponent), type=_NUM, span=e.span), e)
+        for w, x in zip(weights, values, strict=True)
+    ]
+    mean_of_powers = ir.Op("div", (_add(powered, e), total), type=_NUM, span=e.span)
+    inverse = ir.Op("div", (ir.Const(1.0, type=_NUM), exponent), type=_NUM, span=e.span)
+    general = ir.Op("pow", (mean_of_powers, inverse), type=_NUM, span=e.span)
+    if isinstance(exponent, ir.Const):
+        if exponent.value == 0.0:
+            return _rescaled_mean("geometric", values, weights, total, e)
+        return general
+    is_zero = ir.Op("eq", (exponent, ir.Const(0.0, type=_NUM)), type=ir.Type.BOOL, span=e.span)
+    geometric = _rescaled_mean("geometric", values, weights, total, e)
+    return ir.Op("if", (is_zero, geometric, general), type=_NUM, span=e.span)
+
+
 def _positive_or_one(test: ir.Node, value: ir.Node, e: ast.Call) -> ir.Node:
     """`value` where `test` > 0, else 1: a divisor for the rows without a child present,
     whose mean available() leaves missing."""
@@ -354,6 +395,7 @@ class Node:
     # amean_available() and its kin: the least share of the weights the children present
     # must carry, as written (a number or a param); None: every child is needed
     least: ast.Expr | None = None
+    exponent: ast.Expr | None = None  # power_mean's p, as written
 
 
 @dataclass(frozen=True)
@@ -383,6 +425,10 @@ class Hierarchy:
 
     def weights_of(self, node: Node, params: Mapping[str, float | str]) -> list[float]:
         return [_scalar(c.weight, params, node.name) for c in node.children]
+
+    def exponent_of(self, node: Node, params: Mapping[str, float | str]) -> float | None:
+        """A power mean's exponent (None for the other means)."""
+        return None if node.exponent is None else _scalar(node.exponent, params, node.name)
 
     def least_of(self, node: Node, params: Mapping[str, float | str]) -> float | None:
         """The least share of weights present a node needs (None: it needs every child)."""
@@ -453,10 +499,15 @@ def hierarchy(program: CheckedProgram, index: str) -> Hierarchy:
 
 
 def _as_node(name: str, e: ast.Expr) -> Node | None:
-    if not isinstance(e, ast.Call) or e.func not in (*_FIXED, *AGGREGATE_FORMS):
+    if not isinstance(e, ast.Call) or e.func not in (*_FIXED, *AGGREGATE_FORMS, POWER):
         return None
     args = list(e.args)
     method, method_param = _FIXED.get(e.func, ""), None
+    exponent = None
+    if e.func == POWER:
+        if not args:
+            return None
+        method, exponent = "power", args.pop(0)
     if e.func in AGGREGATE_FORMS:
         first = args.pop(0)
         if isinstance(first, ast.String):
@@ -472,4 +523,4 @@ def _as_node(name: str, e: ast.Expr) -> Node | None:
         if not isinstance(value, ast.Name):
             return None  # an expression, not a named indicator: not a node of a hierarchy
         children.append(Child(value.id, weight))
-    return Node(name, method, method_param, tuple(children), least)
+    return Node(name, method, method_param, tuple(children), least, exponent)

@@ -93,6 +93,7 @@ class Tree:
     reading: tuple[str, ...]  # nodes and leaves depth first, as written: idx, p1, s1, x1, ...
     # the nodes that average the children present (amean_available …): their least share
     least: dict[str, float] = field(default_factory=dict)
+    exponents: dict[str, float] = field(default_factory=dict)  # power_mean nodes: their p
 
     @property
     def top_down(self) -> tuple[str, ...]:
@@ -124,6 +125,9 @@ def tree_of(h: Hierarchy, params: Params) -> Tree:
             for n, node in h.nodes.items()
             if (least := h.least_of(node, params)) is not None
         },
+        exponents={
+            n: p for n, node in h.nodes.items() if (p := h.exponent_of(node, params)) is not None
+        },
         leaves=tuple(n for n in reading if n not in children),
         bottom_up=tuple(order),
         reading=tuple(reading),
@@ -135,6 +139,7 @@ def weighted_mean(
     values: Sequence[np.ndarray],
     weights: Sequence[float],
     least: float | None = None,
+    exponent: float | None = None,
 ) -> np.ndarray:
     """The node's value row by row, with the engine's conventions: a missing child, a zero
     denominator or a negative number to a fractional power gives a missing value. With
@@ -142,6 +147,8 @@ def weighted_mean(
     the children present are rescaled, where they carry at least `least` of the total."""
     if least is not None:
         return _mean_of_present(method, values, weights, least)
+    if method == "power" and exponent == 0.0:
+        method = "geometric"  # the limit, as power_mean takes it
     x = np.vstack([np.asarray(v, dtype=np.float64) for v in values])  # children x rows
     w = np.asarray(weights, dtype=np.float64)[:, None]
     total = float(w.sum())
@@ -157,6 +164,8 @@ def weighted_mean(
             out[invalid.any(axis=0)] = np.nan
         elif method == "harmonic":
             out = total / (w / np.where(x == 0, np.nan, x)).sum(axis=0)
+        elif method == "power" and exponent is not None:
+            out = np.power((w * np.power(x, exponent)).sum(axis=0) / total, 1.0 / exponent)
         else:
             raise UsageError([error("KZF024", f"unknown aggregation method {method!r}")])
     out[np.isnan(x).any(axis=0) | np.isinf(out)] = np.nan
@@ -210,7 +219,11 @@ def recompute(
             continue  # the node vanishes with its last child
         columns = [values[c] if c in values else leaves[c] for c, _ in kept]
         values[node] = weighted_mean(
-            tree.methods[node], columns, [w for _, w in kept], tree.least.get(node)
+            tree.methods[node],
+            columns,
+            [w for _, w in kept],
+            tree.least.get(node),
+            tree.exponents.get(node),
         )
     return values
 
@@ -522,12 +535,15 @@ def node_shares(
     weights: Sequence[float],
     node: np.ndarray,
     least: float | None = None,
+    exponent: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each child's share of the node (children x rows; the shares of a row sum to 1), and
     the rows where the geometric log rule was replaced by the split by weights (not those
     where the node is 0: its children then contribute 0 under any rule). A node over the
     children present (`least`) shares among them, by their rescaled weights; a missing
     child contributes 0."""
+    if method == "power" and exponent == 0.0:
+        method = "geometric"
     x = np.vstack([np.asarray(v, dtype=np.float64) for v in values])
     w = np.asarray(weights, dtype=np.float64)[:, None]
     a = np.broadcast_to(w / w.sum(), x.shape)
@@ -551,6 +567,11 @@ def node_shares(
             undefined = ~positive | tiny
             shares = np.where(undefined, a, terms / np.where(undefined, 1.0, log_node))
             fallback = undefined & (node != 0)  # V = 0: every contribution is 0 anyway
+        elif (
+            method == "power" and exponent is not None
+        ):  # the share of V^p: a_i x_i^p / Σ a_j x_j^p
+            powered = a * np.power(x, exponent)
+            shares = powered / powered.sum(axis=0)
         else:  # harmonic: a_i (1/x_i) / (1/V)
             shares = a * node / x
     if least is not None:
@@ -578,6 +599,7 @@ def contributions(ev: Evaluated) -> pd.DataFrame:
             tree.weights[node],
             nodes[node],
             tree.least.get(node),
+            tree.exponents.get(node),
         )
         for i, child in enumerate(kids):
             add = shares[i] * parts[node]

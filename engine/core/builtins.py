@@ -97,6 +97,13 @@ _TABLE = [
     Builtin("amean", Kind.WEIGHTED, 1, 999, "weighted arithmetic mean: amean(a: wa, b: wb)"),
     Builtin("gmean", Kind.WEIGHTED, 1, 999, "weighted geometric mean: gmean(a: wa, b: wb)"),
     Builtin("hmean", Kind.WEIGHTED, 1, 999, "weighted harmonic mean: hmean(a: wa, b: wb)"),
+    Builtin(
+        "power_mean",
+        Kind.WEIGHTED,
+        2,
+        999,
+        "the generalised mean (Σ w x^p / Σ w)^(1/p): power_mean(p, a: wa, b: wb)",
+    ),
     # Over the children present, weights rescaled, where they carry at least `least` of them
     Builtin(
         "amean_available",
