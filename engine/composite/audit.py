@@ -471,6 +471,7 @@ def audit_table(ev: Evaluated, rows: np.ndarray) -> pd.DataFrame:
     parent = {c: n for n in tree.top_down for c in tree.children[n]}
     full_rank = rank_high_first(col[tree.index])
     loo = {leaf: _leave_one_out(ev, rows, leaf, full_rank) for leaf in tree.leaves}
+    relative, effective = effective_weights(tree)
     records = []
     for name in tree.reading:
         is_node = name in tree.children
@@ -492,6 +493,8 @@ def audit_table(ev: Evaluated, rows: np.ndarray) -> pd.DataFrame:
                 "kind": "index" if name == tree.index else ("node" if is_node else "indicator"),
                 "parent": parent.get(name, ""),
                 "method": tree.methods.get(name, ""),
+                "weight": relative.get(name, np.nan),
+                "effective_weight": effective[name],
                 "n": n_index if name != tree.index else _count(ev, rows),
                 "r_parent": r_parent,
                 "r_index": r_index,
@@ -507,6 +510,24 @@ def audit_table(ev: Evaluated, rows: np.ndarray) -> pd.DataFrame:
     table["n"] = table["n"].astype(np.int64)
     table["cases"] = table["cases"].astype(np.float64)
     return table
+
+
+def effective_weights(tree: Tree) -> tuple[dict[str, float], dict[str, float]]:
+    """Each name's weight within its parent (its weight over the sum of its siblings'), and
+    its effective weight in the index: the product of those down every path from the index,
+    summed over the paths (COINr's get_eff_weights). The effective weights of the
+    indicators add up to 1; they are the nominal weights, not the share of the index's
+    variance an indicator drives (see the correlations for that)."""
+    relative: dict[str, float] = {}
+    effective: dict[str, float] = {tree.index: 1.0}
+    for node in tree.top_down:
+        weights = tree.weights[node]
+        total = float(sum(weights))
+        for child, w in zip(tree.children[node], weights, strict=True):
+            share = w / total if total else float("nan")
+            relative[child] = share
+            effective[child] = effective.get(child, 0.0) + effective.get(node, 0.0) * share
+    return relative, effective
 
 
 def _leave_one_out(
