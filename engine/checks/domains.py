@@ -219,7 +219,7 @@ class _Domains:
             return Interval(1.0, INF, False, True)
         if isinstance(node, ir.Aggregate):
             return self._aggregate(node.func, got[-1] if node.where is not None else got[0])
-        if isinstance(node, ir.Transform) and node.func != "treat":
+        if isinstance(node, ir.Transform) and node.func not in ir.LOG_FALLBACKS:
             return got[0]  # imputed and winsorised values lie within the observed ones
         if isinstance(node, ir.Rollup):  # a sum of children; complete() keeps the others
             total = self._aggregate("sum", got[0])

@@ -316,7 +316,7 @@ class Translator:
                 node.func,
                 node.over + (f": {where[0]}" if where else ""),
                 _latex_text(node.over) + (rf"\,:\,{where[1]}" if where else ""),
-                "none" if node.func == "treat" else _AGG_SIGN.get(node.func, "as-arg"),
+                "none" if node.func in ir.LOG_FALLBACKS else _AGG_SIGN.get(node.func, "as-arg"),
             )
             return cls(args[0])
         if isinstance(node, ir.Rank):

@@ -788,7 +788,7 @@ class Resolver:
             return ir.Rank(x, over, where, type=ir.Type.NUMBER, span=e.span)
         if kind is Kind.TRANSFORM:
             limit = 0
-            if e.func in ("winsorise", "treat"):
+            if e.func in ir.TREATMENTS:
                 limit = 5  # the OECD/JRC handbook's and COINr's usual maximum
                 if len(e.args) == 2:
                     limit = self.whole_number(e.args[1], f"the points {e.func}() may change", 1)

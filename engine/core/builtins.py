@@ -157,6 +157,13 @@ _TABLE = [
     Builtin(
         "treat", Kind.TRANSFORM, 1, 2, "winsorise, or a log transform where that is too little"
     ),
+    Builtin(
+        "treat_coinr",
+        Kind.TRANSFORM,
+        1,
+        2,
+        "treat() with COINr's log rule, ln(x - min + 0.01·range), where winsorising is too little",
+    ),
     # Totals of a hierarchy of codes (docs/validation.md); complete() reports what it fills.
     Builtin("rollup", Kind.HIERARCHY, 2, 2, "rollup(x, h): a parent's total from its children"),
     Builtin("complete", Kind.HIERARCHY, 2, 2, "complete(x, h): missing totals from children"),

@@ -191,8 +191,11 @@ def winsorise_values(v: np.ndarray, limit: int) -> tuple[np.ndarray, int, bool]:
     return out, changed, not flagged
 
 
-def _log_transform(v: np.ndarray, skew: float) -> tuple[np.ndarray, str]:
+def _log_transform(v: np.ndarray, skew: float, coinr: bool = False) -> tuple[np.ndarray, str]:
     present = v[~np.isnan(v)]
+    if coinr:  # COINr's log_CT, whatever the skew's sign: 1 % of the range keeps ln finite
+        shift = 0.01 * (present.max() - present.min())
+        return np.log(v - present.min() + shift), "ln(x - min + 0.01·(max - min))"
     if skew > 0 and present.min() > 0:
         return np.log(v), "ln(x)"
     if skew > 0:
@@ -213,8 +216,8 @@ def treat_group(
             continue
         stats = f"skewness {_num(s)}, kurtosis {_num(k)}"
         new, changed, enough = winsorise_values(v, limit)
-        if func == "treat" and not enough:
-            logged, form = _log_transform(v, s)
+        if func in ("treat", "treat_coinr") and not enough:
+            logged, form = _log_transform(v, s, coinr=func == "treat_coinr")
             out[rows] = logged
             s2, k2 = skew_kurt(logged)
             changes.append(
