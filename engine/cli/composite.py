@@ -15,7 +15,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from kzf.dsl.diagnostics import Diagnostic
+from kzf.dsl.diagnostics import Diagnostic, UsageError, error
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
@@ -88,6 +88,11 @@ def add_parsers(
         add_param_option(p)
         p.add_argument(
             "--format", choices=files.FORMATS, help="default: table on a terminal, else csv"
+        )
+        p.add_argument(
+            "--out",
+            metavar="PATH",
+            help="write the tables to a file: .xlsx (a sheet per table), .json, .csv (one table)",
         )
         add_data_options(p)
         add_program_options(p)
@@ -174,10 +179,24 @@ def _params(args: argparse.Namespace) -> dict[str, float | str]:
     return parse_params(args.param)
 
 
-def _emit(args: argparse.Namespace, header: list[str], tables: dict[str, pd.DataFrame]) -> None:
-    """Tables to stdout; the header above a text table, else to stderr."""
+def _emit(
+    args: argparse.Namespace,
+    header: list[str],
+    tables: dict[str, pd.DataFrame],
+    *programs: Program,
+) -> None:
+    """Tables to stdout, the header above a text table, else to stderr; with --out, to the
+    file (the header to stderr), never over a file the run read (`programs` and their data)."""
     from kzf.engine.io import output
 
+    if args.out:
+        for line in header:
+            print(line, file=sys.stderr)
+        read = [str(p.path) for p in programs if p.path] + [
+            str(p.data_path) for p in programs if p.data_path
+        ]
+        _write_tables(args, header, tables, read)
+        return
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
     if fmt != "table":
         for line in header:
@@ -195,6 +214,55 @@ def _emit(args: argparse.Namespace, header: list[str], tables: dict[str, pd.Data
             parts.append(f"# {name}\n")
         parts.append(output.render(table, fmt))
     sys.stdout.write("\n".join(p for p in parts if p))
+
+
+def _write_tables(
+    args: argparse.Namespace, header: list[str], tables: dict[str, pd.DataFrame], read: list[str]
+) -> None:
+    """--out: an analysis's tables in one file, written atomically and never over the data
+    or the program it read: .xlsx with a sheet per table and one for the header (what was
+    varied, the notes), .json with an object per table, .csv when there is one table."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from kzf.engine.io import output
+
+    out = args.out
+    suffix = Path(out).suffix.lower()
+    given = ("file", "file_a", "file_b", "data")
+    readers = [getattr(args, a) for a in given if getattr(args, a, None)]
+    files.refuse_overwriting(out, *readers, *read)
+    if suffix == ".xlsx":
+        sheets = {"about": pd.DataFrame({"about": header})} if header else {}
+        sheets.update(tables)
+        files.write_atomically(out, lambda tmp: output.write_xlsx(sheets, tmp, str(out)))
+    elif suffix == ".json":
+        payload = {name: json.loads(output.to_json(t)) for name, t in tables.items()}
+        text = json.dumps({"about": header, **payload}, ensure_ascii=False, indent=1) + "\n"
+        files.write_atomically(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    elif suffix == ".csv" and len(tables) == 1:
+        output.write_frame(next(iter(tables.values())), out)
+    elif suffix == ".csv":
+        raise UsageError(
+            [
+                error(
+                    "KZF108",
+                    f"--out {out}: this analysis has {len(tables)} tables "
+                    f"({', '.join(tables)}), and a csv file holds one; use .xlsx or .json",
+                )
+            ]
+        )
+    else:
+        raise UsageError(
+            [
+                error(
+                    "KZF108",
+                    f"--out {out}: unknown extension {suffix or '(none)'}; use .xlsx, .json "
+                    "or .csv",
+                )
+            ]
+        )
 
 
 def _warn(items: list[Diagnostic], prog: Program) -> None:
@@ -221,7 +289,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     _warn(result.warnings, prog)
     when = f" in {result.year}" if result.year is not None else ""
     header = [f"audit of '{result.index}'{when}: {result.entities} entities with a value"]
-    _emit(args, header, {"audit": _with_year(result.table, result.year)})
+    _emit(args, header, {"audit": _with_year(result.table, result.year)}, prog)
     return 0
 
 
@@ -245,10 +313,10 @@ def cmd_contrib(args: argparse.Namespace) -> int:
             f"contributions to '{args.index}' by node: the sum of each pillar's indicators' "
             "contributions; the nodes of one level sum to the index"
         ]
-        _emit(args, header, {"contributions": table})
+        _emit(args, header, {"contributions": table}, prog)
         return 0
     header = [f"contributions to '{args.index}': they sum to its value in each row"]
-    _emit(args, header, {"contributions": table})
+    _emit(args, header, {"contributions": table}, prog)
     return 0
 
 
@@ -280,7 +348,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     tables = {"ranks": _with_year(result.ranks, result.year)}
     if result.sobol is not None:
         tables["sobol"] = result.sobol
-    _emit(args, header, tables)
+    _emit(args, header, tables, prog)
     return 0
 
 
@@ -295,7 +363,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         f"A = {a.path}: {result.name_a}; B = {b.path}: {result.name_b}; change = B - A",
         *(f"note: {n}" for n in result.notes),
     ]
-    _emit(args, header, {"diff": result.frame})
+    _emit(args, header, {"diff": result.frame}, a, b)
     return 0
 
 
