@@ -116,6 +116,11 @@ def add_parsers(
     common(au)
     au.add_argument("--index", metavar="NAME", required=True, help="the index to audit")
     au.add_argument("--year", metavar="Y", help="the year to audit")
+    au.add_argument(
+        "--correlations",
+        action="store_true",
+        help="add every pair's correlation, p-value and flags (collinear, negative)",
+    )
 
     co = parser(
         "contrib",
@@ -284,12 +289,23 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     prog = _load(args.file, args)
     result = audit(
-        prog, data_source(prog, args), args.index, _params(args), args.year, read_options(args)
+        prog,
+        data_source(prog, args),
+        args.index,
+        _params(args),
+        args.year,
+        read_options(args),
+        correlations=args.correlations,
     )
     _warn(result.warnings, prog)
     when = f" in {result.year}" if result.year is not None else ""
     header = [f"audit of '{result.index}'{when}: {result.entities} entities with a value"]
-    _emit(args, header, {"audit": _with_year(result.table, result.year)}, prog)
+    tables = {"audit": _with_year(result.table, result.year)}
+    if result.correlations is not None:
+        flagged = int((result.correlations["flag"] != "").sum())
+        header.append(f"correlations: {len(result.correlations)} pairs, {flagged} flagged")
+        tables["correlations"] = _with_year(result.correlations, result.year)
+    _emit(args, header, tables, prog)
     return 0
 
 

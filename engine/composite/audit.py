@@ -443,6 +443,7 @@ class Audit:
     entities: int  # entities with an index value in that year
     table: pd.DataFrame
     warnings: list[Diagnostic]
+    correlations: pd.DataFrame | None = None  # with correlations=True: correlation_table
 
 
 def audit(
@@ -452,12 +453,59 @@ def audit(
     params: Params | None = None,
     year: str | int | None = None,
     read_options: ReadOptions | None = None,
+    correlations: bool = False,
 ) -> Audit:
     ev = evaluate(prog, data, index, params, read_options)
     years = ev.frame[ev.time_dim].to_numpy() if ev.time_dim is not None else None
     index_values = ev.frame[ev.tree.index].to_numpy(dtype=np.float64)
     chosen, rows = year_and_rows(years, index_values, index, year)
-    return Audit(index, chosen, _count(ev, rows), audit_table(ev, rows), ev.warnings)
+    matrix = correlation_table(ev, rows) if correlations else None
+    return Audit(index, chosen, _count(ev, rows), audit_table(ev, rows), ev.warnings, matrix)
+
+
+# COINr's get_corr_flags: within an aggregation group, above this is collinear, below that
+# negative (its defaults)
+COLLINEAR = 0.9
+NEGATIVE = -0.4
+
+
+def correlation_table(ev: Evaluated, rows: np.ndarray) -> pd.DataFrame:
+    """Every pair of names of the hierarchy (indicators, nodes, the index), within and
+    across levels: Pearson r over the entities with both, its two-sided p-value (t with
+    n - 2 degrees of freedom), and flags: two children of one node above COLLINEAR
+    ("collinear": one may be redundant) or below NEGATIVE ("negative": they pull the node
+    apart, COINr's get_corr_flags), and a name negatively correlated with its own parent."""
+    from scipy import stats
+
+    tree = ev.tree
+    names = list(tree.reading)
+    col = {c: ev.frame[c].to_numpy(dtype=np.float64)[rows] for c in names}
+    parent = {c: n for n in tree.top_down for c in tree.children[n]}
+    records = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            r, n = pearson(col[a], col[b])
+            p = float("nan")
+            if n > 2 and np.isfinite(r):
+                t = r * np.sqrt((n - 2) / max(1.0 - r * r, 1e-300))
+                p = float(2 * stats.t.sf(abs(t), n - 2))
+            if a in parent and parent.get(b) == parent[a]:
+                relation = "siblings"
+            elif parent.get(b) == a or parent.get(a) == b:
+                relation = "parent"
+            else:
+                relation = "across"
+            flag = ""
+            if relation == "siblings" and r > COLLINEAR:
+                flag = "collinear"
+            elif relation == "siblings" and r < NEGATIVE:
+                flag = "negative"
+            elif relation == "parent" and r < 0:
+                flag = "negative with its parent"
+            records.append(
+                {"a": a, "b": b, "relation": relation, "n": n, "r": r, "p": p, "flag": flag}
+            )
+    return pd.DataFrame.from_records(records, columns=["a", "b", "relation", "n", "r", "p", "flag"])
 
 
 def _count(ev: Evaluated, rows: np.ndarray) -> int:
