@@ -378,9 +378,33 @@ def cmd_diff(args: argparse.Namespace) -> int:
     header = [
         f"A = {a.path}: {result.name_a}; B = {b.path}: {result.name_b}; change = B - A",
         *(f"note: {n}" for n in result.notes),
+        *_diff_summary(result.summary),
     ]
     _emit(args, header, {"diff": result.frame}, a, b)
     return 0
+
+
+def _diff_summary(summary: pd.DataFrame | None) -> list[str]:
+    """The summary lines of kzf diff: per year, how much the ranking moved."""
+    if summary is None:
+        return []
+    lines = []
+    for row in summary.to_dict("records"):
+        when = " ".join(f"{row[c]}" for c in summary.columns[:1] if c not in _SUMMARY_COLUMNS)
+        moved = f", most: {row['moved_most']}" if row["moved_most"] else ""
+        lines.append(
+            f"summary{' ' + when if when else ''}: {row['entities']} entities in both; mean "
+            f"|rank change| {row['mean_abs_rank_change']:.3g}, largest "
+            f"{row['max_abs_rank_change']:.3g}{moved}; {row['share_moved']:.0%} moved; "
+            f"Spearman's rho {row['spearman_rho']:.3g}"
+        )
+    return lines
+
+
+_SUMMARY_COLUMNS = (
+    "entities", "mean_abs_rank_change", "max_abs_rank_change", "moved_most", "share_moved",
+    "spearman_rho",
+)  # fmt: skip
 
 
 COMMANDS = {

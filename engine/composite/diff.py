@@ -35,6 +35,9 @@ class Diff:
     frame: pd.DataFrame  # dims, score_a, score_b, change, rank_a, rank_b, rank_change
     notes: list[str]  # entities or years present in one file only
     warnings: list[Diagnostic]
+    # per year (one row without a time dimension): entities scored by both, the mean and
+    # largest absolute rank change, who moved most, Spearman's rho of the two scores
+    summary: pd.DataFrame | None = None
 
 
 def index_roots(prog: Program) -> set[str]:
@@ -146,7 +149,38 @@ def diff(
     merged["rank_change"] = merged["rank_b"] - merged["rank_a"]
     order = [*a.dims, "score_a", "score_b", "change", "rank_a", "rank_b", "rank_change"]
     notes = _coverage(frames[0], frames[1], entity_dim, time_dim)
-    return Diff(name_a, name_b, merged[order].reset_index(drop=True), notes, issues)
+    frame = merged[order].reset_index(drop=True)
+    summary = summarise(frame, entity_dim, time_dim)
+    return Diff(name_a, name_b, frame, notes, issues, summary)
+
+
+def summarise(frame: pd.DataFrame, entity_dim: str, time_dim: str | None) -> pd.DataFrame:
+    """How much the ranking moved, per year, over the entities both files score: the mean
+    and largest |rank change|, who moved most, the share of entities that moved, and
+    Spearman's rho of the two scores (1: the same order; ties take average ranks)."""
+    from scipy import stats
+
+    both = frame.dropna(subset=["score_a", "score_b"])
+    groups = [(None, both)] if time_dim is None else list(both.groupby(time_dim, sort=True))
+    records = []
+    for year, part in groups:
+        shift = part["rank_change"].abs().to_numpy(dtype=np.float64)
+        rho = float("nan")
+        if len(part) > 2:
+            rho = float(stats.spearmanr(part["score_a"], part["score_b"]).statistic)
+        most = part[entity_dim].to_numpy()[int(np.argmax(shift))] if len(shift) else ""
+        records.append(
+            {
+                **({time_dim: year} if time_dim is not None else {}),
+                "entities": len(part),
+                "mean_abs_rank_change": float(shift.mean()) if len(shift) else float("nan"),
+                "max_abs_rank_change": float(shift.max()) if len(shift) else float("nan"),
+                "moved_most": most if len(shift) and shift.max() > 0 else "",
+                "share_moved": float((shift > 0).mean()) if len(shift) else float("nan"),
+                "spearman_rho": rho,
+            }
+        )
+    return pd.DataFrame.from_records(records)
 
 
 def _coverage(

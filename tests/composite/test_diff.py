@@ -98,3 +98,27 @@ def test_cli_diff_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     status = main(["diff", A, B, "--param", "nope=1"])
     _, err = capsys.readouterr()
     assert status == 2 and "[KZF019]" in err
+
+
+def test_the_summary_of_a_diff_by_hand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A ranks E1..E4 by x = 4, 3, 2, 1; B by y = 1, 3, 2, 4: rank changes +3, 0, 0, -3, so the
+    mean |change| is 1.5, the largest 3 (E1 first), half moved, and Spearman's rho is
+    1 - 6·18 / (4·15) = -0.8."""
+    (tmp_path / "d.csv").write_text(
+        "entity,year,x,y\nE1,2020,4,1\nE2,2020,3,3\nE3,2020,2,2\nE4,2020,1,4\n", encoding="utf-8"
+    )
+    for name, col in (("a", "x"), ("b", "y")):
+        (tmp_path / f"{name}.kzf").write_text(
+            f'dims entity, year\ndata "d.csv"\ninput x, y\nscore = amean({col})\n', encoding="utf-8"
+        )
+    result = diff(kzf.load(tmp_path / "a.kzf"), kzf.load(tmp_path / "b.kzf"))
+    assert result.summary is not None
+    row = result.summary.iloc[0]
+    assert row["year"] == 2020 and row["entities"] == 4
+    assert row["mean_abs_rank_change"] == 1.5 and row["max_abs_rank_change"] == 3
+    assert row["moved_most"] == "E1" and row["share_moved"] == 0.5
+    assert row["spearman_rho"] == pytest.approx(-0.8, rel=1e-12)
+    assert main(["diff", str(tmp_path / "a.kzf"), str(tmp_path / "b.kzf"), "--format", "csv"]) == 0
+    err = capsys.readouterr().err
+    assert "summary 2020: 4 entities in both; mean |rank change| 1.5, largest 3, most: E1" in err
+    assert "50% moved; Spearman's rho -0.8" in err
