@@ -34,7 +34,9 @@ class Severity(StrEnum):
     NOTE = "note"  # a change made on purpose and reported (an imputed or treated value)
 
 
-NOTES = frozenset({"KZF160", "KZF260", "KZF261", "KZF262", "KZF263", "KZF264", "KZF267", "KZF268"})
+NOTES = frozenset(
+    {"KZF160", "KZF260", "KZF261", "KZF262", "KZF263", "KZF264", "KZF267", "KZF268", "KZF269"}
+)
 
 
 # The catalogue of codes. Keep in step with docs/errors.md (a test checks that every code
@@ -106,6 +108,7 @@ CODES: dict[str, str] = {
     "KZF264": "note: rows below a table were read as notes (Source: ..., Note: ...), not data",
     "KZF267": "note: a mean over the children present, their weights rescaled",
     "KZF268": "note: no mean where the children present carry too little of the weights",
+    "KZF269": "note: units screened out for want of data (screen())",
     "KZF270": "a chart drawn imperfectly: characters its font lacks, labels too long to lay out",
     # static warnings
     "KZF301": "`-x^2` means -(x^2); spreadsheets read it as (-x)^2",

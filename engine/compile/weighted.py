@@ -74,6 +74,8 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
             method = str(method.value)
     elif e.func == POWER:
         method = "power"
+    elif e.func == "coverage":
+        method = "coverage"
     else:
         method = _FIXED[e.func]
     exponent: ir.Node | None = None
@@ -114,6 +116,21 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
         weights.append(w)
     if POISON in values or POISON in weights:
         return POISON
+    if e.func == "coverage":
+        present = [
+            ir.Op(
+                "if",
+                (
+                    ir.Op("present", (x,), type=ir.Type.BOOL, span=e.span),
+                    w,
+                    ir.Const(0.0, type=_NUM),
+                ),
+                type=_NUM,
+                span=e.span,
+            )
+            for w, x in zip(weights, values, strict=True)
+        ]
+        return ir.Op("div", (_add(present, e), _add(weights, e)), type=_NUM, span=e.span)
     if exponent is not None:
         return _power_mean(exponent, values, weights, e)
     if isinstance(method, str):

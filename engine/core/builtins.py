@@ -104,6 +104,13 @@ _TABLE = [
         999,
         "the generalised mean (Σ w x^p / Σ w)^(1/p): power_mean(p, a: wa, b: wb)",
     ),
+    Builtin(
+        "coverage",
+        Kind.WEIGHTED,
+        1,
+        999,
+        "coverage(a: wa, b: wb, ...): the share of the weights whose value is present",
+    ),
     # Over the children present, weights rescaled, where they carry at least `least` of them
     Builtin(
         "amean_available",
@@ -690,6 +697,48 @@ AVAILABLE = Function(
     ),
 )  # fmt: skip
 _FUNCTIONS.append(AVAILABLE)
+
+
+def _screened_out(values: list[Any]) -> Any:
+    value, share, least = (np.asarray(v, dtype=np.float64) for v in values)
+    return (share < least) & ~np.isnan(value)
+
+
+def _screened_out_sql(q: SqlBuilder, a: list[Any]) -> Any:
+    value_present = q.case([(q.is_null(a[0]), q.boolean(False))], q.boolean(True))
+    return q.binary("and", q.binary("lt", a[1], a[2]), value_present)
+
+
+def _screen(values: list[Any], attrs: Attrs) -> Any:
+    value, share, least = (np.asarray(v, dtype=np.float64) for v in values)
+    return scalar_or_array(np.where(share >= least, value, np.nan))
+
+
+def _screen_sql(q: SqlBuilder, a: list[Any], attrs: Attrs) -> Any:
+    return q.case([(q.binary("ge", a[1], a[2]), a[0])], q.missing())
+
+
+# screen(index, coverage(a, b, ...), 0.9): COINr's Screen(), a unit kept only where enough of
+# its data is there, with a note naming the rows it leaves out
+SCREEN = Function(
+    "screen", 3, 3,
+    "screen(x, share, least): x where share (e.g. coverage(...)) is at least least, else missing",
+    arguments=("the value", "the share of data present", "the least share"),
+    unit=UnitRule.SAME_AS_ARGUMENT,
+    domain=lambda rs, _: rs[0],
+    kernel=_screen,
+    sql=_screen_sql, sql_repeats=2,
+    sympy=None,
+    notes=(
+        FunctionNote(
+            "KZF269",
+            "screened out: less of the data is present than the least share asked for",
+            _screened_out,
+            _screened_out_sql,
+        ),
+    ),
+)  # fmt: skip
+_FUNCTIONS.append(SCREEN)
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _FUNCTIONS}
 
