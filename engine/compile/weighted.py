@@ -117,7 +117,7 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
     if POISON in values or POISON in weights:
         return POISON
     if e.func == "coverage":
-        present = [
+        present: list[ir.Node] = [
             ir.Op(
                 "if",
                 (
