@@ -433,6 +433,20 @@ def first_pc_share(items: np.ndarray) -> float:
     return float(np.linalg.eigvalsh(corr)[-1]) / k
 
 
+def pc1_weights(items: np.ndarray) -> np.ndarray:
+    """Weights from the first principal component of the items' correlation matrix: the
+    squares of its eigenvector's components, which add up to 1 (the OECD/JRC Handbook's
+    weights from squared loadings scaled to unity, with one component). NaN where there is
+    no component to read (fewer than 2 items or cases, an item that does not vary)."""
+    cases, k = items.shape
+    if k < 2 or cases < 2 or (items.std(axis=0) == 0).any():
+        return np.full(k, np.nan)
+    corr = np.corrcoef(items, rowvar=False)
+    _, vectors = np.linalg.eigh(corr)
+    first = vectors[:, -1]
+    return np.asarray(first * first, dtype=np.float64)
+
+
 # ---------------------------------------------------------------- the audit
 
 
@@ -520,6 +534,10 @@ def audit_table(ev: Evaluated, rows: np.ndarray) -> pd.DataFrame:
     full_rank = rank_high_first(col[tree.index])
     loo = {leaf: _leave_one_out(ev, rows, leaf, full_rank) for leaf in tree.leaves}
     relative, effective = effective_weights(tree)
+    pca: dict[str, float] = {}
+    for node, kids in tree.children.items():
+        weights = pc1_weights(complete_cases(np.column_stack([col[c] for c in kids])))
+        pca.update(zip(kids, map(float, weights), strict=True))
     records = []
     for name in tree.reading:
         is_node = name in tree.children
@@ -543,6 +561,7 @@ def audit_table(ev: Evaluated, rows: np.ndarray) -> pd.DataFrame:
                 "method": tree.methods.get(name, ""),
                 "weight": relative.get(name, np.nan),
                 "effective_weight": effective[name],
+                "pc1_weight": pca.get(name, np.nan),
                 "n": n_index if name != tree.index else _count(ev, rows),
                 "r_parent": r_parent,
                 "r_index": r_index,
