@@ -532,7 +532,12 @@ def audit_table(ev: Evaluated, rows: np.ndarray) -> pd.DataFrame:
     col = {c: ev.frame[c].to_numpy(dtype=np.float64)[rows] for c in (*tree.leaves, *tree.bottom_up)}
     parent = {c: n for n in tree.top_down for c in tree.children[n]}
     full_rank = rank_high_first(col[tree.index])
-    loo = {leaf: _leave_one_out(ev, rows, leaf, full_rank) for leaf in tree.leaves}
+    # leave one out: every indicator, and every node below the index (a whole pillar)
+    loo = {
+        name: _leave_one_out(ev, rows, name, full_rank)
+        for name in tree.reading
+        if name != tree.index
+    }
     relative, effective = effective_weights(tree)
     pca: dict[str, float] = {}
     for node, kids in tree.children.items():
@@ -600,7 +605,8 @@ def effective_weights(tree: Tree) -> tuple[dict[str, float], dict[str, float]]:
 def _leave_one_out(
     ev: Evaluated, rows: np.ndarray, leaf: str, full_rank: np.ndarray
 ) -> tuple[float, float, str]:
-    """Mean and max |rank shift| over entities when `leaf` is left out, and who moves most."""
+    """Mean and max |rank shift| over entities when `leaf` (an indicator or a node) is left
+    out of its parent, the others' weights renormalised, and who moves most."""
     without = recompute(ev.tree, ev.leaf_values(rows), frozenset({leaf})).get(ev.tree.index)
     if without is None:
         return float("nan"), float("nan"), ""

@@ -178,3 +178,24 @@ def test_cli_audit_errors(
     status, out, err = run(["audit", FILE, *argv], capsys)
     assert status == 2 and out == ""
     assert f"[{code}]" in err and fragment in err and "Traceback" not in err
+
+
+def test_leaving_out_a_whole_pillar(tmp_path: Path, capsys) -> None:
+    """Leave-one-out of a node (issue 19): without p2, idx = amean(p1: 1, p2: 1) is p1 = a.
+    a = 3, 2, 1 and b = 0, 5, 10 give idx 1.5, 3.5, 5.5 (ranks 3, 2, 1), and a alone ranks
+    them 1, 2, 3: shifts 2, 0, 2, a mean of 4/3 and a largest of 2."""
+    import csv
+
+    (tmp_path / "d.csv").write_text("entity,a,b\nE1,3,0\nE2,2,5\nE3,1,10\n", encoding="utf-8")
+    (tmp_path / "f.kzf").write_text(
+        "dims entity\ninput a, b\np1 = amean(a)\np2 = amean(b)\nidx = amean(p1: 1, p2: 1)\n",
+        encoding="utf-8",
+    )
+    argv = ["audit", str(tmp_path / "f.kzf"), "--data", str(tmp_path / "d.csv")]
+    assert main([*argv, "--index", "idx", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    table = {r["name"]: r for r in csv.DictReader(io.StringIO(out[out.index("name,") :]))}
+    p2 = table["p2"]
+    assert float(p2["loo_mean_abs_shift"]) == pytest.approx(4 / 3, rel=1e-15)
+    assert float(p2["loo_max_abs_shift"]) == 2.0
+    assert p2["loo_most_shifted"] in ("E1", "E3")
