@@ -540,7 +540,7 @@ def audit_table(ev: Evaluated, rows: np.ndarray) -> pd.DataFrame:
     }
     relative, effective = effective_weights(tree)
     pca: dict[str, float] = {}
-    for node, kids in tree.children.items():
+    for kids in tree.children.values():
         weights = pc1_weights(complete_cases(np.column_stack([col[c] for c in kids])))
         pca.update(zip(kids, map(float, weights), strict=True))
     records = []
