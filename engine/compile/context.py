@@ -66,6 +66,10 @@ class ResolverContext(Protocol):
         """Resolve an expression that must be a condition."""
         ...
 
+    def over_dim(self, over_name: ast.Name, env: dict[str, ir.Node]) -> str:
+        """The dimension an `over` names (a function's parameter bound to one, too)."""
+        ...
+
     def claim(self, name: str, span: Span) -> bool:
         """Reserve a name for a new declaration; False (reported) when it is taken."""
         ...

@@ -50,6 +50,8 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
     """amean/gmean/hmean/aggregate as arithmetic on their children and weights."""
     from kzf.engine.compile.resolve import POISON
 
+    if e.func == "copeland":
+        return _resolve_copeland(r, e, env)
     if e.over is not None or e.where is not None:
         r.bag.add(
             error("KZF015", f"{e.func}() averages its arguments on each row; no over/where", e.span)
@@ -148,6 +150,38 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
     if isinstance(method, ir.Param) and not any(method is p for p in r.probes):
         methods = _check_method_param(r, method.name, e)
     return _switch(method, [(m, _mean(m, values, weights, e, least)) for m in methods], e)
+
+
+def _resolve_copeland(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
+    """copeland(a: wa, b: wb over d): the values and weights, compared across `d`."""
+    from kzf.engine.compile.resolve import POISON
+
+    if e.over is None or e.where is not None:
+        r.bag.add(
+            error(
+                "KZF015",
+                "copeland() compares each row with the others across a dimension: write "
+                "copeland(a: 1, b: 1 over entity), no where",
+                e.span,
+            )
+        )
+        return POISON
+    over = r.over_dim(e.over, env)
+    values: list[ir.Node] = []
+    weights: list[ir.Node] = []
+    for a in e.args:
+        value, weight = (a.value, a.weight) if isinstance(a, ast.Weighted) else (a, None)
+        values.append(r.number(value, env, "an argument of copeland()"))
+        if weight is None:
+            weights.append(ir.Const(1.0, type=_NUM, span=a.span))
+            continue
+        w = r.number(weight, env, "a weight in copeland()")
+        if isinstance(w, ir.Const) and isinstance(w.value, float) and w.value < 0:
+            r.bag.add(error("KZF024", "a weight must not be negative", weight.span))
+        weights.append(w)
+    if POISON in values or POISON in weights:
+        return POISON
+    return ir.Copeland(tuple(values), tuple(weights), over, type=_NUM, span=e.span)
 
 
 def _least_share(

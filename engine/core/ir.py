@@ -172,6 +172,30 @@ class Rank(Node):
 
 
 @dataclass(frozen=True, eq=True)
+class Copeland(Node):
+    """copeland(a: wa, b: wb over d): each row's Copeland score among the rows of its group
+    across `d` (COINr's a_copeland): against every other row, the weight share of the
+    indicators where it is higher (ties count half) decides a win (+1), a loss (-1) or a draw
+    (0); the score is the sum. A non-compensatory aggregation: a large lead on one indicator
+    does not buy back losses on the others. Rows with a missing value are not compared."""
+
+    values: tuple[Node, ...]
+    weights: tuple[Node, ...]
+    over: str
+
+    func = "copeland"  # how messages name it (lower_sql's refusal)
+
+    def _key(self) -> tuple[object, ...]:
+        return ("copeland", self.values, self.weights, self.over)
+
+    __hash__ = Node.__hash__
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (*self.values, *self.weights)
+
+
+@dataclass(frozen=True, eq=True)
 class Shift(Node):
     """The value `k` time steps earlier (k > 0, lag) or later (k < 0, lead) within each entity."""
 

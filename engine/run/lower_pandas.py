@@ -121,7 +121,34 @@ def evaluate_node(node: ir.Node, args: list[Value], ctx: EvalContext) -> Value:
         return _trend(node, args, ctx)
     if isinstance(node, ir.Rollup):
         return _rollup(node, args, ctx)
+    if isinstance(node, ir.Copeland):
+        return _copeland(node, args, ctx)
     raise TypeError(f"no pandas lowering for {type(node).__name__}")
+
+
+def _copeland(node: ir.Copeland, args: list[Value], ctx: EvalContext) -> Value:
+    """Copeland scores within each group across `node.over` (ir.Copeland): the weight share
+    of the indicators where a row beats another (ties half), as COINr's outrankMatrix, turned
+    into +1 / 0 / -1 and summed. Rows with a missing value get none and are not compared."""
+    k = len(node.values)
+    x = np.column_stack([ctx.full(v) for v in args[:k]])
+    w = np.array([float(np.asarray(a).flat[0]) for a in args[k:]], dtype=np.float64)
+    w = w / w.sum()
+    gid, ngroups = ctx.groups_without(node.over)
+    out = np.full(ctx.n, np.nan)
+    complete = ~np.isnan(x).any(axis=1)
+    for g in range(ngroups):
+        rows = np.flatnonzero((gid == g) & complete)
+        if len(rows) == 0:
+            continue
+        xs = x[rows]  # rows x indicators
+        higher = (xs[:, None, :] > xs[None, :, :]) @ w  # share where i beats j
+        equal = (xs[:, None, :] == xs[None, :, :]) @ w
+        share = higher + equal / 2
+        wins = np.sign(np.round(share - 0.5, 12))  # exact halves are draws
+        np.fill_diagonal(wins, 0.0)
+        out[rows] = wins.sum(axis=1)
+    return out
 
 
 # ---------------------------------------------------------------- element-wise
