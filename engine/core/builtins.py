@@ -105,7 +105,10 @@ _TABLE = [
         "the generalised mean (Σ w x^p / Σ w)^(1/p): power_mean(p, a: wa, b: wb)",
     ),
     Builtin(
-        "copeland", Kind.WEIGHTED, 1, 999,
+        "copeland",
+        Kind.WEIGHTED,
+        1,
+        999,
         "copeland(a: wa, b: wb over d): Copeland scores, wins minus losses against the others",
     ),
     Builtin(

@@ -462,7 +462,9 @@ def tolerance(data: Sample, var: str, others: Sequence[str], intercept: bool) ->
         fit = _frame_fit(data, var, others, intercept)
     except FitError:
         return 0.0
-    return 1.0 - fit.r2
+    # ssr / tss, not 1 - R²: for a nearly collinear term R² rounds to 1 - 2^-53 or to 1 and
+    # the VIF to 2^53 or inf, where the exact residual sum of squares still has its digits
+    return fit.ssr / fit.tss if fit.tss > 0 else 0.0
 
 
 def _entry_tolerance(data: Sample, var: str, others: Sequence[str], intercept: bool) -> float:

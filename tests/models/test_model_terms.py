@@ -59,6 +59,9 @@ def test_a_forecast_forms_the_powers_from_the_variables_future_values(
 ) -> None:
     rows = _table(_files(tmp_path, POLY), "f.forecast", capsys)
     assert [r["year"] for r in rows] == ["2011", "2012", "2013"]
+    for r in rows:  # the mean's interval (MCIN) lies inside the prediction interval (ICIN)
+        assert float(r["lower_95"]) < float(r["mean_lower_95"]) < float(r["y"])
+        assert float(r["y"]) < float(r["mean_upper_95"]) < float(r["upper_95"])
     slope, intercept = np.polyfit(np.arange(1, 12), X, 1)  # the trend: x = 1 in 2000
     b = _lstsq([X, [x * x for x in X]])
     for row, year in zip(rows, (2011, 2012, 2013), strict=True):

@@ -202,6 +202,9 @@ def test_every_nist_set_through_the_model_statement(
     digits["R2"] = _lre_or_absolute(float(summary["R2"]), reference.r2)
     short = {k: round(v, 1) for k, v in digits.items() if v < MIN_DIGITS}
     assert not short, f"{reference.name}: fewer than {MIN_DIGITS} digits: {short}"
+    if reference.degree > 1:  # the VIFs of exact powers are large but finite (not inf, 2^53)
+        vif = coefficients["VIF"].dropna()
+        assert len(vif) == reference.degree and bool(np.isfinite(vif).all()), vif.tolist()
 
 
 def test_filip_from_float64_powers_the_file_forms_itself_is_not_certified(
