@@ -117,6 +117,11 @@ def add_parsers(
     au.add_argument("--index", metavar="NAME", required=True, help="the index to audit")
     au.add_argument("--year", metavar="Y", help="the year to audit")
     au.add_argument(
+        "--optimise-weights",
+        metavar="NODE",
+        help="weights for NODE's children that balance how much each drives the index",
+    )
+    au.add_argument(
         "--correlations",
         action="store_true",
         help="add every pair's correlation, p-value and flags (collinear, negative)",
@@ -296,6 +301,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         args.year,
         read_options(args),
         correlations=args.correlations,
+        optimise=args.optimise_weights,
     )
     _warn(result.warnings, prog)
     when = f" in {result.year}" if result.year is not None else ""
@@ -305,6 +311,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         flagged = int((result.correlations["flag"] != "").sum())
         header.append(f"correlations: {len(result.correlations)} pairs, {flagged} flagged")
         tables["correlations"] = _with_year(result.correlations, result.year)
+    if result.weights is not None:
+        header.append(
+            "optimised weights: each child's squared correlation with the index, as a share, "
+            "brought to equal shares (COINr's get_opt_weights, balance)"
+        )
+        tables["weights"] = _with_year(result.weights, result.year)
     _emit(args, header, tables, prog)
     return 0
 

@@ -39,6 +39,7 @@ sum to the index value.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -458,6 +459,7 @@ class Audit:
     table: pd.DataFrame
     warnings: list[Diagnostic]
     correlations: pd.DataFrame | None = None  # with correlations=True: correlation_table
+    weights: pd.DataFrame | None = None  # with optimise=NODE: optimise_weights
 
 
 def audit(
@@ -468,13 +470,16 @@ def audit(
     year: str | int | None = None,
     read_options: ReadOptions | None = None,
     correlations: bool = False,
+    optimise: str | None = None,
 ) -> Audit:
     ev = evaluate(prog, data, index, params, read_options)
     years = ev.frame[ev.time_dim].to_numpy() if ev.time_dim is not None else None
     index_values = ev.frame[ev.tree.index].to_numpy(dtype=np.float64)
     chosen, rows = year_and_rows(years, index_values, index, year)
     matrix = correlation_table(ev, rows) if correlations else None
-    return Audit(index, chosen, _count(ev, rows), audit_table(ev, rows), ev.warnings, matrix)
+    weights = optimise_weights(ev, rows, optimise) if optimise is not None else None
+    table = audit_table(ev, rows)
+    return Audit(index, chosen, _count(ev, rows), table, ev.warnings, matrix, weights)
 
 
 # COINr's get_corr_flags: within an aggregation group, above this is collinear, below that
@@ -600,6 +605,76 @@ def effective_weights(tree: Tree) -> tuple[dict[str, float], dict[str, float]]:
             relative[child] = share
             effective[child] = effective.get(child, 0.0) + effective.get(node, 0.0) * share
     return relative, effective
+
+
+def optimise_weights(
+    ev: Evaluated, rows: np.ndarray, node: str, targets: Sequence[float] | None = None
+) -> pd.DataFrame:
+    """Weights for `node`'s children under which each child drives the index as much as the
+    targets say (COINr's get_opt_weights, "balance" by default: equal shares): a child's
+    share is its squared correlation with the index over the sum of the children's, the
+    index recomputed for each trial of weights (non-negative, adding up to the node's
+    total). The weights minimise the squared distance of the shares to the targets
+    (scipy's SLSQP from the file's weights; several starts, the best kept)."""
+    from scipy.optimize import minimize
+
+    tree = ev.tree
+    if node not in tree.children:
+        known = ", ".join(tree.children)
+        raise UsageError(
+            [error("KZF025", f"--optimise-weights: '{node}' is not a node of the index ({known})")]
+        )
+    kids = tree.children[node]
+    k = len(kids)
+    if k < 2:
+        raise UsageError([error("KZF025", f"'{node}' has one child: no weights to optimise")])
+    target = np.full(k, 1.0 / k) if targets is None else np.asarray(targets, dtype=np.float64)
+    leaves = ev.leaf_values(rows)
+    given = np.asarray(tree.weights[node], dtype=np.float64)
+    total = float(given.sum())
+
+    def shares(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        trial = dataclasses.replace(tree, weights={**tree.weights, node: tuple(w * total)})
+        values = recompute(trial, leaves)
+        index = values[tree.index]
+        r = np.array([pearson(values[c] if c in values else leaves[c], index)[0] for c in kids])
+        squared = r * r
+        return r, squared / squared.sum()
+
+    def loss(w: np.ndarray) -> float:
+        _, got = shares(np.abs(w) / np.abs(w).sum())
+        return float(np.sum((got - target) ** 2)) if np.all(np.isfinite(got)) else 1e9
+
+    starts = [given / total, np.full(k, 1.0 / k), *np.eye(k) * 0.8 + 0.2 / k]
+    best = None
+    for x0 in starts:
+        found = minimize(
+            loss,
+            x0,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * k,
+            constraints=[{"type": "eq", "fun": lambda w: float(np.sum(w) - 1.0)}],
+            options={"ftol": 1e-14, "maxiter": 500},
+        )
+        if best is None or found.fun < best.fun:
+            best = found
+    assert best is not None
+    optimal = np.abs(best.x) / np.abs(best.x).sum()
+    r_before, before = shares(given / total)
+    r_after, after = shares(optimal)
+    return pd.DataFrame(
+        {
+            "node": node,
+            "child": list(kids),
+            "weight": given,
+            "optimised_weight": optimal * total,
+            "target_share": target,
+            "r_index": r_before,
+            "share": before,
+            "r_index_optimised": r_after,
+            "share_optimised": after,
+        }
+    )
 
 
 def _leave_one_out(
