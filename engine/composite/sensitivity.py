@@ -345,6 +345,47 @@ def _sobol_row(
     }
 
 
+def weight_share_notes(
+    prog: Program, index: str, factors: Sequence[Factor], base: Params
+) -> list[str]:
+    """Where a varied param is a weight of the index's hierarchy: the range of its share of
+    its node's weights while it runs over its interval (the other weights at their values).
+    A mean divides by the sum of its weights, so `vary w in [0.3, 0.7]` beside a fixed 0.5
+    moves the share from 0.375 to 0.583, not from 0.3 to 0.7; the note says so."""
+    from kzf.dsl import ast as kzf_ast
+    from kzf.dsl.diagnostics import KzfError
+    from kzf.engine.compile.weighted import hierarchy
+
+    try:
+        h = hierarchy(prog.checked, index)
+    except KzfError:
+        return []
+    intervals = {f.name: (f.low, f.high) for f in factors if not f.choices}
+    notes = []
+    for node in h.nodes.values():
+        for i, child in enumerate(node.children):
+            w = child.weight
+            if not (isinstance(w, kzf_ast.Name) and w.id in intervals):
+                continue
+            low, high = intervals[w.id]
+            assert low is not None and high is not None
+            try:
+                weights = h.weights_of(node, base)
+            except KzfError:
+                continue
+            others = sum(weights) - weights[i]
+            lo_share = low / (low + others) if low + others else float("nan")
+            hi_share = high / (high + others) if high + others else float("nan")
+            if abs(lo_share - low) > 1e-9 or abs(hi_share - high) > 1e-9:
+                notes.append(
+                    f"{w.id} in [{low:g}, {high:g}] weighs {child.name} in {node.name}: its "
+                    f"share of {node.name}'s weights runs over [{lo_share:.3g}, {hi_share:.3g}] "
+                    "(the other weights at their values; a mean divides by the sum of its "
+                    "weights), not over the interval itself"
+                )
+    return notes
+
+
 @dataclass(frozen=True)
 class Sensitivity:
     index: str
@@ -403,6 +444,7 @@ def analyse(
             notes.append(
                 f"--sobol {sobol} is not a power of 2: Sobol' sequences balance best at one"
             )
+    notes += weight_share_notes(prog, index, factors, runner.base)
     if runner.warned_runs:
         notes.append(
             f"{runner.warned_runs} of {runner.evaluations} evaluations gave warnings the "

@@ -229,3 +229,21 @@ def test_kzf_sensitivity_says_which_indices_cannot_be_told_from_zero(capsys) -> 
     header = capsys.readouterr().out.split("\n\n")[0]
     assert covers.any()  # 8 runs are too few for these two weights
     assert "cannot be told from 0" in header and "--sobol 32 would halve" in header
+
+
+def test_a_varied_weight_is_told_its_share_range(tmp_path: Path, capsys) -> None:
+    """idx = amean(a: w, b: 0.5) with `vary w in [0.3, 0.7]`: the mean divides by w + 0.5, so
+    w's share of the weights runs from 0.3/0.8 = 0.375 to 0.7/1.2 = 0.583, not 0.3 to 0.7."""
+    (tmp_path / "d.csv").write_text("entity,a,b\nE1,1,3\nE2,2,1\nE3,3,2\n", encoding="utf-8")
+    (tmp_path / "f.kzf").write_text(
+        'dims entity\ndata "d.csv"\ninput a, b\nparam w = 0.5\nvary w in [0.3, 0.7]\n'
+        "idx = amean(a: w, b: 0.5)\n",
+        encoding="utf-8",
+    )
+    argv = ["sensitivity", str(tmp_path / "f.kzf"), "--index", "idx", "--runs", "10"]
+    assert main([*argv, "--sobol", "0", "--format", "table"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "w in [0.3, 0.7] weighs a in idx: its share of idx's weights runs over [0.375, 0.583]"
+        in out
+    )
