@@ -34,6 +34,8 @@ from statsmodels.regression.linear_model import OLS, RegressionResults
 from statsmodels.stats.stattools import durbin_watson
 
 TOLERANCE_MIN = 1e-4  # SPSS's default TOLERANCE criterion for entry
+# a tolerance computed in float64 above this has digits enough; below it is computed exactly
+TOLERANCE_TRUSTED = 1e-6
 MAX_MAGNITUDE = 1e150  # |values| above this: x^2 summed over the rows overflows float64
 MP_CONDITION = 1e6  # above this (scaled, centred) condition number, solve in multiple precision
 # problems of at most this many numbers (rows × coefficients) are solved exactly: every model
@@ -67,6 +69,7 @@ def solve_least_squares(
     y: np.ndarray,
     intercept: bool,
     powers: Sequence[tuple[np.ndarray, int]] | None = None,
+    exact: bool = True,
 ) -> Solution:
     """Least-squares coefficients and (X'X)^-1 for y on `columns` (n x k), plus a constant.
 
@@ -75,7 +78,7 @@ def solve_least_squares(
     polynomial term is x^p of the data's x, not of a float64 power of it."""
     n, k = columns.shape
     _refuse_magnitudes(columns, y)
-    small = n * (k + int(intercept)) <= EXACT_CELLS and k + int(intercept) > 0
+    small = exact and n * (k + int(intercept)) <= EXACT_CELLS and k + int(intercept) > 0
     if small and bool(np.all(np.isfinite(columns))) and bool(np.all(np.isfinite(y))):
         return solve_exactly(columns, y, intercept, powers)
     if intercept:
@@ -190,11 +193,10 @@ def solve_exactly(
     beta = [rows[j][m] * two ** (shifts[j] - ys) for j in range(m)]
     inverse = [[rows[i][m + 1 + j] * two ** (shifts[i] + shifts[j]) for j in range(m)]
                for i in range(m)]  # fmt: skip
-    ssr = Fraction(0)
-    scaled_beta = [beta[j] / two ** shifts[j] for j in range(m)]
-    for r in range(n):
-        e = Fraction(yi[r], 1 << ys) - sum(scaled_beta[j] * values[j][r] for j in range(m))
-        ssr += e * e
+    # e'e = y'y - b'X'y exactly, since X'e = 0 for the exact solution: no pass over the rows
+    yy = Fraction(sum(v * v for v in yi), 1 << (2 * ys))
+    xy = sum(beta[j] * Fraction(rhs[j], 1 << (shifts[j] + ys)) for j in range(m))
+    ssr = yy - xy
     return Solution(
         np.array([float(b) for b in beta]),
         np.array([[float(v) for v in row] for row in inverse]),
@@ -364,6 +366,7 @@ def fit_ols(
     terms: Sequence[str],
     intercept: bool = True,
     powers: Sequence[tuple[np.ndarray, int]] | None = None,
+    exact: bool = True,
 ) -> Fit:
     """OLS of y on the columns of x (named `terms`), with or without an intercept; `powers`
     (solve_least_squares) says how kzf formed each column from a base."""
@@ -378,7 +381,7 @@ def fit_ols(
                 f"'{term}' is constant over the sample ({x[0, j]:g} on every row): it cannot "
                 "be told from the intercept"
             )
-    solution = solve_least_squares(x, y, intercept, powers)
+    solution = solve_least_squares(x, y, intercept, powers, exact)
     design = np.column_stack([np.ones(len(y)), x]) if intercept else x
     model = OLS(y, design, hasconst=intercept)
     resid = y - design @ solution.params
@@ -435,7 +438,7 @@ class Sample:
         """The polynomial a term belongs to (its base), or the term itself."""
         return self.powers[term][0] if term in self.powers else term
 
-    def fit(self, y: str, terms: Sequence[str], intercept: bool) -> Fit:
+    def fit(self, y: str, terms: Sequence[str], intercept: bool, exact: bool = True) -> Fit:
         forms = [
             (self.frame[self.powers[t][0]].to_numpy(), self.powers[t][1])
             if t in self.powers
@@ -443,7 +446,7 @@ class Sample:
             for t in terms
         ]
         x = self.frame[list(terms)].to_numpy()
-        return fit_ols(self.frame[y].to_numpy(), x, terms, intercept, forms)
+        return fit_ols(self.frame[y].to_numpy(), x, terms, intercept, forms, exact)
 
 
 def _frame_fit(data: Sample, y: str, terms: Sequence[str], intercept: bool) -> Fit:
@@ -458,13 +461,19 @@ def tolerance(data: Sample, var: str, others: Sequence[str], intercept: bool) ->
         return 0.0
     if not others:
         return 1.0
-    try:
-        fit = _frame_fit(data, var, others, intercept)
-    except FitError:
-        return 0.0
     # ssr / tss, not 1 - R²: for a nearly collinear term R² rounds to 1 - 2^-53 or to 1 and
-    # the VIF to 2^53 or inf, where the exact residual sum of squares still has its digits
-    return fit.ssr / fit.tss if fit.tss > 0 else 0.0
+    # the VIF to 2^53 or inf, where the exact residual sum of squares still has its digits.
+    # A tolerance is asked for often (every entry test, every excluded variable), so it is
+    # computed in float64 first and exactly only where that is too small to trust.
+    for exact in (False, True):
+        try:
+            fit = data.fit(var, others, intercept, exact=exact)
+        except FitError:
+            return 0.0
+        found = fit.ssr / fit.tss if fit.tss > 0 else 0.0
+        if found > TOLERANCE_TRUSTED:
+            return found
+    return found
 
 
 def _entry_tolerance(data: Sample, var: str, others: Sequence[str], intercept: bool) -> float:
