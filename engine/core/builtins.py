@@ -172,6 +172,13 @@ _TABLE = [
         "treat", Kind.TRANSFORM, 1, 2, "winsorise, or a log transform where that is too little"
     ),
     Builtin(
+        "boxcox",
+        Kind.TRANSFORM,
+        1,
+        1,
+        "boxcox(x over d): the Box-Cox transform with λ fitted by maximum likelihood per group",
+    ),
+    Builtin(
         "treat_coinr",
         Kind.TRANSFORM,
         1,

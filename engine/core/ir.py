@@ -214,10 +214,10 @@ class Shift(Node):
 
 TRANSFORMS = (
     "fill_previous", "fill_next", "interpolate", "fill_mean", "fill_median", "winsorise", "treat",
-    "treat_coinr",
+    "treat_coinr", "boxcox",
 )  # fmt: skip
 TREATMENTS = ("winsorise", "treat", "treat_coinr")  # outlier treatments: a limit of points
-LOG_FALLBACKS = ("treat", "treat_coinr")  # their values may leave the observed range
+LOG_FALLBACKS = ("treat", "treat_coinr", "boxcox")  # their values may leave the observed range
 
 
 @dataclass(frozen=True, eq=True)

@@ -191,6 +191,39 @@ def winsorise_values(v: np.ndarray, limit: int) -> tuple[np.ndarray, int, bool]:
     return out, changed, not flagged
 
 
+def boxcox_group(x: np.ndarray, gid: np.ndarray, ngroups: int) -> tuple[np.ndarray, list[Change]]:
+    """The Box-Cox transform of each group, (x^λ - 1) / λ (ln x at λ = 0), with λ fitted by
+    maximum likelihood on the group's values (scipy.stats.boxcox), which must be above 0.
+    Each group is reported with its λ (KZF262); a group with a value <= 0 or fewer than two
+    distinct values is left missing, and says why."""
+    from scipy import stats
+
+    out = np.full(len(x), np.nan)
+    changes = []
+    for _, rows in _groups(gid, ngroups):
+        v = x[rows]
+        present = ~np.isnan(v)
+        values = v[present]
+        if len(values) == 0:
+            continue
+        if (values <= 0).any() or len(np.unique(values)) < 2:
+            why = "a value <= 0" if (values <= 0).any() else "fewer than two distinct values"
+            changes.append(Change(rows, f"boxcox() left the group missing: it has {why}", "KZF262"))
+            continue
+        transformed, lam = stats.boxcox(values)
+        got = np.full(len(v), np.nan)
+        got[present] = transformed
+        out[rows] = got
+        changes.append(
+            Change(
+                rows[present],
+                f"boxcox() transformed the values with λ = {_num(float(lam))} (maximum likelihood)",
+                "KZF262",
+            )
+        )
+    return out, changes
+
+
 def _log_transform(v: np.ndarray, skew: float, coinr: bool = False) -> tuple[np.ndarray, str]:
     present = v[~np.isnan(v)]
     if coinr:  # COINr's log_CT, whatever the skew's sign: 1 % of the range keeps ln finite

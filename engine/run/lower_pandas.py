@@ -492,6 +492,8 @@ def _transform(node: ir.Transform, args: list[Value], ctx: EvalContext) -> Value
         if node.where is not None:
             donors = np.broadcast_to(ctx.full(args[1]) == 1.0, (ctx.n,))
         out, changes = transforms.fill_group(node.func, x, donors, gid, ngroups)
+    elif node.func == "boxcox":
+        out, changes = transforms.boxcox_group(x, gid, ngroups)
     else:
         out, changes = transforms.treat_group(node.func, x, gid, ngroups, node.limit)
     for change in changes:
