@@ -395,7 +395,7 @@ def check_panel(plan_nodes: list[ir.Node], facts: PanelFacts) -> list[Diagnostic
     """KZF323: aggregates and ranks over a dimension with a single value in the data."""
     if facts.is_empty():
         return []
-    wanted = {n.over for n in plan_nodes if isinstance(n, ir.Aggregate | ir.Rank | ir.Copeland)}
+    wanted = {n.over for n in plan_nodes if isinstance(n, ir.Aggregate | ir.Rank | ir.Across)}
     single = {d: v for d in wanted if facts.has_column(d) and (v := facts.single_value(d))}
     out: list[Diagnostic] = []
     seen: set[tuple[str, Span | None]] = set()

@@ -502,7 +502,7 @@ class _Infer:
             return _unknown(node.name)
         if isinstance(node, ir.Shift):
             return m[node.arg]
-        if isinstance(node, ir.Rank | ir.Copeland):
+        if isinstance(node, ir.Rank | ir.Across):
             return ONE
         if isinstance(node, ir.Aggregate):
             arg = m[node.arg]

@@ -50,8 +50,8 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
     """amean/gmean/hmean/aggregate as arithmetic on their children and weights."""
     from kzf.engine.compile.resolve import POISON
 
-    if e.func == "copeland":
-        return _resolve_copeland(r, e, env)
+    if e.func in ir.ACROSS:
+        return _resolve_across(r, e, env)
     if e.over is not None or e.where is not None:
         r.bag.add(
             error("KZF015", f"{e.func}() averages its arguments on each row; no over/where", e.span)
@@ -152,16 +152,27 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
     return _switch(method, [(m, _mean(m, values, weights, e, least)) for m in methods], e)
 
 
-def _resolve_copeland(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
-    """copeland(a: wa, b: wb over d): the values and weights, compared across `d`."""
+def _resolve_across(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> ir.Node:
+    """copeland(a: wa, b: wb over d), bod(a, b over d): the values and weights, compared
+    across `d` (ir.Across)."""
     from kzf.engine.compile.resolve import POISON
 
     if e.over is None or e.where is not None:
         r.bag.add(
             error(
                 "KZF015",
-                "copeland() compares each row with the others across a dimension: write "
-                "copeland(a: 1, b: 1 over entity), no where",
+                f"{e.func}() compares each row with the others across a dimension: write "
+                f"{e.func}(a, b over entity), no where",
+                e.span,
+            )
+        )
+        return POISON
+    if e.func == "bod" and any(isinstance(a, ast.Weighted) for a in e.args):
+        r.bag.add(
+            error(
+                "KZF024",
+                "bod() takes no weights: the benefit of the doubt lets each entity's data "
+                "choose them",
                 e.span,
             )
         )
@@ -181,7 +192,7 @@ def _resolve_copeland(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) 
         weights.append(w)
     if POISON in values or POISON in weights:
         return POISON
-    return ir.Copeland(tuple(values), tuple(weights), over, type=_NUM, span=e.span)
+    return ir.Across(e.func, tuple(values), tuple(weights), over, type=_NUM, span=e.span)
 
 
 def _least_share(

@@ -105,6 +105,13 @@ _TABLE = [
         "the generalised mean (Σ w x^p / Σ w)^(1/p): power_mean(p, a: wa, b: wb)",
     ),
     Builtin(
+        "bod",
+        Kind.WEIGHTED,
+        1,
+        999,
+        "bod(a, b over d): benefit of the doubt, each entity's best score under weights <= 1",
+    ),
+    Builtin(
         "copeland",
         Kind.WEIGHTED,
         1,

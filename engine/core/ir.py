@@ -172,27 +172,36 @@ class Rank(Node):
 
 
 @dataclass(frozen=True, eq=True)
-class Copeland(Node):
-    """copeland(a: wa, b: wb over d): each row's Copeland score among the rows of its group
-    across `d` (COINr's a_copeland): against every other row, the weight share of the
-    indicators where it is higher (ties count half) decides a win (+1), a loss (-1) or a draw
-    (0); the score is the sum. A non-compensatory aggregation: a large lead on one indicator
-    does not buy back losses on the others. Rows with a missing value are not compared."""
+class Across(Node):
+    """A score of each row that compares it with the other rows of its group across `over`,
+    from several values (non-compensatory aggregations, engine/run/lower_pandas.py):
 
+    * "copeland" (COINr's a_copeland): against every other row, the weight share of the
+      values where it is higher (ties count half) decides a win (+1), a draw (0) or a loss
+      (-1); the score is the sum;
+    * "bod", benefit of the doubt (COINr's a_bod): each row's best score Σ wᵢxᵢ over the
+      weights w ≥ 0 under which no row of the group scores above 1 (a linear programme per
+      row); the weights given are not used, the data choose them.
+
+    A large lead on one value does not buy back the others. Rows with a missing value get
+    no score and are not compared."""
+
+    func: str
     values: tuple[Node, ...]
     weights: tuple[Node, ...]
     over: str
 
-    func = "copeland"  # how messages name it (lower_sql's refusal)
-
     def _key(self) -> tuple[object, ...]:
-        return ("copeland", self.values, self.weights, self.over)
+        return ("across", self.func, self.values, self.weights, self.over)
 
     __hash__ = Node.__hash__
 
     @property
     def children(self) -> tuple[Node, ...]:
         return (*self.values, *self.weights)
+
+
+ACROSS = ("copeland", "bod")
 
 
 @dataclass(frozen=True, eq=True)

@@ -121,19 +121,17 @@ def evaluate_node(node: ir.Node, args: list[Value], ctx: EvalContext) -> Value:
         return _trend(node, args, ctx)
     if isinstance(node, ir.Rollup):
         return _rollup(node, args, ctx)
-    if isinstance(node, ir.Copeland):
-        return _copeland(node, args, ctx)
+    if isinstance(node, ir.Across):
+        return _across(node, args, ctx)
     raise TypeError(f"no pandas lowering for {type(node).__name__}")
 
 
-def _copeland(node: ir.Copeland, args: list[Value], ctx: EvalContext) -> Value:
-    """Copeland scores within each group across `node.over` (ir.Copeland): the weight share
-    of the indicators where a row beats another (ties half), as COINr's outrankMatrix, turned
-    into +1 / 0 / -1 and summed. Rows with a missing value get none and are not compared."""
+def _across(node: ir.Across, args: list[Value], ctx: EvalContext) -> Value:
+    """Scores that compare each row with the others of its group across `node.over`
+    (ir.Across): rows with a missing value get none and are not compared."""
     k = len(node.values)
     x = np.column_stack([ctx.full(v) for v in args[:k]])
     w = np.array([float(np.asarray(a).flat[0]) for a in args[k:]], dtype=np.float64)
-    w = w / w.sum()
     gid, ngroups = ctx.groups_without(node.over)
     out = np.full(ctx.n, np.nan)
     complete = ~np.isnan(x).any(axis=1)
@@ -141,14 +139,33 @@ def _copeland(node: ir.Copeland, args: list[Value], ctx: EvalContext) -> Value:
         rows = np.flatnonzero((gid == g) & complete)
         if len(rows) == 0:
             continue
-        xs = x[rows]  # rows x indicators
-        higher = (xs[:, None, :] > xs[None, :, :]) @ w  # share where i beats j
-        equal = (xs[:, None, :] == xs[None, :, :]) @ w
-        share = higher + equal / 2
-        wins = np.sign(np.round(share - 0.5, 12))  # exact halves are draws
-        np.fill_diagonal(wins, 0.0)
-        out[rows] = wins.sum(axis=1)
+        xs = x[rows]  # rows x values
+        out[rows] = _copeland(xs, w / w.sum()) if node.func == "copeland" else _bod(xs)
     return out
+
+
+def _copeland(xs: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The weight share of the values where a row beats another (ties half), as COINr's
+    outrankMatrix, turned into +1 / 0 / -1 and summed."""
+    higher = (xs[:, None, :] > xs[None, :, :]) @ w  # share where i beats j
+    equal = (xs[:, None, :] == xs[None, :, :]) @ w
+    wins = np.sign(np.round(higher + equal / 2 - 0.5, 12))  # exact halves are draws
+    np.fill_diagonal(wins, 0.0)
+    return np.asarray(wins.sum(axis=1), dtype=np.float64)
+
+
+def _bod(xs: np.ndarray) -> np.ndarray:
+    """Benefit of the doubt: for each row j, max over w >= 0 of xs[j]·w subject to
+    xs[k]·w <= 1 for every row k (scipy's linprog, HiGHS)."""
+    from scipy.optimize import linprog
+
+    scores = np.full(len(xs), np.nan)
+    ones = np.ones(len(xs))
+    for j, row in enumerate(xs):
+        found = linprog(-row, A_ub=xs, b_ub=ones, bounds=[(0, None)] * xs.shape[1], method="highs")
+        if found.status == 0:
+            scores[j] = -float(found.fun)
+    return scores
 
 
 # ---------------------------------------------------------------- element-wise
