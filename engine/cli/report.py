@@ -1,7 +1,8 @@
 """`kzf report` and `kzf plot`: the commands, registered by engine/cli/main.py.
 
 kzf report FILE [--data PATH] -o report.html [--lang kk|ru|en] [--param k=v] [--select a,b]
-kzf plot FILE [--data PATH] NAME -o chart.png|svg [--kind series|ranks|bars] [--lang kk|ru|en]
+kzf plot FILE [--data PATH] NAME -o chart.png|svg [--kind series|ranks|bars|correlations]
+         [--lang kk|ru|en]
 """
 
 from __future__ import annotations
@@ -61,11 +62,13 @@ def add_parsers(
     pp.add_argument("-o", "--out", metavar="PATH", required=True, help="chart.png or chart.svg")
     pp.add_argument(
         "--kind",
-        choices=("series", "ranks", "bars"),
+        choices=("series", "ranks", "bars", "correlations"),
         help="series: over time per entity; ranks: rank per year; bars: the latest year "
-        "(default: the first that fits the definition)",
+        "(default: the first that fits the definition); correlations: the heat map of a "
+        "composite index's indicators and nodes, in the latest year (or --year)",
     )
     pp.add_argument("--lang", choices=LANGUAGES, default="en", help="language (default: en)")
+    pp.add_argument("--year", metavar="Y", help="--kind correlations: the year (default: latest)")
     add_param_option(pp)
     pp.add_argument("--where", metavar="COND", help="keep rows where COND holds")
     add_data_options(pp)
@@ -161,6 +164,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     _out(args.out, (".png", ".svg"))
     prog = load_program(args.file, args)
+    if args.kind == "correlations":
+        return _plot_correlations(prog, args)
     checked = prog.checked
     prog.selection([args.name])  # an unknown name: a did-you-mean error
     result = prog.run(_read(prog, args), parse_params(args.param), [args.name], args.where)
@@ -185,6 +190,32 @@ def cmd_plot(args: argparse.Namespace) -> int:
         unit=unit if unit not in (None, "1", "(condition)") else None,
         lang=args.lang,
         is_rank=is_rank,
+    )
+    with _glyphs_reported():
+        charts.save(fig, args.out)
+    return 0
+
+
+def _plot_correlations(prog: Program, args: argparse.Namespace) -> int:
+    """kzf plot FILE INDEX --kind correlations: the heat map of the index's hierarchy."""
+    import numpy as np
+
+    from kzf.engine.composite.audit import correlation_table, evaluate, year_and_rows
+    from kzf.engine.present import charts
+
+    ev = evaluate(prog, _read(prog, args), args.name, parse_params(args.param))
+    years = ev.frame[ev.time_dim].to_numpy() if ev.time_dim is not None else None
+    values = ev.frame[ev.tree.index].to_numpy(dtype=np.float64)
+    year, rows = year_and_rows(years, values, args.name, args.year)
+    pairs = correlation_table(ev, rows)
+    names = list(ev.tree.reading)
+    at = {n: i for i, n in enumerate(names)}
+    matrix = np.eye(len(names))
+    for a, b, r in zip(pairs["a"], pairs["b"], pairs["r"], strict=True):
+        matrix[at[a], at[b]] = matrix[at[b], at[a]] = r
+    when = f" in {year}" if year is not None else ""
+    fig = charts.draw_correlations(
+        names, matrix, title=f"{args.name}: correlations{when}", lang=args.lang
     )
     with _glyphs_reported():
         charts.save(fig, args.out)

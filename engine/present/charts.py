@@ -172,6 +172,39 @@ def draw(
     return fig
 
 
+def draw_correlations(
+    names: Sequence[str], matrix: np.ndarray, *, title: str, lang: str = "en"
+) -> Figure:
+    """A composite index's correlation heat map: Pearson's r of every pair of its names
+    (indicators, nodes, the index) as cells coloured from -1 (red) to 1 (blue), the value
+    written in each cell (`kzf plot FILE INDEX --kind correlations`)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    k = len(names)
+    size = max(4.0, 0.45 * k + 2.0)
+    with matplotlib.rc_context(_STYLE):
+        fig = Figure(figsize=(size + 1.0, size), layout="constrained")
+        ax = fig.subplots()
+        image = ax.imshow(np.ma.masked_invalid(matrix), cmap="RdBu", vmin=-1.0, vmax=1.0)
+        ax.grid(False)
+        ax.set_xticks(range(k), labels=list(names), rotation=90, fontsize=8)
+        ax.set_yticks(range(k), labels=list(names), fontsize=8)
+        for i in range(k):
+            for j in range(k):
+                if np.isfinite(matrix[i, j]):
+                    ax.text(
+                        j, i, format_number(round(float(matrix[i, j]), 2), lang),
+                        ha="center", va="center", fontsize=7,
+                        color="white" if abs(matrix[i, j]) > 0.6 else "black",
+                    )  # fmt: skip
+        fig.colorbar(image, ax=ax, shrink=0.8, label="r")
+        ax.set_title(textwrap.fill(title, 70), loc="left")
+    return fig
+
+
 def _one_time(ax: Axes, data: pd.DataFrame) -> None:
     times = data["t"].unique()
     if len(times) == 1:  # a single year: do not let the axis spread over centuries
