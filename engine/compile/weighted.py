@@ -100,38 +100,11 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
     if not args:
         r.bag.add(error("KZF013", f"{e.func}() needs at least one value to average", e.span))
         return POISON
-    values: list[ir.Node] = []
-    weights: list[ir.Node] = []
-    for a in args:
-        value, weight = (a.value, a.weight) if isinstance(a, ast.Weighted) else (a, None)
-        values.append(r.number(value, env, f"an argument of {e.func}()"))
-        if weight is None:
-            weights.append(ir.Const(1.0, type=_NUM, span=a.span))
-            continue
-        w = r.number(weight, env, f"a weight in {e.func}()")
-        negative = isinstance(w, ir.Const) and isinstance(w.value, float) and w.value < 0
-        if isinstance(w, ir.Param):
-            p = r.params.get(w.name)
-            negative = p is not None and isinstance(p.value, float) and p.value < 0
-        if negative:
-            r.bag.add(error("KZF024", "a weight must not be negative", weight.span))
-        weights.append(w)
+    values, weights = _values_and_weights(r, e, args, env)
     if POISON in values or POISON in weights:
         return POISON
     if e.func == "coverage":
-        present: list[ir.Node] = [
-            ir.Op(
-                "if",
-                (
-                    ir.Op("present", (x,), type=ir.Type.BOOL, span=e.span),
-                    w,
-                    ir.Const(0.0, type=_NUM),
-                ),
-                type=_NUM,
-                span=e.span,
-            )
-            for w, x in zip(weights, values, strict=True)
-        ]
+        present = [_where_present(x, w, 0.0, e) for w, x in zip(weights, values, strict=True)]
         return ir.Op("div", (_add(present, e), _add(weights, e)), type=_NUM, span=e.span)
     if exponent is not None:
         return _power_mean(exponent, values, weights, e)
@@ -178,21 +151,34 @@ def _resolve_across(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) ->
         )
         return POISON
     over = r.over_dim(e.over, env)
-    values: list[ir.Node] = []
-    weights: list[ir.Node] = []
-    for a in e.args:
-        value, weight = (a.value, a.weight) if isinstance(a, ast.Weighted) else (a, None)
-        values.append(r.number(value, env, "an argument of copeland()"))
-        if weight is None:
-            weights.append(ir.Const(1.0, type=_NUM, span=a.span))
-            continue
-        w = r.number(weight, env, "a weight in copeland()")
-        if isinstance(w, ir.Const) and isinstance(w.value, float) and w.value < 0:
-            r.bag.add(error("KZF024", "a weight must not be negative", weight.span))
-        weights.append(w)
+    values, weights = _values_and_weights(r, e, list(e.args), env)
     if POISON in values or POISON in weights:
         return POISON
     return ir.Across(e.func, tuple(values), tuple(weights), over, type=_NUM, span=e.span)
+
+
+def _values_and_weights(
+    r: ResolverContext, e: ast.Call, args: list[ast.Expr], env: dict[str, ir.Node]
+) -> tuple[list[ir.Node], list[ir.Node]]:
+    """The values of a weighted call (`child: weight`, a weight of 1 when omitted) and their
+    weights, a negative one (written, or a param's value) refused (KZF024)."""
+    values: list[ir.Node] = []
+    weights: list[ir.Node] = []
+    for a in args:
+        value, weight = (a.value, a.weight) if isinstance(a, ast.Weighted) else (a, None)
+        values.append(r.number(value, env, f"an argument of {e.func}()"))
+        if weight is None:
+            weights.append(ir.Const(1.0, type=_NUM, span=a.span))
+            continue
+        w = r.number(weight, env, f"a weight in {e.func}()")
+        negative = isinstance(w, ir.Const) and isinstance(w.value, float) and w.value < 0
+        if isinstance(w, ir.Param):
+            p = r.params.get(w.name)
+            negative = p is not None and isinstance(p.value, float) and p.value < 0
+        if negative:
+            r.bag.add(error("KZF024", "a weight must not be negative", weight.span))
+        weights.append(w)
+    return values, weights
 
 
 def _least_share(
@@ -350,17 +336,9 @@ def _mean_available(
     available() keeps the mean where they carry at least `least` of all the weights, with a
     note naming the rows (KZF267, KZF268)."""
 
-    def present(x: ir.Node) -> ir.Node:
-        return ir.Op("present", (x,), type=ir.Type.BOOL, span=e.span)
-
-    def where_present(x: ir.Node, then: ir.Node, otherwise: float) -> ir.Node:
-        return ir.Op(
-            "if", (present(x), then, ir.Const(otherwise, type=_NUM)), type=_NUM, span=e.span
-        )
-
-    kept = [where_present(x, w, 0.0) for w, x in zip(weights, values, strict=True)]
+    kept = [_where_present(x, w, 0.0, e) for w, x in zip(weights, values, strict=True)]
     neutral = 1.0 if method in ("geometric", "harmonic") else 0.0
-    filled = [where_present(x, x, neutral) for x in values]
+    filled = [_where_present(x, x, neutral, e) for x in values]
     carried = _add(kept, e)
     # a row with no child present has no mean: available() leaves it missing, with a note,
     # and the division must not warn of a zero it never uses
@@ -403,6 +381,12 @@ def _power_mean(
     is_zero = ir.Op("eq", (exponent, ir.Const(0.0, type=_NUM)), type=ir.Type.BOOL, span=e.span)
     geometric = _rescaled_mean("geometric", values, weights, total, e)
     return ir.Op("if", (is_zero, geometric, general), type=_NUM, span=e.span)
+
+
+def _where_present(x: ir.Node, then: ir.Node, otherwise: float, e: ast.Call) -> ir.Node:
+    """if(present(x), then, otherwise): a child's weight, or value, where it is present."""
+    test = ir.Op("present", (x,), type=ir.Type.BOOL, span=e.span)
+    return ir.Op("if", (test, then, ir.Const(otherwise, type=_NUM)), type=_NUM, span=e.span)
 
 
 def _positive_or_one(test: ir.Node, value: ir.Node, e: ast.Call) -> ir.Node:

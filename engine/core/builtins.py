@@ -672,10 +672,14 @@ def _rescaled(values: list[Any]) -> Any:
     return (share < 1) & (share >= least) & (share > 0) & ~np.isnan(value)
 
 
+def _present_sql(q: SqlBuilder, x: Any) -> Any:
+    """present(x) in SQL: a condition, never missing (the `present` function's own SQL)."""
+    return _test_sql(missing=False)(q, [x], ())
+
+
 def _rescaled_sql(q: SqlBuilder, a: list[Any]) -> Any:
     partial = q.binary("and", q.binary("lt", a[1], q.number(1.0)), q.binary("ge", a[1], a[2]))
-    value_present = q.case([(q.is_null(a[0]), q.boolean(False))], q.boolean(True))
-    present = q.binary("and", q.binary("gt", a[1], q.number(0.0)), value_present)
+    present = q.binary("and", q.binary("gt", a[1], q.number(0.0)), _present_sql(q, a[0]))
     return q.binary("and", partial, present)
 
 
@@ -726,8 +730,7 @@ def _screened_out(values: list[Any]) -> Any:
 
 
 def _screened_out_sql(q: SqlBuilder, a: list[Any]) -> Any:
-    value_present = q.case([(q.is_null(a[0]), q.boolean(False))], q.boolean(True))
-    return q.binary("and", q.binary("lt", a[1], a[2]), value_present)
+    return q.binary("and", q.binary("lt", a[1], a[2]), _present_sql(q, a[0]))
 
 
 def _screen(values: list[Any], attrs: Attrs) -> Any:

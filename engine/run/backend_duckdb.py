@@ -17,7 +17,7 @@ from typing import Any
 from sqlglot import exp
 
 from kzf.engine.run.lower_sql import ROW, SqlBackend
-from kzf.engine.run.native import DataSource, StatementSession
+from kzf.engine.run.native import DataSource, StatementSession, column_kind
 
 _local = threading.local()
 
@@ -74,21 +74,14 @@ __all__ = ["ROW", "DuckDBBackend", "RelationSession"]
 
 # ---------------------------------------------------------------- reading the data itself
 
-_INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-            "UINTEGER", "UBIGINT", "UHUGEINT"}  # fmt: skip
-_NUMBER = {"FLOAT", "DOUBLE", "REAL"}
+_INTEGER = {"tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint",
+            "uinteger", "ubigint", "uhugeint"}  # fmt: skip
+_NUMBER = {"float", "double", "real"}
 
 
 def kind_of(duckdb_type: str) -> str:
     """A DuckDB column type as the native run sorts them: integer, number, text, other."""
-    t = duckdb_type.upper()
-    if t in _INTEGER:
-        return "integer"
-    if t in _NUMBER or t.startswith("DECIMAL"):
-        return "number"
-    if t == "VARCHAR":
-        return "text"
-    return "other"
+    return column_kind(duckdb_type, _INTEGER, _NUMBER, "varchar")
 
 
 def default_memory_limit() -> str | None:

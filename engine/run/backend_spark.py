@@ -34,7 +34,7 @@ from sqlglot import exp
 
 from kzf.dsl.diagnostics import UsageError, error
 from kzf.engine.run.lower_sql import SqlBackend
-from kzf.engine.run.native import DataSource, StatementSession
+from kzf.engine.run.native import DataSource, StatementSession, column_kind
 
 DEFAULT_MASTER = "local[2]"
 _lock = threading.Lock()
@@ -206,14 +206,7 @@ _NUMBER = {"float", "double"}
 def kind_of(spark_type: str) -> str:
     """A Spark column type (`DataFrame.dtypes`) as the native run sorts them: integer,
     number, text, other."""
-    t = spark_type.lower()
-    if t in _INTEGER:
-        return "integer"
-    if t in _NUMBER or t.startswith("decimal"):
-        return "number"
-    if t == "string":
-        return "text"
-    return "other"
+    return column_kind(spark_type, _INTEGER, _NUMBER, "string")
 
 
 class SourceUnreadable(Exception):

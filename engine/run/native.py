@@ -112,6 +112,19 @@ def file_source(path: str | os.PathLike[str]) -> DataSource | str:
     return DataSource(kind, text, text)
 
 
+def column_kind(
+    type_name: str, integers: set[str], numbers: set[str], text: str, decimal: str = "decimal"
+) -> str:
+    """An engine's column type as the native run sorts them: integer, number, text or other
+    (each engine names its types: backend_duckdb.kind_of, backend_spark.kind_of)."""
+    t = type_name.lower()
+    if t in integers:
+        return "integer"
+    if t in numbers or t.startswith(decimal):
+        return "number"
+    return "text" if t == text else "other"
+
+
 class SqlSession(Protocol):
     """One engine's connection, as the native run uses it: a few verbs over SQL text that
     `lower_sql` and this module build (sqlglot trees; user text only as escaped literals)."""
@@ -963,6 +976,7 @@ __all__ = [
     "statement_of",
     "bind",
     "check_source",
+    "column_kind",
     "file_source",
     "rows_where",
     "run",
