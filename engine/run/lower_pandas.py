@@ -419,6 +419,20 @@ def _rank(node: ir.Rank, args: list[Value], ctx: EvalContext) -> Value:
     return grouped_rank(x, gid)
 
 
+def _merge_near_ties(xs: np.ndarray, new_tie: np.ndarray) -> None:
+    """Neighbours in sorted order that are equal to 15 significant digits tie (numeric.snap).
+    Snapping is monotone, so such values are neighbours in the raw order too, and they lie
+    within 1e-14 of each other: only those few pairs are snapped and compared, not every
+    value (snapping 10^7 values costs more than sorting them)."""
+    a, b = xs[1:], xs[:-1]
+    with np.errstate(invalid="ignore"):
+        close = new_tie[1:] & (np.abs(a - b) <= 1e-14 * np.fmax(np.abs(a), np.abs(b)))
+    pairs = np.flatnonzero(close)
+    if len(pairs):
+        same = snap(a[pairs]) == snap(b[pairs])
+        new_tie[1:][pairs[same]] = False
+
+
 def grouped_rank(x: np.ndarray, gid: np.ndarray) -> np.ndarray:
     """Rank within groups, 1 = largest, ties share the lowest rank, NaN unranked: what pandas'
     groupby().rank(method="min", ascending=False) gives, by two stable sorts (values, then
@@ -432,7 +446,6 @@ def grouped_rank(x: np.ndarray, gid: np.ndarray) -> np.ndarray:
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    x = snap(x)
     order = np.argsort(-x)  # NaN last; the order among equal values does not matter
     g = gid[order]
     if g.max(initial=0) < 2**16:  # numpy sorts 16-bit integers stably by radix, in O(n)
@@ -450,6 +463,7 @@ def grouped_rank(x: np.ndarray, gid: np.ndarray) -> np.ndarray:
     new_tie = np.empty(n, dtype=bool)
     new_tie[0] = True
     np.not_equal(xs[1:], xs[:-1], out=new_tie[1:])
+    _merge_near_ties(xs, new_tie)
     new_tie[starts] = True
     del gs, starts
     np.maximum.accumulate(group_start, out=group_start)
