@@ -148,8 +148,8 @@ class DuckDBSession:
         return self.con.sql(sql).to_arrow_table()
 
     def keep(self, name: str, sql: str, materialise: bool) -> None:
-        what = "TABLE" if materialise else "VIEW"
-        self.con.execute(f"CREATE TEMP {what} {_quoted(name)} AS {sql}")
+        what = "TABLE" if materialise else "VIEW"  # a view again when its dims need a trim
+        self.con.execute(f"CREATE OR REPLACE TEMP {what} {_quoted(name)} AS {sql}")
 
     def write(self, sql: str, path: str, kind: str) -> int:
         target = exp.Literal.string(path).sql(dialect="duckdb")

@@ -180,6 +180,27 @@ def test_keys_whose_hashes_collide_are_searched_exactly_and_not_called_repeated(
     assert _codes(refused.value) == ["KZF103"]
 
 
+def test_keys_with_spaces_around_them_are_trimmed_by_the_engine_as_by_pandas(
+    tmp_path: Path, native_engine: str, no_pandas_reader: None
+) -> None:
+    """A text dim is read as it is while no value has a space first or last (the check counts
+    them); one that has is read again trimmed, so ' KZ' and 'KZ' are one country, as pandas
+    reads them, and a key that repeats only once trimmed is refused."""
+    path = tmp_path / "d.parquet"
+    pd.DataFrame(
+        {"c": [" KZ", "RU ", "KZ"], "year": [2010, 2010, 2011], "x": [1.0, 3.0, 2.0]}
+    ).to_parquet(path)
+    prog = kzf.compile("dims c, year\ninput x\ny = x / sum(x over c)\n")
+    found = prog.run(path, engine=native_engine).frame
+    assert found["c"].tolist() == ["KZ", "KZ", "RU"]  # panel order, trimmed
+    assert found["y"].tolist() == [1 / 4, 1.0, 3 / 4]  # 2010: 1 / (1 + 3); 2011: 2 / 2
+    repeated = tmp_path / "r.parquet"
+    pd.DataFrame({"c": ["KZ ", "KZ"], "year": [2010, 2010], "x": [1.0, 2.0]}).to_parquet(repeated)
+    with pytest.raises(DataError) as refused:
+        prog.run(repeated, engine=native_engine)
+    assert _codes(refused.value) == ["KZF103"] and "(KZ, 2010)" in str(refused.value)
+
+
 def test_a_missing_input_column_is_refused_by_the_engine_as_by_pandas(
     tmp_path: Path, native_engine: str
 ) -> None:
