@@ -157,6 +157,18 @@ class Import:
 
 
 @dataclass(frozen=True)
+class Framework:
+    """`framework "f.csv" over country [normalise minmax100] [aggregate amean] [treat ...]`:
+    a composite index declared as a table (dsl/framework.py), expanded into the statements
+    it stands for when the file is loaded; `defaults` are (option, method as written)."""
+
+    path: str
+    over: str
+    defaults: tuple[tuple[str, str], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class Domain:
     """The values an input may take: `>= 0`, `> 0`, `!= 0`, `in [0, 1]` (bounds inclusive)."""
 
@@ -360,6 +372,7 @@ Statement = (
     | Dims
     | DataDecl
     | Import
+    | Framework
     | InputDecl
     | ParamDecl
     | Definition

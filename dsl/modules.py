@@ -7,13 +7,14 @@ leaves the folder of the root file is an error positioned at the `import` statem
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from kzf.dsl import ast
+from kzf.dsl import ast, framework
 from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error
 from kzf.dsl.parser import MAX_SOURCE_BYTES, parse_module
 
@@ -88,6 +89,56 @@ def load_modules(
     limit = boundary or base_dir
     fence = Path(limit).resolve() if limit else None
 
+    def with_frameworks(module: ast.Module, directory: Path | None) -> ast.Module:
+        """The module with each `framework` statement replaced by what its table declares
+        (dsl/framework.py), and std:composite imported for the normalisations it uses."""
+        if not any(isinstance(s, ast.Framework) for s in module.statements):
+            return module
+        declared = {
+            s.name for s in module.statements if isinstance(s, ast.InputDecl | ast.ParamDecl)
+        }
+        declared |= {s.name for s in module.statements if isinstance(s, ast.Definition)}
+        statements: list[ast.Statement] = []
+        for stmt in module.statements:
+            if not isinstance(stmt, ast.Framework):
+                statements.append(stmt)
+                continue
+            table = _fenced(stmt.path, stmt.span, directory, "a framework table")
+            if table is None:
+                continue
+            try:
+                text = read_source(table, stmt.span)
+            except ProgramError as exc:
+                diagnostics.extend(exc.diagnostics)
+                continue
+            shown = display_path(table)
+            expansion = framework.expand(stmt, text, shown, declared)
+            sources[shown] = expansion.shown_text
+            diagnostics.extend(expansion.diagnostics)
+            statements += [ast.Import(f"{STD_PREFIX}composite", stmt.span), *expansion.statements]
+        return dataclasses.replace(module, statements=tuple(statements))
+
+    def _fenced(path: str, span: Span, directory: Path | None, what: str) -> Path | None:
+        if directory is None:
+            message = (
+                f"cannot read {what} {path!r} from a program given as text; pass base_dir to "
+                "compile()"
+            )
+            diagnostics.append(error("KZF020", message, span))
+            return None
+        target = (directory / path).resolve()
+        if fence is not None and not allow_import_outside and not target.is_relative_to(fence):
+            diagnostics.append(
+                error(
+                    "KZF022",
+                    f"{what} {path!r} leaves the folder {fence}",
+                    span,
+                    "pass --allow-import-outside to allow it",
+                )
+            )
+            return None
+        return target
+
     def visit(module: ast.Module, directory: Path | None, stack: list[str]) -> None:
         for stmt in module.statements:
             if not isinstance(stmt, ast.Import):
@@ -133,7 +184,7 @@ def load_modules(
                 text = read_source(target, stmt.span)
                 display = stmt.path if standard else display_path(target)
                 sources[display] = text
-                child = parse_module(text, display)
+                child = with_frameworks(parse_module(text, display), target.parent)
             except ProgramError as exc:
                 diagnostics.extend(exc.diagnostics)
                 sources.update(exc.sources)
@@ -146,6 +197,7 @@ def load_modules(
         root = parse_module(root_text, root_path)
     except ProgramError as exc:
         raise ProgramError(exc.diagnostics, {**sources, **exc.sources}) from None
+    root = with_frameworks(root, Path(base_dir) if base_dir else None)
     root_key = str(Path(root_path).resolve()) if base_dir else "<root>"
     visit(root, Path(base_dir) if base_dir else None, [root_key])
     if diagnostics:

@@ -31,6 +31,9 @@ from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error
 from kzf.dsl.statements import Chunk, split_statements
 
 MAX_SOURCE_BYTES = 2_000_000
+# `framework "f.csv" over d normalise minmax100`: the columns a framework statement can give a
+# default for (dsl/framework.py)
+FRAMEWORK_OPTIONS = ("normalise", "aggregate", "treat", "screen")
 MAX_NESTING = 200
 
 _local = threading.local()
@@ -402,6 +405,39 @@ class _ToAst(Transformer[Token, Any]):
     def import_stmt(self, meta: Any, children: list[Token]) -> ast.Import:
         return ast.Import(_unquote(children[0]), self._s(meta))
 
+    def framework_stmt(self, meta: Any, children: list[Any]) -> ast.Framework:
+        path, over, *options = children
+        seen: set[str] = set()
+        for key, _, span in options:
+            if key not in FRAMEWORK_OPTIONS:
+                allowed = ", ".join(FRAMEWORK_OPTIONS)
+                raise _Refused(
+                    error("KZF029", f"unknown framework option '{key}'; use {allowed}", span)
+                )
+            if key in seen:
+                raise _Refused(error("KZF029", f"framework option '{key}' is given twice", span))
+            seen.add(key)
+        defaults = tuple((key, method) for key, method, _ in options)
+        return ast.Framework(_unquote(path), str(over), defaults, self._s(meta))
+
+    def framework_option(self, meta: Any, children: list[Any]) -> tuple[str, str, Span]:
+        key, method, *args = children
+        written = str(method)
+        if args != [None]:
+            shown = [_fmt(a) if isinstance(a, float) else str(a) for a in args]
+            written += "(" + ", ".join(shown) + ")"
+        return str(key), written, self._s(meta)
+
+    def framework_number(self, meta: Any, children: list[Any]) -> tuple[str, str, Span]:
+        key, token = children
+        value = _finite(token)
+        if str(key) == "screen" and not 0 < value <= 1:
+            message = (
+                f"screen {_fmt(value)}: the least share of indicators is above 0 and at most 1"
+            )
+            raise _Refused(error("KZF029", message, self._s(meta)))
+        return str(key), _fmt(value), self._s(meta)
+
     def unit(self, meta: Any, children: list[Any]) -> str:
         return " ".join(str(c) for c in children).replace(" / ", "/").replace(" * ", "*")
 
@@ -735,6 +771,41 @@ def _check_nesting(text: str, pos: _Positions) -> Diagnostic | None:
         elif c in ")]":
             depth -= 1
     return None
+
+
+class _WholeRow(_Positions):
+    """Positions of a statement made from a row of a table (dsl/framework.py): every span is
+    the row's, so that a message about what the row declares points at the row."""
+
+    def __init__(self, row: Span):
+        super().__init__(row.path, Chunk("", 0, row.line))
+        self.row = row
+
+    def span(self, line: int, column: int, end_line: int, end_column: int) -> Span:
+        return self.row
+
+
+def parse_generated(
+    statements: list[tuple[str, Span, bool]],
+) -> tuple[list[ast.Statement], list[Diagnostic]]:
+    """Parse statements written by kzf for the rows of a table (dsl/framework.py), each given
+    with the line it stands on and whether its positions are its own (it is that line's text)
+    or the whole line's: the statements, and the syntax errors of any that do not parse."""
+    parser = _lark()
+    parsed: list[ast.Statement] = []
+    diagnostics: list[Diagnostic] = []
+    for text, row, own in statements:
+        pos = _Positions(row.path, Chunk(text, 0, row.line)) if own else _WholeRow(row)
+        try:
+            node = _transform(parser.parse(text, start="statement"), pos)
+        except UnexpectedInput as exc:
+            diagnostics.append(_syntax_diagnostic(exc, pos, text))
+            continue
+        except _Refused as exc:
+            diagnostics.append(exc.diagnostic)
+            continue
+        parsed.extend(node if isinstance(node, list) else [node])
+    return parsed, diagnostics
 
 
 def parse_module(source: str, path: str = "<string>") -> ast.Module:
