@@ -48,6 +48,19 @@ def add_parsers(
     add_param_option(rp)
     rp.add_argument("--select", metavar="A,B", help="only these definitions in the results")
     rp.add_argument("--where", metavar="COND", help="keep rows where COND holds")
+    rp.add_argument(
+        "--index",
+        metavar="NAME",
+        help="the composite index whose charts the report shows (default: the file's largest)",
+    )
+    rp.add_argument(
+        "--sensitivity-runs",
+        metavar="N",
+        type=_runs,
+        default=200,
+        help="Monte Carlo runs for the composite index's rank uncertainty (default 200; 0: "
+        "no uncertainty chart)",
+    )
     add_data_options(rp)
     add_program_options(rp)
 
@@ -62,17 +75,42 @@ def add_parsers(
     pp.add_argument("-o", "--out", metavar="PATH", required=True, help="chart.png or chart.svg")
     pp.add_argument(
         "--kind",
-        choices=("series", "ranks", "bars", "correlations"),
+        choices=("series", "ranks", "bars", *COMPOSITE_KINDS),
         help="series: over time per entity; ranks: rank per year; bars: the latest year "
-        "(default: the first that fits the definition); correlations: the heat map of a "
-        "composite index's indicators and nodes, in the latest year (or --year)",
+        "(default: the first that fits the definition). For a composite index NAME, in the "
+        "latest year (or --year): framework (a sunburst of its hierarchy), correlations (the "
+        "heat map of its indicators and nodes), distributions (of its indicators), "
+        "contributions (stacked, by the index's children), uncertainty (ranks under the "
+        "file's `vary`, --runs Monte Carlo runs)",
+    )
+    pp.add_argument(
+        "--runs",
+        metavar="N",
+        type=_runs,
+        default=1000,
+        help="--kind uncertainty: Monte Carlo runs (1000)",
     )
     pp.add_argument("--lang", choices=LANGUAGES, default="en", help="language (default: en)")
-    pp.add_argument("--year", metavar="Y", help="--kind correlations: the year (default: latest)")
+    pp.add_argument(
+        "--year", metavar="Y", help="a composite index's charts: the year (default: latest)"
+    )
     add_param_option(pp)
     pp.add_argument("--where", metavar="COND", help="keep rows where COND holds")
     add_data_options(pp)
     add_program_options(pp)
+
+
+COMPOSITE_KINDS = ("framework", "correlations", "distributions", "contributions", "uncertainty")
+
+
+def _runs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is below 0")
+    return value
 
 
 def _read(prog: Program, args: argparse.Namespace) -> Panel:
@@ -149,6 +187,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         params=parse_params(args.param),
         select=select,
         where=args.where,
+        index=args.index,
+        sensitivity_runs=args.sensitivity_runs,
     )
     print_diagnostics(built.result.warnings, prog.checked.sources)
     # the rules: shown in the page's checks; failing ones said here; error-level: exit 1
@@ -164,8 +204,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     _out(args.out, (".png", ".svg"))
     prog = load_program(args.file, args)
-    if args.kind == "correlations":
-        return _plot_correlations(prog, args)
+    if args.kind in COMPOSITE_KINDS:
+        return _plot_composite(prog, args)
     checked = prog.checked
     prog.selection([args.name])  # an unknown name: a did-you-mean error
     result = prog.run(_read(prog, args), parse_params(args.param), [args.name], args.where)
@@ -196,29 +236,30 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plot_correlations(prog: Program, args: argparse.Namespace) -> int:
-    """kzf plot FILE INDEX --kind correlations: the heat map of the index's hierarchy."""
-    import numpy as np
+def _plot_composite(prog: Program, args: argparse.Namespace) -> int:
+    """kzf plot FILE INDEX --kind framework|correlations|...: a chart of a composite index."""
+    from kzf.engine.present import charts, i18n
+    from kzf.engine.present.composite import composite_charts
 
-    from kzf.engine.composite.audit import correlation_table, evaluate, year_and_rows
-    from kzf.engine.present import charts
-
-    ev = evaluate(prog, _read(prog, args), args.name, parse_params(args.param))
-    years = ev.frame[ev.time_dim].to_numpy() if ev.time_dim is not None else None
-    values = ev.frame[ev.tree.index].to_numpy(dtype=np.float64)
-    year, rows = year_and_rows(years, values, args.name, args.year)
-    pairs = correlation_table(ev, rows)
-    names = list(ev.tree.reading)
-    at = {n: i for i, n in enumerate(names)}
-    matrix = np.eye(len(names))
-    for a, b, r in zip(pairs["a"], pairs["b"], pairs["r"], strict=True):
-        matrix[at[a], at[b]] = matrix[at[b], at[a]] = r
-    when = f" in {year}" if year is not None else ""
-    fig = charts.draw_correlations(
-        names, matrix, title=f"{args.name}: correlations{when}", lang=args.lang
+    checked = prog.checked
+    all_names = [*checked.inputs, *checked.definitions, *checked.dims, *checked.params]
+    made = composite_charts(
+        prog,
+        _read(prog, args),
+        args.name,
+        parse_params(args.param),
+        year=args.year,
+        lang=args.lang,
+        labels=i18n.labels_for(checked.labels, all_names, args.lang),
+        kinds=[args.kind],
+        runs=args.runs,
+        every_name=True,
     )
+    if not made.figures:  # uncertainty of a file that varies nothing
+        message = f"{prog.path} has no `vary` statement: nothing varies, so no rank is uncertain"
+        raise UsageError([error("KZF026", message)])
     with _glyphs_reported():
-        charts.save(fig, args.out)
+        charts.save(made.figures[0][1], args.out)
     return 0
 
 

@@ -544,6 +544,17 @@ def hierarchy(program: CheckedProgram, index: str) -> Hierarchy:
     return Hierarchy(index, nodes, tuple(leaves))
 
 
+def top_indices(program: CheckedProgram) -> list[str]:
+    """The composite indices of a file: its weighted means of named definitions that are no
+    other's child, the largest hierarchy first (then in file order)."""
+    defs = program.definitions
+    nodes = {n: node for n, d in defs.items() if (node := _as_node(n, d.expr)) is not None}
+    children = {c.name for node in nodes.values() for c in node.children}
+    tops = [n for n in nodes if n not in children]
+    size = {n: len(hierarchy(program, n).nodes) + len(hierarchy(program, n).leaves) for n in tops}
+    return sorted(tops, key=lambda n: -size[n])
+
+
 def _as_node(name: str, e: ast.Expr) -> Node | None:
     if not isinstance(e, ast.Call) or e.func not in (*_FIXED, *AGGREGATE_FORMS, POWER):
         return None

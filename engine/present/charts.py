@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -201,6 +201,190 @@ def draw_correlations(
                         color="white" if abs(matrix[i, j]) > 0.6 else "black",
                     )  # fmt: skip
         fig.colorbar(image, ax=ax, shrink=0.8, label="r")
+        ax.set_title(textwrap.fill(title, 70), loc="left")
+    return fig
+
+
+PALETTE = [
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+    "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+]  # fmt: skip
+
+
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots()
+
+
+def draw_framework(
+    index: str,
+    children: Mapping[str, Sequence[str]],
+    weights: Mapping[str, Sequence[float]],
+    labels: Mapping[str, str],
+    *,
+    title: str,
+) -> Figure:
+    """A composite index's framework as a sunburst (COINr's plot_framework): the index in
+    the centre, a ring for each level below it, each node and indicator a wedge spanning its
+    effective weight (its share of the index: the product of its normalised weights down from
+    the index). Wedges take the colour of the index's child they belong to; a wedge is
+    labelled where there is room."""
+    import matplotlib
+
+    wedges: list[tuple[str, int, float, float, int]] = []  # name, depth, start, span, family
+
+    def place(name: str, depth: int, start: float, span: float, family: int) -> None:
+        wedges.append((name, depth, start, span, family))
+        kids = children.get(name, ())
+        total = float(sum(weights.get(name, ())))
+        at = start
+        for i, (kid, w) in enumerate(zip(kids, weights.get(name, ()), strict=True)):
+            part = span * (w / total) if total else 0.0
+            place(kid, depth + 1, at, part, i if depth == 0 else family)
+            at += part
+
+    place(index, 0, 0.0, 2 * np.pi, 0)
+    depth = max(w[1] for w in wedges)
+    with matplotlib.rc_context(_STYLE):
+        import matplotlib.colors as mcolors
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6.4, 6.4), layout="constrained")
+        ax = fig.add_subplot(projection="polar")
+        ax.grid(False)
+        ax.set_axis_off()
+        for name, level, start, span, family in wedges:
+            base = np.array(mcolors.to_rgb(PALETTE[family % len(PALETTE)] if level else "#555555"))
+            shade = base + (1 - base) * min(0.18 * max(level - 1, 0), 0.6)
+            ax.bar(
+                start + span / 2, 1.0, width=span, bottom=level, color=tuple(shade),
+                edgecolor="white", linewidth=0.6 if level else 0.0, align="center",
+            )  # fmt: skip
+            room = span * (level + 0.5)  # the wedge's arc length at its middle, in ring widths
+            shown = labels.get(name, name)
+            if level == 0 or room > 0.9 * min(len(shown), 14) / 10:
+                angle = np.degrees(start + span / 2)
+                rotation = angle - 90 if level else 0  # along the ring, upright below too
+                if level and 180 < angle < 360:
+                    rotation += 180
+                ax.text(
+                    start + span / 2 if level else 0, level + 0.5 if level else 0,
+                    textwrap.shorten(shown, 22, placeholder="…"),
+                    ha="center", va="center", fontsize=7 if level else 9,
+                    rotation=rotation, rotation_mode="anchor",
+                    color="white" if level <= 1 else "black",
+                )  # fmt: skip
+        ax.set_ylim(0, depth + 1)
+        ax.set_title(textwrap.fill(title, 60), loc="left")
+    return fig
+
+
+POINTS = 600  # a distributions chart shows each value up to this many values in all
+
+
+def draw_distributions(
+    items: Sequence[tuple[str, str, np.ndarray]], *, title: str, lang: str = "en"
+) -> Figure:
+    """The distribution over the entities of each (name, group, values): a box (quartiles,
+    whiskers to 1.5 IQR) and the values as points, coloured by group (the indicator's
+    pillar), in the order given (COINr's plot_dist)."""
+    import matplotlib
+    from matplotlib.ticker import FuncFormatter
+
+    n = len(items)
+    groups = list(dict.fromkeys(g for _, g, _ in items))
+    color = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
+    with matplotlib.rc_context(_STYLE):
+        fig, ax = _figure(6.4, max(2.5, 0.22 * n + 1.2))
+        data = [v[np.isfinite(v)] for _, _, v in items]
+        boxes = ax.boxplot(
+            data, orientation="horizontal", widths=0.6, patch_artist=True,
+            showfliers=sum(len(v) for v in data) > POINTS, flierprops={"markersize": 2},
+            medianprops={"color": "black"},
+        )  # fmt: skip
+        for box, (_, group, _) in zip(boxes["boxes"], items, strict=True):
+            box.set_facecolor(color[group])
+            box.set_alpha(0.45)
+        rng = np.random.default_rng(0)  # the same jitter on every run
+        # every value as a point while they are few enough to tell apart (and to keep the
+        # page small: each is a shape of the SVG); beyond, the boxes and their outliers
+        for i, values in enumerate(data if sum(len(v) for v in data) <= POINTS else []):
+            jitter = rng.uniform(-0.18, 0.18, len(values))
+            ax.scatter(values, np.full(len(values), i + 1) + jitter, s=5, color="#333333")
+        ax.set_yticks(range(1, n + 1), labels=[name for name, _, _ in items], fontsize=7)
+        ax.invert_yaxis()
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(v, lang)))
+        ax.set_title(textwrap.fill(title, 70), loc="left")
+    return fig
+
+
+def draw_contributions(
+    entities: Sequence[str],
+    parts: Mapping[str, np.ndarray],
+    labels: Mapping[str, str],
+    *,
+    title: str,
+    lang: str = "en",
+) -> Figure:
+    """Stacked bars: each entity's index value split into what each part (the index's
+    children) contributes, the entities from the highest index value down (COINr's
+    plot_bar with stacked components). The contributions add up to the index."""
+    import matplotlib
+    from matplotlib.ticker import FuncFormatter
+
+    n = len(entities)
+    with matplotlib.rc_context(_STYLE):
+        fig, ax = _figure(6.4, max(2.5, 0.2 * n + 1.4))
+        left = np.zeros(n)
+        for i, (name, values) in enumerate(parts.items()):
+            shown = np.nan_to_num(values, nan=0.0)
+            ax.barh(
+                range(n), shown, left=left, color=PALETTE[i % len(PALETTE)],
+                label=labels.get(name, name), height=0.75,
+            )  # fmt: skip
+            left = left + shown
+        ax.set_yticks(range(n), labels=list(entities), fontsize=7)
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(v, lang)))
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
+        ax.set_title(textwrap.fill(title, 70), loc="left")
+    return fig
+
+
+def draw_rank_bands(
+    entities: Sequence[str],
+    nominal: np.ndarray,
+    median: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    *,
+    title: str,
+    lang: str = "en",
+) -> Figure:
+    """Each entity's rank under the sensitivity analysis: the nominal rank (a dot), the
+    median rank (a diamond) and the 5th-95th percentile band (a bar), from the best rank
+    down (COINr's plot_uncertainty)."""
+    import matplotlib
+
+    n = len(entities)
+    y = np.arange(n)
+    with matplotlib.rc_context(_STYLE):
+        fig, ax = _figure(6.4, max(2.5, 0.2 * n + 1.4))
+        ax.hlines(y, low, high, color="#9ecae1", linewidth=4)
+        ax.scatter(
+            median, y, marker="D", s=14, color="#d62728", label=text("median_rank", lang), zorder=3
+        )
+        ax.scatter(nominal, y, s=14, color="#1f77b4", label=text("nominal_rank", lang), zorder=3)
+        ax.set_yticks(y, labels=list(entities), fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel(text("rank", lang))
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
         ax.set_title(textwrap.fill(title, 70), loc="left")
     return fig
 

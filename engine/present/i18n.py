@@ -81,6 +81,47 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_rows": {"kk": "Мәндер жоқ.", "ru": "Значений нет.", "en": "No values."},
     "models": {"kk": "Модельдер", "ru": "Модели", "en": "Models"},
     "charts": {"kk": "Диаграммалар", "ru": "Графики", "en": "Charts"},
+    "composite": {"kk": "Құрама индекс", "ru": "Композитный индекс", "en": "Composite index"},
+    "composite_intro": {
+        "kk": "{index} индексінің құрылымы мен тексерісі{when}: {entities} нысан, "
+        "{leaves} көрсеткіш.",
+        "ru": "Структура и проверка индекса {index}{when}: {entities} объектов, "
+        "{leaves} показателей.",
+        "en": "The framework and audit of {index}{when}: {entities} entities, {leaves} indicators.",
+    },
+    "in_year": {"kk": ", {year} жыл", "ru": ", {year} год", "en": " in {year}"},
+    "chart_framework": {
+        "kk": "Құрылымы: әр сектор индекстегі тиімді салмағы бойынша",
+        "ru": "Структура: каждый сектор по своему эффективному весу в индексе",
+        "en": "Framework: each wedge spans its effective weight in the index",
+    },
+    "chart_correlations": {
+        "kk": "Корреляциялар (Пирсон r)",
+        "ru": "Корреляции (r Пирсона)",
+        "en": "Correlations (Pearson's r)",
+    },
+    "chart_correlations_nodes": {
+        "kk": "Корреляциялар (Пирсон r), индекс пен оның түйіндері",
+        "ru": "Корреляции (r Пирсона): индекс и его узлы",
+        "en": "Correlations (Pearson's r): the index and its nodes",
+    },
+    "chart_distributions": {
+        "kk": "Көрсеткіштердің таралуы",
+        "ru": "Распределения показателей",
+        "en": "Distributions of the indicators",
+    },
+    "chart_contributions": {
+        "kk": "Индекске үлестер",
+        "ru": "Вклады в индекс",
+        "en": "Contributions to the index",
+    },
+    "chart_uncertainty": {
+        "kk": "Орындардың белгісіздігі ({runs} есептеу, 5–95 %)",
+        "ru": "Неопределённость мест ({runs} расчётов, 5–95 %)",
+        "en": "Rank uncertainty ({runs} runs, 5th–95th percentile)",
+    },
+    "median_rank": {"kk": "Медиана орны", "ru": "Медианное место", "en": "Median rank"},
+    "nominal_rank": {"kk": "Номиналды орны", "ru": "Номинальное место", "en": "Nominal rank"},
     "chart_series": {"kk": "жылдар бойынша", "ru": "по годам", "en": "over time"},
     "chart_ranks": {
         "kk": "жыл сайынғы орны (1 = ең үлкені)",

@@ -21,7 +21,7 @@ import html
 import io
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +38,12 @@ from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
 from kzf.engine.io.data import Panel, ReadOptions
 from kzf.engine.present import charts, i18n
+from kzf.engine.present.composite import (
+    SENSITIVITY_RUNS,
+    CompositeCharts,
+    composite_charts,
+    default_index,
+)
 from kzf.engine.present.i18n import format_number
 from kzf.version import __version__
 
@@ -60,6 +66,10 @@ class Report:
     units: dict[str, str]
     params: dict[str, float | str]
     validation: Validation  # the file's rules on this data (empty when it has none)
+    # the charts of the file's composite index (engine/present/composite.py), or why there
+    # are none for an index the file has
+    composite: CompositeCharts | None = None
+    composite_note: str | None = None
 
     def html(self) -> str:
         return _html(self)
@@ -74,8 +84,13 @@ def build(
     select: Sequence[str] | None = None,
     where: str | None = None,
     read_options: ReadOptions | None = None,
+    index: str | None = None,
+    sensitivity_runs: int = SENSITIVITY_RUNS,
 ) -> Report:
-    """Evaluate `program` on `data` (default: its `data` statement) for a report."""
+    """Evaluate `program` on `data` (default: its `data` statement) for a report. A file with
+    a composite index gets its charts (`index`, default the largest: framework, correlations,
+    distributions, contributions and, when the file varies params, the ranks' uncertainty
+    from `sensitivity_runs` Monte Carlo runs; 0 leaves that chart out)."""
     language = i18n.check_language(lang)
     checked = program.checked
     if data is None:
@@ -94,6 +109,24 @@ def build(
     wanted = [e.name for e in checked.expects if e.column is None and e.origin != "unreproducible"]
     result = program.run(panel, params, list(dict.fromkeys([*names, *wanted])), where)
     outcomes = _judge(program, result)
+    composite, composite_note = None, None
+    chosen = index if index is not None else default_index(program)
+    if chosen is not None:
+        all_names = [*checked.inputs, *checked.definitions, *checked.dims, *checked.params]
+        try:
+            composite = composite_charts(
+                program,
+                panel,
+                chosen,
+                params,
+                lang=language,
+                labels=i18n.labels_for(checked.labels, all_names, language),
+                runs=sensitivity_runs,
+            )
+        except UsageError as exc:
+            if index is not None:  # asked for by name: say why not, as `kzf audit` does
+                raise
+            composite_note = "; ".join(d.message for d in exc.diagnostics)
     return Report(
         program=program,
         lang=language,
@@ -105,6 +138,8 @@ def build(
         units=definition_units(program, names),
         params=program.param_values(params),
         validation=validate(program.checked, result.frame, panel.frame),
+        composite=composite,
+        composite_note=composite_note,
     )
 
 
@@ -482,6 +517,12 @@ def _html(report: Report) -> str:  # noqa: C901 - one page, one function, sectio
             + "</div></section>"
         )
 
+    # ---- composite index
+    section = _composite(report, lab)
+    if section:
+        toc.append(("composite", t("composite")))
+        body.append(section)
+
     # ---- checks
     toc.append(("checks", t("checks")))
     body.append(_checks(report, labels))
@@ -682,7 +723,11 @@ def _charts(
     frame = report.result.frame
     figures: list[str] = []
     count = 0
+    # a composite index's indicators are drawn together, in its distributions chart
+    together = set(report.composite.leaves) if report.composite is not None else set()
     for name, shape in shapes.items():
+        if name in together:
+            continue
         is_rank = is_rank_definition(checked, name)
         kinds = charts.kinds_for(shape, is_rank)
         for kind in kinds:
@@ -704,6 +749,32 @@ def _charts(
             svg = charts.to_svg(fig, f"c{count}", title=f"{title}: {kind}")
             figures.append(f'<figure class="chart-box" data-kind="{kind}">{svg}</figure>')
     return figures
+
+
+def _composite(report: Report, lab: Callable[[str], str]) -> str:
+    """The composite index's section: a sentence on what is shown, then its charts."""
+    t = lambda key, **kw: i18n.text(key, report.lang, **kw)  # noqa: E731
+    c = report.composite
+    if c is None:
+        if report.composite_note is None:
+            return ""
+        return (
+            f'<section id="composite"><h2>{esc(t("composite"))}</h2>'
+            f'<p class="note">{esc(report.composite_note)}</p></section>'
+        )
+    when = t("in_year", year=c.year) if c.year is not None else ""
+    intro = t(
+        "composite_intro", index=lab(c.index), when=when, entities=c.entities, leaves=len(c.leaves)
+    )
+    figures = "".join(
+        f'<figure class="chart-box" data-kind="{kind}">'
+        f"{charts.to_svg(fig, f'composite-{kind}', title=f'{lab(c.index)}: {kind}')}</figure>"
+        for kind, fig in c.figures
+    )
+    return (
+        f'<section id="composite"><h2>{esc(t("composite"))}</h2><p>{esc(intro)}</p>'
+        f'<div class="charts">{figures}</div></section>'
+    )
 
 
 def _kind(o: Outcome) -> str:

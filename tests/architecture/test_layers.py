@@ -34,9 +34,9 @@ RANKS: dict[str, int] = {
     "kzf.engine.run": 5,
     "kzf.engine.api": 6,
     "kzf.engine.composite": 7,
-    "kzf.engine.present": 7,
-    "kzf.engine.cli": 8,
-    "kzf": 9,  # the facade: kzf/__init__.py and kzf/__main__.py
+    "kzf.engine.present": 8,  # the report draws the composite analyses
+    "kzf.engine.cli": 9,
+    "kzf": 10,  # the facade: kzf/__init__.py and kzf/__main__.py
 }
 FACADE = "kzf"
 
