@@ -11,11 +11,12 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from kzf.dsl.diagnostics import Diagnostic, UsageError, error
 from kzf.engine.io import files
+from kzf.engine.present.diagnostics import FORMATS, coloured, to_json, to_sarif, wants_colour
 
 if TYPE_CHECKING:
     from kzf.engine.api.program import Program
@@ -23,7 +24,15 @@ if TYPE_CHECKING:
 
 
 def add_program_options(p: argparse.ArgumentParser) -> None:
-    """The hidden options every command that reads a .kzf file accepts."""
+    """The options every command that reads a .kzf file accepts (most of them hidden)."""
+    p.add_argument(
+        "--diagnostics-format",
+        choices=FORMATS,
+        default="text",
+        help="errors, warnings and notes as text (default; coloured on a terminal unless "
+        "NO_COLOR is set), or as one JSON or SARIF 2.1.0 document: on standard output for "
+        "`kzf check`, on standard error for the other commands",
+    )
     p.add_argument("--allow-import-outside", action="store_true", help=argparse.SUPPRESS)
     p.add_argument(
         "--allow-data-outside",
@@ -132,10 +141,41 @@ def add_param_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def print_diagnostics(items: Sequence[Diagnostic], sources: dict[str, str]) -> None:
-    for d in items:
-        src = sources.get(d.span.path) if d.span else None
-        print(d.render(src), file=sys.stderr)
+class DiagnosticsOutput:
+    """Where one command's diagnostics go: printed as they come (text), or collected and
+    written once at the end as one document (json, sarif), so that a CI system reads one
+    whole log however the command ended."""
+
+    def __init__(self) -> None:
+        self.format = "text"
+        self.collected: list[Diagnostic] = []
+
+    def start(self, format: str) -> None:
+        self.format, self.collected = format, []
+
+    def add(self, items: Sequence[Diagnostic], sources: Mapping[str, str]) -> None:
+        if self.format != "text":
+            self.collected.extend(items)
+            return
+        colour = wants_colour(sys.stderr)
+        for d in items:
+            text = d.render(sources.get(d.span.path) if d.span else None)
+            print(coloured(text, d.severity) if colour else text, file=sys.stderr)
+
+    def finish(self, command: str | None) -> None:
+        """The document of a json or sarif run: the output of `kzf check`, else beside it."""
+        if self.format == "text":
+            return
+        document = to_sarif(self.collected) if self.format == "sarif" else to_json(self.collected)
+        print(document, file=sys.stdout if command == "check" else sys.stderr)
+        self.collected = []
+
+
+DIAGNOSTICS = DiagnosticsOutput()
+
+
+def print_diagnostics(items: Sequence[Diagnostic], sources: Mapping[str, str]) -> None:
+    DIAGNOSTICS.add(items, sources)
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, float | str]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from kzf.dsl.diagnostics import KzfError, UsageError, error
 from kzf.engine.cli.common import (
+    DIAGNOSTICS,
     add_data_options,
     add_param_option,
     add_program_options,
@@ -288,7 +289,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         try:
             prog = load_program(file, args)
         except KzfError as exc:
-            print(exc.render(), file=sys.stderr)
+            print_diagnostics(exc.diagnostics, exc.sources)
             status = 2
             continue
         print_diagnostics(prog.diagnostics, prog.checked.sources)
@@ -298,7 +299,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             from kzf.engine.present.show import units_table
 
             sys.stdout.write(units_table(prog))
-    if status == 0:
+    if status == 0 and args.diagnostics_format == "text":
         print(f"checked {len(args.files)} file(s): no errors", file=sys.stderr)
     return status
 
@@ -365,7 +366,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
             checked_rules = _run_rules(prog)
         except KzfError as exc:
             print(f"{file}: ERROR")
-            print(exc.render(), file=sys.stderr)
+            print_diagnostics(exc.diagnostics, exc.sources)
             broken += 1
             continue
         print(f"{file}")
@@ -471,10 +472,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kzf.engine.cli.composite import COMMANDS as composite_commands
 
     commands.update(composite_commands)
+    DIAGNOSTICS.start(getattr(args, "diagnostics_format", "text"))
     try:
         return commands[args.command](args)
     except KzfError as exc:
-        print(exc.render(), file=sys.stderr)
+        print_diagnostics(exc.diagnostics, exc.sources)
         return exc.exit_status
     except BrokenPipeError:
         return 0
@@ -493,6 +495,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
+    finally:
+        DIAGNOSTICS.finish(args.command)
 
 
 if __name__ == "__main__":  # pragma: no cover
