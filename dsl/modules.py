@@ -219,6 +219,12 @@ def _std_path(name: str) -> Path:
     return folder / f"{stem}.kzf"
 
 
+def file_of(path: str) -> Path:
+    """The file a span's path names: a standard library module's (`std:composite`) in the
+    installed package, any other as it is."""
+    return _std_path(path) if path.startswith(STD_PREFIX) else Path(path)
+
+
 def display_path(target: Path) -> str:
     """Show imported files relative to the working directory when they are below it."""
     try:

@@ -3,6 +3,8 @@
 # machine (the README's test command; CI runs it too, see .ci/run):
 #   - a Java runtime, for the spark engine's tests (local mode and a standalone cluster),
 #   - Debian's chromium, which the report tests drive headless,
+#   - npm (Debian's nodejs and npm) and the VS Code extension's packages (editors/vscode),
+#     which the editor tests build into a .vsix and tokenize every .kzf file with,
 #   - the virtual environment .venv in the repository's root, with kzf (editable) and its
 #     test extras,
 # then `pytest` with this script's arguments: `bash tests/setup_and_run.sh tests/cli -q`.
@@ -22,6 +24,7 @@ apt_install() {
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing ${missing[*]} from Debian" >&2
     apt_install "${missing[@]}"
@@ -35,6 +38,13 @@ if [ ! -x .venv/bin/pip ]; then
         python3 -m venv .venv
     fi
 fi
+# the extension's packages, exactly as package-lock.json pins them (again when it changes)
+if [ ! -d editors/vscode/node_modules ] \
+    || [ editors/vscode/package-lock.json -nt editors/vscode/node_modules ]; then
+    (cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error)
+    touch editors/vscode/node_modules
+fi
+
 # shellcheck disable=SC1091
 source .venv/bin/activate
 python -m pip install --quiet --upgrade pip

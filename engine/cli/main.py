@@ -151,6 +151,14 @@ def _parser() -> argparse.ArgumentParser:
     va.add_argument("--master", metavar="URL", help="Spark master, e.g. spark://host:7077")
     add_program_options(va)
 
+    sub.add_parser(
+        "lsp",
+        help="run the language server on stdio, for editors (docs/editor.md)",
+        description="The Language Server Protocol over standard input and output: an editor "
+        "starts `kzf lsp` and gets the checker's diagnostics as the file is edited, hover, go "
+        "to definition, references, rename and completion (docs/editor.md).",
+    )
+
     ts = sub.add_parser("test", help="reproduce the published values stated with `expect`")
     ts.add_argument("paths", metavar="PATH", nargs="+", help=".kzf files or folders of them")
     add_program_options(ts)
@@ -440,6 +448,13 @@ def _run_expectations(prog: Program) -> list[Outcome]:
     ]
 
 
+def _cmd_lsp(args: argparse.Namespace) -> int:
+    from kzf.engine.editor.server import serve  # pygls: imported only for an editor
+
+    serve()
+    return 0
+
+
 def _encodable_output() -> None:
     """Text kzf prints that the terminal's encoding cannot hold (Kazakh letters or ⋅ on a
     cp1251 console) is written as \\uXXXX escapes rather than ending the run."""
@@ -465,6 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "test": _cmd_test,
         "show": _cmd_show,
         "validate": _cmd_validate,
+        "lsp": _cmd_lsp,
     }
     from kzf.engine.cli.report import COMMANDS as report_commands
 

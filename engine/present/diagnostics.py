@@ -69,8 +69,12 @@ def _record(d: Diagnostic) -> dict[str, Any]:
 def to_json(items: Sequence[Diagnostic]) -> str:
     """kzf's own document: every diagnostic with its position, and how many of each kind."""
     counts = {s.value: sum(d.severity is s for d in items) for s in Severity}
-    document = {"tool": "kzf", "version": __version__, "diagnostics": [_record(d) for d in items]}
-    document["summary"] = counts
+    document: dict[str, Any] = {
+        "tool": "kzf",
+        "version": __version__,
+        "diagnostics": [_record(d) for d in items],
+        "summary": counts,
+    }
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 

@@ -35,8 +35,9 @@ RANKS: dict[str, int] = {
     "kzf.engine.api": 6,
     "kzf.engine.composite": 7,
     "kzf.engine.present": 8,  # the report draws the composite analyses
-    "kzf.engine.cli": 9,
-    "kzf": 10,  # the facade: kzf/__init__.py and kzf/__main__.py
+    "kzf.engine.editor": 9,  # the language server shows what the report would (units, LaTeX)
+    "kzf.engine.cli": 10,
+    "kzf": 11,  # the facade: kzf/__init__.py and kzf/__main__.py
 }
 FACADE = "kzf"
 
