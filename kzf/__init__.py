@@ -32,7 +32,9 @@ _FROM_PROGRAM = ("Evaluation", "KzfWarning", "Program", "compile", "load")
 def __getattr__(name: str) -> Any:
     if name in _FROM_PROGRAM:
         from kzf.engine.api import program
+        from kzf.engine.present import notebook
 
+        notebook.register()  # a Program and an Evaluation shown as HTML in a notebook
         return getattr(program, name)
     raise AttributeError(f"module 'kzf' has no attribute {name!r}")
 

@@ -67,6 +67,22 @@ class Evaluation:
     # the tables of the program's models and forecasts, by name (docs/models.md)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        rows, columns = self.frame.shape
+        said = f", {len(self.warnings)} warning(s)" if self.warnings else ""
+        return f"<kzf.Evaluation: {rows} rows x {columns} columns{said}>"
+
+    def _repr_html_(self) -> str | None:
+        """In a notebook: the results table and the warnings (engine/present/notebook.py)."""
+        render = HTML_RENDERERS.get("evaluation")
+        return render(self) if render is not None else None
+
+
+# How a notebook (Jupyter, VS Code) shows a Program and an Evaluation: as HTML made by
+# engine/present/notebook.py, which registers itself here when `kzf` hands out the API (the
+# API does not import the layers above it); without it, their plain repr.
+HTML_RENDERERS: dict[str, Callable[[Any], str]] = {}
+
 
 @dataclass(frozen=True)
 class Written:
@@ -85,6 +101,18 @@ class Program:
     # The folder the file's own `data` must lie in (its project), like its imports; None: no
     # fence (a program compiled from text, or loaded with allow_data_outside).
     data_boundary: Path | None = None
+
+    def __repr__(self) -> str:
+        c = self.checked
+        return (
+            f"<kzf.Program {c.path}: {len(c.outputs)} definitions, {len(c.inputs)} inputs, "
+            f"dims {', '.join(c.dims)}>"
+        )
+
+    def _repr_html_(self) -> str | None:
+        """In a notebook: the definitions as mathematics, the inputs, the units."""
+        render = HTML_RENDERERS.get("program")
+        return render(self) if render is not None else None
 
     # ---- what the program declares
     @property

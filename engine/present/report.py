@@ -74,6 +74,12 @@ class Report:
     def html(self) -> str:
         return _html(self)
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the whole page inline, in a frame of its own."""
+        from kzf.engine.present.notebook import report_frame
+
+        return report_frame(self.html())
+
 
 def build(
     program: Program,
