@@ -159,6 +159,10 @@ def _parser() -> argparse.ArgumentParser:
         "to definition, references, rename and completion (docs/editor.md).",
     )
 
+    from kzf.engine.cli import start  # kzf init, kzf completion
+
+    start.add_parsers(sub)
+
     ts = sub.add_parser("test", help="reproduce the published values stated with `expect`")
     ts.add_argument("paths", metavar="PATH", nargs="+", help=".kzf files or folders of them")
     add_program_options(ts)
@@ -468,6 +472,8 @@ def _encodable_output() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from kzf.engine.cli import start
+
     _encodable_output()
     parser = _parser()
     args = parser.parse_args(argv)
@@ -481,6 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "show": _cmd_show,
         "validate": _cmd_validate,
         "lsp": _cmd_lsp,
+        "init": start.cmd_init,
+        "completion": lambda a: start.cmd_completion(a, parser),
     }
     from kzf.engine.cli.report import COMMANDS as report_commands
 
