@@ -54,18 +54,37 @@ PERCENT = Fraction(1, 100)
 
 CURRENCY_WORDS = {
     **dict.fromkeys(["tenge", "теңге", "тенге", "тг", "тңг"], "KZT"),
-    **dict.fromkeys(["dollar", "dollars"], "USD"),
-    **dict.fromkeys(["ruble", "rubles", "rouble", "roubles", "руб", "рубль"], "RUB"),
-    **dict.fromkeys(["euro", "euros"], "EUR"),
+    **dict.fromkeys(["dollar", "dollars", "долл", "доллар", "долларов", "доллара"], "USD"),
+    **dict.fromkeys(
+        ["ruble", "rubles", "rouble", "roubles", "руб", "рубль", "рублей", "рубля"], "RUB"
+    ),
+    **dict.fromkeys(["euro", "euros", "евро"], "EUR"),
 }
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 # word → (base dimension, scale)
 BASE_WORDS: dict[str, tuple[str, Fraction]] = {
     **dict.fromkeys(
-        ["person", "persons", "people", "capita", "inhabitants", "residents", "адам"],
+        [
+            "person",
+            "persons",
+            "people",
+            "capita",
+            "inhabitants",
+            "residents",
+            "человек",
+            "чел",
+            "жителей",
+            "жителя",
+            "житель",
+            "жители",
+            "жит",  # ru
+            "адам",
+            "тұрғын",
+            "тұрғындар",  # kk
+        ],
         ("person", Fraction(1)),
-    ),
+    ),  # fmt: skip
     **dict.fromkeys(["year", "years", "yr", "жыл"], ("year", Fraction(1))),
     **dict.fromkeys(["quarter", "quarters"], ("year", Fraction(1, 4))),
     **dict.fromkeys(["month", "months"], ("year", Fraction(1, 12))),
@@ -83,7 +102,10 @@ DIMENSIONLESS_WORDS = {
     "pcs", "indicators", "subindices",
 }  # fmt: skip
 PERCENT_WORDS = {"%", "percent", "pct", "pp"}
-PER_WORDS = {"per"}
+PER_WORDS = {"per", "на"}  # `на 100 жителей`: per 100 inhabitants
+# Kazakh says "per" with the dative case of the noun after its number: `100 тұрғынға` is per
+# 100 inhabitants (the number goes into the denominator with the noun)
+DATIVE_PER_WORDS = {"тұрғынға": "тұрғын", "адамға": "адам", "жылға": "жыл"}
 KNOWN_WORDS = sorted(
     {
         *SCALE_WORDS,
@@ -92,6 +114,7 @@ KNOWN_WORDS = sorted(
         *DIMENSIONLESS_WORDS,
         *PERCENT_WORDS,
         *PER_WORDS,
+        *DATIVE_PER_WORDS,
     }
 )
 
@@ -232,7 +255,7 @@ def format_unit(u: Unit) -> str:
 
 # ---------------------------------------------------------------- parsing unit text
 
-_TOKEN = re.compile(r"\s*(?:(\()|(\))|([/*])|(%)|([^\W\d]\w*|\d+(?:\.\d+)?)(?:\^(-?\d+))?)")
+_TOKEN = re.compile(r"\s*(?:(\()|(\))|([/*])|(%)|([^\W\d]\w*\.?|\d+(?:\.\d+)?)(?:\^(-?\d+))?)")
 
 
 class UnitSyntaxError(ValueError):
@@ -293,20 +316,30 @@ def _parse_factor(
             raise UnitSyntaxError("unclosed '(' in a unit")
         return inner, i + 1
     unit, any_word, sign = ONE, False, Fraction(1)
+    numbers = ONE  # the numbers just before a word, which a Kazakh dative takes with it
     while i < len(tokens) and tokens[i][0] == "word":
         _, word, exp = tokens[i]
         i += 1
         any_word = True
-        if word.lower() in PER_WORDS:
+        low = word.lower().rstrip(".")
+        if low in PER_WORDS:
             sign = Fraction(-1)
             continue
-        unit = unit * _word_unit(word, unknown).power(exp * sign)
+        if low in DATIVE_PER_WORDS:  # `100 тұрғынға`: divide by the number and the noun
+            noun = _word_unit(DATIVE_PER_WORDS[low], unknown)
+            unit = unit / numbers.power(Fraction(2)) * noun.power(-exp)
+            numbers = ONE
+            continue
+        factor = _word_unit(word, unknown).power(exp * sign)
+        numbers = numbers * factor if re.fullmatch(r"\d+(\.\d+)?", word) else ONE
+        unit = unit * factor
     if not any_word:
         raise UnitSyntaxError("a unit is missing")
     return unit, i
 
 
 def _word_unit(word: str, unknown: list[str]) -> Unit:
+    word = word.rstrip(".")  # `тыс.`, `долл.`: an abbreviation's full stop
     low = word.lower()
     if re.fullmatch(r"\d+(\.\d+)?", word):
         if Fraction(word) == 0:  # `persons / 0`, `0 KZT`: a scale of nothing

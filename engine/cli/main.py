@@ -91,9 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", metavar="PATH", help="write .csv, .json, .parquet or .xlsx")
     ev.add_argument(
         "--lang",
-        choices=("kk", "ru", "en"),
-        help="headers from the file's `label`s: of the table, of --out .xlsx files and of "
-        "--csv-dialect excel",
+        choices=("kk", "kk-Latn", "ru", "en"),
+        help="headers from the file's `label`s (kk-Latn: the Kazakh Latin ones): of the "
+        "table, of --out .xlsx files and of --csv-dialect excel; the table's numbers and "
+        "the order of its names as the language writes them",
     )
     ev.add_argument(
         "--csv-dialect",
@@ -215,10 +216,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.out:
         output.write_frame(result.frame, args.out, labels=labels, dialect=dialect)
         if args.format:
-            sys.stdout.write(output.render(result.frame, args.format, labels, dialect))
+            sys.stdout.write(output.render(result.frame, args.format, labels, dialect, args.lang))
         return status
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
-    sys.stdout.write(output.render(result.frame, fmt, labels, dialect))
+    shown = result.frame
+    if fmt == "table" and args.lang:  # for people: names in the language's order
+        shown = output.in_language_order(shown, prog.dims, args.lang)
+    sys.stdout.write(output.render(shown, fmt, labels, dialect, args.lang))
     return status
 
 
@@ -257,7 +261,10 @@ def _eval_natively(
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
     from kzf.engine.io import output  # the table or csv on stdout
 
-    sys.stdout.write(output.render(evaluation.frame, fmt, labels, args.csv_dialect))
+    shown = evaluation.frame
+    if fmt == "table" and args.lang:
+        shown = output.in_language_order(shown, prog.dims, args.lang)
+    sys.stdout.write(output.render(shown, fmt, labels, args.csv_dialect, args.lang))
     return 0
 
 

@@ -26,7 +26,7 @@ from kzf.dsl.diagnostics import (
     warning,
 )
 from kzf.dsl.modules import ModuleSet
-from kzf.engine.core import ir
+from kzf.engine.core import ir, locales
 from kzf.engine.core.builtins import BUILTINS, FUNCTIONS, Function, Kind, Signature
 from kzf.engine.core.periods import time_dimension
 
@@ -993,7 +993,21 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
             if isinstance(stmt, ast.Label):
                 if stmt.name not in known:
                     r.bag.add(error("KZF010", f"label for undefined name '{stmt.name}'", stmt.span))
-                labels.setdefault(stmt.name, {}).update(dict(stmt.labels))
+                mine = labels.setdefault(stmt.name, {})
+                for tag, text in stmt.labels:
+                    try:
+                        lang = locales.canonical_tag(tag)
+                    except locales.TagError as exc:
+                        r.bag.add(error("KZF023", f"label of '{stmt.name}': {exc}", stmt.span))
+                        continue
+                    if lang in mine:  # a second label in one language: which one is meant?
+                        message = (
+                            f"'{stmt.name}' already has a label in {lang} "
+                            f'("{mine[lang]}"); give each language one label'
+                        )
+                        r.bag.add(error("KZF023", message, stmt.span))
+                        continue
+                    mine[lang] = text
     asserts = [
         info
         for stmt in root.statements

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from kzf.dsl.diagnostics import UsageError, error
+from kzf.engine.core import locales
 from kzf.engine.io.files import OUT_EXTENSIONS, write_atomically
 
 
@@ -76,21 +77,43 @@ def to_csv(frame: pd.DataFrame, dialect: str = "standard") -> str:
     return text
 
 
-def _format_number(v: float) -> str:
+def _format_number(v: float, lang: str | None = None) -> str:
+    """A number of a terminal table: six decimals at most, thousands grouped from 10 000 (a
+    four-digit number, a year above all, is not), in the marks of `lang` (CLDR's: 77,44 and
+    12 345,6 with a no-break space in kk and ru) or, without one, 77.44 and 12 345.6."""
     if math.isnan(v):
         return "NA"
     if v == 0:
         return "0"
+    decimal, group = ".", " "
+    if lang is not None:
+        decimal, group = locales.decimal_symbol(lang), locales.group_symbol(lang)
     if abs(v) >= 1e12 or abs(v) < 1e-6:
-        return f"{v:.6g}"
+        return f"{v:.6g}".replace(".", decimal)
     text = f"{v:,.6f}".rstrip("0").rstrip(".")
     if abs(v) < 10_000:  # four-digit numbers (years above all) are written without a space
         text = text.replace(",", "")
-    return text.replace(",", " ")
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
 
 
-def to_table(frame: pd.DataFrame, labels: Mapping[str, str] | None = None) -> str:
-    """An aligned plain-text table: text left-aligned, numbers right-aligned."""
+def in_language_order(frame: pd.DataFrame, dims: Sequence[str], lang: str) -> pd.DataFrame:
+    """The rows sorted by the text dims as `lang` orders names (core/locales.py: Қазақстан
+    before Ресей in Kazakh), the other dims keeping their order: for tables people read."""
+    text_dims = [
+        d for d in dims if d in frame.columns and not pd.api.types.is_numeric_dtype(frame[d])
+    ]
+    if not text_dims or frame.empty:
+        return frame
+    keys = [frame[d].map(lambda v: locales.collation_key(str(v), lang)) for d in text_dims]
+    order = sorted(range(len(frame)), key=lambda i: tuple(k.iat[i] for k in keys))
+    return frame.iloc[order]
+
+
+def to_table(
+    frame: pd.DataFrame, labels: Mapping[str, str] | None = None, lang: str | None = None
+) -> str:
+    """An aligned plain-text table: text left-aligned, numbers right-aligned (in the marks of
+    `lang`, when given)."""
     labels = labels or {}
     headers = [labels.get(str(c), str(c)) for c in frame.columns]
     columns: list[list[str]] = []
@@ -101,7 +124,7 @@ def to_table(frame: pd.DataFrame, labels: Mapping[str, str] | None = None) -> st
             cells = ["NA" if v is pd.NA else ("true" if v else "false") for v in series]
             numeric.append(False)
         elif pd.api.types.is_float_dtype(series.dtype):
-            cells = [_format_number(float(v)) for v in series]
+            cells = [_format_number(float(v), lang) for v in series]
             numeric.append(True)
         else:
             cells = [str(v) for v in series]
@@ -128,6 +151,7 @@ def render(
     fmt: str,
     labels: Mapping[str, str] | None = None,
     dialect: str = "standard",
+    lang: str | None = None,
 ) -> str:
     if fmt == "csv" and dialect == "excel":  # for people: the labels head the columns
         return to_csv(frame.rename(columns=dict(labels or {})), "excel")
@@ -135,7 +159,7 @@ def render(
         return to_csv(frame)
     if fmt == "json":
         return to_json(frame)
-    return to_table(frame, labels)
+    return to_table(frame, labels, lang)
 
 
 def write_frame(

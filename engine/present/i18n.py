@@ -9,15 +9,19 @@ written in the file, never in another language.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
+
+from kzf.engine.core import locales
 
 LANGUAGES = ("kk", "ru", "en")
 DEFAULT_LANGUAGE = "en"
 
 # Thousands are grouped with a no-break space in Kazakh and Russian, with a comma in English;
-# the decimal mark is a comma in Kazakh and Russian, a point in English.
-_GROUP = {"kk": "\u00a0", "ru": "\u00a0", "en": ","}
-_DECIMAL = {"kk": ",", "ru": ",", "en": "."}
+# the decimal mark is a comma in Kazakh and Russian, a point in English: CLDR's symbols,
+# read through Babel (engine/core/locales.py).
+_GROUP = {lang: locales.group_symbol(lang) for lang in LANGUAGES}
+_DECIMAL = {lang: locales.decimal_symbol(lang) for lang in LANGUAGES}
 MISSING = "–"
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -52,9 +56,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "missing": {"kk": "Бос ұяшықтар", "ru": "Пропущено ячеек", "en": "Missing cells"},
     "of": {"kk": "{total} ішінен {n}", "ru": "{n} из {total}", "en": "{n} of {total}"},
     "panel": {
-        "kk": "{rows} жол: {dims} бойынша.",
-        "ru": "{rows} строк по измерениям {dims}.",
-        "en": "{rows} rows by {dims}.",
+        "kk": "{rows} {rows|жол|жол}: {dims} бойынша.",
+        "ru": "{rows} {rows|строка|строки|строк} по измерениям {dims}.",
+        "en": "{rows} {rows|row|rows} by {dims}.",
     },
     "results": {"kk": "Нәтижелер", "ru": "Результаты", "en": "Results"},
     "by_row": {
@@ -85,9 +89,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "composite_intro": {
         "kk": "{index} индексінің құрылымы мен тексерісі{when}: {entities} нысан, "
         "{leaves} көрсеткіш.",
-        "ru": "Структура и проверка индекса {index}{when}: {entities} объектов, "
-        "{leaves} показателей.",
-        "en": "The framework and audit of {index}{when}: {entities} entities, {leaves} indicators.",
+        "ru": "Структура и проверка индекса {index}{when}: {entities} "
+        "{entities|объект|объекта|объектов}, {leaves} "
+        "{leaves|показатель|показателя|показателей}.",
+        "en": "The framework and audit of {index}{when}: {entities} "
+        "{entities|entity|entities}, {leaves} {leaves|indicator|indicators}.",
     },
     "in_year": {"kk": ", {year} жыл", "ru": ", {year} год", "en": " in {year}"},
     "chart_framework": {
@@ -117,8 +123,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "chart_uncertainty": {
         "kk": "Орындардың белгісіздігі ({runs} есептеу, 5–95 %)",
-        "ru": "Неопределённость мест ({runs} расчётов, 5–95 %)",
-        "en": "Rank uncertainty ({runs} runs, 5th–95th percentile)",
+        "ru": "Неопределённость мест ({runs} {runs|расчёт|расчёта|расчётов}, 5–95 %)",
+        "en": "Rank uncertainty ({runs} {runs|run|runs}, 5th–95th percentile)",
     },
     "median_rank": {"kk": "Медиана орны", "ru": "Медианное место", "en": "Median rank"},
     "nominal_rank": {"kk": "Номиналды орны", "ru": "Номинальное место", "en": "Nominal rank"},
@@ -193,11 +199,28 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+_PLURAL = re.compile(r"\{(\w+)\|([^{}]*)\}")
+
+
 def text(key: str, lang: str, **fields: object) -> str:
-    """A report string in `lang`, with `{fields}` filled in."""
+    """A report string in `lang`, with `{fields}` filled in. `{rows|строка|строки|строк}`
+    is the word for the number `rows` in the language's plural categories (CLDR's, in
+    locales.plural_categories' order: ru one, few, many; en and kk one, other), and a number
+    so counted is written with the language's grouping (1 234 строки)."""
     words = STRINGS[key]
     template = words.get(lang) or words[DEFAULT_LANGUAGE]
-    return template.format(**fields) if fields else template
+    counted = {m.group(1) for m in _PLURAL.finditer(template)}
+
+    def word(m: re.Match[str]) -> str:
+        count = float(str(fields[m.group(1)]))
+        return locales.choose_plural(count, lang, m.group(2).split("|"))
+
+    template = _PLURAL.sub(word, template)
+    shown = {
+        k: format_number(v, lang) if k in counted and isinstance(v, int) else v
+        for k, v in fields.items()
+    }
+    return template.format(**shown) if fields else template
 
 
 def check_language(lang: str | None) -> str:
@@ -212,10 +235,13 @@ def label(labels: Mapping[str, Mapping[str, str]], name: str, lang: str | None) 
     """The name of a definition, input or dimension in `lang`, or the name as written."""
     if lang is None:
         return name
-    own = labels.get(name, {}).get(lang)
-    if own:
-        return own
-    if name in ("entity", "year"):
+    own = labels.get(name, {})
+    # the tag asked for, else its language's own (kk-Latn asked, kk-Cyrl or kk given: not
+    # another script's, which a reader of kk-Latn may not read; kk asked: kk-Cyrl)
+    for tag in (lang, f"{lang}-Cyrl" if "-" not in lang else ""):
+        if tag and own.get(tag):
+            return own[tag]
+    if name in ("entity", "year") and lang in LANGUAGES:
         return text(name, lang)
     return name
 

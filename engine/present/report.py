@@ -650,7 +650,9 @@ def _results(
 ) -> str:
     lang = report.lang
     t = lambda key, **kw: i18n.text(key, lang, **kw)  # noqa: E731
-    frame = report.result.frame
+    from kzf.engine.io.output import in_language_order
+
+    frame = in_language_order(report.result.frame, dims, lang)  # names as the language sorts
     dim_labels = {d: labels.get(d, d) for d in dims}
     headers = {**dim_labels, **labels}
     units = {
