@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from kzf.dsl import messages
+
 
 @dataclass(frozen=True)
 class Span:
@@ -137,14 +139,29 @@ class Diagnostic:
     span: Span | None = None
     severity: Severity = Severity.ERROR
     notes: tuple[str, ...] = ()
+    # the English template the message was filled from, and its values (`localised`), so
+    # that the command line can say it in Kazakh or Russian (dsl/messages.py)
+    template: str = ""
+    values: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
+    def text(self) -> str:
+        """The message in the language kzf speaks (dsl/messages.py), else in English."""
+        if self.template:
+            found = messages.translated(self.template, dict(self.values))
+            if found is not None:
+                return found
+        return self.message
+
     def headline(self) -> str:
         where = f"{self.span}: " if self.span else ""
-        return printable(f"{where}{self.severity.value}[{self.code}]: {self.message}")
+        word = messages.SEVERITY_WORDS.get(messages.language(), {}).get(
+            self.severity.value, self.severity.value
+        )
+        return printable(f"{where}{word}[{self.code}]: {self.text()}")
 
     def render(self, source: str | None = None) -> str:
         """The headline, then the offending source line with a caret under the span."""
@@ -161,7 +178,8 @@ class Diagnostic:
                 gutter = f"{self.span.line:>4} | "
                 lines.append(gutter + text)
                 lines.append(" " * (len(gutter) + start - 1) + "^" * width)
-        lines.extend(f"  = note: {printable(n)}" for n in self.notes)
+        said = messages.NOTE_WORD.get(messages.language(), "note")
+        lines.extend(f"  = {said}: {printable(n)}" for n in self.notes)
         return "\n".join(lines)
 
 
@@ -242,6 +260,23 @@ def error(code: str, message: str, span: Span | None = None, *notes: str) -> Dia
     return Diagnostic(code, message, span, Severity.ERROR, tuple(notes))
 
 
+def localised(
+    code: str, template: str, span: Span | None = None, *notes: str, **values: object
+) -> Diagnostic:
+    """An error whose message is `template` filled with `values`, kept both ways so that the
+    command line can say it in Kazakh or Russian (dsl/messages.py)."""
+    shown = {k: str(v) for k, v in values.items()}
+    return Diagnostic(
+        code,
+        template.format(**shown),
+        span,
+        Severity.ERROR,
+        tuple(notes),
+        template,
+        tuple(shown.items()),
+    )
+
+
 def warning(code: str, message: str, span: Span | None = None, *notes: str) -> Diagnostic:
     """A warning, or a note for the codes in NOTES (a change made on purpose and reported)."""
     severity = Severity.NOTE if code in NOTES else Severity.WARNING
@@ -257,17 +292,36 @@ class DataLocation:
     column: str | None = None
 
     def describe(self) -> str:
-        parts = [self.path]
+        template, values = self.template()
+        return template.format(**values)
+
+    def template(self) -> tuple[str, dict[str, str]]:
+        """`{path}, row {row}, column '{column}'` as a template and its values."""
+        parts, values = ["{path}"], {"path": self.path}
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append("row {row}")
+            values["row"] = str(self.row)
         if self.column is not None:
-            parts.append(f"column '{self.column}'")
-        return ", ".join(parts)
+            parts.append("column '{column}'")
+            values["column"] = self.column
+        return ", ".join(parts), values
 
 
 def data_error(code: str, message: str, where: DataLocation, *notes: str) -> DataError:
     """A DataError whose message starts with the file, row and column it concerns."""
     diag = Diagnostic(code, f"{where.describe()}: {message}", None, Severity.ERROR, tuple(notes))
+    return DataError([diag], location=where)
+
+
+def localised_data_error(
+    code: str, template: str, where: DataLocation, *notes: str, **values: object
+) -> DataError:
+    """`data_error` with a message made from a template (dsl/messages.py): the place's words
+    (row, column) and the message are translated as one."""
+    place, at = where.template()
+    clash = set(at) & set(values)
+    assert not clash, f"a value named like a place's: {clash}"
+    diag = localised(code, f"{place}: {template}", None, *notes, **at, **values)
     return DataError([diag], location=where)
 
 
@@ -329,24 +383,32 @@ def printable(text: str) -> str:
     )
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """`; did you mean 'x'?` for the closest candidate (or one differing only in case, or
-    only in letters that look alike: a Cyrillic х for a Latin x), else an empty string: every
-    "unknown name" message in kzf ends with this."""
+def suggestion(name: str, candidates: Iterable[str]) -> tuple[str, dict[str, str]]:
+    """The end of an "unknown name" message as a template and its values: `; did you mean
+    '{suggestion}'?` for the closest candidate (or one differing only in case, or only in
+    letters that look alike: a Cyrillic х for a Latin x), else nothing."""
     options = list(dict.fromkeys(candidates))
     plain = latin_lookalike(name)
     alike = [o for o in options if o != name and latin_lookalike(o) == plain]
     if alike:
-        return (
-            f"; did you mean '{alike[0]}'? ('{name}' has "
-            f"{' and '.join(s.title() for s in scripts_of(name))} letters that look alike)"
-        )
+        scripts = " and ".join(s.title() for s in scripts_of(name))
+        template = "; did you mean '{suggestion}'? ('{name}' has {scripts} letters that look alike)"
+        return template, {"suggestion": alike[0], "name": name, "scripts": scripts}
     matches = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     if not matches:
         lowered = {c.lower(): c for c in options}
         if name.lower() in lowered:
             matches = [lowered[name.lower()]]
-    return f"; did you mean '{matches[0]}'?" if matches else ""
+    if not matches:
+        return "", {}
+    return "; did you mean '{suggestion}'?", {"suggestion": matches[0]}
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`; did you mean 'x'?` for the closest candidate, else an empty string: every "unknown
+    name" message in kzf ends with this (`suggestion` gives it as a template)."""
+    template, values = suggestion(name, candidates)
+    return template.format(**values)
 
 
 def source_text(sources: dict[str, str], span: Span) -> str:

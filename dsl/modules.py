@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from kzf.dsl import ast, framework
-from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error
+from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error, localised
 from kzf.dsl.parser import MAX_SOURCE_BYTES, parse_module
 
 
@@ -35,7 +35,9 @@ def read_source(path: str | os.PathLike[str], span: Span | None = None) -> str:
     try:
         info = p.stat()
     except OSError:
-        raise ProgramError([error("KZF020", f"file not found: {shown}", span)]) from None
+        raise ProgramError(
+            [localised("KZF020", "file not found: {path}", span, path=shown)]
+        ) from None
     if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO: no end, or no size to trust
         what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise ProgramError([error("KZF003", f"{shown}: {what}, not a .kzf file", span)])

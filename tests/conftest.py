@@ -31,3 +31,9 @@ for _name, _path in HELPERS.items():
         _module = importlib.util.module_from_spec(_spec)
         sys.modules[_name] = _module
         _spec.loader.exec_module(_module)
+
+# The suite reads kzf's messages in English whatever the machine's locale (a Russian
+# LANG would make kzf speak Russian, dsl/messages.py); the tests of the catalogues set it.
+import os  # noqa: E402
+
+os.environ["KZF_LANG"] = "en"

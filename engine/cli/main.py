@@ -319,7 +319,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
             sys.stdout.write(units_table(prog))
     if status == 0 and args.diagnostics_format == "text":
-        print(f"checked {len(args.files)} file(s): no errors", file=sys.stderr)
+        from kzf.dsl import messages
+
+        summary = "checked {count} file(s): no errors"
+        count = len(args.files)
+        print(
+            messages.translated(summary, {"count": str(count)}) or summary.format(count=count),
+            file=sys.stderr,
+        )
     return status
 
 
@@ -504,6 +511,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.update(composite_commands)
     DIAGNOSTICS.start(getattr(args, "diagnostics_format", "text"))
+    from kzf.dsl import messages
+
+    # the messages' language: the command's --lang (kk, ru; kk-Latn: kk's), else the locale
+    messages.set_language(getattr(args, "lang", None))
     try:
         return commands[args.command](args)
     except KzfError as exc:

@@ -22,7 +22,9 @@ from kzf.dsl.diagnostics import (
     Span,
     did_you_mean,
     error,
+    localised,
     source_text,
+    suggestion,
     warning,
 )
 from kzf.dsl.modules import ModuleSet
@@ -540,7 +542,9 @@ class Resolver:
             self.bag.add(error("KZF017", f"'{n}' is a function; call it as {n}(...)", e.span))
             return POISON
         candidates = [*env, *self.dims, *self.inputs, *self.params, *self.def_asts, *self.resolved]
-        self.bag.add(error("KZF010", f"undefined name '{n}'{did_you_mean(n, candidates)}", e.span))
+        hint, values = suggestion(n, candidates)
+        values = {"name": n, **values}  # a look-alike's hint names it too
+        self.bag.add(localised("KZF010", "undefined name '{name}'" + hint, e.span, **values))
         return POISON
 
     @property
@@ -668,12 +672,13 @@ class Resolver:
         builtin = BUILTINS.get(e.func)
         if builtin is None:
             if e.func in self.def_asts or e.func in self.inputs or e.func in self.params:
-                msg = f"'{e.func}' is not a function"
+                found = localised("KZF014", "'{name}' is not a function", e.func_span, name=e.func)
             else:
-                msg = f"unknown function '{e.func}'" + did_you_mean(
-                    e.func, [*BUILTINS, *self.functions]
-                )
-            self.bag.add(error("KZF014", msg, e.func_span))
+                hint, values = suggestion(e.func, [*BUILTINS, *self.functions])
+                template = "unknown function '{name}'" + hint
+                values = {"name": e.func, **values}
+                found = localised("KZF014", template, e.func_span, **values)
+            self.bag.add(found)
             return POISON
         if builtin.kind is Kind.TREND:  # trend(x, kind where c): engine/compile/models.py
             from kzf.engine.compile.models import resolve_trend

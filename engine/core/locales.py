@@ -81,12 +81,14 @@ def canonical_tag(tag: str) -> str:
     return "-".join(parts)
 
 
+@cache
 def decimal_symbol(lang: str) -> str:
     from babel import numbers
 
     return str(numbers.get_decimal_symbol(base(lang)))
 
 
+@cache
 def group_symbol(lang: str) -> str:
     from babel import numbers
 

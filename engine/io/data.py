@@ -52,7 +52,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kzf.dsl.diagnostics import DataError, DataLocation, Diagnostic, data_error
+from kzf.dsl.diagnostics import (
+    DataError,
+    DataLocation,
+    Diagnostic,
+    data_error,
+    localised_data_error,
+)
 from kzf.engine.core import periods
 from kzf.engine.core.numeric import infinite_mask
 from kzf.engine.io.readers import RawTable, read_table, table_from_frame
@@ -529,11 +535,15 @@ def _duplicate(
     note = "each combination of the dims may appear only once"
     if not has_dims:
         note = "the program declares no dims, so the file may hold only one value per input"
-    return data_error(
+    return localised_data_error(
         "KZF103",
-        f"duplicate row for ({key}){what}: rows {first} and {second}",
+        "duplicate row for ({key}){what}: rows {first} and {second}",
         DataLocation(source, second),
         note,
+        key=key,
+        what=what,
+        first=first,
+        second=second,
     )
 
 

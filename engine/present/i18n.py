@@ -20,8 +20,7 @@ DEFAULT_LANGUAGE = "en"
 # Thousands are grouped with a no-break space in Kazakh and Russian, with a comma in English;
 # the decimal mark is a comma in Kazakh and Russian, a point in English: CLDR's symbols,
 # read through Babel (engine/core/locales.py).
-_GROUP = {lang: locales.group_symbol(lang) for lang in LANGUAGES}
-_DECIMAL = {lang: locales.decimal_symbol(lang) for lang in LANGUAGES}
+# (looked up when a number is written, not when kzf starts: Babel loads CLDR's data then)
 MISSING = "–"
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -308,6 +307,7 @@ def format_number(
     if body in ("0", ""):
         return "0"
     whole, _, frac = body.partition(".")
-    whole = whole.replace(",", _GROUP.get(lang, ",") if group else "")
-    body = whole + (_DECIMAL.get(lang, ".") + frac if frac else "")
+    known = lang in LANGUAGES
+    whole = whole.replace(",", (locales.group_symbol(lang) if known else ",") if group else "")
+    body = whole + ((locales.decimal_symbol(lang) if known else ".") + frac if frac else "")
     return ("−" if f < 0 else "") + body

@@ -13,8 +13,6 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import pandas as pd
-
 from kzf.engine.api.program import HTML_RENDERERS, Evaluation, Program
 from kzf.engine.present import i18n
 
@@ -79,6 +77,8 @@ def program_html(program: Program) -> str:
 
 def evaluation_html(evaluation: Evaluation) -> str:
     """The first rows of the results (numbers as kzf prints them) and every warning."""
+    import pandas as pd  # imported by the evaluation already: not at `import kzf`
+
     frame = evaluation.frame
     shown = frame.head(ROWS)
     # values (float64) as kzf prints numbers; whole-number columns (years, codes) as they are

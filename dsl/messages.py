@@ -1,0 +1,74 @@
+"""The command line's messages in Kazakh and Russian: a gettext message catalogue.
+
+Diagnostics are made in English (the API, the JSON and SARIF documents and the tests read
+them so). A diagnostic made with `localised(code, template, span, **values)` also keeps its
+template and values, and when kzf speaks Kazakh or Russian its text is the template's
+translation filled with the same values; one made otherwise (most, for now) keeps its English
+message, inside translated framing (`қате[KZF103]`, `= ескерту:`). The translations are
+gettext catalogues, `dsl/locale/kk.po` and `dsl/locale/ru.po` (msgid the English template,
+msgstr the translation), read with Babel; `tests/lang/test_messages.py` checks that every
+template made with `localised` has a translation in both, with the same `{fields}`.
+
+The language: `set_language` (the command line's `--lang`, on the commands that have it),
+else KZF_LANG, else the locale (LC_ALL, LC_MESSAGES, LANG: `ru_RU.UTF-8` is Russian), else
+English.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from importlib import resources
+
+LANGUAGES = ("kk", "ru")  # with a catalogue; English is the templates themselves
+_chosen: list[str] = []
+
+# the framing every diagnostic has, translated whatever made it
+SEVERITY_WORDS = {
+    "kk": {"error": "қате", "warning": "ескерту", "note": "хабарлама"},
+    "ru": {"error": "ошибка", "warning": "предупреждение", "note": "примечание"},
+}
+NOTE_WORD = {"kk": "түсініктеме", "ru": "пояснение", "en": "note"}
+
+
+def set_language(lang: str | None) -> None:
+    """The language of this process's messages (None: from KZF_LANG or the locale)."""
+    _chosen.clear()
+    if lang:
+        _chosen.append(lang)
+
+
+def language() -> str:
+    """kk, ru or en."""
+    candidates = [*_chosen, os.environ.get("KZF_LANG", "")]
+    candidates += [os.environ.get(v, "") for v in ("LC_ALL", "LC_MESSAGES", "LANG")]
+    for value in candidates:
+        if not value:
+            continue
+        lang = value.split("-")[0].split("_")[0].split(".")[0].lower()
+        return lang if lang in LANGUAGES else "en"
+    return "en"
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """The translations of `lang`'s catalogue: {English template: translation}."""
+    from babel.messages.pofile import read_po
+
+    source = resources.files("kzf.dsl").joinpath("locale", f"{lang}.po")
+    with source.open("rb") as f:
+        parsed = read_po(f, locale=lang)
+    return {str(m.id): str(m.string) for m in parsed if m.id and m.string}
+
+
+def translated(template: str, values: dict[str, str], lang: str | None = None) -> str | None:
+    """`template` in `lang` (default: this process's language) with `values`, or None when
+    kzf speaks English or the catalogue lacks it."""
+    lang = lang or language()
+    if lang not in LANGUAGES:
+        return None
+    text = catalogue(lang).get(template)
+    return text.format(**values) if text else None
+
+
+__all__ = ["LANGUAGES", "catalogue", "language", "set_language", "translated"]

@@ -1,0 +1,137 @@
+"""The command line in Kazakh and Russian (issue 20, item 5): a gettext message catalogue
+(dsl/locale/kk.po, ru.po) read for the language of --lang, KZF_LANG or the locale.
+
+The expected texts are the translations as the catalogues give them, typed here; what is
+checked is that kzf says them, with the values filled in, in the framing words of the
+language, and English where it was asked for or where no translation exists yet.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCALE = ROOT / "dsl" / "locale"
+# the templates kzf localises (each with the suggestion endings it may take), which both
+# catalogues must translate
+TEMPLATES = [
+    "undefined name '{name}'",
+    "undefined name '{name}'; did you mean '{suggestion}'?",
+    "undefined name '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} letters that look alike)",
+    "unknown function '{name}'",
+    "unknown function '{name}'; did you mean '{suggestion}'?",
+    "unknown function '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} letters that look alike)",
+    "'{name}' is not a function",
+    "file not found: {path}",
+    "{path}, row {row}: duplicate row for ({key}){what}: rows {first} and {second}",
+    "checked {count} file(s): no errors",
+]
+
+
+def _catalogue(lang: str) -> dict[str, str]:
+    with open(LOCALE / f"{lang}.po", "rb") as f:
+        return {str(m.id): str(m.string) for m in read_po(f) if m.id}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_each_catalogue_translates_every_template_with_the_same_fields(lang: str) -> None:
+    found = _catalogue(lang)
+    assert set(found) == set(TEMPLATES)
+    for template, text in found.items():
+        assert text and text != template, template
+        fields = lambda s: sorted(set(re.findall(r"\{(\w+)\}", s)))  # noqa: E731
+        assert fields(text) == fields(template), (lang, template)
+
+
+def _kzf(tmp_path: Path, env_lang: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("KZF_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+    }
+    env.update(env_lang)
+    return subprocess.run(
+        [sys.executable, "-m", "kzf", *argv], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+
+
+BROKEN = "dims entity, year\ninput a\ny = a + bb\nz = lg(a)\nw = a(1)\n"
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        (
+            {"KZF_LANG": "ru"},
+            [
+                "f.kzf:3:9: ошибка[KZF010]: неизвестное имя 'bb'",
+                "f.kzf:4:5: ошибка[KZF014]: неизвестная функция 'lg'; может быть, 'lag'?",
+                "f.kzf:5:5: ошибка[KZF014]: 'a' — не функция",
+            ],
+        ),
+        (
+            {"LANG": "kk_KZ.UTF-8"},  # the locale, when nothing else says
+            [
+                "f.kzf:3:9: қате[KZF010]: белгісіз атау 'bb'",
+                "f.kzf:4:5: қате[KZF014]: белгісіз функция 'lg'; мүмкін, 'lag'?",
+                "f.kzf:5:5: қате[KZF014]: 'a' функция емес",
+            ],
+        ),
+        (
+            {"LANG": "C.UTF-8"},
+            [
+                "f.kzf:3:9: error[KZF010]: undefined name 'bb'",
+                "f.kzf:4:5: error[KZF014]: unknown function 'lg'; did you mean 'lag'?",
+                "f.kzf:5:5: error[KZF014]: 'a' is not a function",
+            ],
+        ),
+    ],
+)
+def test_errors_are_said_in_the_language_of_the_locale_or_kzf_lang(tmp_path, env, said) -> None:
+    (tmp_path / "f.kzf").write_text(BROKEN, encoding="utf-8")
+    done = _kzf(tmp_path, env, "check", "f.kzf")
+    assert done.returncode == 2
+    headlines = [line for line in done.stderr.splitlines() if "[KZF" in line]
+    assert headlines == said
+
+
+def test_a_data_error_and_the_summary_in_russian_and_kazakh(tmp_path) -> None:
+    (tmp_path / "f.kzf").write_text("dims entity, year\ninput a\ny = 2 * a\n", encoding="utf-8")
+    (tmp_path / "d.csv").write_text("entity,year,a\nKZ,2020,1\nKZ,2020,2\n", encoding="utf-8")
+    ru = _kzf(tmp_path, {"KZF_LANG": "ru"}, "eval", "f.kzf", "--data", "d.csv")
+    assert ru.returncode == 1
+    assert (
+        "ошибка[KZF103]: d.csv, строка 3: повторяющаяся строка (KZ, 2020): строки 2 и 3"
+        in ru.stderr
+    )
+    kk = _kzf(tmp_path, {"KZF_LANG": "kk"}, "check", "f.kzf")
+    assert kk.stderr.strip() == "тексерілген файлдар: 1; қате жоқ"
+    missing = _kzf(tmp_path, {"KZF_LANG": "ru"}, "check", "nope.kzf")
+    assert "ошибка[KZF020]: файл не найден: nope.kzf" in missing.stderr
+
+
+def test_the_commands_lang_chooses_the_messages_language_too(tmp_path) -> None:
+    (tmp_path / "f.kzf").write_text(BROKEN, encoding="utf-8")
+    (tmp_path / "d.csv").write_text("entity,year,a\nKZ,2020,1\n", encoding="utf-8")
+    done = _kzf(tmp_path, {"KZF_LANG": "en"}, "eval", "f.kzf", "--data", "d.csv", "--lang", "ru")
+    assert "ошибка[KZF010]: неизвестное имя 'bb'" in done.stderr
+
+
+def test_an_untranslated_message_keeps_its_english_inside_the_languages_framing(tmp_path) -> None:
+    (tmp_path / "f.kzf").write_text("dims entity, year\ninput a, b\ny = a / b\n", encoding="utf-8")
+    done = _kzf(tmp_path, {"KZF_LANG": "ru"}, "check", "f.kzf")
+    assert "предупреждение[KZF310]: the denominator `b` may be 0" in done.stderr
+    assert "  = пояснение: declare what the data allows" in done.stderr
+
+
+def test_json_and_sarif_stay_in_english_for_the_machines(tmp_path) -> None:
+    (tmp_path / "f.kzf").write_text(BROKEN, encoding="utf-8")
+    done = _kzf(tmp_path, {"KZF_LANG": "ru"}, "check", "f.kzf", "--diagnostics-format", "json")
+    assert "undefined name 'bb'" in done.stdout and "неизвестное" not in done.stdout
