@@ -809,11 +809,12 @@ def _parse_dims(
             empty = ~cells.is_number & (text == "").to_numpy(dtype=bool)
         if empty.any():
             pos = int(np.flatnonzero(empty)[0])
-            raise data_error(
+            raise localised_data_error(
                 "KZF105",
-                f"empty value in dimension column '{d}'",
+                "empty value in dimension column '{dim}'",
                 DataLocation(table.source, int(rows[pos]), d),
                 "every row needs a value for each of the dims",
+                dim=d,
             )
         if d != time:
             out[d] = _labels(cells, text)
@@ -899,14 +900,17 @@ def _missing_inputs(
     errors = []
     for name in missing:
         guess = _did_you_mean(dict(table.bound).get(name, name), candidates)
-        hint = f" (did you mean '{guess}'?)" if guess else ""
+        hint = " (did you mean '{suggestion}'?)" if guess else ""
+        values = {"input": _shown(table, name), "suggestion": guess or ""}
         if ind_name is None:
-            msg = f"missing input column {_shown(table, name)}{hint}"
+            template = "missing input column {input}" + hint
             note = f"the file has columns {_listing(candidates)}"
         else:
-            msg = f"no rows for input {_shown(table, name)} in column '{ind_name}'{hint}"
+            template = "no rows for input {input} in column '{column_name}'" + hint
+            values["column_name"] = ind_name
             note = f"the indicators in the file are {_listing(candidates)}"
-        errors.append(data_error("KZF102", msg, DataLocation(table.source), note))
+        where = DataLocation(table.source)
+        errors.append(localised_data_error("KZF102", template, where, note, **values))
     return DataError([e.first for e in errors], location=errors[0].location)
 
 

@@ -46,6 +46,7 @@ from kzf.dsl.diagnostics import (
     DataLocation,
     Diagnostic,
     data_error,
+    localised_data_error,
     warning,
 )
 from kzf.engine.io import jsonstat, xlsx
@@ -168,9 +169,12 @@ def _read_any(
         if archive.lower().endswith(".zip") and named and Path(archive).is_file():
             file, member, source = Path(archive), named, archive
         else:
-            raise data_error("KZF101", f"data file not found: '{source}'", where)
+            raise localised_data_error(
+                "KZF101", "data file not found: '{source}'", where, source=source
+            )
     if file.is_dir():
-        raise data_error("KZF101", f"'{source}' is a directory, not a data file", where)
+        template = "'{source}' is a directory, not a data file"
+        raise localised_data_error("KZF101", template, where, source=source)
     info = file.stat()
     if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO: no end to read to
         raise data_error("KZF101", f"'{source}' is not a regular file", where)

@@ -32,6 +32,13 @@ TEMPLATES = [
     "file not found: {path}",
     "{path}, row {row}: duplicate row for ({key}){what}: rows {first} and {second}",
     "checked {count} file(s): no errors",
+    "{path}: data file not found: '{source}'",
+    "{path}: '{source}' is a directory, not a data file",
+    "{path}, row {row}, column '{column}': empty value in dimension column '{dim}'",
+    "{path}: missing input column {input}",
+    "{path}: missing input column {input} (did you mean '{suggestion}'?)",
+    "{path}: no rows for input {input} in column '{column_name}'",
+    "{path}: no rows for input {input} in column '{column_name}' (did you mean '{suggestion}'?)",
 ]
 
 
@@ -115,6 +122,27 @@ def test_a_data_error_and_the_summary_in_russian_and_kazakh(tmp_path) -> None:
     assert kk.stderr.strip() == "тексерілген файлдар: 1; қате жоқ"
     missing = _kzf(tmp_path, {"KZF_LANG": "ru"}, "check", "nope.kzf")
     assert "ошибка[KZF020]: файл не найден: nope.kzf" in missing.stderr
+
+
+def test_the_data_files_commonest_errors_in_russian_and_kazakh(tmp_path) -> None:
+    (tmp_path / "f.kzf").write_text(
+        "dims entity, year\ninput spend\ny = 2 * spend\n", encoding="utf-8"
+    )
+    (tmp_path / "d.csv").write_text("entity,year,spnd\nKZ,2020,1\n,2021,2\n", encoding="utf-8")
+    ru = _kzf(tmp_path, {"KZF_LANG": "ru"}, "eval", "f.kzf", "--data", "d.csv")
+    assert (
+        "ошибка[KZF102]: d.csv: нет столбца входных данных 'spend' (может быть, 'spnd'?)"
+        in ru.stderr
+    )
+    (tmp_path / "d.csv").write_text("entity,year,spend\nKZ,2020,1\n,2021,2\n", encoding="utf-8")
+    kk = _kzf(tmp_path, {"KZF_LANG": "kk"}, "eval", "f.kzf", "--data", "d.csv")
+    assert (
+        "қате[KZF105]: d.csv, 3-жол, 'entity' бағаны: 'entity' өлшем бағанында бос мән" in kk.stderr
+    )
+    gone = _kzf(tmp_path, {"KZF_LANG": "ru"}, "eval", "f.kzf", "--data", "nope.csv")
+    assert "ошибка[KZF101]: nope.csv: файл данных не найден: 'nope.csv'" in gone.stderr
+    en = _kzf(tmp_path, {"KZF_LANG": "en"}, "eval", "f.kzf", "--data", "nope.csv")
+    assert "error[KZF101]: nope.csv: data file not found: 'nope.csv'" in en.stderr
 
 
 def test_the_commands_lang_chooses_the_messages_language_too(tmp_path) -> None:
