@@ -105,7 +105,7 @@ def composite_charts(
         elif kind == "contributions":
             fig = _contributions(ev, present, names, titled, lang)
         else:
-            if not sensitivity.factors_of(program) or runs <= 0:
+            if not program.checked.varies or runs <= 0:  # nothing varies: no uncertainty
                 continue
             fig = _uncertainty(program, ev, data, index, params, chosen, runs, titled, lang)
         out.figures.append((kind, fig))

@@ -108,6 +108,22 @@ def test_kzf_plot_draws_each_composite_chart(program, tmp_path, capsys) -> None:
         assert out.read_text(encoding="utf-8").startswith("<?xml")
 
 
+def test_a_report_of_a_file_that_varies_nothing_has_the_other_four_charts(tmp_path) -> None:
+    from kzf.engine.present import report
+
+    (tmp_path / "framework.csv").write_text(TABLE.replace("w_access", "2"), encoding="utf-8")
+    (tmp_path / "d.csv").write_text(DATA, encoding="utf-8")
+    (tmp_path / "f.kzf").write_text('dims entity, year\nframework "framework.csv" over entity\n')
+    built = report.build(kzf.load(tmp_path / "f.kzf"), tmp_path / "d.csv")
+    assert built.composite is not None and built.composite_note is None
+    assert [k for k, _ in built.composite.figures] == [
+        "framework",
+        "correlations",
+        "distributions",
+        "contributions",
+    ]
+
+
 def test_rank_uncertainty_of_a_file_that_varies_nothing_says_so(tmp_path, capsys) -> None:
     (tmp_path / "framework.csv").write_text(TABLE.replace("w_access", "2"), encoding="utf-8")
     (tmp_path / "d.csv").write_text(DATA, encoding="utf-8")
