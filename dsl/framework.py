@@ -32,7 +32,7 @@ from functools import cache
 from importlib import resources
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import Diagnostic, Span, error
+from kzf.dsl.diagnostics import Diagnostic, Span, error, suggestion
 from kzf.dsl.parser import parse_generated, parse_module
 
 CODE = "KZF029"
@@ -616,10 +616,8 @@ def _library() -> dict[str, tuple[str, ...]]:
 
 
 def _closest(word: str, choices: list[str]) -> str | None:
-    import difflib
-
-    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.7)
-    return found[0] if found else None
+    """The name kzf's did-you-mean would suggest (dsl/diagnostics.py), as a note's word."""
+    return suggestion(word, choices)[1].get("suggestion")
 
 
 __all__ = ["COLUMNS", "Expansion", "expand"]

@@ -105,7 +105,7 @@ def load_modules(
             if not isinstance(stmt, ast.Framework):
                 statements.append(stmt)
                 continue
-            table = _fenced(stmt.path, stmt.span, directory, "a framework table")
+            table = fenced(stmt.path, stmt.span, directory, "read a framework table")
             if table is None:
                 continue
             try:
@@ -120,16 +120,19 @@ def load_modules(
             statements += [ast.Import(f"{STD_PREFIX}composite", stmt.span), *expansion.statements]
         return dataclasses.replace(module, statements=tuple(statements))
 
-    def _fenced(path: str, span: Span, directory: Path | None, what: str) -> Path | None:
+    def fenced(path: str, span: Span, directory: Path | None, action: str) -> Path | None:
+        """The file a statement names (`action`: "import", "read a framework table"), or
+        None with KZF020 (a program given as text has no folder) or KZF022 (it leaves the
+        project): the one fence of imports and framework tables."""
         if directory is None:
             message = (
-                f"cannot read {what} {path!r} from a program given as text; pass base_dir to "
-                "compile()"
+                f"cannot {action} {path!r} from a program given as text; pass base_dir to compile()"
             )
             diagnostics.append(error("KZF020", message, span))
             return None
         target = (directory / path).resolve()
         if fence is not None and not allow_import_outside and not target.is_relative_to(fence):
+            what = action.removeprefix("read ")
             diagnostics.append(
                 error(
                     "KZF022",
@@ -146,33 +149,14 @@ def load_modules(
             if not isinstance(stmt, ast.Import):
                 continue
             standard = stmt.path.startswith(STD_PREFIX)
-            if directory is None and not standard:
-                diagnostics.append(
-                    error(
-                        "KZF020",
-                        f"cannot import {stmt.path!r} from a program given as text; "
-                        "pass base_dir to compile()",
-                        stmt.span,
-                    )
-                )
-                continue
             if standard:
-                target = _std_path(stmt.path)
+                target = _std_path(stmt.path)  # no fence applies to the standard library
             else:
-                assert directory is not None
-                target = (directory / stmt.path).resolve()
-            key = str(target)
-            if fence is not None and not allow_import_outside and not standard:
-                if not target.is_relative_to(fence):
-                    diagnostics.append(
-                        error(
-                            "KZF022",
-                            f"import {stmt.path!r} leaves the folder {fence}",
-                            stmt.span,
-                            "pass --allow-import-outside to allow it",
-                        )
-                    )
+                found = fenced(stmt.path, stmt.span, directory, "import")
+                if found is None:
                     continue
+                target = found
+            key = str(target)
             if key in stack:
                 cycle = " -> ".join(Path(s).name for s in [*stack[stack.index(key) :], key])
                 diagnostics.append(error("KZF021", f"import cycle: {cycle}", stmt.span))
