@@ -121,6 +121,22 @@ def test_a_table_gives_what_the_definitions_written_by_hand_give(tmp_path: Path)
     assert table.set_index(["entity", "year"]).loc[("B", 2020), "index_coverage"] == 2 / 3
 
 
+def test_the_rows_of_a_table_may_come_in_any_order(tmp_path: Path, capsys) -> None:
+    """Children before their parents, the index last: the same index, by `kzf eval`."""
+    header, *rows = SMALL.strip().split("\n")
+    shuffled = "\n".join([header, *reversed(rows)]) + "\n"
+    results = []
+    for table in (SMALL, shuffled):
+        path = _written(
+            tmp_path, table, 'dims entity, year\nframework "framework.csv" over entity\n'
+        )
+        argv = ["eval", str(path), "--data", str(tmp_path / "d.csv"), "--format", "csv"]
+        assert main([*argv, "--select", "index,access,price"]) == 0
+        results.append(capsys.readouterr().out)
+    assert results[0] == results[1]
+    assert results[0].splitlines()[0] == "entity,year,index,access,price"
+
+
 def test_the_audit_reads_the_hierarchy_of_the_table(tmp_path: Path, capsys) -> None:
     path = _written(tmp_path, SMALL, 'dims entity, year\nframework "framework.csv" over entity\n')
     assert main(["audit", str(path), "--index", "index", "--data", str(tmp_path / "d.csv")]) == 0
