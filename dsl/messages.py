@@ -71,4 +71,13 @@ def translated(template: str, values: dict[str, str], lang: str | None = None) -
     return text.format(**values) if text else None
 
 
-__all__ = ["LANGUAGES", "catalogue", "language", "set_language", "translated"]
+def phrase(text: str, lang: str | None = None) -> str:
+    """`text` as the catalogue of `lang` (default: this process's language) words it, as it
+    is (no fields filled: a help text may hold braces), or `text` itself."""
+    lang = lang or language()
+    if lang not in LANGUAGES:
+        return text
+    return catalogue(lang).get(text, text)
+
+
+__all__ = ["LANGUAGES", "catalogue", "language", "phrase", "set_language", "translated"]

@@ -26,6 +26,7 @@ from kzf.engine.cli.common import (
     print_diagnostics,
     read_options,
 )
+from kzf.engine.cli.helptext import KzfParser, language_in
 from kzf.engine.io import files
 from kzf.engine.run.backends import backend_names
 from kzf.version import __version__
@@ -59,7 +60,7 @@ exit status: 0 success; 1 data or evaluation error, or an expectation not reprod
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = KzfParser(
         prog="kzf",
         description="Compute statistical indicators from formula files (.kzf) and panel data.",
         epilog=EPILOG,
@@ -489,6 +490,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kzf.engine.cli import start
 
     _encodable_output()
+    from kzf.dsl import messages
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    messages.set_language(language_in(argv))  # the help is printed while parsing
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -511,8 +516,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.update(composite_commands)
     DIAGNOSTICS.start(getattr(args, "diagnostics_format", "text"))
-    from kzf.dsl import messages
-
     # the messages' language: the command's --lang (kk, ru; kk-Latn: kk's), else the locale
     messages.set_language(getattr(args, "lang", None))
     try:

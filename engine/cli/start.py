@@ -68,7 +68,7 @@ Add a methodology as a new `.kzf` file in `formulas/`, its data in `data/`.
 }
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     init = sub.add_parser(
         "init",
         help="make a new project folder: kzf.toml, a formula file, its data and a test",

@@ -6,6 +6,7 @@ DuckDB reads from Arrow without copying. Results come back as Arrow and are plac
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -17,7 +18,7 @@ from typing import Any
 from sqlglot import exp
 
 from kzf.engine.run.lower_sql import ROW, SqlBackend
-from kzf.engine.run.native import DataSource, StatementSession, column_kind
+from kzf.engine.run.native import FILE_ROW_COLUMN, DataSource, StatementSession, column_kind
 
 _local = threading.local()
 
@@ -130,15 +131,26 @@ class DuckDBSession:
         found = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
         self.memory_limit = str(found[0]) if found else "unknown"
         self.memory_advice = MEMORY_ADVICE
+        self._numbered: set[str] = set()  # views with FILE_ROW_COLUMN
 
     def open(self, source: DataSource, name: str) -> None:
         location = exp.Literal.string(source.location).sql(dialect="duckdb")
+        columns = "*"
         if source.kind == "parquet":
             hive = ", hive_partitioning = true" if source.hive else ""
             table = f"read_parquet({location}{hive})"
+            if not source.hive and not glob.has_magic(source.location):  # one file
+                own = self.con.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()
+                if not {FILE_ROW_COLUMN, "file_row_number"} & {str(r[0]) for r in own}:
+                    table = f"read_parquet({location}, file_row_number = true)"
+                    columns = f"* EXCLUDE (file_row_number), file_row_number AS {FILE_ROW_COLUMN}"
+                    self._numbered.add(name)
         else:
             table = f"read_csv({location}, header = true)"
-        self.con.execute(f"CREATE TEMP VIEW {_quoted(name)} AS SELECT * FROM {table}")
+        self.con.execute(f"CREATE TEMP VIEW {_quoted(name)} AS SELECT {columns} FROM {table}")
+
+    def file_row(self, name: str) -> bool:
+        return name in self._numbered
 
     def schema(self, name: str) -> list[tuple[str, str]]:
         rows = self.con.execute(f"DESCRIBE {_quoted(name)}").fetchall()

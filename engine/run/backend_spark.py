@@ -299,6 +299,9 @@ class SparkFileSession:
     def schema(self, name: str) -> list[tuple[str, str]]:
         return [(c, kind_of(t)) for c, t in self.spark.table(_quoted(name)).dtypes]
 
+    def file_row(self, name: str) -> bool:
+        return False  # executors read the files in parts: no order of the file's rows
+
     def fetch(self, sql: str) -> Any:
         return self.spark.sql(sql).toArrow()
 

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import kzf_engines_compare as compare  # tests/engines/compare.py, registered by tests/conftest.py
 import pandas as pd
@@ -165,9 +166,9 @@ def test_keys_whose_hashes_collide_are_searched_exactly_and_not_called_repeated(
     from kzf.engine.run import native
 
     monkeypatch.setitem(native.KEY_HASH, "duckdb", "LEFT")  # LEFT(country, year) = country
-    path = tmp_path / "d.parquet"
+    path = tmp_path / "d.parquet"  # not in panel order: the keys are counted, not compared
     pd.DataFrame(
-        {"c": ["KZ", "KZ", "RU"], "year": [2010, 2011, 2010], "x": [1.0, 2.0, 3.0]}
+        {"c": ["RU", "KZ", "KZ"], "year": [2010, 2010, 2011], "x": [3.0, 1.0, 2.0]}
     ).to_parquet(path)
     prog = kzf.compile("dims c, year\ninput x\ny = x / sum(x over c)\n")
     found = prog.run(path, engine="duckdb").frame
@@ -178,6 +179,120 @@ def test_keys_whose_hashes_collide_are_searched_exactly_and_not_called_repeated(
     with pytest.raises(DataError) as refused:
         prog.run(repeated, engine="duckdb")
     assert _codes(refused.value) == ["KZF103"]
+
+
+class _Statements:
+    """The statements a DuckDB session runs (its `fetch`, `keep` and `write`), recorded."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from kzf.engine.run import backend_duckdb
+
+        self.sql: list[str] = []
+        for verb in ("fetch", "keep", "write"):
+            real = getattr(backend_duckdb.DuckDBSession, verb)
+
+            def recorded(session: object, *args: object, _real: Any = real, **kw: object) -> Any:
+                self.sql.append(" ".join(map(str, args)))  # the statement and its names
+                return _real(session, *args, **kw)
+
+            monkeypatch.setattr(backend_duckdb.DuckDBSession, verb, recorded)
+
+    def counting_keys(self) -> bool:
+        return any("COUNT(DISTINCT" in q for q in self.sql)
+
+
+GROWTH = "dims c, year\ninput x\ng = growth(x)\n"
+
+
+def test_a_file_in_panel_order_is_checked_by_neighbours_and_kept_in_its_own_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_pandas_reader: None
+) -> None:
+    """A file already in panel order (the usual case: kzf and most tools write panels so) is
+    told free of repeated keys by comparing each row with the one before it, with no count
+    of distinct keys, and its result is put in order by the file's own row numbers rather
+    than sorted by the dims again."""
+    path = tmp_path / "d.parquet"
+    pd.DataFrame(
+        {"c": ["KZ", "KZ", "RU", "RU"], "year": [2010, 2011, 2010, 2011], "x": [1.0, 2.0, 4.0, 5.0]}
+    ).to_parquet(path)
+    statements = _Statements(monkeypatch)
+    found = kzf.compile(GROWTH).run(path, engine="duckdb").frame
+    assert list(zip(found["c"], found["year"], strict=True)) == [
+        ("KZ", 2010),
+        ("KZ", 2011),
+        ("RU", 2010),
+        ("RU", 2011),
+    ]
+    _same(found["g"].tolist(), [NAN, 1.0, NAN, 0.25], "growth")  # 2/1 - 1, 5/4 - 1
+    assert not statements.counting_keys(), statements.sql
+    assert any(
+        "ORDER BY" in q and "kzf_file_row" in q.split("ORDER BY")[-1] for q in statements.sql
+    )
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # by year, then country: every key is unique, but not in panel order
+        [("KZ", 2010, 1.0), ("RU", 2010, 4.0), ("KZ", 2011, 2.0), ("RU", 2011, 5.0)],
+        # shuffled
+        [("RU", 2011, 5.0), ("KZ", 2010, 1.0), ("RU", 2010, 4.0), ("KZ", 2011, 2.0)],
+    ],
+)
+def test_a_file_in_another_order_has_its_keys_counted_and_its_result_sorted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[tuple[str, int, float]]
+) -> None:
+    path = tmp_path / "d.parquet"
+    pd.DataFrame(rows, columns=["c", "year", "x"]).to_parquet(path)
+    statements = _Statements(monkeypatch)
+    found = kzf.compile(GROWTH).run(path, engine="duckdb").frame
+    assert list(zip(found["c"], found["year"], strict=True)) == [
+        ("KZ", 2010),
+        ("KZ", 2011),
+        ("RU", 2010),
+        ("RU", 2011),
+    ]
+    _same(found["g"].tolist(), [NAN, 1.0, NAN, 0.25], "growth")
+    assert statements.counting_keys(), statements.sql
+
+
+@pytest.mark.parametrize("row_wise", [False, True])
+def test_a_file_of_many_row_groups_in_panel_order_gives_its_rows_in_panel_order(
+    tmp_path: Path, row_wise: bool
+) -> None:
+    """DuckDB reads the row groups of a file on several threads; the result is in panel
+    order: by the file's row numbers once the check proved the file in panel order, and for
+    a row-wise program (nothing but projections) as DuckDB keeps the rows of one table."""
+    import numpy as np
+
+    countries = [f"C{i:03d}" for i in range(300)]
+    years = list(range(1990, 2020))
+    frame = pd.DataFrame(
+        {
+            "c": np.repeat(countries, len(years)),
+            "year": np.tile(years, len(countries)),
+            "x": np.arange(1.0, 1.0 + len(countries) * len(years)),
+        }
+    )
+    path = tmp_path / "d.parquet"
+    frame.to_parquet(path, row_group_size=97)
+    source = "dims c, year\ninput x\ng = 1 / x\n" if row_wise else GROWTH
+    found = kzf.compile(source).run(path, engine="duckdb").frame
+    assert found["c"].tolist() == frame["c"].tolist()
+    assert found["year"].tolist() == frame["year"].tolist()
+    x = frame["x"].to_numpy()
+    want = np.where(frame["year"].to_numpy() == 1990, np.nan, x / np.roll(x, 1) - 1)
+    _same(found["g"].tolist(), (1 / x if row_wise else want).tolist(), "g")
+
+
+@pytest.mark.parametrize("name", ["file_row_number", "kzf_file_row"])
+def test_a_file_with_a_column_named_like_the_row_number_reads_that_column(
+    tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / "d.parquet"
+    pd.DataFrame({"c": ["KZ", "KZ"], "year": [2010, 2011], name: [7.0, 9.0]}).to_parquet(path)
+    found = kzf.compile(f"dims c, year\ninput {name}\ny = 2 * {name}\n").run(path, engine="duckdb")
+    assert found.frame["y"].tolist() == [14.0, 18.0]
 
 
 def test_keys_with_spaces_around_them_are_trimmed_by_the_engine_as_by_pandas(

@@ -47,10 +47,19 @@ def _catalogue(lang: str) -> dict[str, str]:
         return {str(m.id): str(m.string) for m in read_po(f) if m.id}
 
 
+def _help_texts() -> list[str]:
+    from kzf.engine.cli.helptext import texts
+    from kzf.engine.cli.main import _parser
+
+    return texts(_parser())
+
+
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 def test_each_catalogue_translates_every_template_with_the_same_fields(lang: str) -> None:
+    """Every localised message and every text of the command line's help (descriptions,
+    epilogs, headings, each option's help, argparse's own words), and nothing else."""
     found = _catalogue(lang)
-    assert set(found) == set(TEMPLATES)
+    assert set(found) == set(TEMPLATES) | set(_help_texts())
     for template, text in found.items():
         assert text and text != template, template
         fields = lambda s: sorted(set(re.findall(r"\{(\w+)\}", s)))  # noqa: E731
@@ -163,3 +172,77 @@ def test_json_and_sarif_stay_in_english_for_the_machines(tmp_path) -> None:
     (tmp_path / "f.kzf").write_text(BROKEN, encoding="utf-8")
     done = _kzf(tmp_path, {"KZF_LANG": "ru"}, "check", "f.kzf", "--diagnostics-format", "json")
     assert "undefined name 'bb'" in done.stdout and "неизвестное" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "argv", "said"),
+    [
+        (
+            {"KZF_LANG": "ru"},
+            ["eval", "--help"],
+            [
+                "использование: kzf eval [-h]",
+                "Вычисляет FILE на панели и выводит или записывает результаты.",
+                "позиционные аргументы:",
+                "параметры:",
+                "-h, --help            показать эту справку и выйти",
+                "--select A,B          только эти определения, в этом порядке",
+                "примеры:",
+                "код выхода: 0 успех;",
+            ],
+        ),
+        (
+            {"KZF_LANG": "en"},
+            ["eval", "--help", "--lang", "kk"],  # the command's --lang, before it is parsed
+            [
+                "қолданылуы: kzf eval [-h]",
+                "позициялық аргументтер:",
+                "опциялар:",
+                "-h, --help            осы анықтаманы көрсетіп, шығу",
+                "--where COND          COND орындалатын жолдарды қалдыру",
+                "мысалдар:",
+            ],
+        ),
+        (
+            {"LANG": "ru_RU.UTF-8"},
+            ["--help"],
+            [
+                "использование: kzf [-h] [--version] [--debug] COMMAND ...",
+                "eval       вычислить файл формул на данных",
+                "check      проверить файлы формул без данных",
+            ],
+        ),
+        (
+            {"LANG": "C.UTF-8"},
+            ["eval", "--help"],
+            [
+                "usage: kzf eval [-h]",
+                "positional arguments:",
+                "-h, --help            show this help message and exit",
+                "examples:",
+            ],
+        ),
+    ],
+)
+def test_the_help_is_said_in_the_language_of_the_locale_kzf_lang_or_lang(
+    tmp_path: Path, env: dict[str, str], argv: list[str], said: list[str]
+) -> None:
+    done = _kzf(tmp_path, env, *argv)
+    assert done.returncode == 0, done.stderr
+    for text in said:
+        assert text in done.stdout, (text, done.stdout)
+
+
+def test_a_usage_error_is_said_in_the_language_with_the_users_words_as_typed(
+    tmp_path: Path,
+) -> None:
+    ru = _kzf(tmp_path, {"KZF_LANG": "ru"}, "eval", "--format", "xx", "f.kzf")
+    assert ru.returncode == 2
+    assert ru.stderr.startswith("использование: kzf eval")
+    assert ru.stderr.splitlines()[-1] == (
+        "kzf eval: ошибка: аргумент --format: недопустимое значение: 'xx' "
+        "(выберите из: 'table', 'csv', 'json')"
+    )
+    kk = _kzf(tmp_path, {"KZF_LANG": "kk"}, "eval")
+    assert kk.returncode == 2
+    assert kk.stderr.splitlines()[-1] == "kzf eval: қате: мына аргументтер міндетті: FILE"
