@@ -192,3 +192,31 @@ def test_a_header_row_outside_the_table_is_refused(
         read_table(path, header_row=header_row)
     assert info.value.diagnostics[0].code == "KZF106"
     assert said in str(info.value)
+
+
+def test_small_and_large_blocks_count_the_same_cells_as_filled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows are counted cell by cell when the block is small (the rows above a header, the
+    last rows of a table) and column by column when it is large; both count a cell as
+    filled unless it is missing (None, NaN, pandas' NA) or only whitespace."""
+    import numpy as np
+    import pandas as pd
+
+    from kzf.engine.io import readers
+
+    frame = pd.DataFrame(
+        {
+            "text": pd.array(["KZ", "  ", None, "x"], dtype="string"),
+            "cells": ["a", None, " b ", "\t"],
+            "number": [1.0, np.nan, 0.0, np.nan],
+            "count": pd.array([1, None, 3, None], dtype="Int64"),
+            "flag": [True, False, True, False],
+        }
+    )
+    # by hand: row 1: KZ, a, 1.0, 1, True; row 2: False; row 3: " b ", 0.0, 3, True (text None);
+    # row 4: "x", False ("\t" is whitespace, NaN and NA are missing)
+    want = [5, 1, 4, 2]
+    assert readers._filled_cells(frame).tolist() == want
+    monkeypatch.setattr(readers, "SMALL_CELLS", 0)  # the column-by-column way
+    assert readers._filled_cells(frame).tolist() == want
