@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -143,6 +143,8 @@ class Diagnostic:
     # that the command line can say it in Kazakh or Russian (dsl/messages.py)
     template: str = ""
     values: tuple[tuple[str, str], ...] = ()
+    # the same for each note: its template and values, or ("", ()) for a note said in English
+    note_templates: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     @property
     def is_error(self) -> bool:
@@ -179,8 +181,17 @@ class Diagnostic:
                 lines.append(gutter + text)
                 lines.append(" " * (len(gutter) + start - 1) + "^" * width)
         said = messages.NOTE_WORD.get(messages.language(), "note")
-        lines.extend(f"  = {said}: {printable(n)}" for n in self.notes)
+        lines.extend(f"  = {said}: {printable(n)}" for n in self.note_texts())
         return "\n".join(lines)
+
+    def note_texts(self) -> list[str]:
+        """The notes in the language kzf speaks, where their templates have translations."""
+        texts = list(self.notes)
+        for i, (template, values) in enumerate(self.note_templates[: len(texts)]):
+            found = messages.translated(template, dict(values)) if template else None
+            if found is not None:
+                texts[i] = found
+        return texts
 
 
 class KzfError(Exception):
@@ -274,6 +285,30 @@ def localised(
         tuple(notes),
         template,
         tuple(shown.items()),
+    )
+
+
+def localised_warning(
+    code: str,
+    template: str,
+    span: Span | None = None,
+    notes: Sequence[tuple[str, Mapping[str, object]]] = (),
+    **values: object,
+) -> Diagnostic:
+    """A warning (or a note, for the codes in NOTES) whose message and notes are made from
+    templates filled with values, each kept both ways, as `localised` does for an error."""
+    shown = {k: str(v) for k, v in values.items()}
+    kept = tuple((t, tuple((k, str(v)) for k, v in filled.items())) for t, filled in notes)
+    severity = Severity.NOTE if code in NOTES else Severity.WARNING
+    return Diagnostic(
+        code,
+        template.format(**shown),
+        span,
+        severity,
+        tuple(t.format(**dict(v)) for t, v in kept),
+        template,
+        tuple(shown.items()),
+        kept,
     )
 
 

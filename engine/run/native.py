@@ -46,7 +46,6 @@ from kzf.dsl.diagnostics import (
     Span,
     data_error,
     error,
-    warning,
 )
 from kzf.engine.checks.domains import domain_violation
 from kzf.engine.checks.lint import data_checks, keys_text
@@ -63,7 +62,7 @@ from kzf.engine.run.lower_sql import (
     lower_with_conditions,
     source_names,
 )
-from kzf.engine.run.relevance import outputs_reached, used_by_note, walk_back
+from kzf.engine.run.relevance import outputs_reached, row_warning, walk_back
 
 # A 64-bit hash of the key columns, per dialect (Spark's HASH is 32-bit Murmur3): what
 # check_source counts the distinct keys by.
@@ -851,7 +850,8 @@ def _warning(
     reached: Mapping[int, list[str]],
     step: int,
 ) -> Diagnostic:
-    return warning(code, f"{message} in rows {rows.named()}", span, *used_by_note(reached, step))
+    shown = keys_text(rows.keys, len(rows.keys))
+    return row_warning(code, message, span, shown, rows.count - len(rows.keys), reached, step)
 
 
 class SqlRelevance:

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from kzf.dsl.diagnostics import Diagnostic, Span, localised_warning
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 
@@ -82,11 +83,28 @@ def walk_back(
     return matters
 
 
-def used_by_note(reached: Mapping[int, list[str]], step: int) -> tuple[str, ...]:
-    """The note of a warning at `step`: the outputs it reaches (`used by egdi, osi_norm`),
-    hidden names (kzf's own, starting with NUL) left out; every engine's warnings say it."""
+def row_warning(
+    code: str,
+    message: str,
+    span: Span | None,
+    rows: str,
+    more: int,
+    reached: Mapping[int, list[str]],
+    step: int,
+) -> Diagnostic:
+    """A warning about some rows of a step, as every engine gives it: `message in rows (KZ,
+    2020), (RU, 2020) and 3 more`, with a note of the outputs it reaches (`used by egdi,
+    osi_norm`; hidden names, kzf's own, starting with NUL, left out). Made from templates, so
+    that the command line says it in Kazakh or Russian where the message is one of the
+    catalogue's."""
+    template = message.replace("{", "{{").replace("}", "}}") + " in rows {rows}"
+    values: dict[str, object] = {"rows": rows}
+    if more > 0:
+        template += " and {more} more"
+        values["more"] = more
     names = [n for n in reached.get(step, []) if not n.startswith("\x00")]
-    return (f"used by {', '.join(names)}",) if names else ()
+    notes = [("used by {names}", {"names": ", ".join(names)})] if names else []
+    return localised_warning(code, template, span, notes, **values)
 
 
 def outputs_reached(plan: Plan) -> dict[int, list[str]]:

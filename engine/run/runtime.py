@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kzf.dsl.diagnostics import Diagnostic, Span, warning
+from kzf.dsl.diagnostics import Diagnostic, Span
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core.periods import ORDINAL_COLUMN
-from kzf.engine.run.relevance import outputs_reached, relevant_rows, used_by_note
+from kzf.engine.run.relevance import outputs_reached, relevant_rows, row_warning
 
 # pandas is imported where a frame is read, not here: the SQL lowering folds its constants
 # with this module's context (lower_pandas.fold_constant), and a run in which the engine
@@ -106,13 +106,13 @@ class EvalContext:
             self._periods[dim] = k if dense else 0
         return self._periods[dim]
 
-    def row_labels(self, mask: np.ndarray) -> str:
+    def row_labels(self, mask: np.ndarray) -> tuple[str, int]:
+        """The keys of the first rows of `mask`, and how many more rows it has."""
         rows = np.flatnonzero(mask)
         first = rows[:MAX_ROWS_SHOWN]  # each dimension's column is read once, for these rows
         columns = [self.frame[d].iloc[first].tolist() for d in self.dims]
         shown = ["(" + ", ".join(str(c[i]) for c in columns) + ")" for i in range(len(first))]
-        more = f" and {len(rows) - MAX_ROWS_SHOWN} more" if len(rows) > MAX_ROWS_SHOWN else ""
-        return ", ".join(shown) + more
+        return ", ".join(shown), len(rows) - len(first)
 
     def warn(self, code: str, message: str, span: Span | None, mask: np.ndarray) -> None:
         """Note a problem on some rows; `issues` reports it for the rows that reach a result."""
@@ -127,8 +127,8 @@ class EvalContext:
         for step, code, message, span, mask in self.pending:
             rows = mask & matters.get(step, np.zeros(self.n, dtype=bool))
             if rows.any():
-                text = f"{message} in rows {self.row_labels(rows)}"
-                found.append(warning(code, text, span, *used_by_note(reached, step)))
+                shown, more = self.row_labels(rows)
+                found.append(row_warning(code, message, span, shown, more, reached, step))
         return found
 
     def full(self, value: Value) -> np.ndarray:

@@ -39,6 +39,21 @@ TEMPLATES = [
     "{path}: missing input column {input} (did you mean '{suggestion}'?)",
     "{path}: no rows for input {input} in column '{column_name}'",
     "{path}: no rows for input {input} in column '{column_name}' (did you mean '{suggestion}'?)",
+    # the warnings about rows of a computation, on every engine (engine/run/relevance.py)
+    *[
+        f"{message} in rows {{rows}}{more}"
+        for message in (
+            "division by zero gave a missing value",
+            "growth() from a zero base gave a missing value",
+            "growth() from a negative base: the rate's sign is not the direction of the "
+            "change (-10 to 5 gives -150 %)",
+            "a result too large for float64 gave a missing value",
+            "a negative number to a fractional power gave a missing value",
+            "an infinite result gave a missing value",
+        )
+        for more in ("", " and {more} more")
+    ],
+    "used by {names}",
 ]
 
 
@@ -246,3 +261,36 @@ def test_a_usage_error_is_said_in_the_language_with_the_users_words_as_typed(
     kk = _kzf(tmp_path, {"KZF_LANG": "kk"}, "eval")
     assert kk.returncode == 2
     assert kk.stderr.splitlines()[-1] == "kzf eval: қате: мына аргументтер міндетті: FILE"
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_the_quick_starts_warning_in_kazakh_and_russian_on_every_engine(
+    tmp_path: Path, engine: str
+) -> None:
+    """The warning `kzf eval formulas/egdi.kzf` gives (Kazakhstan's 2020 EGDI rank is
+    missing, so one min-max has no spread there), and its note, in the language asked."""
+    argv = ["eval", str(ROOT / "formulas" / "egdi.kzf"), "--data", str(ROOT / "data" / "eaeu.csv")]
+    argv += ["--engine", engine, "--out", str(tmp_path / "out.csv")]
+    kk = _kzf(tmp_path, {"KZF_LANG": "kk"}, *argv)
+    assert kk.returncode == 0, kk.stderr
+    assert "ескерту[KZF201]: нөлге бөлу жоқ мән берді; жолдар: (Kazakhstan, 2020)" in kk.stderr
+    assert "= түсініктеме: мыналарда қолданылады: egdi_score_eaeu" in kk.stderr
+    ru = _kzf(tmp_path, {"KZF_LANG": "ru"}, *argv)
+    assert (
+        "предупреждение[KZF201]: деление на ноль дало пропуск в строках (Kazakhstan, 2020)"
+        in ru.stderr
+    )
+    assert "= пояснение: используется в: egdi_score_eaeu" in ru.stderr
+
+
+def test_more_rows_than_named_are_counted_in_the_language(tmp_path: Path) -> None:
+    (tmp_path / "f.kzf").write_text("dims entity, year\ninput a, b\ny = a / b\n", encoding="utf-8")
+    rows = "".join(f"E{i},2020,1,0\n" for i in range(7))  # seven divisions by zero
+    (tmp_path / "d.csv").write_text("entity,year,a,b\n" + rows, encoding="utf-8")
+    ru = _kzf(tmp_path, {"KZF_LANG": "ru"}, "eval", "f.kzf", "--data", "d.csv", "--out", "o.csv")
+    assert ru.returncode == 0, ru.stderr
+    named = ", ".join(f"(E{i}, 2020)" for i in range(5))  # the first five, then a count
+    assert f"деление на ноль дало пропуск в строках {named} и ещё 2" in ru.stderr
+    en = _kzf(tmp_path, {"KZF_LANG": "en"}, "eval", "f.kzf", "--data", "d.csv", "--out", "o.csv")
+    assert f"division by zero gave a missing value in rows {named} and 2 more" in en.stderr
+    assert "= note: used by y" in en.stderr
