@@ -143,20 +143,34 @@ class Diagnostic:
     # that the command line can say it in Kazakh or Russian (dsl/messages.py)
     template: str = ""
     values: tuple[tuple[str, str], ...] = ()
-    # the same for each note: its template and values, or ("", ()) for a note said in English
+    # the same for each note: its template and values, or ("", ()) for a note said as it is
+    # (then translated when the catalogue has it word for word)
     note_templates: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # where in a data file, as a template and values (DataLocation.template), said before the
+    # message and translated apart from it: the same message has one entry in the catalogue
+    # whatever the place
+    place: tuple[str, tuple[tuple[str, str], ...]] = ("", ())
 
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
     def text(self) -> str:
-        """The message in the language kzf speaks (dsl/messages.py), else in English."""
-        if self.template:
-            found = messages.translated(self.template, dict(self.values))
-            if found is not None:
-                return found
-        return self.message
+        """The message in the language kzf speaks (dsl/messages.py), else in English: its
+        template's translation filled with its values, or a message made without a template
+        translated word for word; a data file's place said in the language too."""
+        if messages.language() not in messages.LANGUAGES:
+            return self.message
+        if not self.template:
+            return messages.phrase(self.message)
+        values = dict(self.values)
+        body = messages.translated(self.template, values)
+        if not self.place[0]:
+            return body if body is not None else self.message
+        place_values = dict(self.place[1])
+        where = messages.translated(self.place[0], place_values)
+        where = where if where is not None else self.place[0].format(**place_values)
+        return f"{where}: {body if body is not None else self.template.format(**values)}"
 
     def headline(self) -> str:
         where = f"{self.span}: " if self.span else ""
@@ -186,7 +200,9 @@ class Diagnostic:
 
     def note_texts(self) -> list[str]:
         """The notes in the language kzf speaks, where their templates have translations."""
-        texts = list(self.notes)
+        if messages.language() not in messages.LANGUAGES:
+            return list(self.notes)
+        texts = [messages.phrase(n) for n in self.notes]
         for i, (template, values) in enumerate(self.note_templates[: len(texts)]):
             found = messages.translated(template, dict(values)) if template else None
             if found is not None:
@@ -267,24 +283,51 @@ class EvaluationError(KzfError):
     exit_status = 1
 
 
+# A note: said as it is (and translated word for word when the catalogue has it), or a
+# template and the values that fill it, translated as a message is
+Note = str | tuple[str, Mapping[str, object]]
+Kept = tuple[tuple[str, str], ...]
+
+
+def _kept_notes(notes: Iterable[Note]) -> tuple[tuple[str, ...], tuple[tuple[str, Kept], ...]]:
+    """Each note's English text, and its template and values ("" and () for a plain one)."""
+    texts: list[str] = []
+    kept: list[tuple[str, Kept]] = []
+    for note in notes:
+        if isinstance(note, str):
+            texts.append(note)
+            kept.append(("", ()))
+        else:
+            template, filled = note
+            values = tuple((k, str(v)) for k, v in filled.items())
+            texts.append(template.format(**dict(values)))
+            kept.append((template, values))
+    return tuple(texts), tuple(kept)
+
+
 def error(code: str, message: str, span: Span | None = None, *notes: str) -> Diagnostic:
+    """An error said as it is; translated when the catalogue has the message word for word
+    (a message with values is made with `localised`)."""
     return Diagnostic(code, message, span, Severity.ERROR, tuple(notes))
 
 
 def localised(
-    code: str, template: str, span: Span | None = None, *notes: str, **values: object
+    code: str, template: str, span: Span | None = None, /, *notes: Note, **values: object
 ) -> Diagnostic:
     """An error whose message is `template` filled with `values`, kept both ways so that the
-    command line can say it in Kazakh or Russian (dsl/messages.py)."""
+    command line can say it in Kazakh or Russian (dsl/messages.py). The arguments before the
+    values are positional only, so that a value may be called anything (`code`, `notes`)."""
     shown = {k: str(v) for k, v in values.items()}
+    texts, kept = _kept_notes(notes)
     return Diagnostic(
         code,
         template.format(**shown),
         span,
         Severity.ERROR,
-        tuple(notes),
+        texts,
         template,
         tuple(shown.items()),
+        kept,
     )
 
 
@@ -292,20 +335,21 @@ def localised_warning(
     code: str,
     template: str,
     span: Span | None = None,
-    notes: Sequence[tuple[str, Mapping[str, object]]] = (),
+    notes: Sequence[Note] = (),
+    /,
     **values: object,
 ) -> Diagnostic:
     """A warning (or a note, for the codes in NOTES) whose message and notes are made from
     templates filled with values, each kept both ways, as `localised` does for an error."""
     shown = {k: str(v) for k, v in values.items()}
-    kept = tuple((t, tuple((k, str(v)) for k, v in filled.items())) for t, filled in notes)
+    texts, kept = _kept_notes(notes)
     severity = Severity.NOTE if code in NOTES else Severity.WARNING
     return Diagnostic(
         code,
         template.format(**shown),
         span,
         severity,
-        tuple(t.format(**dict(v)) for t, v in kept),
+        texts,
         template,
         tuple(shown.items()),
         kept,
@@ -313,7 +357,8 @@ def localised_warning(
 
 
 def warning(code: str, message: str, span: Span | None = None, *notes: str) -> Diagnostic:
-    """A warning, or a note for the codes in NOTES (a change made on purpose and reported)."""
+    """A warning, or a note for the codes in NOTES (a change made on purpose and reported),
+    said as it is; translated when the catalogue has the message word for word."""
     severity = Severity.NOTE if code in NOTES else Severity.WARNING
     return Diagnostic(code, message, span, severity, tuple(notes))
 
@@ -343,20 +388,31 @@ class DataLocation:
 
 
 def data_error(code: str, message: str, where: DataLocation, *notes: str) -> DataError:
-    """A DataError whose message starts with the file, row and column it concerns."""
-    diag = Diagnostic(code, f"{where.describe()}: {message}", None, Severity.ERROR, tuple(notes))
-    return DataError([diag], location=where)
+    """A DataError whose message starts with the file, row and column it concerns; the
+    message said as it is (translated when the catalogue has it word for word)."""
+    escaped = message.replace("{", "{{").replace("}", "}}")
+    return localised_data_error(code, escaped, where, *notes)
 
 
 def localised_data_error(
-    code: str, template: str, where: DataLocation, *notes: str, **values: object
+    code: str, template: str, where: DataLocation, /, *notes: Note, **values: object
 ) -> DataError:
-    """`data_error` with a message made from a template (dsl/messages.py): the place's words
-    (row, column) and the message are translated as one."""
+    """`data_error` with a message made from a template (dsl/messages.py); the place's words
+    (row, column) are translated apart from the message (Diagnostic.place)."""
     place, at = where.template()
-    clash = set(at) & set(values)
-    assert not clash, f"a value named like a place's: {clash}"
-    diag = localised(code, f"{place}: {template}", None, *notes, **at, **values)
+    shown = {k: str(v) for k, v in values.items()}
+    texts, kept = _kept_notes(notes)
+    diag = Diagnostic(
+        code,
+        f"{where.describe()}: {template.format(**shown)}",
+        None,
+        Severity.ERROR,
+        texts,
+        template,
+        tuple(shown.items()),
+        kept,
+        (place, tuple(at.items())),
+    )
     return DataError([diag], location=where)
 
 

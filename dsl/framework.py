@@ -32,7 +32,7 @@ from functools import cache
 from importlib import resources
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import Diagnostic, Span, error, suggestion
+from kzf.dsl.diagnostics import Diagnostic, Span, error, localised, suggestion
 from kzf.dsl.parser import parse_generated, parse_module
 
 CODE = "KZF029"
@@ -164,8 +164,16 @@ def _cells(line: str, number: int, shown: str, delimiter: str) -> list[Cell]:
             while True:
                 if i >= n:
                     span = Span(shown, number, start + 1, number, n + 1)
-                    message = "a quoted cell is not closed on its line"
-                    raise FrameworkError([error(CODE, message, span, "one row per line")])
+                    raise FrameworkError(
+                        [
+                            error(
+                                CODE,
+                                "a quoted cell is not closed on its line",
+                                span,
+                                "one row per line",
+                            )
+                        ]
+                    )
                 if line[i] == '"' and i + 1 < n and line[i + 1] == '"':
                     value.append('"')
                     i += 2
@@ -194,7 +202,9 @@ def _rows(text: str, shown: str) -> list[Row]:
     lines = text.lstrip("\ufeff").splitlines()
     numbered = [(k + 1, line) for k, line in enumerate(lines) if line.strip()]
     if not numbered:
-        raise FrameworkError([error(CODE, f"{shown}: the framework table is empty", None)])
+        raise FrameworkError(
+            [localised(CODE, "{path}: the framework table is empty", None, path=shown)]
+        )
     header_line, header = numbered[0]
     # a European spreadsheet's CSV: ';' between cells, and then ',' is a decimal comma
     delimiter = ";" if header.count(";") > header.count(",") else ","
@@ -208,17 +218,25 @@ def _rows(text: str, shown: str) -> list[Row]:
             known = ", ".join([*COLUMNS, "label_kk", "label_ru", "label_en", *IGNORED])
             raise FrameworkError(
                 [
-                    error(
+                    localised(
                         CODE,
-                        f"unknown column '{cell.text.strip()}' in the framework table",
+                        "unknown column '{column}' in the framework table",
                         cell.span,
-                        f"the columns are {known}",
+                        ("the columns are {columns}", {"columns": known}),
+                        column=cell.text.strip(),
                     )
                 ]
             )
         if found is not None and found in columns:
             raise FrameworkError(
-                [error(CODE, f"column '{cell.text.strip()}' is given twice", cell.span)]
+                [
+                    localised(
+                        CODE,
+                        "column '{column}' is given twice",
+                        cell.span,
+                        column=cell.text.strip(),
+                    )
+                ]
             )
         columns.append(found)
     for needed in ("name", "parent"):
@@ -226,12 +244,13 @@ def _rows(text: str, shown: str) -> list[Row]:
             span = Span(shown, header_line, 1, header_line, len(header) + 1)
             raise FrameworkError(
                 [
-                    error(
+                    localised(
                         CODE,
-                        f"the framework table has no column '{needed}'",
+                        "the framework table has no column '{column}'",
                         span,
                         "its first line names the columns: name, parent, weight, direction, "
                         "normalise, aggregate",
+                        column=needed,
                     )
                 ]
             )
@@ -242,10 +261,12 @@ def _rows(text: str, shown: str) -> list[Row]:
             extra = cells[len(columns)]
             raise FrameworkError(
                 [
-                    error(
+                    localised(
                         CODE,
-                        f"this row has {len(cells)} cells, the header {len(columns)}",
+                        "this row has {cells} cells, the header {header}",
                         extra.span,
+                        cells=len(cells),
+                        header=len(columns),
                     )
                 ]
             )
@@ -258,7 +279,11 @@ def _rows(text: str, shown: str) -> list[Row]:
         rows.append(Row(Span(shown, number, 1, number, len(line) + 1), by_column))
     if not rows:
         raise FrameworkError(
-            [error(CODE, f"{shown}: the framework table has a header and no rows", None)]
+            [
+                localised(
+                    CODE, "{path}: the framework table has a header and no rows", None, path=shown
+                )
+            ]
         )
     return rows
 
@@ -272,8 +297,8 @@ class _Problems:
     def __init__(self) -> None:
         self.found: list[Diagnostic] = []
 
-    def add(self, message: str, span: Span, hint: str | None = None) -> None:
-        self.found.append(error(CODE, message, span, hint) if hint else error(CODE, message, span))
+    def add(self, found: Diagnostic) -> None:
+        self.found.append(found)
 
     def raise_any(self) -> None:
         if self.found:
@@ -307,21 +332,41 @@ def _hierarchy(rows: list[Row], problems: _Problems) -> _Hierarchy:
     for row in rows:
         name, kind = row.get("name"), row.get("type").lower()
         if kind and kind not in HIERARCHY_TYPES + OTHER_TYPES:
-            hint = "Indicator, Aggregate, Group, Denominator or Other"
-            problems.add(f"unknown type '{row.get('type')}'", row.at("type"), hint)
+            problems.add(
+                localised(
+                    CODE,
+                    "unknown type '{type}'",
+                    row.at("type"),
+                    "Indicator, Aggregate, Group, Denominator or Other",
+                    type=row.get("type"),
+                )
+            )
         elif kind in OTHER_TYPES:
             continue
         elif not _NAME.fullmatch(name):
-            what = (
-                "has no name"
-                if not name
-                else f"'{name}' is not a name kzf can use (letters, digits and _, not "
-                "starting with a digit)"
-            )
-            problems.add(f"this row {what}", row.at("name"))
+            if not name:
+                problems.add(localised(CODE, "this row has no name", row.at("name")))
+            else:
+                problems.add(
+                    localised(
+                        CODE,
+                        "this row '{name}' is not a name kzf can use (letters, digits and _, not "
+                        "starting with a digit)",
+                        row.at("name"),
+                        name=name,
+                    )
+                )
         elif name in by_name:
             first = by_name[name].span.line
-            problems.add(f"'{name}' is given twice (first on line {first})", row.at("name"))
+            problems.add(
+                localised(
+                    CODE,
+                    "'{name}' is given twice (first on line {first})",
+                    row.at("name"),
+                    name=name,
+                    first=first,
+                )
+            )
         else:
             by_name[name] = row
             members.append(row)
@@ -330,11 +375,25 @@ def _hierarchy(rows: list[Row], problems: _Problems) -> _Hierarchy:
         parent = row.get("parent")
         if parent and parent not in by_name:
             closest = _closest(parent, list(by_name))
-            problems.add(
-                f"parent '{parent}' is not a name of the framework table",
-                row.at("parent"),
-                f"did you mean '{closest}'?" if closest else None,
-            )
+            if closest:
+                problems.add(
+                    localised(
+                        CODE,
+                        "parent '{parent}' is not a name of the framework table",
+                        row.at("parent"),
+                        ("did you mean '{suggestion}'?", {"suggestion": closest}),
+                        parent=parent,
+                    )
+                )
+            else:
+                problems.add(
+                    localised(
+                        CODE,
+                        "parent '{parent}' is not a name of the framework table",
+                        row.at("parent"),
+                        parent=parent,
+                    )
+                )
         elif parent:
             children.setdefault(parent, []).append(row)
     for row in members:  # a cycle: following the parents comes back to the row
@@ -344,25 +403,61 @@ def _hierarchy(rows: list[Row], problems: _Problems) -> _Hierarchy:
             name = by_name[name].get("parent")
         if name and name == row.get("name"):
             cycle = " -> ".join([*seen, name])
-            problems.add(f"the framework's parents go round in a cycle: {cycle}", row.at("parent"))
+            problems.add(
+                localised(
+                    CODE,
+                    "the framework's parents go round in a cycle: {cycle}",
+                    row.at("parent"),
+                    cycle=cycle,
+                )
+            )
             break
     problems.raise_any()
     for row in members:
         name, kind = row.get("name"), row.get("type").lower()
         if kind == "aggregate" and name not in children:
             problems.add(
-                f"aggregate '{name}' has no children (no row names it as parent)", row.at("name")
+                localised(
+                    CODE,
+                    "aggregate '{name}' has no children (no row names it as parent)",
+                    row.at("name"),
+                    name=name,
+                )
             )
         if kind == "indicator" and name in children:
             lines = ", ".join(str(c.span.line) for c in children[name][:3])
             problems.add(
-                f"indicator '{name}' is the parent of other rows (lines {lines})", row.at("name")
+                localised(
+                    CODE,
+                    "indicator '{name}' is the parent of other rows (lines {lines})",
+                    row.at("name"),
+                    name=name,
+                    lines=lines,
+                )
             )
         only = ("aggregate",) if name not in children else _INDICATOR_ONLY
         for column in only:
             if row.get(column) and not (column == "direction" and _direction(row.get(column)) == 1):
-                what = "an aggregate" if name in children else "an indicator"
-                problems.add(f"'{name}' is {what}: its {column} cell must be empty", row.at(column))
+                if name in children:
+                    problems.add(
+                        localised(
+                            CODE,
+                            "'{name}' is an aggregate: its {column} cell must be empty",
+                            row.at(column),
+                            name=name,
+                            column=column,
+                        )
+                    )
+                else:
+                    problems.add(
+                        localised(
+                            CODE,
+                            "'{name}' is an indicator: its {column} cell must be empty",
+                            row.at(column),
+                            name=name,
+                            column=column,
+                        )
+                    )
     problems.raise_any()
     return _Hierarchy(members, by_name, children)
 
@@ -389,11 +484,28 @@ class _Writer:
     def statements(self) -> list[tuple[str, Span, bool]]:
         for key, value in self.defaults.items():  # `screen 0.9` a number, the others methods
             if value != "none" and (key == "screen") != bool(_NUMBER.fullmatch(value)):
-                what = (
-                    "the least share of indicators a unit needs" if key == "screen" else "a method"
-                )
                 span = self.tree.members[0].span if self.tree.members else Span("", 1, 1, 1, 1)
-                self.problems.add(f"framework option {key} takes {what}, not {value}", span)
+                if key == "screen":
+                    self.problems.add(
+                        localised(
+                            CODE,
+                            "framework option {key} takes the least share of indicators a unit "
+                            "needs, not {value}",
+                            span,
+                            key=key,
+                            value=value,
+                        )
+                    )
+                else:
+                    self.problems.add(
+                        localised(
+                            CODE,
+                            "framework option {key} takes a method, not {value}",
+                            span,
+                            key=key,
+                            value=value,
+                        )
+                    )
         self.problems.raise_any()
         for row in self.tree.members:
             if row.get("name") not in self.tree.children:
@@ -423,7 +535,12 @@ class _Writer:
         if denominator:
             if not _NAME.fullmatch(denominator):
                 self.problems.add(
-                    f"denominator '{denominator}' is not a name", row.at("denominator")
+                    localised(
+                        CODE,
+                        "denominator '{name}' is not a name",
+                        row.at("denominator"),
+                        name=denominator,
+                    )
                 )
                 return
             self.declare(denominator, row.span)
@@ -437,14 +554,27 @@ class _Writer:
             return
         if treat.name != "none":
             if treat.name not in TREATMENTS or treat.args:
-                hint = f"use one of {', '.join(TREATMENTS)} or none"
-                self.problems.add(f"unknown treatment '{written}'", row.at("treat"), hint)
+                self.problems.add(
+                    localised(
+                        CODE,
+                        "unknown treatment '{treatment}'",
+                        row.at("treat"),
+                        ("use one of {treatments} or none", {"treatments": ", ".join(TREATMENTS)}),
+                        treatment=written,
+                    )
+                )
                 return
             expr = f"{treat.name}({expr} over {self.over})"
         direction = _direction(row.get("direction"))
         if direction is None:
-            message = f"direction '{row.get('direction')}' is neither 1 (higher is better) nor -1"
-            self.problems.add(message, row.at("direction"))
+            self.problems.add(
+                localised(
+                    CODE,
+                    "direction '{direction}' is neither 1 (higher is better) nor -1",
+                    row.at("direction"),
+                    direction=row.get("direction"),
+                )
+            )
             return
         normalised = self.normalised(row, expr, direction)
         if normalised == name:
@@ -463,14 +593,27 @@ class _Writer:
         library = _library()
         if norm.name not in library:
             hint = _closest(norm.name, list(library))
-            self.problems.add(
-                f"unknown normalisation '{norm.name}'",
-                row.at("normalise"),
-                f"did you mean '{hint}'?"
-                if hint
-                else "a function of std:composite such as minmax, minmax100, zscore, "
-                "percentile_rank, goalposts(worst, best), target_range(target)",
-            )
+            if hint:
+                self.problems.add(
+                    localised(
+                        CODE,
+                        "unknown normalisation '{name}'",
+                        row.at("normalise"),
+                        ("did you mean '{suggestion}'?", {"suggestion": hint}),
+                        name=norm.name,
+                    )
+                )
+            else:
+                self.problems.add(
+                    localised(
+                        CODE,
+                        "unknown normalisation '{name}'",
+                        row.at("normalise"),
+                        "a function of std:composite such as minmax, minmax100, zscore, "
+                        "percentile_rank, goalposts(worst, best), target_range(target)",
+                        name=norm.name,
+                    )
+                )
             return None
         function = norm.name
         if direction == -1:
@@ -480,10 +623,14 @@ class _Writer:
                 expr = f"lower({expr})"
             else:
                 self.problems.add(
-                    f"'{function}' has no lower-is-better form",
-                    row.at("direction"),
-                    "give its bounds in the indicator's own order (goalposts(worst, best) with "
-                    "worst > best) and direction 1",
+                    localised(
+                        CODE,
+                        "'{function}' has no lower-is-better form",
+                        row.at("direction"),
+                        "give its bounds in the indicator's own order (goalposts(worst, best) with "
+                        "worst > best) and direction 1",
+                        function=function,
+                    )
                 )
                 return None
         params = library[function]
@@ -492,16 +639,43 @@ class _Writer:
         target = row.get("target")
         if not args and wanted == ["target"] and target:  # COINr's Target column
             if not _NUMBER.fullmatch(target):
-                self.problems.add(f"target '{target}' is not a number", row.at("target"))
+                self.problems.add(
+                    localised(
+                        CODE, "target '{target}' is not a number", row.at("target"), target=target
+                    )
+                )
                 return None
             args = [target]
         if len(args) != len(wanted):
-            values = f"{len(wanted)} value{'s' if len(wanted) != 1 else ''}"
-            self.problems.add(
-                f"normalisation '{norm.name}' takes {values} ({', '.join(wanted) or 'none'}), "
-                f"given {len(args)}",
-                row.at("normalise"),
-            )
+            at = row.at("normalise")
+            if not wanted:
+                wrong = localised(
+                    CODE,
+                    "normalisation '{name}' takes 0 values (none), given {given}",
+                    at,
+                    name=norm.name,
+                    given=len(args),
+                )
+            elif len(wanted) == 1:
+                wrong = localised(
+                    CODE,
+                    "normalisation '{name}' takes 1 value ({params}), given {given}",
+                    at,
+                    name=norm.name,
+                    params=wanted[0],
+                    given=len(args),
+                )
+            else:
+                wrong = localised(
+                    CODE,
+                    "normalisation '{name}' takes {count} values ({params}), given {given}",
+                    at,
+                    name=norm.name,
+                    count=len(wanted),
+                    params=", ".join(wanted),
+                    given=len(args),
+                )
+            self.problems.add(wrong)
             return None
         given = iter(args)
         call = [expr, *(self.over if p == "d" else next(given) for p in params[1:])]
@@ -517,8 +691,15 @@ class _Writer:
             known = ", ".join(
                 f"{m}({', '.join(['…'] * k)})" if k else m for m, k in AGGREGATIONS.items()
             )
-            message = f"aggregation '{written}' is not one of {known}"
-            self.problems.add(message, row.at("aggregate"))
+            self.problems.add(
+                localised(
+                    CODE,
+                    "aggregation '{aggregation}' is not one of {known}",
+                    row.at("aggregate"),
+                    aggregation=written,
+                    known=known,
+                )
+            )
             return
         parts = list(method.args)
         for child in self.tree.children[row.get("name")]:
@@ -576,11 +757,17 @@ def _weight(row: Row, problems: _Problems) -> str | None:
     if _NAME.fullmatch(text):  # a param of the file, which `vary` can vary
         return text
     if not _NUMBER.fullmatch(text):
-        message = f"weight '{text}' is neither a number nor the name of a param"
-        problems.add(message, row.at("weight"))
+        problems.add(
+            localised(
+                CODE,
+                "weight '{weight}' is neither a number nor the name of a param",
+                row.at("weight"),
+                weight=text,
+            )
+        )
         return None
     if float(text) < 0:
-        problems.add(f"weight {text} is negative", row.at("weight"))
+        problems.add(localised(CODE, "weight {weight} is negative", row.at("weight"), weight=text))
         return None
     value = float(text)
     return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
@@ -595,7 +782,14 @@ def _method(text: str, span: Span, problems: _Problems) -> Method | None:
     if found is None or not all(
         _NUMBER.fullmatch(a) or _NAME.fullmatch(a) or _STRING.fullmatch(a) for a in args
     ):
-        problems.add(f"'{text}' is not a method such as minmax or target_range(80)", span)
+        problems.add(
+            localised(
+                CODE,
+                "'{method}' is not a method such as minmax or target_range(80)",
+                span,
+                method=text,
+            )
+        )
         return None
     return Method(found.group(1), tuple(args))
 

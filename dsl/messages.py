@@ -1,13 +1,16 @@
 """The command line's messages in Kazakh and Russian: a gettext message catalogue.
 
 Diagnostics are made in English (the API, the JSON and SARIF documents and the tests read
-them so). A diagnostic made with `localised(code, template, span, **values)` also keeps its
-template and values, and when kzf speaks Kazakh or Russian its text is the template's
-translation filled with the same values; one made otherwise (most, for now) keeps its English
-message, inside translated framing (`қате[KZF103]`, `= ескерту:`). The translations are
-gettext catalogues, `dsl/locale/kk.po` and `dsl/locale/ru.po` (msgid the English template,
-msgstr the translation), read with Babel; `tests/lang/test_messages.py` checks that every
-template made with `localised` has a translation in both, with the same `{fields}`.
+them so). A diagnostic made with `localised(code, template, span, **values)` (or
+`localised_warning`, `localised_data_error`) also keeps its template and values, and when kzf
+speaks Kazakh or Russian its text is the template's translation filled with the same values;
+a message made from a plain literal (`error(code, "...")`) is translated word for word, and
+so are notes; a data file's place (`file.csv, row 3, column 'x'`) is translated apart from
+the message. The translations are gettext catalogues, `dsl/locale/kk.po` and
+`dsl/locale/ru.po` (msgid the English template, msgstr the translation), read with Babel.
+`tests/lang/test_messages.py` reads the package's source: every message and note is a
+literal or a template (no f-string, which no catalogue could translate), and both catalogues
+translate each of them, with the same `{fields}`, and hold nothing else.
 
 The language: `set_language` (the command line's `--lang`, on the commands that have it),
 else KZF_LANG, else the locale (LC_ALL, LC_MESSAGES, LANG: `ru_RU.UTF-8` is Russian), else

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from kzf.dsl import ast, framework
-from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error, localised
+from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, localised
 from kzf.dsl.parser import MAX_SOURCE_BYTES, parse_module
 
 
@@ -39,10 +39,23 @@ def read_source(path: str | os.PathLike[str], span: Span | None = None) -> str:
             [localised("KZF020", "file not found: {path}", span, path=shown)]
         ) from None
     if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO: no end, or no size to trust
-        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise ProgramError([error("KZF003", f"{shown}: {what}, not a .kzf file", span)])
+        if stat.S_ISDIR(info.st_mode):
+            wrong = localised("KZF003", "{path}: a folder, not a .kzf file", span, path=shown)
+        else:
+            wrong = localised(
+                "KZF003", "{path}: not a regular file, not a .kzf file", span, path=shown
+            )
+        raise ProgramError([wrong])
     too_large = ProgramError(
-        [error("KZF004", f"{shown}: file larger than {MAX_SOURCE_BYTES} bytes", span)]
+        [
+            localised(
+                "KZF004",
+                "{path}: file larger than {limit} bytes",
+                span,
+                path=shown,
+                limit=MAX_SOURCE_BYTES,
+            )
+        ]
     )
     if info.st_size > MAX_SOURCE_BYTES:
         raise too_large
@@ -53,7 +66,11 @@ def read_source(path: str | os.PathLike[str], span: Span | None = None) -> str:
             raise too_large
     except OSError as exc:
         raise ProgramError(
-            [error("KZF003", f"{shown}: cannot read: {exc.strerror}", span)]
+            [
+                localised(
+                    "KZF003", "{path}: cannot read: {reason}", span, path=shown, reason=exc.strerror
+                )
+            ]
         ) from None
     try:
         text = raw.decode("utf-8-sig")
@@ -62,10 +79,11 @@ def read_source(path: str | os.PathLike[str], span: Span | None = None) -> str:
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ProgramError(
             [
-                error(
+                localised(
                     "KZF003",
-                    f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02X}); save it as UTF-8",
+                    "the file is not valid UTF-8 (byte 0x{byte}); save it as UTF-8",
                     Span(shown, line, col, line, col + 1),
+                    byte=f"{raw[exc.start]:02X}",
                 )
             ]
         ) from None
@@ -125,22 +143,44 @@ def load_modules(
         None with KZF020 (a program given as text has no folder) or KZF022 (it leaves the
         project): the one fence of imports and framework tables."""
         if directory is None:
-            message = (
-                f"cannot {action} {path!r} from a program given as text; pass base_dir to compile()"
-            )
-            diagnostics.append(error("KZF020", message, span))
+            if action == "import":
+                given = localised(
+                    "KZF020",
+                    "cannot import {path} from a program given as text; pass base_dir to compile()",
+                    span,
+                    path=repr(path),
+                )
+            else:
+                given = localised(
+                    "KZF020",
+                    "cannot read a framework table {path} from a program given as text; "
+                    "pass base_dir to compile()",
+                    span,
+                    path=repr(path),
+                )
+            diagnostics.append(given)
             return None
         target = (directory / path).resolve()
         if fence is not None and not allow_import_outside and not target.is_relative_to(fence):
-            what = action.removeprefix("read ")
-            diagnostics.append(
-                error(
+            if action == "import":
+                outside = localised(
                     "KZF022",
-                    f"{what} {path!r} leaves the folder {fence}",
+                    "import {path} leaves the folder {folder}",
                     span,
                     "pass --allow-import-outside to allow it",
+                    path=repr(path),
+                    folder=fence,
                 )
-            )
+            else:
+                outside = localised(
+                    "KZF022",
+                    "a framework table {path} leaves the folder {folder}",
+                    span,
+                    "pass --allow-import-outside to allow it",
+                    path=repr(path),
+                    folder=fence,
+                )
+            diagnostics.append(outside)
             return None
         return target
 
@@ -159,12 +199,16 @@ def load_modules(
             key = str(target)
             if key in stack:
                 cycle = " -> ".join(Path(s).name for s in [*stack[stack.index(key) :], key])
-                diagnostics.append(error("KZF021", f"import cycle: {cycle}", stmt.span))
+                diagnostics.append(
+                    localised("KZF021", "import cycle: {cycle}", stmt.span, cycle=cycle)
+                )
                 continue
             if key in loaded:
                 continue
             if not target.is_file():
-                diagnostics.append(error("KZF020", f"import not found: {stmt.path!r}", stmt.span))
+                diagnostics.append(
+                    localised("KZF020", "import not found: {path}", stmt.span, path=repr(stmt.path))
+                )
                 continue
             try:
                 text = read_source(target, stmt.span)

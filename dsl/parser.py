@@ -27,7 +27,7 @@ from lark.exceptions import (
 )
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error
+from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error, localised
 from kzf.dsl.statements import Chunk, split_statements
 
 MAX_SOURCE_BYTES = 2_000_000
@@ -74,12 +74,14 @@ def _hidden_characters(source: str, path: str) -> list[Diagnostic]:
         column = start - (source.rfind("\n", 0, start) + 1) + 1
         c = found.group()
         out.append(
-            error(
+            localised(
                 "KZF005",
-                f"a {_HIDDEN[c]} (U+{ord(c):04X}): it is invisible or changes the order the "
+                "a {what} (U+{codepoint}): it is invisible or changes the order the "
                 "text is shown in, so the file would read otherwise than kzf reads it",
                 Span(path, line, column, line, column + 1),
                 "delete it (in an editor that shows invisible characters)",
+                what=_HIDDEN[c],
+                codepoint=f"{ord(c):04X}",
             )
         )
     return out
@@ -381,11 +383,13 @@ class _ToAst(Transformer[Token, Any]):
         for name, role in marked:
             if str(role) != "time":
                 raise _Refused(
-                    error(
+                    localised(
                         "KZF002",
-                        f"'{name.id} : {role}': the only mark a dimension takes is "
-                        f"`: time` (dims {name.id} : time)",
+                        "'{name} : {role}': the only mark a dimension takes is "
+                        "`: time` (dims {name} : time)",
                         self._t(role),
+                        name=name.id,
+                        role=role,
                     )
                 )
         if len(marked) > 1:
@@ -412,10 +416,18 @@ class _ToAst(Transformer[Token, Any]):
             if key not in FRAMEWORK_OPTIONS:
                 allowed = ", ".join(FRAMEWORK_OPTIONS)
                 raise _Refused(
-                    error("KZF029", f"unknown framework option '{key}'; use {allowed}", span)
+                    localised(
+                        "KZF029",
+                        "unknown framework option '{key}'; use {allowed}",
+                        span,
+                        key=key,
+                        allowed=allowed,
+                    )
                 )
             if key in seen:
-                raise _Refused(error("KZF029", f"framework option '{key}' is given twice", span))
+                raise _Refused(
+                    localised("KZF029", "framework option '{key}' is given twice", span, key=key)
+                )
             seen.add(key)
         defaults = tuple((key, method) for key, method, _ in options)
         return ast.Framework(_unquote(path), str(over), defaults, self._s(meta))
@@ -432,10 +444,14 @@ class _ToAst(Transformer[Token, Any]):
         key, token = children
         value = _finite(token)
         if str(key) == "screen" and not 0 < value <= 1:
-            message = (
-                f"screen {_fmt(value)}: the least share of indicators is above 0 and at most 1"
+            raise _Refused(
+                localised(
+                    "KZF029",
+                    "screen {value}: the least share of indicators is above 0 and at most 1",
+                    self._s(meta),
+                    value=_fmt(value),
+                )
             )
-            raise _Refused(error("KZF029", message, self._s(meta)))
         return str(key), _fmt(value), self._s(meta)
 
     def unit(self, meta: Any, children: list[Any]) -> str:
@@ -460,7 +476,9 @@ class _ToAst(Transformer[Token, Any]):
         op, source = children
         if str(op) != "=":
             raise _Refused(
-                error("KZF002", f'a binding is written `= "name"`, not `{op}`', self._t(op))
+                localised(
+                    "KZF002", 'a binding is written `= "name"`, not `{op}`', self._t(op), op=op
+                )
             )
         return _bound_name(source, self._t(source))
 
@@ -707,12 +725,15 @@ def _syntax_diagnostic(exc: UnexpectedInput, pos: _Positions, text: str) -> Diag
         span = pos.span(line, column, line, column + 1)
         if char in _CONFUSABLES:
             ascii_char, name = _CONFUSABLES[char]
-            return error(
+            return localised(
                 "KZF001",
-                f"unexpected character {shown} ({name}); write the plain '{ascii_char}'",
+                "unexpected character {char} ({name}); write the plain '{plain}'",
                 span,
+                char=shown,
+                name=name,
+                plain=ascii_char,
             )
-        return error("KZF001", f"unexpected character {shown}", span)
+        return localised("KZF001", "unexpected character {char}", span, char=shown)
     if isinstance(exc, UnexpectedEOF) or (
         isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
     ):
@@ -720,24 +741,33 @@ def _syntax_diagnostic(exc: UnexpectedInput, pos: _Positions, text: str) -> Diag
         body = text.rstrip()  # point just after the last character written
         last_line = body.count("\n") + 1
         last_col = len(body.rsplit("\n", 1)[-1]) + 1
-        return error(
+        return localised(
             "KZF002",
-            "the statement ends too early; expected " + _describe(expected),
+            "the statement ends too early; expected {expected}",
             pos.span(last_line, last_col, last_line, last_col + 1),
+            expected=_describe(expected),
         )
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
     expected = exc.accepts or exc.expected
     width = max(len(str(tok)), 1)
-    notes = []
     at = tok.start_pos or 0
+    where = pos.span(line, column, line, column + width)
     if str(tok) == "*" and at > 0 and text[at - 1] == "*":
-        notes.append("powers are written with ^, as in x^2")
-    return error(
+        return localised(
+            "KZF002",
+            "unexpected {token}; expected {expected}",
+            where,
+            "powers are written with ^, as in x^2",
+            token=repr(str(tok)),
+            expected=_describe(expected),
+        )
+    return localised(
         "KZF002",
-        f"unexpected {str(tok)!r}; expected " + _describe(expected),
-        pos.span(line, column, line, column + width),
-        *notes,
+        "unexpected {token}; expected {expected}",
+        where,
+        token=repr(str(tok)),
+        expected=_describe(expected),
     )
 
 
@@ -763,10 +793,11 @@ def _check_nesting(text: str, pos: _Positions) -> Diagnostic | None:
             if depth > MAX_NESTING:
                 line = text.count("\n", 0, i) + 1
                 col = i - (text.rfind("\n", 0, i) + 1) + 1
-                return error(
+                return localised(
                     "KZF004",
-                    f"brackets nested more than {MAX_NESTING} deep",
+                    "brackets nested more than {limit} deep",
                     pos.span(line, col, line, col + 1),
+                    limit=MAX_NESTING,
                 )
         elif c in ")]":
             depth -= 1
@@ -812,7 +843,14 @@ def parse_module(source: str, path: str = "<string>") -> ast.Module:
     """Parse a whole file. Raises ProgramError with every syntax error found."""
     if len(source) > MAX_SOURCE_BYTES:
         raise ProgramError(
-            [error("KZF004", f"{path}: file larger than {MAX_SOURCE_BYTES} characters")]
+            [
+                localised(
+                    "KZF004",
+                    "{path}: file larger than {limit} characters",
+                    path=path,
+                    limit=MAX_SOURCE_BYTES,
+                )
+            ]
         )
     if "\x00" in source:
         line = source.count("\n", 0, source.index("\x00")) + 1
@@ -830,10 +868,12 @@ def parse_module(source: str, path: str = "<string>") -> ast.Module:
     unclosed_lines = {u.line for u in unclosed}
     for u in unclosed:
         diagnostics.append(
-            error(
+            localised(
                 "KZF002",
-                f"'{u.char}' is never closed; expected '{closing[u.char]}'",
+                "'{char}' is never closed; expected '{closing}'",
                 Span(path, u.line, u.column, u.line, u.column + 1),
+                char=u.char,
+                closing=closing[u.char],
             )
         )
     parser = _lark()
@@ -894,10 +934,11 @@ class _TooDeep(Exception):
 
 
 def _too_deep(pos: _Positions) -> Diagnostic:
-    return error(
+    return localised(
         "KZF004",
-        f"the statement is nested more than {MAX_NESTING} levels deep; split it into definitions",
+        "the statement is nested more than {limit} levels deep; split it into definitions",
         pos.span(1, 1, 1, 2),
+        limit=MAX_NESTING,
     )
 
 

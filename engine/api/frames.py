@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeAlias
 import pandas as pd
 import pyarrow as pa
 
-from kzf.dsl.diagnostics import UsageError, error
+from kzf.dsl.diagnostics import UsageError, error, localised
 
 
 class ArrowStreamExportable(Protocol):
@@ -103,10 +103,11 @@ def caller_table(data: object) -> CallerTable:
         if not hasattr(data, "__arrow_c_stream__"):
             raise UsageError(
                 [
-                    error(
+                    localised(
                         "KZF107",
-                        f"kzf cannot read a {type(data).__name__}: give a pandas, Polars or "
+                        "kzf cannot read a {kind}: give a pandas, Polars or "
                         "Arrow table, a Panel, or a file path",
+                        kind=type(data).__name__,
                     )
                 ]
             )

@@ -24,10 +24,11 @@ from kzf.dsl.diagnostics import (
     EvaluationError,
     UsageError,
     error,
-    warning,
+    localised,
+    localised_warning,
 )
 from kzf.engine.checks.expect import Outcome, Status, judge
-from kzf.engine.compile.models import FORECAST_TABLES, TABLE_KEYS, Models, ModelSpec
+from kzf.engine.compile.models import FORECAST_TABLES, TABLE_KEYS, Models, ModelSpec, ending
 from kzf.engine.core.ir import Trend
 from kzf.engine.io import output
 from kzf.engine.io.data import Panel
@@ -52,7 +53,13 @@ def extend_panel(panel: Panel, models: Models | None) -> Panel:
     time = panel.time_dim
     if not pd.api.types.is_integer_dtype(frame[time].dtype) or len(frame) == 0:
         raise EvaluationError(
-            [error("KZF150", f"forecasts need whole years in the time dimension '{time}'")]
+            [
+                localised(
+                    "KZF150",
+                    "forecasts need whole years in the time dimension '{time}'",
+                    time=time,
+                )
+            ]
         )
     last = int(frame[time].max())
     if models.horizon <= last:
@@ -137,7 +144,15 @@ def run_models(
             sel = select(sample, m.dependent, m.terms, m.method, m.p_enter, m.p_remove, m.intercept)
         except FitError as exc:
             raise EvaluationError(
-                [error("KZF150", f"model {m.name} cannot be fitted: {exc}", m.span)],
+                [
+                    localised(
+                        "KZF150",
+                        "model {model} cannot be fitted: {reason}",
+                        m.span,
+                        model=m.name,
+                        reason=exc,
+                    )
+                ],
                 checked.sources,
             ) from None
         selections[m.name] = sel
@@ -186,14 +201,27 @@ def _exact_fit(m: ModelSpec, selection: Selection) -> list[Diagnostic]:
     if not exact:
         return []
     numbers = ", ".join(map(str, exact))
-    which = "the model" if len(selection.steps) == 1 else f"model {numbers} of the selection"
+    if len(selection.steps) == 1:
+        return [
+            localised_warning(
+                "KZF255",
+                "model {model}: the model fits its rows exactly (R² = 1, every residual 0 to "
+                "float precision): standard errors are 0, and F, t and their p-values are not "
+                "defined (shown as NA); is the dependent variable computed from the predictors?",
+                m.span,
+                model=m.name,
+            )
+        ]
     return [
-        warning(
+        localised_warning(
             "KZF255",
-            f"model {m.name}: {which} fits its rows exactly (R² = 1, every residual 0 to "
-            "float precision): standard errors are 0, and F, t and their p-values are not "
-            "defined (shown as NA); is the dependent variable computed from the predictors?",
+            "model {model}: model {numbers} of the selection fits its rows exactly (R² = 1, "
+            "every residual 0 to float precision): standard errors are 0, and F, t and their "
+            "p-values are not defined (shown as NA); is the dependent variable computed from "
+            "the predictors?",
             m.span,
+            model=m.name,
+            numbers=numbers,
         )
     ]
 
@@ -208,12 +236,15 @@ def _refused(m: ModelSpec, selection: Selection) -> list[Diagnostic]:
         return []
     listed = ", ".join(f"{term} (tolerance {tol:.3g})" for term, tol in selection.refused)
     return [
-        warning(
+        localised_warning(
             "KZF256",
-            f"model {m.name}: left out {listed}: below the tolerance {TOLERANCE_MIN:g}, each "
+            "model {model}: left out {terms}: below the tolerance {tolerance}, each "
             "is almost a linear combination of the terms in the model (SPSS's TOLERANCE "
             "criterion); see the excluded table",
             m.span,
+            model=m.name,
+            terms=listed,
+            tolerance=f"{TOLERANCE_MIN:g}",
         )
     ]
 
@@ -229,14 +260,31 @@ def _collinearity(m: ModelSpec, coefficients: pd.DataFrame, final: int) -> list[
     if high.empty:
         return []
     listed = ", ".join(f"{t} {v:.2f}" for t, v in zip(high["term"], high["VIF"], strict=True))
-    which = "the model" if final == 1 else f"model {final} (the last step)"
+    limit = f"{VIF_LIMIT:g}"
+    if final == 1:
+        return [
+            localised_warning(
+                "KZF250",
+                "model {model}: VIF above {limit} in the model: {terms}; these predictors "
+                "are strongly collinear, so their separate coefficients are unreliable "
+                "(multicollinearity has not been removed)",
+                m.span,
+                model=m.name,
+                limit=limit,
+                terms=listed,
+            )
+        ]
     return [
-        warning(
+        localised_warning(
             "KZF250",
-            f"model {m.name}: VIF above {VIF_LIMIT:g} in {which}: {listed}; these predictors "
-            "are strongly collinear, so their separate coefficients are unreliable "
+            "model {model}: VIF above {limit} in model {final} (the last step): {terms}; these "
+            "predictors are strongly collinear, so their separate coefficients are unreliable "
             "(multicollinearity has not been removed)",
             m.span,
+            model=m.name,
+            limit=limit,
+            final=final,
+            terms=listed,
         )
     ]
 
@@ -269,12 +317,17 @@ def _repeats(
                 continue
             where = "".join(f"{frame[d].iat[int(i)]}, " for d in others)
             found.append(
-                warning(
+                localised_warning(
                     "KZF251",
-                    f"model {m.name}: {var} is {x[i]:.15g} in both {where}{years[i]} and "
-                    f"{years[i + 1]}; a value this precise rarely repeats, check the data for a "
-                    "copy error",
+                    "model {model}: {variable} is {value} in both {where}{year} and {next}; a "
+                    "value this precise rarely repeats, check the data for a copy error",
                     m.span,
+                    model=m.name,
+                    variable=var,
+                    value=f"{x[i]:.15g}",
+                    where=where,
+                    year=years[i],
+                    next=years[i + 1],
                 )
             )
     return found
@@ -342,14 +395,28 @@ def _pick(tables: Mapping[str, pd.DataFrame], wanted: str | None) -> dict[str, p
     names = [w.strip() for w in wanted.split(",") if w.strip()]
     unknown = [w for w in names if w not in tables]
     if unknown:
-        from kzf.dsl.diagnostics import did_you_mean
-
-        raise UsageError(
-            [
-                error("KZF107", f"--table: no table named '{u}'{did_you_mean(u, list(tables))}")
-                for u in unknown
-            ]
-        )
+        found = []
+        for u in unknown:
+            which, said = ending(u, list(tables))
+            found.append(
+                localised("KZF107", "--table: no table named '{name}'", None, **said)
+                if which == 0
+                else localised(
+                    "KZF107",
+                    "--table: no table named '{name}'; did you mean '{suggestion}'?",
+                    None,
+                    **said,
+                )
+                if which == 1
+                else localised(
+                    "KZF107",
+                    "--table: no table named '{name}'; did you mean '{suggestion}'? ('{name}' "
+                    "has {scripts} letters that look alike)",
+                    None,
+                    **said,
+                )
+            )
+        raise UsageError(found)
     return {w: tables[w] for w in names}
 
 

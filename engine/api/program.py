@@ -25,7 +25,9 @@ from kzf.dsl.diagnostics import (
     Severity,
     UsageError,
     error,
-    warning,
+    localised,
+    localised_warning,
+    suggestion,
 )
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
@@ -163,11 +165,14 @@ class Program:
         if not Path(path).resolve().is_relative_to(self.data_boundary):
             raise UsageError(
                 [
-                    error(
+                    localised(
                         "KZF022",
-                        f"{self.path}: `data` {path!r} lies outside the file's project "
-                        f"({self.data_boundary}); give the data with --data, or pass "
+                        "{path}: `data` {data} lies outside the file's project "
+                        "({project}); give the data with --data, or pass "
                         "--allow-data-outside if the file is yours",
+                        path=self.path,
+                        data=repr(path),
+                        project=self.data_boundary,
                     )
                 ]
             )
@@ -368,10 +373,12 @@ class Program:
         from kzf.engine.run.native import file_source
 
         def by_pandas(reason: str) -> Diagnostic:
-            return warning(
+            return localised_warning(
                 "KZF160",
-                f"{os.fspath(data)} was read by pandas in this process, not by "
-                f"{backend.name}: {reason}",
+                "{data} was read by pandas in this process, not by {engine}: {reason}",
+                data=os.fspath(data),
+                engine=backend.name,
+                reason=reason,
             )
 
         if models:
@@ -458,23 +465,39 @@ class Program:
         assert own is not None
         name = engine if isinstance(engine, str) else engine.name
         if name not in ("pandas", own):  # pandas: the default, not a choice
-            raise UsageError(
-                [error("KZF109", f"a {_RELATIONS[own]} is evaluated by {own}, not by {name}")]
-            )
+            if own == "duckdb":
+                wrong = localised(
+                    "KZF109",
+                    "a DuckDB relation is evaluated by duckdb, not by {engine}",
+                    engine=name,
+                )
+            else:
+                wrong = localised(
+                    "KZF109",
+                    "a Spark DataFrame is evaluated by spark, not by {engine}",
+                    engine=name,
+                )
+            raise UsageError([wrong])
         shown = f"the {_RELATIONS[own]}"
 
         def refused(reason: str) -> UsageError:
-            fetch = "relation.df()" if own == "duckdb" else "frame.toPandas()"
-            return UsageError(
-                [
-                    error(
-                        "KZF162",
-                        f"{own} cannot evaluate {shown} here: {reason}",
-                        None,
-                        f"give kzf {fetch} (or a file) to evaluate it on pandas",
-                    )
-                ]
-            )
+            if own == "duckdb":
+                why = localised(
+                    "KZF162",
+                    "duckdb cannot evaluate the DuckDB relation here: {reason}",
+                    None,
+                    "give kzf relation.df() (or a file) to evaluate it on pandas",
+                    reason=reason,
+                )
+            else:
+                why = localised(
+                    "KZF162",
+                    "spark cannot evaluate the Spark DataFrame here: {reason}",
+                    None,
+                    "give kzf frame.toPandas() (or a file) to evaluate it on pandas",
+                    reason=reason,
+                )
+            return UsageError([why])
 
         if self.has_models:
             raise refused("the file's models and forecasts run on pandas")
@@ -603,13 +626,22 @@ class Program:
 
         if dialect not in DIALECTS:
             raise UsageError(
-                [error("KZF109", f"to_sql: no dialect {dialect!r}; choose {', '.join(DIALECTS)}")]
+                [
+                    localised(
+                        "KZF109",
+                        "to_sql: no dialect {dialect}; choose {dialects}",
+                        dialect=repr(dialect),
+                        dialects=", ".join(DIALECTS),
+                    )
+                ]
             )
         if self.has_models:
             raise UsageError(
                 [
-                    error(
-                        "KZF150", f"{self.path}: its models and forecasts run on pandas, not in SQL"
+                    localised(
+                        "KZF150",
+                        "{path}: its models and forecasts run on pandas, not in SQL",
+                        path=self.path,
                     )
                 ]
             )
@@ -637,7 +669,9 @@ class Program:
         from kzf.engine.api.validation import named_definitions, validate
 
         if not self.checked.rules:
-            raise UsageError([error("KZF107", f"{self.path} has no `rule` statements")])
+            raise UsageError(
+                [localised("KZF107", "{path} has no `rule` statements", path=self.path)]
+            )
         rules = list(self.checked.rules)
         terms = [n for r in rules for n in named_definitions(self.checked, r)]
         rules = list(dict.fromkeys([*rules, *terms]))
@@ -658,15 +692,8 @@ class Program:
             return list(self.outputs)
         unknown = [s for s in select if s not in self.checked.definitions]
         if unknown:
-            from kzf.dsl.diagnostics import did_you_mean
-
             known = list(self.checked.definitions)
-            raise UsageError(
-                [
-                    error("KZF107", f"--select: no definition named '{u}'{did_you_mean(u, known)}")
-                    for u in unknown
-                ]
-            )
+            raise UsageError([_no_definition(u, known) for u in unknown])
         return list(dict.fromkeys(select))
 
     def param_values(self, overrides: Mapping[str, float | str] | None) -> dict[str, float | str]:
@@ -675,25 +702,19 @@ class Program:
         values = self.params
         for name, value in (overrides or {}).items():
             if name not in values:
-                from kzf.dsl.diagnostics import did_you_mean
-
-                raise UsageError(
-                    [
-                        error(
-                            "KZF019",
-                            f"unknown parameter '{name}'{did_you_mean(name, list(values))}",
-                        )
-                    ]
-                )
+                raise UsageError([_unknown_parameter(name, list(values))])
             if isinstance(values[name], str):  # a text param: one of its known values
                 allowed = self.checked.choices.get(name)
                 if allowed is not None and str(value) not in allowed:
                     raise UsageError(
                         [
-                            error(
+                            localised(
                                 "KZF019",
-                                f"parameter '{name}' is one of {', '.join(allowed)} in "
-                                f"this file (its default and its `vary` set), not {value!r}",
+                                "parameter '{name}' is one of {allowed} in "
+                                "this file (its default and its `vary` set), not {value}",
+                                name=name,
+                                allowed=", ".join(allowed),
+                                value=repr(value),
                             )
                         ]
                     )
@@ -703,10 +724,19 @@ class Program:
                 number = float(value)
             except (TypeError, ValueError):
                 raise UsageError(
-                    [error("KZF019", f"parameter '{name}': {value!r} is not a number")]
+                    [
+                        localised(
+                            "KZF019",
+                            "parameter '{name}': {value} is not a number",
+                            name=name,
+                            value=repr(value),
+                        )
+                    ]
                 ) from None
             if not np.isfinite(number):
-                raise UsageError([error("KZF019", f"parameter '{name}' must be finite")])
+                raise UsageError(
+                    [localised("KZF019", "parameter '{name}' must be finite", name=name)]
+                )
             values[name] = number
         return values
 
@@ -745,7 +775,11 @@ class Program:
             if missing:  # a panel read for another selection
                 raise UsageError(
                     [
-                        error("KZF107", f"the panel has no column {m!r}; read it again")
+                        localised(
+                            "KZF107",
+                            "the panel has no column {column}; read it again",
+                            column=repr(m),
+                        )
                         for m in missing
                     ]
                 )
@@ -805,12 +839,14 @@ def check_periods(plan: Plan, panel: Panel) -> None:
     sample = ", ".join(repr(str(v)) for v in panel.frame[panel.time_dim].unique()[:3])
     raise DataError(
         [
-            error(
+            localised(
                 "KZF027",
-                f"lag, lead, diff and growth step along '{panel.time_dim}', but its values "
-                f"({sample}, ...) are neither years nor periods such as 2020-Q1 or 2020-01; "
+                "lag, lead, diff and growth step along '{dim}', but its values "
+                "({sample}, ...) are neither years nor periods such as 2020-Q1 or 2020-01; "
                 "mark the time dimension with `dims ... : time` if another one is",
                 shifts[0].span,
+                dim=panel.time_dim,
+                sample=sample,
             )
         ]
     )
@@ -884,8 +920,17 @@ def recheck_params(
             f"{n} = {v:.15g} (the checks assumed {param_interval(checked, n).describe()})"
             for n, v in moved.items()
         )
-        note = f"with --param {shown}: the file's checks did not find this"
-        found.append(replace(d, notes=(*d.notes, note)))
+        # the note's template (said in Kazakh or Russian too), added to a diagnostic made
+        # elsewhere: the notes before it keep theirs
+        template = "with --param {params}: the file's checks did not find this"
+        kept = (*d.note_templates, *[("", ())] * (len(d.notes) - len(d.note_templates)))
+        found.append(
+            replace(
+                d,
+                notes=(*d.notes, template.format(params=shown)),
+                note_templates=(*kept, (template, (("params", shown),))),
+            )
+        )
     return found
 
 
@@ -893,8 +938,15 @@ def with_rows(panel: Panel) -> Panel:
     """A panel read from a file, refused when the file has no data rows: an empty result
     with exit 0 would look like a computed one (KZF107)."""
     if len(panel.frame) == 0:
-        message = f"{panel.source}: the file has a header but no data rows; nothing to evaluate"
-        raise DataError([error("KZF107", message)])
+        raise DataError(
+            [
+                localised(
+                    "KZF107",
+                    "{source}: the file has a header but no data rows; nothing to evaluate",
+                    source=panel.source,
+                )
+            ]
+        )
     return panel
 
 
@@ -1012,6 +1064,50 @@ def import_boundary(folder: Path) -> Path:
         if (candidate / PROJECT_MARKER).is_file():
             return candidate
     return folder
+
+
+def _no_definition(name: str, known: list[str]) -> Diagnostic:
+    """KZF107 for a --select naming no definition, with kzf's did-you-mean."""
+    tail, near = suggestion(name, known)
+    if not tail:
+        return localised("KZF107", "--select: no definition named '{name}'", name=name)
+    if "scripts" in near:
+        return localised(
+            "KZF107",
+            "--select: no definition named '{name}'; did you mean '{suggestion}'? "
+            "('{name}' has {scripts} letters that look alike)",
+            name=name,
+            suggestion=near["suggestion"],
+            scripts=near["scripts"],
+        )
+    return localised(
+        "KZF107",
+        "--select: no definition named '{name}'; did you mean '{suggestion}'?",
+        name=name,
+        suggestion=near["suggestion"],
+    )
+
+
+def _unknown_parameter(name: str, known: list[str]) -> Diagnostic:
+    """KZF019 for a --param naming no param of the file, with kzf's did-you-mean."""
+    tail, near = suggestion(name, known)
+    if not tail:
+        return localised("KZF019", "unknown parameter '{name}'", name=name)
+    if "scripts" in near:
+        return localised(
+            "KZF019",
+            "unknown parameter '{name}'; did you mean '{suggestion}'? "
+            "('{name}' has {scripts} letters that look alike)",
+            name=name,
+            suggestion=near["suggestion"],
+            scripts=near["scripts"],
+        )
+    return localised(
+        "KZF019",
+        "unknown parameter '{name}'; did you mean '{suggestion}'?",
+        name=name,
+        suggestion=near["suggestion"],
+    )
 
 
 __all__ = ["Evaluation", "KzfWarning", "Program", "ProgramError", "compile", "load"]

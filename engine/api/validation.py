@@ -166,15 +166,27 @@ def _diagnostic(rule: ast.Rule, rows: pd.DataFrame, dims: list[str], count: int)
         for r in rows[dims].head(MAX_LISTED).itertuples(index=False)
     ]
     more = count - len(keys)
-    listed = ", ".join(keys) + (f" and {more} more" if more > 0 else "")
-    code = f" [{rule.code}]" if rule.code else ""
-    said = f": {rule.message}" if rule.message else ""
+    values = {
+        "name": rule.name,
+        "code": f" [{rule.code}]" if rule.code else "",
+        "count": str(count),
+        "said": f": {rule.message}" if rule.message else "",
+        "listed": ", ".join(keys),
+    }
+    # a template (said in Kazakh or Russian too) for a rule's severity, which may be info
+    if more > 0:
+        values["more"] = str(more)
+        template = "rule '{name}'{code} fails on {count} row(s){said}: {listed} and {more} more"
+    else:
+        template = "rule '{name}'{code} fails on {count} row(s){said}: {listed}"
     severity = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.NOTE}[
         rule.severity
     ]
     return Diagnostic(
         "KZF170",
-        f"rule '{rule.name}'{code} fails on {count} row(s){said}: {listed}",
+        template.format(**values),
         rule.span,
         severity,
+        template=template,
+        values=tuple(values.items()),
     )

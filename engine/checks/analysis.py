@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, error, warning
+from kzf.dsl.diagnostics import Diagnostic, ProgramError, Span, localised, localised_warning
 from kzf.dsl.modules import ModuleSet
 from kzf.engine.checks.domains import check_domains
 from kzf.engine.checks.lint import (
@@ -164,12 +164,20 @@ def _apply_allows(program: CheckedProgram, items: list[Diagnostic]) -> list[Diag
             used.add(match)
     for i, allow in enumerate(program.allows):
         if i not in used and allow.span.path == program.path:
-            within = f" in '{allow.name}'" if allow.name else ""
             kept.append(
-                warning(
+                localised_warning(
                     "KZF331",
-                    f"`allow {allow.code}` matches no warning{within}; remove it",
+                    "`allow {allowed}` matches no warning in '{name}'; remove it",
                     allow.span,
+                    allowed=allow.code,
+                    name=allow.name,
+                )
+                if allow.name
+                else localised_warning(
+                    "KZF331",
+                    "`allow {allowed}` matches no warning; remove it",
+                    allow.span,
+                    allowed=allow.code,
                 )
             )
     return kept
@@ -192,32 +200,57 @@ def check_asserts(program: CheckedProgram) -> list[Diagnostic]:
         d = sym.decide(a.left, a.right, leaves, text_of=text_of)
         if d.verdict is sym.Verdict.UNDECIDED:
             out.append(
-                warning(
+                localised_warning(
                     "KZF330",
-                    f"could not decide whether `{a.left_text}` and `{a.right_text}` are the "
-                    f"same formula: {d.reason}",
+                    "could not decide whether `{left}` and `{right}` are the same formula: "
+                    "too large for the symbolic limits, and most sample points were undefined",
                     a.span,
+                    left=a.left_text,
+                    right=a.right_text,
+                )
+                if d.reason == sym.TOO_LARGE
+                else localised_warning(
+                    "KZF330",
+                    "could not decide whether `{left}` and `{right}` are the same formula: "
+                    "{reason}",
+                    a.span,
+                    left=a.left_text,
+                    right=a.right_text,
+                    reason=d.reason,
                 )
             )
             continue
         if d.same and a.negated:
-            how = "proved" if d.verdict is sym.Verdict.SAME else "equal at every sample point"
             out.append(
-                error(
+                localised(
                     "KZF033",
-                    f"`{a.left_text}` and `{a.right_text}` are the same formula ({how}), "
+                    "`{left}` and `{right}` are the same formula (proved), "
                     "but the file asserts they are not",
                     a.span,
-                    *renaming_notes(d),
+                    *renaming_note_templates(d),
+                    left=a.left_text,
+                    right=a.right_text,
+                )
+                if d.verdict is sym.Verdict.SAME
+                else localised(
+                    "KZF033",
+                    "`{left}` and `{right}` are the same formula (equal at every sample point), "
+                    "but the file asserts they are not",
+                    a.span,
+                    *renaming_note_templates(d),
+                    left=a.left_text,
+                    right=a.right_text,
                 )
             )
         elif not d.same and not a.negated:
             out.append(
-                error(
+                localised(
                     "KZF033",
-                    f"`{a.left_text}` and `{a.right_text}` are not the same formula",
+                    "`{left}` and `{right}` are not the same formula",
                     a.span,
-                    counterexample(d, a.left_text, a.right_text),
+                    counterexample_note(d, a.left_text, a.right_text),
+                    left=a.left_text,
+                    right=a.right_text,
                 )
             )
     return out
@@ -256,15 +289,21 @@ def _unit_key(text: str | None) -> object:
         return text
 
 
-def renaming_notes(d: Decision) -> list[str]:
+def renaming_note_templates(d: Decision) -> list[tuple[str, dict[str, str]]]:
+    """The note that says which leaves were matched to each other, as a template and values."""
     renaming = d.renaming
     if not renaming:
         return []
     pairs = ", ".join(f"{b} ↔ {a}" for b, a in renaming.items())
-    return [f"up to renaming: {pairs}"]
+    return [("up to renaming: {pairs}", {"pairs": pairs})]
 
 
-def counterexample(d: Decision, left: str, right: str) -> str:
+def renaming_notes(d: Decision) -> list[str]:
+    return [template.format(**values) for template, values in renaming_note_templates(d)]
+
+
+def counterexample_note(d: Decision, left: str, right: str) -> tuple[str, dict[str, str]]:
+    """The values at which two formulas differ, as a note's template and values."""
     from kzf.engine.checks.symbolic import format_value
 
     point, atoms, values = d.point, d.atoms, d.values
@@ -275,8 +314,19 @@ def counterexample(d: Decision, left: str, right: str) -> str:
             f"{t} = {format_value(v)}" for t, v in atoms
         )
     if values is None:
-        return f"counterexample: {assignment}"
+        return ("counterexample: {assignment}", {"assignment": assignment})
     return (
-        f"counterexample: {assignment}: {left} = {format_value(values[0])}, "
-        f"{right} = {format_value(values[1])}"
+        "counterexample: {assignment}: {left} = {left_value}, {right} = {right_value}",
+        {
+            "assignment": assignment,
+            "left": left,
+            "left_value": format_value(values[0]),
+            "right": right,
+            "right_value": format_value(values[1]),
+        },
     )
+
+
+def counterexample(d: Decision, left: str, right: str) -> str:
+    template, values = counterexample_note(d, left, right)
+    return template.format(**values)

@@ -16,9 +16,9 @@ every compilation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from kzf.dsl.diagnostics import Diagnostic, Span, source_text, warning
+from kzf.dsl.diagnostics import Diagnostic, Note, Span, localised_warning, source_text
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS
@@ -93,11 +93,24 @@ def _const(node: ir.Node) -> float | None:
 
 @dataclass
 class _Issue:
-    code: str
-    span: Span | None
-    message: str
-    notes: list[str]
+    diagnostic: Diagnostic  # the warning, before the definitions it is in are named
     where: list[str]
+
+
+# why a value may be 0 or negative (_Why.kind): each kind is a whole sentence of a warning
+FLAT = "flat"  # max(x over D) - min(x over D): 0 where every D has the same value
+UNDECLARED_ONE = "undeclared one"  # an input without a declared domain
+UNDECLARED_MANY = "undeclared many"  # inputs without one
+POSITIVE = "positive"  # 0 even when the inputs are positive
+ALWAYS_ZERO = "always zero"
+LIES_IN = "lies in"  # the range the declared domains give
+
+
+@dataclass(frozen=True)
+class _Why:
+    kind: str
+    values: dict[str, str]
+    first: str = ""  # the first undeclared input, named in the note
 
 
 class _Domains:
@@ -304,18 +317,10 @@ class _Domains:
         if _is_min_max(*_sub_args(operand)):
             a, _ = _sub_args(operand)
             assert isinstance(a, ir.Aggregate)
-            reason = (
-                f"it is 0 in a {self._other_dims(a.over)} where every {a.over} has the same value"
-            )
-            notes = [
-                "guard it, e.g. if(max(x over D) > min(x over D), ..., 0), or accept the "
-                'missing value with `allow KZF310 name "why"`'
-            ]
+            why = _Why(FLAT, {"group": self._other_dims(a.over), "over": a.over})
         else:
-            reason, notes = self._why(operand, r)
-        self._issue(
-            "KZF310", operand.span or node.span, f"{what} `{text}` may be 0: {reason}", notes
-        )
+            why = self._why(operand, r)
+        self._issue(self._zero_warning(what, operand.span or node.span, text, why))
 
     def _check(
         self, node: ir.Node, operand: ir.Node, r: Interval, code: str, nonnegative: bool
@@ -325,19 +330,12 @@ class _Domains:
             return
         func = self.text(node).split("(")[0] if isinstance(node, ir.Op) else "?"
         need = "≥ 0" if nonnegative else "> 0"
-        if isinstance(node, ir.Op) and node.op == "pow":
-            what = f"the base of the power `{self.text(node)}`"
-        else:
-            what = f"the argument of {func}()"
-        reason, notes = self._why(operand, r)
-        self._issue(
-            code,
-            operand.span or node.span,
-            f"{what} must be {need}, but `{self.text(operand)}` may not be: {reason}",
-            notes,
-        )
+        power = self.text(node) if isinstance(node, ir.Op) and node.op == "pow" else None
+        why = self._why(operand, r)
+        span = operand.span or node.span
+        self._issue(self._sign_warning(code, power, func, span, self.text(operand), need, why))
 
-    def _why(self, operand: ir.Node, r: Interval) -> tuple[str, list[str]]:
+    def _why(self, operand: ir.Node, r: Interval) -> _Why:
         undeclared = [c for c in ir.columns_read(operand) if c in self.undeclared]
         if undeclared and not self.optimistic:
             # Would positive inputs make it safe? If not, blaming them would mislead.
@@ -345,16 +343,280 @@ class _Domains:
                 undeclared = []
         if undeclared:
             names = ", ".join(undeclared[:4])
-            verb = "has" if len(undeclared) == 1 else "have"
-            return (
-                f"{names} {verb} no declared domain",
-                [f"declare what the data allows, e.g. `input {undeclared[0]} > 0`"],
-            )
+            kind = UNDECLARED_ONE if len(undeclared) == 1 else UNDECLARED_MANY
+            return _Why(kind, {"names": names}, undeclared[0])
         if self.undeclared & set(ir.columns_read(operand)):
-            return (f"it can be 0 even when the inputs are positive ({r.describe()})", [])
+            return _Why(POSITIVE, {"range": r.describe()})
         if r.lo == r.hi == 0:
-            return ("it is always 0", [])
-        return (f"from the declared domains it lies in {r.describe()}", [])
+            return _Why(ALWAYS_ZERO, {})
+        return _Why(LIES_IN, {"range": r.describe()})
+
+    def _zero_warning(self, what: str, span: Span | None, text: str, why: _Why) -> Diagnostic:
+        """KZF310: `what` (the denominator, the base of a negative power) `text` may be 0, with
+        the reason `why`: one whole template for each, so that a translator sees sentences."""
+        v = {"text": text, **why.values}
+        if what == "the denominator":
+            if why.kind == FLAT:
+                return localised_warning(
+                    "KZF310",
+                    "the denominator `{text}` may be 0: it is 0 in a {group} where every {over} "
+                    "has the same value",
+                    span,
+                    [
+                        "guard it, e.g. if(max(x over D) > min(x over D), ..., 0), or accept the "
+                        'missing value with `allow KZF310 name "why"`'
+                    ],
+                    **v,
+                )
+            if why.kind == UNDECLARED_ONE:
+                return localised_warning(
+                    "KZF310",
+                    "the denominator `{text}` may be 0: {names} has no declared domain",
+                    span,
+                    [
+                        (
+                            "declare what the data allows, e.g. `input {name} > 0`",
+                            {"name": why.first},
+                        )
+                    ],
+                    **v,
+                )
+            if why.kind == UNDECLARED_MANY:
+                return localised_warning(
+                    "KZF310",
+                    "the denominator `{text}` may be 0: {names} have no declared domain",
+                    span,
+                    [
+                        (
+                            "declare what the data allows, e.g. `input {name} > 0`",
+                            {"name": why.first},
+                        )
+                    ],
+                    **v,
+                )
+            if why.kind == POSITIVE:
+                return localised_warning(
+                    "KZF310",
+                    "the denominator `{text}` may be 0: it can be 0 even when the inputs are "
+                    "positive ({range})",
+                    span,
+                    [],
+                    **v,
+                )
+            if why.kind == ALWAYS_ZERO:
+                return localised_warning(
+                    "KZF310",
+                    "the denominator `{text}` may be 0: it is always 0",
+                    span,
+                    [],
+                    **v,
+                )
+            if why.kind == LIES_IN:
+                return localised_warning(
+                    "KZF310",
+                    "the denominator `{text}` may be 0: from the declared domains it lies in "
+                    "{range}",
+                    span,
+                    [],
+                    **v,
+                )
+        if what == "the base of a negative power":
+            if why.kind == FLAT:
+                return localised_warning(
+                    "KZF310",
+                    "the base of a negative power `{text}` may be 0: it is 0 in a {group} where "
+                    "every {over} has the same value",
+                    span,
+                    [
+                        "guard it, e.g. if(max(x over D) > min(x over D), ..., 0), or accept the "
+                        'missing value with `allow KZF310 name "why"`'
+                    ],
+                    **v,
+                )
+            if why.kind == UNDECLARED_ONE:
+                return localised_warning(
+                    "KZF310",
+                    "the base of a negative power `{text}` may be 0: {names} has no declared "
+                    "domain",
+                    span,
+                    [
+                        (
+                            "declare what the data allows, e.g. `input {name} > 0`",
+                            {"name": why.first},
+                        )
+                    ],
+                    **v,
+                )
+            if why.kind == UNDECLARED_MANY:
+                return localised_warning(
+                    "KZF310",
+                    "the base of a negative power `{text}` may be 0: {names} have no declared "
+                    "domain",
+                    span,
+                    [
+                        (
+                            "declare what the data allows, e.g. `input {name} > 0`",
+                            {"name": why.first},
+                        )
+                    ],
+                    **v,
+                )
+            if why.kind == POSITIVE:
+                return localised_warning(
+                    "KZF310",
+                    "the base of a negative power `{text}` may be 0: it can be 0 even when the "
+                    "inputs are positive ({range})",
+                    span,
+                    [],
+                    **v,
+                )
+            if why.kind == ALWAYS_ZERO:
+                return localised_warning(
+                    "KZF310",
+                    "the base of a negative power `{text}` may be 0: it is always 0",
+                    span,
+                    [],
+                    **v,
+                )
+            if why.kind == LIES_IN:
+                return localised_warning(
+                    "KZF310",
+                    "the base of a negative power `{text}` may be 0: from the declared domains it "
+                    "lies in {range}",
+                    span,
+                    [],
+                    **v,
+                )
+        raise AssertionError((what, why.kind))  # pragma: no cover
+
+    def _sign_warning(
+        self,
+        code: str,
+        power: str | None,
+        func: str,
+        span: Span | None,
+        text: str,
+        need: str,
+        why: _Why,
+    ) -> Diagnostic:
+        """KZF311/KZF312: the base of the power `power` (or the argument of `func`()) must be
+        `need`, but `text` may not be, with the reason `why`: one whole template for each."""
+        v = {"text": text, "need": need, **why.values}
+        if power is not None:
+            v = {**v, "power": power}
+            if why.kind == UNDECLARED_ONE:
+                return localised_warning(
+                    code,
+                    "the base of the power `{power}` must be {need}, but `{text}` may not be: "
+                    "{names} has no declared domain",
+                    span,
+                    [
+                        (
+                            "declare what the data allows, e.g. `input {name} > 0`",
+                            {"name": why.first},
+                        )
+                    ],
+                    **v,
+                )
+            if why.kind == UNDECLARED_MANY:
+                return localised_warning(
+                    code,
+                    "the base of the power `{power}` must be {need}, but `{text}` may not be: "
+                    "{names} have no declared domain",
+                    span,
+                    [
+                        (
+                            "declare what the data allows, e.g. `input {name} > 0`",
+                            {"name": why.first},
+                        )
+                    ],
+                    **v,
+                )
+            if why.kind == POSITIVE:
+                return localised_warning(
+                    code,
+                    "the base of the power `{power}` must be {need}, but `{text}` may not be: it "
+                    "can be 0 even when the inputs are positive ({range})",
+                    span,
+                    [],
+                    **v,
+                )
+            if why.kind == ALWAYS_ZERO:
+                return localised_warning(
+                    code,
+                    "the base of the power `{power}` must be {need}, but `{text}` may not be: it "
+                    "is always 0",
+                    span,
+                    [],
+                    **v,
+                )
+            if why.kind == LIES_IN:
+                return localised_warning(
+                    code,
+                    "the base of the power `{power}` must be {need}, but `{text}` may not be: from "
+                    "the declared domains it lies in {range}",
+                    span,
+                    [],
+                    **v,
+                )
+        if power is None:
+            v = {**v, "func": func}
+            if why.kind == UNDECLARED_ONE:
+                return localised_warning(
+                    code,
+                    "the argument of {func}() must be {need}, but `{text}` may not be: {names} has "
+                    "no declared domain",
+                    span,
+                    [
+                        (
+                            "declare what the data allows, e.g. `input {name} > 0`",
+                            {"name": why.first},
+                        )
+                    ],
+                    **v,
+                )
+            if why.kind == UNDECLARED_MANY:
+                return localised_warning(
+                    code,
+                    "the argument of {func}() must be {need}, but `{text}` may not be: {names} "
+                    "have no declared domain",
+                    span,
+                    [
+                        (
+                            "declare what the data allows, e.g. `input {name} > 0`",
+                            {"name": why.first},
+                        )
+                    ],
+                    **v,
+                )
+            if why.kind == POSITIVE:
+                return localised_warning(
+                    code,
+                    "the argument of {func}() must be {need}, but `{text}` may not be: it can be 0 "
+                    "even when the inputs are positive ({range})",
+                    span,
+                    [],
+                    **v,
+                )
+            if why.kind == ALWAYS_ZERO:
+                return localised_warning(
+                    code,
+                    "the argument of {func}() must be {need}, but `{text}` may not be: it is "
+                    "always 0",
+                    span,
+                    [],
+                    **v,
+                )
+            if why.kind == LIES_IN:
+                return localised_warning(
+                    code,
+                    "the argument of {func}() must be {need}, but `{text}` may not be: from the "
+                    "declared domains it lies in {range}",
+                    span,
+                    [],
+                    **v,
+                )
+        raise AssertionError((power, why.kind))  # pragma: no cover
 
     def _optimist(self) -> _Domains:
         if self._optimistic_twin is None:
@@ -366,21 +628,36 @@ class _Domains:
         others = [d for d in self.program.dims if d != over]
         return others[0] if len(others) == 1 else "group"
 
-    def _issue(self, code: str, span: Span | None, message: str, notes: list[str]) -> None:
-        key = (code, span, message)
+    def _issue(self, d: Diagnostic) -> None:
+        key = (d.code, d.span, d.message)
         issue = self.issues.get(key)
         if issue is None:
-            issue = self.issues[key] = _Issue(code, span, message, notes, [])
+            issue = self.issues[key] = _Issue(d, [])
         if self.current and self.current not in issue.where:
             issue.where.append(self.current)
 
     def diagnostics(self) -> list[Diagnostic]:
         out = []
         for i in self.issues.values():
-            notes = list(i.notes)
-            if i.where and (i.span is None or not self._inside_definition(i.span, i.where)):
-                notes.append("in " + ", ".join(i.where[:5]) + (" …" if len(i.where) > 5 else ""))
-            out.append(warning(i.code, i.message, i.span, *notes))
+            d = i.diagnostic
+            if not i.where or (d.span is not None and self._inside_definition(d.span, i.where)):
+                out.append(d)
+                continue
+            notes: list[Note] = [
+                (template, dict(values)) if template else text
+                for text, (template, values) in zip(d.notes, d.note_templates, strict=True)
+            ]
+            names = {"names": ", ".join(i.where[:5])}
+            values = dict(d.values)
+            out.append(
+                localised_warning(
+                    d.code, d.template, d.span, [*notes, ("in {names} …", names)], **values
+                )
+                if len(i.where) > 5
+                else localised_warning(
+                    d.code, d.template, d.span, [*notes, ("in {names}", names)], **values
+                )
+            )
         return out
 
     def _inside_definition(self, span: Span, names: list[str]) -> bool:
@@ -475,11 +752,12 @@ def check_domains(program: CheckedProgram) -> list[Diagnostic]:
     out = dom.diagnostics()
     if dom.truncated:
         out.append(
-            warning(
+            localised_warning(
                 "KZF310",
-                f"the program is too large for the domain check ({MAX_VISITS} steps); "
+                "the program is too large for the domain check ({steps} steps); "
                 "divisions after this point were not checked",
                 None,
+                steps=MAX_VISITS,
             )
         )
     return out
@@ -491,29 +769,73 @@ def domain_violation(
     """KZF110 (an error) or KZF111 (the file's `warning`/`note`) for `count` values of input
     `name` outside its declared `domain`; `shown` names the first rows (`row 7 (KZ, 2020) =
     -1`), whichever engine found them."""
-    from kzf.dsl.diagnostics import Severity, error
+    from kzf.dsl.diagnostics import Severity, localised
 
     written = str(getattr(domain, "text", ""))
     level = str(getattr(domain, "severity", "error"))
     more = count - len(shown)
-    listed = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
     span = getattr(info, "span", None)
-    said = (
-        f"{source}: input '{name}' is declared {written}, but {count} value(s) of the "
-        f"data are not: {listed}"
-    )
+    values = {
+        "source": source,
+        "name": name,
+        "domain": written,
+        "count": count,
+        "listed": "; ".join(shown),
+        "more": more,
+    }
     if level == "error":
-        return error(
+        if more > 0:
+            return localised(
+                "KZF110",
+                "{source}: input '{name}' is declared {domain}, but {count} value(s) of the "
+                "data are not: {listed}; and {more} more",
+                span,
+                "the checks proved the formulas safe from this domain: correct the data, or "
+                "declare the domain the data really has",
+                **values,
+            )
+        return localised(
             "KZF110",
-            said,
+            "{source}: input '{name}' is declared {domain}, but {count} value(s) of the "
+            "data are not: {listed}",
             span,
             "the checks proved the formulas safe from this domain: correct the data, or "
             "declare the domain the data really has",
+            **values,
         )
-    severity = Severity.WARNING if level == "warning" else Severity.NOTE
-    hint = (
-        "computed anyway, as the file allows (`" + written + f" {level}`): the proofs made "
-        "from this domain do not hold on these rows, where a division by zero or a "
-        "logarithm of a value <= 0 gives a missing value and its own warning"
+    # the file's `warning` or `note`: KZF111, said at the level the file gives it
+    said = (
+        localised_warning(
+            "KZF111",
+            "{source}: input '{name}' is declared {domain}, but {count} value(s) of the "
+            "data are not: {listed}; and {more} more",
+            span,
+            [
+                (
+                    "computed anyway, as the file allows (`{domain} {level}`): the proofs made "
+                    "from this domain do not hold on these rows, where a division by zero or a "
+                    "logarithm of a value <= 0 gives a missing value and its own warning",
+                    {"domain": written, "level": level},
+                )
+            ],
+            **values,
+        )
+        if more > 0
+        else localised_warning(
+            "KZF111",
+            "{source}: input '{name}' is declared {domain}, but {count} value(s) of the "
+            "data are not: {listed}",
+            span,
+            [
+                (
+                    "computed anyway, as the file allows (`{domain} {level}`): the proofs made "
+                    "from this domain do not hold on these rows, where a division by zero or a "
+                    "logarithm of a value <= 0 gives a missing value and its own warning",
+                    {"domain": written, "level": level},
+                )
+            ],
+            **values,
+        )
     )
-    return Diagnostic("KZF111", said, span, severity, (hint,))
+    severity = Severity.WARNING if level == "warning" else Severity.NOTE
+    return replace(said, severity=severity)

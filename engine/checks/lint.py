@@ -29,9 +29,9 @@ from kzf.dsl.diagnostics import (
     Diagnostic,
     Span,
     latin_lookalike,
+    localised_warning,
     scripts_of,
     source_text,
-    warning,
 )
 from kzf.dsl.modules import STD_PREFIX, ModuleSet, display_path
 from kzf.engine.compile.resolve import CheckedProgram
@@ -175,13 +175,17 @@ def check_weights(program: CheckedProgram) -> list[Diagnostic]:
             terms = " + ".join(_fmt(c) for c in coeffs.values())
             flagged.append(node.span)
             out.append(
-                warning(
+                localised_warning(
                     "KZF320",
-                    f"the weights of `{source_text(program.sources, node.span)}` add up to "
-                    f"{_fmt(total)}, not 1 ({terms})",
+                    "the weights of `{expression}` add up to {total}, not 1 ({terms})",
                     node.span,
-                    "a weighted mean needs weights that add up to 1; if this is intended, "
-                    'say so with `allow KZF320 name "why"`',
+                    [
+                        "a weighted mean needs weights that add up to 1; if this is intended, "
+                        'say so with `allow KZF320 name "why"`'
+                    ],
+                    expression=source_text(program.sources, node.span),
+                    total=_fmt(total),
+                    terms=terms,
                 )
             )
     return out
@@ -212,14 +216,25 @@ def check_mixed_scripts(program: CheckedProgram) -> list[Diagnostic]:
         if span.path != program.path or len(scripts) < 2:
             continue
         plain = latin_lookalike(name)
-        looks = f", and reads like '{plain}'" if plain != name else ""
+        mixed = " and ".join(s.title() for s in scripts)
         out.append(
-            warning(
+            localised_warning(
                 "KZF303",
-                f"the name '{name}' mixes {' and '.join(s.title() for s in scripts)} "
-                f"letters{looks}",
+                "the name '{name}' mixes {scripts} letters, and reads like '{plain}'",
                 span,
-                "write it in one alphabet",
+                ["write it in one alphabet"],
+                name=name,
+                scripts=mixed,
+                plain=plain,
+            )
+            if plain != name
+            else localised_warning(
+                "KZF303",
+                "the name '{name}' mixes {scripts} letters",
+                span,
+                ["write it in one alphabet"],
+                name=name,
+                scripts=mixed,
             )
         )
     return out
@@ -236,11 +251,12 @@ def check_unused(program: CheckedProgram) -> list[Diagnostic]:
     for name, inp in program.inputs.items():
         if inp.span.path == program.path and name not in used_columns:
             out.append(
-                warning(
+                localised_warning(
                     "KZF321",
-                    f"input '{name}' is declared but no definition uses it",
+                    "input '{name}' is declared but no definition uses it",
                     inp.span,
-                    'remove it, or say why it is kept with `allow KZF321 "why"`',
+                    ['remove it, or say why it is kept with `allow KZF321 "why"`'],
+                    name=name,
                 )
             )
     called: set[str] = set()
@@ -254,10 +270,11 @@ def check_unused(program: CheckedProgram) -> list[Diagnostic]:
     for fname, fdef in program.functions.items():
         if fdef.name_span.path == program.path and fname not in called | named:
             out.append(
-                warning(
+                localised_warning(
                     "KZF322",
-                    f"function '{fname}' is defined but never called",
+                    "function '{name}' is defined but never called",
                     fdef.name_span,
+                    name=fname,
                 )
             )
     return out
@@ -302,7 +319,14 @@ def unused_imports(
         if isinstance(s, ast.Import) and not provided(target_of(modules.root.path, s), set()) & (
             mentioned
         ):
-            out.append(warning("KZF322", f"nothing from {s.path!r} is used in this file", s.span))
+            out.append(
+                localised_warning(
+                    "KZF322",
+                    "nothing from {module} is used in this file",
+                    s.span,
+                    module=repr(s.path),
+                )
+            )
     return out
 
 
@@ -405,13 +429,24 @@ def check_panel(plan_nodes: list[ir.Node], facts: PanelFacts) -> list[Diagnostic
             if key in seen:
                 continue
             seen.add(key)
-            what = "rank" if isinstance(node, ir.Rank) else f"{node.func}()"
             out.append(
-                warning(
+                localised_warning(
                     "KZF323",
-                    f"{what} over {node.over}: the data has a single {node.over} "
-                    f"({single[node.over]}), so there is nothing to aggregate across",
+                    "rank over {dim}: the data has a single {dim} ({value}), so there is "
+                    "nothing to aggregate across",
                     node.span,
+                    dim=node.over,
+                    value=single[node.over],
+                )
+                if isinstance(node, ir.Rank)
+                else localised_warning(
+                    "KZF323",
+                    "{func}() over {dim}: the data has a single {dim} ({value}), so there is "
+                    "nothing to aggregate across",
+                    node.span,
+                    func=node.func,
+                    dim=node.over,
+                    value=single[node.over],
                 )
             )
     return out
@@ -434,22 +469,257 @@ def check_coverage(plan_nodes: list[ir.Node], facts: PanelFacts) -> list[Diagnos
         for name, other in ((a, b), (b, a)):
             keys, total = facts.lacking(name, other, MAX_COVERAGE_ROWS)
             if total:
-                parts.append(
-                    f"'{name}' has no value in rows {keys_text(keys, total)} where "
-                    f"'{other}' has one"
-                )
+                parts.append((name, other, keys_text(keys, len(keys)), total - len(keys)))
         if parts:
-            sides = "numerator and denominator" if _op(node) == "div" else "two sides"
-            out.append(
-                warning(
-                    "KZF203",
-                    f"the {sides} aggregate over different rows: " + "; ".join(parts),
-                    node.span,
-                    f"to use only the rows both have, add `where present({b})` to the "
-                    f"aggregate of {a} and `where present({a})` to the other",
-                )
-            )
+            out.append(_coverage_warning(node, a, b, parts))
     return out
+
+
+def _coverage_warning(
+    node: ir.Node, a: str, b: str, parts: list[tuple[str, str, str, int]]
+) -> Diagnostic:
+    """KZF203 for the rows where one of inputs `a` and `b` has a value and the other has
+    none (`parts`: the input lacking, the other, the rows named and how many more): one whole
+    template for each way it can be said."""
+    div = _op(node) == "div"
+    if div:
+        if len(parts) == 1:
+            ((name, other, rows, more),) = parts
+            if not more:
+                return localised_warning(
+                    "KZF203",
+                    "the numerator and denominator aggregate over different rows: '{name}' has no "
+                    "value in rows {rows} where '{other}' has one",
+                    node.span,
+                    [
+                        (
+                            "to use only the rows both have, add `where present({b})` to the "
+                            "aggregate of {a} and `where present({a})` to the other",
+                            {"a": a, "b": b},
+                        )
+                    ],
+                    name=name,
+                    other=other,
+                    rows=rows,
+                )
+            if more:
+                return localised_warning(
+                    "KZF203",
+                    "the numerator and denominator aggregate over different rows: '{name}' has no "
+                    "value in rows {rows} and {more} more where '{other}' has one",
+                    node.span,
+                    [
+                        (
+                            "to use only the rows both have, add `where present({b})` to the "
+                            "aggregate of {a} and `where present({a})` to the other",
+                            {"a": a, "b": b},
+                        )
+                    ],
+                    name=name,
+                    other=other,
+                    rows=rows,
+                    more=more,
+                )
+        (_, _, rows_a, more_a), (_, _, rows_b, more_b) = parts
+        if not more_a and not more_b:
+            return localised_warning(
+                "KZF203",
+                "the numerator and denominator aggregate over different rows: '{a}' has no value "
+                "in rows {rows_a} where '{b}' has one; '{b}' has no value in rows {rows_b} where "
+                "'{a}' has one",
+                node.span,
+                [
+                    (
+                        "to use only the rows both have, add `where present({b})` to the "
+                        "aggregate of {a} and `where present({a})` to the other",
+                        {"a": a, "b": b},
+                    )
+                ],
+                a=a,
+                b=b,
+                rows_a=rows_a,
+                rows_b=rows_b,
+            )
+        if not more_a and more_b:
+            return localised_warning(
+                "KZF203",
+                "the numerator and denominator aggregate over different rows: '{a}' has no value "
+                "in rows {rows_a} where '{b}' has one; '{b}' has no value in rows {rows_b} and "
+                "{more_b} more where '{a}' has one",
+                node.span,
+                [
+                    (
+                        "to use only the rows both have, add `where present({b})` to the "
+                        "aggregate of {a} and `where present({a})` to the other",
+                        {"a": a, "b": b},
+                    )
+                ],
+                a=a,
+                b=b,
+                rows_a=rows_a,
+                rows_b=rows_b,
+                more_b=more_b,
+            )
+        if more_a and not more_b:
+            return localised_warning(
+                "KZF203",
+                "the numerator and denominator aggregate over different rows: '{a}' has no value "
+                "in rows {rows_a} and {more_a} more where '{b}' has one; '{b}' has no value in "
+                "rows {rows_b} where '{a}' has one",
+                node.span,
+                [
+                    (
+                        "to use only the rows both have, add `where present({b})` to the "
+                        "aggregate of {a} and `where present({a})` to the other",
+                        {"a": a, "b": b},
+                    )
+                ],
+                a=a,
+                b=b,
+                rows_a=rows_a,
+                rows_b=rows_b,
+                more_a=more_a,
+            )
+        if more_a and more_b:
+            return localised_warning(
+                "KZF203",
+                "the numerator and denominator aggregate over different rows: '{a}' has no value "
+                "in rows {rows_a} and {more_a} more where '{b}' has one; '{b}' has no value in "
+                "rows {rows_b} and {more_b} more where '{a}' has one",
+                node.span,
+                [
+                    (
+                        "to use only the rows both have, add `where present({b})` to the "
+                        "aggregate of {a} and `where present({a})` to the other",
+                        {"a": a, "b": b},
+                    )
+                ],
+                a=a,
+                b=b,
+                rows_a=rows_a,
+                rows_b=rows_b,
+                more_a=more_a,
+                more_b=more_b,
+            )
+    if not div:
+        if len(parts) == 1:
+            ((name, other, rows, more),) = parts
+            if not more:
+                return localised_warning(
+                    "KZF203",
+                    "the two sides aggregate over different rows: '{name}' has no value in rows "
+                    "{rows} where '{other}' has one",
+                    node.span,
+                    [
+                        (
+                            "to use only the rows both have, add `where present({b})` to the "
+                            "aggregate of {a} and `where present({a})` to the other",
+                            {"a": a, "b": b},
+                        )
+                    ],
+                    name=name,
+                    other=other,
+                    rows=rows,
+                )
+            if more:
+                return localised_warning(
+                    "KZF203",
+                    "the two sides aggregate over different rows: '{name}' has no value in rows "
+                    "{rows} and {more} more where '{other}' has one",
+                    node.span,
+                    [
+                        (
+                            "to use only the rows both have, add `where present({b})` to the "
+                            "aggregate of {a} and `where present({a})` to the other",
+                            {"a": a, "b": b},
+                        )
+                    ],
+                    name=name,
+                    other=other,
+                    rows=rows,
+                    more=more,
+                )
+        (_, _, rows_a, more_a), (_, _, rows_b, more_b) = parts
+        if not more_a and not more_b:
+            return localised_warning(
+                "KZF203",
+                "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
+                "where '{b}' has one; '{b}' has no value in rows {rows_b} where '{a}' has one",
+                node.span,
+                [
+                    (
+                        "to use only the rows both have, add `where present({b})` to the "
+                        "aggregate of {a} and `where present({a})` to the other",
+                        {"a": a, "b": b},
+                    )
+                ],
+                a=a,
+                b=b,
+                rows_a=rows_a,
+                rows_b=rows_b,
+            )
+        if not more_a and more_b:
+            return localised_warning(
+                "KZF203",
+                "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
+                "where '{b}' has one; '{b}' has no value in rows {rows_b} and {more_b} more where "
+                "'{a}' has one",
+                node.span,
+                [
+                    (
+                        "to use only the rows both have, add `where present({b})` to the "
+                        "aggregate of {a} and `where present({a})` to the other",
+                        {"a": a, "b": b},
+                    )
+                ],
+                a=a,
+                b=b,
+                rows_a=rows_a,
+                rows_b=rows_b,
+                more_b=more_b,
+            )
+        if more_a and not more_b:
+            return localised_warning(
+                "KZF203",
+                "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
+                "and {more_a} more where '{b}' has one; '{b}' has no value in rows {rows_b} where "
+                "'{a}' has one",
+                node.span,
+                [
+                    (
+                        "to use only the rows both have, add `where present({b})` to the "
+                        "aggregate of {a} and `where present({a})` to the other",
+                        {"a": a, "b": b},
+                    )
+                ],
+                a=a,
+                b=b,
+                rows_a=rows_a,
+                rows_b=rows_b,
+                more_a=more_a,
+            )
+        if more_a and more_b:
+            return localised_warning(
+                "KZF203",
+                "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
+                "and {more_a} more where '{b}' has one; '{b}' has no value in rows {rows_b} and "
+                "{more_b} more where '{a}' has one",
+                node.span,
+                [
+                    (
+                        "to use only the rows both have, add `where present({b})` to the "
+                        "aggregate of {a} and `where present({a})` to the other",
+                        {"a": a, "b": b},
+                    )
+                ],
+                a=a,
+                b=b,
+                rows_a=rows_a,
+                rows_b=rows_b,
+                more_a=more_a,
+                more_b=more_b,
+            )
+    raise AssertionError(parts)  # pragma: no cover
 
 
 def _op(node: ir.Node) -> str | None:
@@ -497,20 +767,45 @@ def check_text_literals(plan_nodes: list[ir.Node], facts: PanelFacts) -> list[Di
             continue
         seen.add((dim.name, text.value))
         plain = latin_lookalike(text.value)
+        close = difflib.get_close_matches(text.value, sorted(known), n=1, cutoff=0.6)
         if plain != text.value and plain in known:
             others = " and ".join(x.title() for x in scripts_of(text.value) if x != "LATIN")
-            hint = f"; it has '{plain}', and '{text.value}' holds {others} letters that look Latin"
-        else:
-            close = difflib.get_close_matches(text.value, sorted(known), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-        out.append(
-            warning(
-                "KZF204",
-                f"'{dim.name}' has no value '{text.value}' in the data, so this comparison "
-                f"is the same on every row{hint}",
-                node.span,
+            out.append(
+                localised_warning(
+                    "KZF204",
+                    "'{dim}' has no value '{text}' in the data, so this comparison is the same "
+                    "on every row; it has '{plain}', and '{text}' holds {scripts} letters that "
+                    "look Latin",
+                    node.span,
+                    dim=dim.name,
+                    text=text.value,
+                    plain=plain,
+                    scripts=others,
+                )
             )
-        )
+        elif close:
+            out.append(
+                localised_warning(
+                    "KZF204",
+                    "'{dim}' has no value '{text}' in the data, so this comparison is the same "
+                    "on every row; did you mean '{suggestion}'?",
+                    node.span,
+                    dim=dim.name,
+                    text=text.value,
+                    suggestion=close[0],
+                )
+            )
+        else:
+            out.append(
+                localised_warning(
+                    "KZF204",
+                    "'{dim}' has no value '{text}' in the data, so this comparison is the same "
+                    "on every row",
+                    node.span,
+                    dim=dim.name,
+                    text=text.value,
+                )
+            )
     return out
 
 
@@ -539,20 +834,54 @@ def check_hierarchy_codes(
                     continue
                 seen.add((node.hierarchy, code))
                 close = difflib.get_close_matches(code, sorted(known), n=1, cutoff=0.6)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                if code == parent:
-                    what = "so its total has no row to be computed on or checked"
-                else:
-                    what = f"so the total of '{parent}' is missing wherever it is needed"
+                span = declared[node.hierarchy].span if node.hierarchy in declared else node.span
                 out.append(
-                    warning(
-                        "KZF266",
-                        f"hierarchy '{node.hierarchy}': '{node.over}' has no value '{code}' "
-                        f"in the data, {what}{hint}",
-                        declared[node.hierarchy].span if node.hierarchy in declared else node.span,
-                    )
+                    _missing_code_warning(node.hierarchy, node.over, code, parent, close, span)
                 )
     return out
+
+
+def _missing_code_warning(
+    hierarchy: str, dim: str, code: str, parent: str, close: list[str], span: Span | None
+) -> Diagnostic:
+    """KZF266 for a `code` of `hierarchy` that `dim` does not have in the data: a parent (its
+    total has no row) or a child (its parent's total is missing), with the nearest code."""
+    v = {"hierarchy": hierarchy, "dim": dim, "value": code}
+    if code == parent and close:
+        return localised_warning(
+            "KZF266",
+            "hierarchy '{hierarchy}': '{dim}' has no value '{value}' in the data, so its total "
+            "has no row to be computed on or checked; did you mean '{suggestion}'?",
+            span,
+            suggestion=close[0],
+            **v,
+        )
+    if code == parent:
+        return localised_warning(
+            "KZF266",
+            "hierarchy '{hierarchy}': '{dim}' has no value '{value}' in the data, so its total "
+            "has no row to be computed on or checked",
+            span,
+            **v,
+        )
+    if close:
+        return localised_warning(
+            "KZF266",
+            "hierarchy '{hierarchy}': '{dim}' has no value '{value}' in the data, so the total "
+            "of '{parent}' is missing wherever it is needed; did you mean '{suggestion}'?",
+            span,
+            parent=parent,
+            suggestion=close[0],
+            **v,
+        )
+    return localised_warning(
+        "KZF266",
+        "hierarchy '{hierarchy}': '{dim}' has no value '{value}' in the data, so the total "
+        "of '{parent}' is missing wherever it is needed",
+        span,
+        parent=parent,
+        **v,
+    )
 
 
 def data_checks(

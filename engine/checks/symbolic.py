@@ -636,6 +636,9 @@ class Leaves:
     signatures: dict[str, object] = field(default_factory=dict)
 
 
+# why a decision is UNDECIDED (engine/checks/analysis.py says it in its KZF330 warning)
+TOO_LARGE = "too large for the symbolic limits, and most sample points were undefined"
+
 _CACHE: dict[tuple[ir.Node, ir.Node, tuple[tuple[str, float | str], ...], str], Decision] = {}
 
 
@@ -744,7 +747,7 @@ def _decide_one(
         Verdict.UNDECIDED,
         left=sym_left,
         right=sym_right,
-        reason="too large for the symbolic limits, and most sample points were undefined",
+        reason=TOO_LARGE,
     )
 
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from kzf.dsl.diagnostics import Diagnostic, Span, error, warning
+from kzf.dsl.diagnostics import Diagnostic, Span, localised, localised_warning
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function, UnitRule
@@ -417,37 +417,63 @@ class _Infer:
         self._declare_leaves()
 
     # ---- declarations
-    def _parse(self, text: str, span: Span, what: str) -> Unit | None:
+    def _parse(self, text: str, span: Span, name: str, declared: bool = False) -> Unit | None:
+        """The unit `text` of `name` (its declared unit, for a definition), or None."""
         try:
             parsed = parse_unit(text)
-        except UnitSyntaxError as exc:
-            self._add(error("KZF032", f"{what}: {exc}", span))  # pragma: no cover - grammar
+        except UnitSyntaxError as exc:  # pragma: no cover - the grammar admits readable units
+            self._add(
+                localised(
+                    "KZF032",
+                    "the declared unit of '{name}': {problem}",
+                    span,
+                    name=name,
+                    problem=exc,
+                )
+                if declared
+                else localised(
+                    "KZF032", "the unit of '{name}': {problem}", span, name=name, problem=exc
+                )
+            )
             return None
         for word in parsed.unknown_words:
             close = difflib.get_close_matches(word.lower(), KNOWN_WORDS, n=1, cutoff=0.75)
             if close:
                 self._add(
-                    warning(
+                    localised_warning(
                         "KZF302",
-                        f"unknown unit word '{word}' in {what}; did you mean '{close[0]}'? "
-                        f"(it is taken as a dimension of its own)",
+                        "unknown unit word '{word}' in the declared unit of '{name}'; did you "
+                        "mean '{suggestion}'? (it is taken as a dimension of its own)",
                         span,
+                        word=word,
+                        name=name,
+                        suggestion=close[0],
+                    )
+                    if declared
+                    else localised_warning(
+                        "KZF302",
+                        "unknown unit word '{word}' in the unit of '{name}'; did you mean "
+                        "'{suggestion}'? (it is taken as a dimension of its own)",
+                        span,
+                        word=word,
+                        name=name,
+                        suggestion=close[0],
                     )
                 )
         return parsed.unit
 
     def _declare_leaves(self) -> None:
         for name, info in self.program.inputs.items():
-            unit = self._parse(info.unit, info.span, f"the unit of '{name}'") if info.unit else None
+            unit = self._parse(info.unit, info.span, name) if info.unit else None
             self.leaf_units["column:" + name] = unit or Unit(vars=((name, Fraction(1)),))
         for name, p in self.program.params.items():
             # A param written without a unit is a named number, like a literal: it takes
             # the unit of what it is added to (never a conversion: its value can change).
-            unit = self._parse(p.unit, p.span, f"the unit of '{name}'") if p.unit else None
+            unit = self._parse(p.unit, p.span, name) if p.unit else None
             self.leaf_units["param:" + name] = unit or LITERAL
         for name, d in self.program.definitions.items():
             if d.unit:
-                unit = self._parse(d.unit, d.span, f"the declared unit of '{name}'")
+                unit = self._parse(d.unit, d.span, name, declared=True)
                 if unit is not None:
                     self.declared[id(d.node)] = (name, unit, d.span)
 
@@ -501,20 +527,26 @@ class _Infer:
         if isinstance(inferred, Unit) and inferred.known and inferred is not _ERRORED:
             if inferred.dims != declared.dims:
                 self._add(
-                    error(
+                    localised(
                         "KZF031",
-                        f"'{name}' is declared in {format_unit(declared)} but computes "
-                        f"{format_unit(inferred)}",
+                        "'{name}' is declared in {declared} but computes {computed}",
                         span,
+                        name=name,
+                        declared=format_unit(declared),
+                        computed=format_unit(inferred),
                     )
                 )
             elif inferred.scale != declared.scale:
                 self._add(
-                    error(
+                    localised(
                         "KZF031",
-                        f"'{name}' is declared in {format_unit(declared)} but computes "
-                        f"{format_unit(inferred)}; {_factor_advice(inferred, declared, name)}",
+                        "'{name}' is declared in {declared} but computes {computed}; multiply by "
+                        "{factor} to convert",
                         span,
+                        name=name,
+                        declared=format_unit(declared),
+                        computed=format_unit(inferred),
+                        factor=_fmt_fraction(inferred.scale / declared.scale),
                     )
                 )
         return declared
@@ -622,25 +654,66 @@ class _Infer:
         """`a` (in ua) should be in ub, the unit of `b` and of most other terms."""
         verb = _ADDITIVE_VERBS.get(op, "combine")
         ta, tb = self.text(a), self.text(b)
-        fa, fb = _spoken(ua), _spoken(ub)
-        msg = f"cannot {verb} {fa} and {fb}: {_is_in(ta, ua)}, {_is_in(tb, ub)}"
-        notes: list[str] = []
+        values: dict[str, str] = {
+            "term_a": ta,
+            "term_b": tb,
+            "unit_a": format_unit(ua),
+            "unit_b": format_unit(ub),
+        }
         where = a.span
-        if ua.dims == ub.dims:
-            msg += "; " + _factor_advice(ua, ub, ta, tb)
+        same_dims = ua.dims == ub.dims
+        if same_dims:
+            values.update(_factor_advice_values(ua, ub, ta, tb))
             if ua.scale < ub.scale and b.span is not None:
                 where = b.span  # point at the term the advice says to multiply
-        else:
-            ratio = ub / ua
-            if len(ratio.dims) == 2 and all(is_currency(n) for n, _ in ratio.dims):
-                rate = format_unit(Unit(Fraction(1), ratio.dims))
-                scale = "" if ratio.scale == 1 else f", then by {_fmt_fraction(1 / ratio.scale)}"
-                notes.append(
-                    f"convert with an exchange rate: multiply `{ta}` by a rate in {rate}{scale}"
+        # one whole sentence for each verb, plain number or unit, and advice (mismatch_templates)
+        template = _mismatch_template(verb, ua == ONE, ub == ONE, same_dims)
+        if same_dims:
+            self._add(localised("KZF030", template, where, **values))
+            return
+        ratio = ub / ua
+        if len(ratio.dims) == 2 and all(is_currency(n) for n, _ in ratio.dims):
+            rate = format_unit(Unit(Fraction(1), ratio.dims))
+            if ratio.scale == 1:
+                self._add(
+                    localised(
+                        "KZF030",
+                        template,
+                        where,
+                        (
+                            "convert with an exchange rate: multiply `{term}` by a rate in {rate}",
+                            {"term": ta, "rate": rate},
+                        ),
+                        **values,
+                    )
                 )
             else:
-                notes.append(f"`{ta}` would need a factor in {format_unit(ratio)}")
-        self._add(error("KZF030", msg, where, *notes))
+                self._add(
+                    localised(
+                        "KZF030",
+                        template,
+                        where,
+                        (
+                            "convert with an exchange rate: multiply `{term}` by a rate in "
+                            "{rate}, then by {factor}",
+                            {"term": ta, "rate": rate, "factor": _fmt_fraction(1 / ratio.scale)},
+                        ),
+                        **values,
+                    )
+                )
+        else:
+            self._add(
+                localised(
+                    "KZF030",
+                    template,
+                    where,
+                    (
+                        "`{term}` would need a factor in {unit}",
+                        {"term": ta, "unit": format_unit(ratio)},
+                    ),
+                    **values,
+                )
+            )
 
     # ---- products: literal factors may be conversions
     def _factors(self, node: ir.Node) -> list[tuple[ir.Node, int]]:
@@ -691,33 +764,51 @@ class _Infer:
         return unit
 
 
-def _spoken(u: Unit) -> str:
-    """A unit in a message: `a plain number` rather than a bare `1`."""
-    return "a plain number" if u == ONE else format_unit(u)
-
-
-def _is_in(text: str, u: Unit) -> str:
-    return f"`{text}` is a plain number" if u == ONE else f"`{text}` is in {format_unit(u)}"
-
-
 def _unknown(name: str) -> Unit:
     return Unit(vars=((name, Fraction(1)),))
 
 
-def _factor_advice(ua: Unit, ub: Unit, ta: str, tb: str | None = None) -> str:
-    """How to make a (in ua) agree with b (in ub), when they differ only in scale."""
+def _mismatch_template(verb: str, plain_a: bool, plain_b: bool, advice: bool) -> str:
+    """The template of a KZF030 message: `cannot {verb} A and B: a is in A, b is in B`, A or
+    B `a plain number` when dimensionless, and the advice of `_factor_advice_values` when the
+    units differ only in scale. Put together here (mismatch_templates lists every one, for
+    the catalogues), so that each is a whole sentence for a translator."""
+    spoken_a = "a plain number" if plain_a else "{unit_a}"
+    spoken_b = "a plain number" if plain_b else "{unit_b}"
+    is_a = "`{term_a}` is a plain number" if plain_a else "`{term_a}` is in {unit_a}"
+    is_b = "`{term_b}` is a plain number" if plain_b else "`{term_b}` is in {unit_b}"
+    tail = "; multiply `{term}` by {factor} to convert {from_unit} to {to_unit}" if advice else ""
+    return f"cannot {verb} {spoken_a} and {spoken_b}: {is_a}, {is_b}{tail}"
+
+
+def mismatch_templates() -> list[str]:
+    """Every template `_mismatch_template` can give (two different units: not both plain)."""
+    verbs = sorted({*_ADDITIVE_VERBS.values(), "combine"})
+    return [
+        _mismatch_template(verb, plain_a, plain_b, advice)
+        for verb in verbs
+        for plain_a, plain_b in ((False, False), (True, False), (False, True))
+        for advice in (False, True)
+    ]
+
+
+def _factor_advice_values(ua: Unit, ub: Unit, ta: str, tb: str) -> dict[str, str]:
+    """How to make a (in ua) agree with b (in ub) when they differ only in scale: which term
+    to multiply, by what, from which unit to which."""
     factor = ua.scale / ub.scale
-    if tb is None:  # a declared unit
-        return f"multiply by {_fmt_fraction(factor)} to convert"
     if factor > 1:
-        return (
-            f"multiply `{ta}` by {_fmt_fraction(factor)} to convert {format_unit(ua)} to "
-            f"{format_unit(ub)}"
-        )
-    return (
-        f"multiply `{tb}` by {_fmt_fraction(1 / factor)} to convert {format_unit(ub)} to "
-        f"{format_unit(ua)}"
-    )
+        return {
+            "term": ta,
+            "factor": _fmt_fraction(factor),
+            "from_unit": format_unit(ua),
+            "to_unit": format_unit(ub),
+        }
+    return {
+        "term": tb,
+        "factor": _fmt_fraction(1 / factor),
+        "from_unit": format_unit(ub),
+        "to_unit": format_unit(ua),
+    }
 
 
 def _fmt_fraction(f: Fraction) -> str:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from kzf.dsl.diagnostics import Diagnostic, UsageError, error
+from kzf.dsl.diagnostics import Diagnostic, UsageError, localised
 from kzf.engine.io import files
 from kzf.engine.present.diagnostics import FORMATS, coloured, to_json, to_sarif, wants_colour
 
@@ -64,7 +64,13 @@ def data_source(prog: Program, args: argparse.Namespace, out: str | None = None)
     data: str | None = args.data or prog.data_path
     if data is None:
         raise UsageError(
-            [error("KZF107", f"{prog.path} declares no `data`; give one with --data PATH")]
+            [
+                localised(
+                    "KZF107",
+                    "{file} declares no `data`; give one with --data PATH",
+                    file=prog.path,
+                )
+            ]
         )
     if out:
         files.refuse_overwriting(out, data, *prog.checked.sources)
@@ -184,6 +190,12 @@ def parse_params(pairs: Sequence[str]) -> dict[str, float | str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise UsageError([error("KZF019", f"--param {pair!r}: write NAME=VALUE, e.g. T1=45")])
+            raise UsageError(
+                [
+                    localised(
+                        "KZF019", "--param {pair}: write NAME=VALUE, e.g. T1=45", pair=repr(pair)
+                    )
+                ]
+            )
         params[name.strip()] = value.strip()
     return params

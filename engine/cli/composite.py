@@ -15,7 +15,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from kzf.dsl.diagnostics import Diagnostic, UsageError, error
+from kzf.dsl.diagnostics import Diagnostic, UsageError, localised
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
@@ -256,20 +256,30 @@ def _write_tables(
     elif suffix == ".csv":
         raise UsageError(
             [
-                error(
+                localised(
                     "KZF108",
-                    f"--out {out}: this analysis has {len(tables)} tables "
-                    f"({', '.join(tables)}), and a csv file holds one; use .xlsx or .json",
+                    "--out {out}: this analysis has {n} tables ({names}), and a csv file holds "
+                    "one; use .xlsx or .json",
+                    out=out,
+                    n=len(tables),
+                    names=", ".join(tables),
                 )
             ]
         )
     else:
         raise UsageError(
             [
-                error(
+                localised(
                     "KZF108",
-                    f"--out {out}: unknown extension {suffix or '(none)'}; use .xlsx, .json "
-                    "or .csv",
+                    "--out {out}: unknown extension {suffix}; use .xlsx, .json or .csv",
+                    out=out,
+                    suffix=suffix,
+                )
+                if suffix
+                else localised(
+                    "KZF108",
+                    "--out {out}: unknown extension (none); use .xlsx, .json or .csv",
+                    out=out,
                 )
             ]
         )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kzf.dsl.diagnostics import KzfError, UsageError, error
+from kzf.dsl.diagnostics import KzfError, UsageError, error, localised
 from kzf.engine.cli.common import (
     DIAGNOSTICS,
     add_data_options,
@@ -338,7 +338,9 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
     for spec in args.equiv:
         path, sep, name = spec.rpartition(":")
         if not sep or not path or not name:
-            raise UsageError([error("KZF107", f"--equiv {spec!r}: write FILE.kzf:NAME")])
+            raise UsageError(
+                [localised("KZF107", "--equiv {spec}: write FILE.kzf:NAME", spec=repr(spec))]
+            )
         sides.append(
             (
                 load_program(path, args),
@@ -367,7 +369,7 @@ def _kzf_files(paths: Sequence[str]) -> list[Path]:
         elif p.is_file():
             files.append(p)
         else:
-            raise UsageError([error("KZF020", f"no such file or folder: {raw}")])
+            raise UsageError([localised("KZF020", "no such file or folder: {file}", file=raw)])
     return files
 
 
@@ -437,7 +439,9 @@ def _run_rules(prog: Program) -> Validation | None:
     if not prog.checked.rules:
         return None
     if prog.data_path is None:
-        raise UsageError([error("KZF023", f"{prog.path}: has `rule` but declares no `data`")])
+        raise UsageError(
+            [localised("KZF023", "{file}: has `rule` but declares no `data`", file=prog.path)]
+        )
     return prog.validate(prog.data_path)
 
 
@@ -445,7 +449,9 @@ def _run_expectations(prog: Program) -> list[Outcome]:
     from kzf.engine.checks.expect import judge
 
     if prog.data_path is None:
-        raise UsageError([error("KZF023", f"{prog.path}: has `expect` but declares no `data`")])
+        raise UsageError(
+            [localised("KZF023", "{file}: has `expect` but declares no `data`", file=prog.path)]
+        )
     names = list(
         dict.fromkeys(
             e.name

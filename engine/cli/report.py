@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kzf.dsl.diagnostics import Diagnostic, UsageError, error, warning
+from kzf.dsl.diagnostics import Diagnostic, UsageError, localised, localised_warning
 from kzf.engine.cli.common import (
     add_data_options,
     add_param_option,
@@ -122,7 +122,14 @@ def _read(prog: Program, args: argparse.Namespace) -> Panel:
 def _out(path: str, suffixes: tuple[str, ...]) -> None:
     if Path(path).suffix.lower() not in suffixes:
         raise UsageError(
-            [error("KZF108", f"-o {path}: write a file ending in {' or '.join(suffixes)}")]
+            [
+                localised(
+                    "KZF108",
+                    "-o {path}: write a file ending in {suffixes}",
+                    path=path,
+                    suffixes=" or ".join(suffixes),
+                )
+            ]
         )
 
 
@@ -153,7 +160,9 @@ def _glyphs_reported() -> Iterator[None]:
     said: list[Diagnostic] = []
     for w in others:  # matplotlib's other complaints, as kzf warnings; the rest as they were
         if "matplotlib" in w.filename or w.filename.endswith("charts.py"):
-            found = warning("KZF270", f"a chart is drawn imperfectly: {w.message}")
+            found = localised_warning(
+                "KZF270", "a chart is drawn imperfectly: {problem}", problem=w.message
+            )
             if found not in said:
                 said.append(found)
         else:
@@ -163,10 +172,11 @@ def _glyphs_reported() -> Iterator[None]:
         listed = " ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
         print_diagnostics(
             [
-                warning(
+                localised_warning(
                     "KZF270",
-                    f"the charts' font (DejaVu Sans) has no glyph for {listed}: the charts "
-                    "draw these characters as empty boxes (tables and text show them)",
+                    "the charts' font (DejaVu Sans) has no glyph for {chars}: the charts draw "
+                    "these characters as empty boxes (tables and text show them)",
+                    chars=listed,
                 )
             ],
             {},
@@ -216,8 +226,19 @@ def cmd_plot(args: argparse.Namespace) -> int:
     fitting = charts.kinds_for(shape, is_rank)
     kind = args.kind or (fitting[0] if fitting else None)
     if kind is None:
-        why = "has no values" if shape.kind == "empty" else "has one value for the whole panel"
-        raise UsageError([error("KZF107", f"'{args.name}' {why}: there is nothing to draw")])
+        raise UsageError(
+            [
+                localised(
+                    "KZF107", "'{name}' has no values: there is nothing to draw", name=args.name
+                )
+                if shape.kind == "empty"
+                else localised(
+                    "KZF107",
+                    "'{name}' has one value for the whole panel: there is nothing to draw",
+                    name=args.name,
+                )
+            ]
+        )
     label = i18n.label(checked.labels, args.name, args.lang)
     unit = definition_units(prog, [args.name]).get(args.name)
     fig = charts.draw(
@@ -256,8 +277,15 @@ def _plot_composite(prog: Program, args: argparse.Namespace) -> int:
         every_name=True,
     )
     if not made.figures:  # uncertainty of a file that varies nothing
-        message = f"{prog.path} has no `vary` statement: nothing varies, so no rank is uncertain"
-        raise UsageError([error("KZF026", message)])
+        raise UsageError(
+            [
+                localised(
+                    "KZF026",
+                    "{file} has no `vary` statement: nothing varies, so no rank is uncertain",
+                    file=prog.path,
+                )
+            ]
+        )
     with _glyphs_reported():
         charts.save(made.figures[0][1], args.out)
     return 0

@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kzf.dsl.diagnostics import UsageError, error
+from kzf.dsl.diagnostics import UsageError, localised
 
 FILES = {
     "kzf.toml": """# The root of a kzf project: imports and a file's `data` stay in this folder.
@@ -89,9 +89,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def cmd_init(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        what = "is not a folder" if not folder.is_dir() else "has files in it"
         raise UsageError(
-            [error("KZF108", f"kzf init {folder}: it {what}; give a new or empty folder")]
+            [
+                localised(
+                    "KZF108",
+                    "kzf init {folder}: it is not a folder; give a new or empty folder",
+                    folder=folder,
+                )
+                if not folder.is_dir()
+                else localised(
+                    "KZF108",
+                    "kzf init {folder}: it has files in it; give a new or empty folder",
+                    folder=folder,
+                )
+            ]
         )
     for name, text in FILES.items():
         path = folder / name

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import Span, did_you_mean, error
+from kzf.dsl.diagnostics import Span, error, localised, suggestion
 from kzf.engine.compile.context import ResolverContext
 from kzf.engine.core import ir
 from kzf.engine.core.ir import KINDS, MAX_DEGREE, Trend, normalise_kind
@@ -40,6 +40,16 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "trends": ("variable",),
 }
 TREND_SUMMARY = "trend(x, KIND [, compat] [where CONDITION])"
+
+
+def ending(name: str, candidates: list[str]) -> tuple[int, dict[str, str]]:
+    """Which ending `diagnostics.suggestion` gives an unknown `name` (0: none, 1: `; did you
+    mean '{suggestion}'?`, 2: that and the look-alike letters), and the values of the
+    message: `name`, and `suggestion` and `scripts` for the endings that say them. Each
+    message is then one template per ending, so that a translator sees whole sentences."""
+    hint, values = suggestion(name, candidates)
+    which = 0 if not hint else 2 if "scripts" in values else 1
+    return which, {**values, "name": name}
 
 
 MAX_POWER = 10  # the highest power a term may take (NIST StRD Filip is a polynomial of degree 10)
@@ -124,19 +134,23 @@ def resolve_trend(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> i
     bad = ir.Const(float("nan"), type=ir.Type.NUMBER)
     if e.over is not None and e.over.id != r.time_dim:
         r.bag.add(
-            error(
+            localised(
                 "KZF015",
-                f"trend() runs along the time dimension '{r.time_dim}', not '{e.over.id}'",
+                "trend() runs along the time dimension '{time}', not '{given}'",
                 e.over.span,
+                time=r.time_dim,
+                given=e.over.id,
             )
         )
         return bad
     if len(e.args) < 2:
         r.bag.add(
-            error(
+            localised(
                 "KZF013",
-                f"trend() takes 2 or 3 arguments, got {len(e.args)}: {TREND_SUMMARY}",
+                "trend() takes 2 or 3 arguments, got {count}: {usage}",
                 e.span,
+                count=len(e.args),
+                usage=TREND_SUMMARY,
             )
         )
         return bad
@@ -152,22 +166,43 @@ def resolve_trend(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> i
             degree = int(d.value)
         else:
             r.bag.add(
-                error(
+                localised(
                     "KZF050",
-                    f"the degree of a polynomial trend is a whole number from 1 to {MAX_DEGREE}",
+                    "the degree of a polynomial trend is a whole number from 1 to {most}",
                     d.span,
+                    most=MAX_DEGREE,
                 )
             )
             return bad
     known = [k for k in KINDS if k != "poly"] + ["poly(d)"]
     if kind_name is None or (kind_name not in KINDS and kind_name != "polynomial"):
         shown = kind_name or "this"
+        which, said = ending(shown, list(KINDS))
+        kinds = ", ".join(known)
         r.bag.add(
-            error(
+            localised(
                 "KZF050",
-                f"unknown trend kind '{shown}'{did_you_mean(shown, list(KINDS))}; "
-                f"the kinds are {', '.join(known)}",
+                "unknown trend kind '{name}'; the kinds are {kinds}",
                 spec.span,
+                kinds=kinds,
+                **said,
+            )
+            if which == 0
+            else localised(
+                "KZF050",
+                "unknown trend kind '{name}'; did you mean '{suggestion}'?; the kinds are {kinds}",
+                spec.span,
+                kinds=kinds,
+                **said,
+            )
+            if which == 1
+            else localised(
+                "KZF050",
+                "unknown trend kind '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                "{scripts} letters that look alike); the kinds are {kinds}",
+                spec.span,
+                kinds=kinds,
+                **said,
             )
         )
         return bad
@@ -187,7 +222,11 @@ def resolve_trend(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> i
             )
             return bad
     if len(e.args) > 3:
-        r.bag.add(error("KZF013", f"trend() takes 2 or 3 arguments, got {len(e.args)}", e.span))
+        r.bag.add(
+            localised(
+                "KZF013", "trend() takes 2 or 3 arguments, got {count}", e.span, count=len(e.args)
+            )
+        )
         return bad
     where = None
     if e.where is not None:
@@ -222,13 +261,28 @@ def _variable(r: ResolverContext, name: ast.Name, what: str) -> ir.Node:
 def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
     ok = True
     if stmt.function.id not in MODEL_FUNCTIONS:
+        which, said = ending(stmt.function.id, list(MODEL_FUNCTIONS))
+        span, models = stmt.function.span, ", ".join(MODEL_FUNCTIONS)
         r.bag.add(
-            error(
+            localised(
+                "KZF014", "unknown model '{name}'; models: {models}", span, models=models, **said
+            )
+            if which == 0
+            else localised(
                 "KZF014",
-                f"unknown model '{stmt.function.id}'"
-                f"{did_you_mean(stmt.function.id, list(MODEL_FUNCTIONS))}; "
-                f"models: {', '.join(MODEL_FUNCTIONS)}",
-                stmt.function.span,
+                "unknown model '{name}'; did you mean '{suggestion}'?; models: {models}",
+                span,
+                models=models,
+                **said,
+            )
+            if which == 1
+            else localised(
+                "KZF014",
+                "unknown model '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} "
+                "letters that look alike); models: {models}",
+                span,
+                models=models,
+                **said,
             )
         )
         ok = False
@@ -244,12 +298,21 @@ def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
         for name, expr, form in expanded:
             if written.base.id == stmt.dependent.id:
                 r.bag.add(
-                    error("KZF050", f"'{written.base.id}' is the dependent variable", written.span)
+                    localised(
+                        "KZF050",
+                        "'{name}' is the dependent variable",
+                        written.span,
+                        name=written.base.id,
+                    )
                 )
                 ok = False
                 break
             if name in terms:
-                r.bag.add(error("KZF011", f"the term '{name}' is listed twice", written.span))
+                r.bag.add(
+                    localised(
+                        "KZF011", "the term '{name}' is listed twice", written.span, name=name
+                    )
+                )
                 ok = False
                 continue
             terms.append(name)
@@ -265,36 +328,63 @@ def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
         if opt.name in SELECTION_METHODS:
             if chosen is not None:
                 r.bag.add(
-                    error(
+                    localised(
                         "KZF050",
-                        f"two selection methods: `{chosen.name}` and `{opt.name}`",
+                        "two selection methods: `{first}` and `{second}`",
                         opt.span,
+                        first=chosen.name,
+                        second=opt.name,
                     )
                 )
                 ok = False
             chosen, method = opt, opt.name
             if opt.value is not None:
                 r.bag.add(
-                    error(
+                    localised(
                         "KZF050",
-                        f"write the criteria in brackets: {opt.name}(enter 0.05, remove 0.10)",
+                        "write the criteria in brackets: {method}(enter 0.05, remove 0.10)",
                         opt.span,
+                        method=opt.name,
                     )
                 )
                 ok = False
             for key, value in opt.settings:
                 if key not in ("enter", "remove"):
+                    which, said = ending(key, ["enter", "remove"])
                     r.bag.add(
-                        error(
+                        localised(
                             "KZF050",
-                            f"unknown criterion '{key}'{did_you_mean(key, ['enter', 'remove'])}; "
+                            "unknown criterion '{name}'; use enter P and remove P",
+                            opt.span,
+                            **said,
+                        )
+                        if which == 0
+                        else localised(
+                            "KZF050",
+                            "unknown criterion '{name}'; did you mean '{suggestion}'?; "
                             "use enter P and remove P",
                             opt.span,
+                            **said,
+                        )
+                        if which == 1
+                        else localised(
+                            "KZF050",
+                            "unknown criterion '{name}'; did you mean '{suggestion}'? ('{name}' "
+                            "has {scripts} letters that look alike); use enter P and remove P",
+                            opt.span,
+                            **said,
                         )
                     )
                     ok = False
                 elif not 0 < value <= 1:
-                    r.bag.add(error("KZF050", f"the {key} probability must be in (0, 1]", opt.span))
+                    r.bag.add(
+                        localised(
+                            "KZF050",
+                            "the {criterion} probability must be in (0, 1]",
+                            opt.span,
+                            criterion=key,
+                        )
+                    )
                     ok = False
                 elif key == "enter":
                     p_enter = value
@@ -302,11 +392,13 @@ def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
                     p_remove = value
             if p_enter >= p_remove and method == "stepwise":
                 r.bag.add(
-                    error(
+                    localised(
                         "KZF050",
-                        f"enter ({p_enter:g}) must be below remove ({p_remove:g}), "
+                        "enter ({enter}) must be below remove ({remove}), "
                         "or a variable could enter and leave forever",
                         opt.span,
+                        enter=f"{p_enter:g}",
+                        remove=f"{p_remove:g}",
                     )
                 )
                 ok = False
@@ -324,13 +416,33 @@ def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
                 r.bag.add(error("KZF050", "`compat` takes no value", opt.span))
                 ok = False
         else:
+            which, said = ending(opt.name, list(MODEL_OPTIONS))
+            options = ", ".join(MODEL_OPTIONS)
             r.bag.add(
-                error(
+                localised(
                     "KZF050",
-                    f"unknown model option '{opt.name}'"
-                    + did_you_mean(opt.name, list(MODEL_OPTIONS))
-                    + f"; options: {', '.join(MODEL_OPTIONS)}",
+                    "unknown model option '{name}'; options: {options}",
                     opt.span,
+                    options=options,
+                    **said,
+                )
+                if which == 0
+                else localised(
+                    "KZF050",
+                    "unknown model option '{name}'; did you mean '{suggestion}'?; "
+                    "options: {options}",
+                    opt.span,
+                    options=options,
+                    **said,
+                )
+                if which == 1
+                else localised(
+                    "KZF050",
+                    "unknown model option '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                    "{scripts} letters that look alike); options: {options}",
+                    opt.span,
+                    options=options,
+                    **said,
                 )
             )
             ok = False
@@ -379,7 +491,13 @@ def _expand_term(
             return [power(1)]
         if not 2 <= term.power <= MAX_POWER:
             r.bag.add(
-                error("KZF050", f"the power of a term is 2 to {MAX_POWER}, e.g. {base.id}^2", span)
+                localised(
+                    "KZF050",
+                    "the power of a term is 2 to {most}, e.g. {name}^2",
+                    span,
+                    most=MAX_POWER,
+                    name=base.id,
+                )
             )
             return None
         return [power(term.power)]
@@ -387,26 +505,49 @@ def _expand_term(
     if function == "poly":
         if term.power is None or not 1 <= term.power <= MAX_POWER:
             r.bag.add(
-                error(
+                localised(
                     "KZF050",
-                    f"poly({base.id}, d) takes a degree d from 1 to {MAX_POWER}",
+                    "poly({name}, d) takes a degree d from 1 to {most}",
                     span,
+                    name=base.id,
+                    most=MAX_POWER,
                 )
             )
             return None
         return [power(p) for p in range(1, term.power + 1)]
     if function == "ln":
         if term.power is not None:
-            r.bag.add(error("KZF050", f"ln() takes one argument: ln({base.id})", span))
+            r.bag.add(
+                localised("KZF050", "ln() takes one argument: ln({name})", span, name=base.id)
+            )
             return None
         call = ast.Call("ln", (base,), None, None, span, term.function.span)
         return [(f"ln({base.id})", call, Formed(base.id, "ln"))]
+    which, said = ending(function, list(TERM_FUNCTIONS))
+    at = term.function.span
     r.bag.add(
-        error(
+        localised(
             "KZF050",
-            f"unknown term function '{function}'{did_you_mean(function, list(TERM_FUNCTIONS))}; "
-            f"a term is a name, a power (x^2), poly(x, d) or ln(x)",
-            term.function.span,
+            "unknown term function '{name}'; a term is a name, a power (x^2), poly(x, d) or ln(x)",
+            at,
+            **said,
+        )
+        if which == 0
+        else localised(
+            "KZF050",
+            "unknown term function '{name}'; did you mean '{suggestion}'?; "
+            "a term is a name, a power (x^2), poly(x, d) or ln(x)",
+            at,
+            **said,
+        )
+        if which == 1
+        else localised(
+            "KZF050",
+            "unknown term function '{name}'; did you mean '{suggestion}'? ('{name}' has "
+            "{scripts} letters that look alike); a term is a name, a power (x^2), poly(x, d) "
+            "or ln(x)",
+            at,
+            **said,
         )
     )
     return None
@@ -418,34 +559,71 @@ def _check_forecast(
     ok = True
     spec = models.get(stmt.model.id)
     if stmt.model.id not in model_names:
+        which, said = ending(stmt.model.id, model_names)
+        at = stmt.model.span
         r.bag.add(
-            error(
+            localised("KZF010", "no model named '{name}'", at, **said)
+            if which == 0
+            else localised(
+                "KZF010", "no model named '{name}'; did you mean '{suggestion}'?", at, **said
+            )
+            if which == 1
+            else localised(
                 "KZF010",
-                f"no model named '{stmt.model.id}'{did_you_mean(stmt.model.id, model_names)}",
-                stmt.model.span,
+                "no model named '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} "
+                "letters that look alike)",
+                at,
+                **said,
             )
         )
         ok = False
     if stmt.start is not None and stmt.start > stmt.end:
-        r.bag.add(error("KZF050", f"the forecast runs from {stmt.start} to {stmt.end}", stmt.span))
+        r.bag.add(
+            localised(
+                "KZF050",
+                "the forecast runs from {start} to {end}",
+                stmt.span,
+                start=stmt.start,
+                end=stmt.end,
+            )
+        )
         ok = False
     substitutions: dict[str, str] = {}
     values: dict[str, ir.Node] = {}
     for term, value in stmt.substitutions:
         bases = {f.base for f in spec.formed.values()} if spec is not None else set()
         if spec is not None and term.id not in spec.terms and term.id not in bases:
+            which, said = ending(term.id, list(spec.terms))
             r.bag.add(
-                error(
+                localised(
                     "KZF050",
-                    f"'{term.id}' is not a term of model '{spec.name}'"
-                    f"{did_you_mean(term.id, list(spec.terms))}",
+                    "'{name}' is not a term of model '{model}'",
                     term.span,
+                    model=spec.name,
+                    **said,
+                )
+                if which == 0
+                else localised(
+                    "KZF050",
+                    "'{name}' is not a term of model '{model}'; did you mean '{suggestion}'?",
+                    term.span,
+                    model=spec.name,
+                    **said,
+                )
+                if which == 1
+                else localised(
+                    "KZF050",
+                    "'{name}' is not a term of model '{model}'; did you mean '{suggestion}'? "
+                    "('{name}' has {scripts} letters that look alike)",
+                    term.span,
+                    model=spec.name,
+                    **said,
                 )
             )
             ok = False
             continue
         if term.id in substitutions:
-            r.bag.add(error("KZF011", f"'{term.id}' is given twice", term.span))
+            r.bag.add(localised("KZF011", "'{name}' is given twice", term.span, name=term.id))
             ok = False
             continue
         substitutions[term.id] = value.id
@@ -457,13 +635,33 @@ def _check_forecast(
         elif opt.name == "compat":
             compat = True
         else:
+            which, said = ending(opt.name, list(FORECAST_OPTIONS))
+            options = ", ".join(FORECAST_OPTIONS)
             r.bag.add(
-                error(
+                localised(
                     "KZF050",
-                    f"unknown forecast option '{opt.name}'"
-                    f"{did_you_mean(opt.name, list(FORECAST_OPTIONS))}; "
-                    f"options: {', '.join(FORECAST_OPTIONS)}",
+                    "unknown forecast option '{name}'; options: {options}",
                     opt.span,
+                    options=options,
+                    **said,
+                )
+                if which == 0
+                else localised(
+                    "KZF050",
+                    "unknown forecast option '{name}'; did you mean '{suggestion}'?; "
+                    "options: {options}",
+                    opt.span,
+                    options=options,
+                    **said,
+                )
+                if which == 1
+                else localised(
+                    "KZF050",
+                    "unknown forecast option '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                    "{scripts} letters that look alike); options: {options}",
+                    opt.span,
+                    options=options,
+                    **said,
                 )
             )
             ok = False
@@ -497,22 +695,59 @@ def _check_table_expect(
         tables = FORECAST_TABLES
     else:
         owners = [*models.models, *models.forecasts]
+        which, said = ending(owner, owners)
+        at = stmt.name_span
         r.bag.add(
-            error(
+            localised("KZF010", "expectation for an unknown model or forecast '{name}'", at, **said)
+            if which == 0
+            else localised(
                 "KZF010",
-                f"expectation for an unknown model or forecast '{owner}'"
-                + did_you_mean(owner, owners),
-                stmt.name_span,
+                "expectation for an unknown model or forecast '{name}'; "
+                "did you mean '{suggestion}'?",
+                at,
+                **said,
+            )
+            if which == 1
+            else localised(
+                "KZF010",
+                "expectation for an unknown model or forecast '{name}'; "
+                "did you mean '{suggestion}'? ('{name}' has {scripts} letters that look alike)",
+                at,
+                **said,
             )
         )
         return
     if table not in tables:
+        which, said = ending(table, list(tables))
+        at, listed = stmt.name_span, ", ".join(tables)
         r.bag.add(
-            error(
+            localised(
                 "KZF010",
-                f"'{owner}' has no table '{table}'{did_you_mean(table, list(tables))}; "
-                f"its tables: {', '.join(tables)}",
-                stmt.name_span,
+                "'{owner}' has no table '{name}'; its tables: {tables}",
+                at,
+                owner=owner,
+                tables=listed,
+                **said,
+            )
+            if which == 0
+            else localised(
+                "KZF010",
+                "'{owner}' has no table '{name}'; did you mean '{suggestion}'?; "
+                "its tables: {tables}",
+                at,
+                owner=owner,
+                tables=listed,
+                **said,
+            )
+            if which == 1
+            else localised(
+                "KZF010",
+                "'{owner}' has no table '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                "{scripts} letters that look alike); its tables: {tables}",
+                at,
+                owner=owner,
+                tables=listed,
+                **said,
             )
         )
         return
@@ -523,11 +758,14 @@ def _check_table_expect(
         keys = (*(d for d in dims if d != r.time_dim), *keys)
     if len(stmt.key) != len(keys):
         r.bag.add(
-            error(
+            localised(
                 "KZF023",
-                f"a cell of {stmt.name} is named by [{', '.join(keys)}]: "
-                f"{len(keys)} part(s), not {len(stmt.key)}",
+                "a cell of {name} is named by [{keys}]: {count} part(s), not {given}",
                 stmt.span,
+                name=stmt.name,
+                keys=", ".join(keys),
+                count=len(keys),
+                given=len(stmt.key),
             )
         )
 

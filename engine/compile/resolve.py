@@ -20,7 +20,6 @@ from kzf.dsl.diagnostics import (
     DiagnosticBag,
     ProgramError,
     Span,
-    did_you_mean,
     error,
     localised,
     source_text,
@@ -160,7 +159,9 @@ class Resolver:
             names = [n.id for n in dims_stmt.names]
             for n in dims_stmt.names:
                 if names.count(n.id) > 1:
-                    self.bag.add(error("KZF011", f"dimension '{n.id}' is listed twice", n.span))
+                    self.bag.add(
+                        localised("KZF011", "dimension '{name}' is listed twice", n.span, name=n.id)
+                    )
             self.dims = tuple(dict.fromkeys(names))
             if dims_stmt.time is not None:
                 self.declared_time = dims_stmt.time.id
@@ -173,11 +174,12 @@ class Resolver:
                     kind = type(stmt)
                     if is_root and kind in seen_single:
                         self.bag.add(
-                            error(
+                            localised(
                                 "KZF023",
-                                f"`{kind.__name__.lower()}` is given twice "
-                                f"(first at {seen_single[kind]})",
+                                "`{statement}` is given twice (first at {first})",
                                 stmt.span,
+                                statement=kind.__name__.lower(),
+                                first=seen_single[kind],
                             )
                         )
                     seen_single.setdefault(kind, stmt.span)
@@ -206,10 +208,11 @@ class Resolver:
                 elif isinstance(stmt, ast.FunctionDef):
                     if stmt.name in BUILTINS:
                         self.bag.add(
-                            error(
+                            localised(
                                 "KZF011",
-                                f"'{stmt.name}' is a built-in function and cannot be redefined",
+                                "'{name}' is a built-in function and cannot be redefined",
                                 stmt.name_span,
+                                name=stmt.name,
                             )
                         )
                     elif self.claim(stmt.name, stmt.name_span):
@@ -218,7 +221,12 @@ class Resolver:
                         for p in stmt.params:
                             if params.count(p.id) > 1:
                                 self.bag.add(
-                                    error("KZF011", f"parameter '{p.id}' is listed twice", p.span)
+                                    localised(
+                                        "KZF011",
+                                        "parameter '{name}' is listed twice",
+                                        p.span,
+                                        name=p.id,
+                                    )
                                 )
         self._check_bindings()
 
@@ -231,61 +239,110 @@ class Resolver:
             column = unicodedata.normalize("NFC", info.source or name)
             other = readers.get(column)
             if other is not None and other != name:
-                kind = "dimension" if other in self.dims else "input"
-                message = (
-                    f"input '{name}' and {kind} '{other}' both read the data column '{column}'"
+                values = {"name": name, "other": other, "column": column}
+                self.bag.add(
+                    localised(
+                        "KZF023",
+                        "input '{name}' and dimension '{other}' both read the data column "
+                        "'{column}'",
+                        info.span,
+                        'give each a column of its own (`input x = "Column name"`)',
+                        **values,
+                    )
+                    if other in self.dims
+                    else localised(
+                        "KZF023",
+                        "input '{name}' and input '{other}' both read the data column '{column}'",
+                        info.span,
+                        'give each a column of its own (`input x = "Column name"`)',
+                        **values,
+                    )
                 )
-                hint = 'give each a column of its own (`input x = "Column name"`)'
-                self.bag.add(error("KZF023", message, info.span, hint))
             readers.setdefault(column, name)
 
     def _check_hierarchy(self, h: ast.Hierarchy) -> bool:
         """KZF028 for a hierarchy that cannot mean one set of totals: over a dimension the
         panel lacks or along time, a parent given twice, a child repeated, a cycle."""
-        problems: list[tuple[str, Span]] = []
+        problems: list[Diagnostic] = []
         if h.over not in self.dims:
-            problems.append(
-                (
-                    f"unknown dimension '{h.over}'{did_you_mean(h.over, self.dims)}; "
-                    f"the panel's dimensions are {', '.join(self.dims)}",
-                    h.over_span,
-                )
-            )
+            problems.append(self._unknown_dimension("KZF028", h.over, h.over_span))
         elif h.over == self.time_dim and self.time_chosen:
             problems.append(
-                (
-                    f"'{h.over}' is the time dimension; a hierarchy adds up codes of another "
+                localised(
+                    "KZF028",
+                    "'{name}' is the time dimension; a hierarchy adds up codes of another "
                     "dimension (regions, sectors)",
                     h.over_span,
+                    name=h.over,
                 )
             )
         parents: dict[str, ast.HierarchyRule] = {}
         for rule in h.rules:
             if rule.parent in parents:
                 problems.append(
-                    (
-                        f"'{rule.parent}' is given twice in hierarchy '{h.name}' (first at "
-                        f"{parents[rule.parent].span}); declare another hierarchy for a "
-                        "second breakdown",
+                    localised(
+                        "KZF028",
+                        "'{parent}' is given twice in hierarchy '{hierarchy}' (first at "
+                        "{first}); declare another hierarchy for a second breakdown",
                         rule.span,
+                        parent=rule.parent,
+                        hierarchy=h.name,
+                        first=parents[rule.parent].span,
                     )
                 )
             parents.setdefault(rule.parent, rule)
             repeated = sorted({c for c in rule.children if rule.children.count(c) > 1})
             if repeated:
-                problems.append((f"'{repeated[0]}' is listed twice among the children", rule.span))
+                problems.append(
+                    localised(
+                        "KZF028",
+                        "'{child}' is listed twice among the children",
+                        rule.span,
+                        child=repeated[0],
+                    )
+                )
         cycle = _hierarchy_cycle({p: r.children for p, r in parents.items()})
         if cycle:
             problems.append(
-                (
-                    f"hierarchy '{h.name}' is circular: {' = ... + '.join(cycle)}; a code "
-                    "cannot add up to itself",
+                localised(
+                    "KZF028",
+                    "hierarchy '{hierarchy}' is circular: {cycle}; a code cannot add up to itself",
                     parents[cycle[0]].span,
+                    hierarchy=h.name,
+                    cycle=" = ... + ".join(cycle),
                 )
             )
-        for message, span in problems:
-            self.bag.add(error("KZF028", message, span))
+        for problem in problems:
+            self.bag.add(problem)
         return not problems
+
+    def _unknown_dimension(self, code: str, name: str, span: Span | None) -> Diagnostic:
+        """`unknown dimension 'x'`, with the closest dimension when one is close, and the
+        dimensions of the panel."""
+        hint, found = suggestion(name, self.dims)
+        values = {"name": name, **found, "dims": ", ".join(self.dims)}
+        if not hint:
+            return localised(
+                code,
+                "unknown dimension '{name}'; the panel's dimensions are {dims}",
+                span,
+                **values,
+            )
+        if "scripts" in found:
+            return localised(
+                code,
+                "unknown dimension '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} "
+                "letters that look alike); the panel's dimensions are {dims}",
+                span,
+                **values,
+            )
+        return localised(
+            code,
+            "unknown dimension '{name}'; did you mean '{suggestion}'?; the panel's dimensions "
+            "are {dims}",
+            span,
+            **values,
+        )
 
     def _check_domain(self, d: ast.Domain | None) -> None:
         if d is None:
@@ -293,10 +350,11 @@ class Resolver:
         empty = d.low is not None and d.high is not None and d.low > d.high
         if d.text.startswith("=") or empty:
             self.bag.add(
-                error(
+                localised(
                     "KZF023",
-                    f"the domain `{d.text}` is not a range; write >= 0, > 0, != 0 or in [lo, hi]",
+                    "the domain `{domain}` is not a range; write >= 0, > 0, != 0 or in [lo, hi]",
                     d.span,
+                    domain=d.text,
                 )
             )
 
@@ -325,11 +383,15 @@ class Resolver:
             fa, fb = self.functions[a.id], self.functions[b.id]
             if len(fa.params) != len(fb.params):
                 self.bag.add(
-                    error(
+                    localised(
                         "KZF013",
-                        f"same(): {a.id}() takes {len(fa.params)} argument(s) and "
-                        f"{b.id}() {len(fb.params)}",
+                        "same(): {first}() takes {first_count} argument(s) and "
+                        "{second}() {second_count}",
                         e.span,
+                        first=a.id,
+                        first_count=len(fa.params),
+                        second=b.id,
+                        second_count=len(fb.params),
                     )
                 )
                 return None
@@ -357,29 +419,63 @@ class Resolver:
         for v in self.varies.values():
             p = self.params.get(v.name)
             if p is None:
-                self.bag.add(
-                    error(
+                hint, found = suggestion(v.name, self.params)
+                values = {"name": v.name, **found}
+                if not hint:
+                    unknown = localised(
                         "KZF024",
-                        f"`vary` names '{v.name}', which is not a param of this file"
-                        + did_you_mean(v.name, self.params),
+                        "`vary` names '{name}', which is not a param of this file",
                         v.name_span,
+                        **values,
                     )
-                )
+                elif "scripts" in found:
+                    unknown = localised(
+                        "KZF024",
+                        "`vary` names '{name}', which is not a param of this file; did you mean "
+                        "'{suggestion}'? ('{name}' has {scripts} letters that look alike)",
+                        v.name_span,
+                        **values,
+                    )
+                else:
+                    unknown = localised(
+                        "KZF024",
+                        "`vary` names '{name}', which is not a param of this file; did you mean "
+                        "'{suggestion}'?",
+                        v.name_span,
+                        **values,
+                    )
+                self.bag.add(unknown)
                 continue
             text = isinstance(p.value, str)
             if not v.choices:
                 assert v.low is not None and v.high is not None
-                if text or not v.low < v.high:
-                    why = "a text param varies over a set {...}" if text else "low < high"
-                    self.bag.add(error("KZF024", f"`vary {v.name}`: need {why}", v.span))
+                if text:
+                    self.bag.add(
+                        localised(
+                            "KZF024",
+                            "`vary {name}`: need a text param varies over a set {{...}}",
+                            v.span,
+                            name=v.name,
+                        )
+                    )
+                elif not v.low < v.high:
+                    self.bag.add(
+                        localised("KZF024", "`vary {name}`: need low < high", v.span, name=v.name)
+                    )
             elif any(isinstance(c, str) != text for c in v.choices):
-                kind = "texts" if text else "numbers"
                 self.bag.add(
-                    error(
+                    localised(
                         "KZF024",
-                        f"`vary {v.name}`: the param is a {kind[:-1]}; "
-                        f"its alternatives must be {kind}",
+                        "`vary {name}`: the param is a text; its alternatives must be texts",
                         v.span,
+                        name=v.name,
+                    )
+                    if text
+                    else localised(
+                        "KZF024",
+                        "`vary {name}`: the param is a number; its alternatives must be numbers",
+                        v.span,
+                        name=v.name,
                     )
                 )
 
@@ -388,8 +484,11 @@ class Resolver:
         dimension or already declared."""
         if name in self.dims:
             self.bag.add(
-                error(
-                    "KZF011", f"'{name}' is a dimension of the panel and cannot be redefined", span
+                localised(
+                    "KZF011",
+                    "'{name}' is a dimension of the panel and cannot be redefined",
+                    span,
+                    name=name,
                 )
             )
             return False
@@ -404,8 +503,17 @@ class Resolver:
         prior = self.declared_at.get(name) or (
             self.inputs[name].span if name in self.inputs else None
         )
-        where = f" (first defined at {prior})" if prior else ""
-        self.bag.add(error("KZF011", f"'{name}' is defined more than once{where}", span))
+        self.bag.add(
+            localised(
+                "KZF011",
+                "'{name}' is defined more than once (first defined at {first})",
+                span,
+                name=name,
+                first=prior,
+            )
+            if prior
+            else localised("KZF011", "'{name}' is defined more than once", span, name=name)
+        )
 
     # ------------------------------------------------------------ definitions
     def resolve_all(self) -> None:
@@ -471,7 +579,12 @@ class Resolver:
                 self.cycles_reported.add(key)
                 stmt = self.def_asts[cycle[0]][0]
                 self.bag.add(
-                    error("KZF012", "definition cycle: " + " -> ".join(cycle), stmt.name_span)
+                    localised(
+                        "KZF012",
+                        "definition cycle: {cycle}",
+                        stmt.name_span,
+                        cycle=" -> ".join(cycle),
+                    )
                 )
             return POISON
         stmt, _ = self.def_asts[name]
@@ -539,12 +652,30 @@ class Resolver:
         if n in self.hierarchies:
             return ir.HierarchyRef(n, type=ir.Type.HIERARCHY, span=e.span)
         if n in self.functions or n in BUILTINS:
-            self.bag.add(error("KZF017", f"'{n}' is a function; call it as {n}(...)", e.span))
+            self.bag.add(
+                localised(
+                    "KZF017", "'{name}' is a function; call it as {name}(...)", e.span, name=n
+                )
+            )
             return POISON
         candidates = [*env, *self.dims, *self.inputs, *self.params, *self.def_asts, *self.resolved]
-        hint, values = suggestion(n, candidates)
-        values = {"name": n, **values}  # a look-alike's hint names it too
-        self.bag.add(localised("KZF010", "undefined name '{name}'" + hint, e.span, **values))
+        hint, found = suggestion(n, candidates)
+        values = {"name": n, **found}  # a look-alike's hint names it too
+        if not hint:
+            unknown = localised("KZF010", "undefined name '{name}'", e.span, **values)
+        elif "scripts" in found:
+            unknown = localised(
+                "KZF010",
+                "undefined name '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} "
+                "letters that look alike)",
+                e.span,
+                **values,
+            )
+        else:
+            unknown = localised(
+                "KZF010", "undefined name '{name}'; did you mean '{suggestion}'?", e.span, **values
+            )
+        self.bag.add(unknown)
         return POISON
 
     @property
@@ -564,13 +695,15 @@ class Resolver:
             return True
         listed = ", ".join(self.dims)
         self.bag.add(
-            error(
+            localised(
                 "KZF027",
-                f"{e.func}() steps along time, but no dimension of this panel ({listed}) is "
+                "{function}() steps along time, but no dimension of this panel ({dims}) is "
                 "`year` or the one named like time (TIME_PERIOD, period, date, quarter, "
-                f"month, ...); mark the one that is time with `: time`, e.g. `dims {listed} "
+                "month, ...); mark the one that is time with `: time`, e.g. `dims {dims} "
                 ": time`",
                 e.span,
+                function=e.func,
+                dims=listed,
             )
         )
         return False
@@ -586,20 +719,50 @@ class Resolver:
     def _require(self, node: ir.Node, kind: ir.Type, span: Span, what: str) -> ir.Node:
         if node.type is kind or node is POISON:
             return node
-        hint = ""
-        if node.type is ir.Type.BOOL and kind is ir.Type.NUMBER:
-            hint = "; use if(condition, 1, 0) for a number"
-        elif node.type is ir.Type.TEXT:
-            hint = "; text can only be compared with = or !="
-        elif node.type is ir.Type.HIERARCHY:
-            hint = "; a hierarchy is an argument of rollup() or complete() only"
-        self.bag.add(
-            error(
+        # `kind` is a number or a condition (number(), condition()); each mismatch is said
+        # as a whole sentence, so that each language can say it
+        num, cond, text, hier = ir.Type.NUMBER, ir.Type.BOOL, ir.Type.TEXT, ir.Type.HIERARCHY
+        mismatch = {
+            (num, cond): localised(
                 "KZF017",
-                f"{what} must be a {kind.value}, but this is a {node.type.value}{hint}",
+                "{what} must be a number, but this is a condition; use if(condition, 1, 0) "
+                "for a number",
                 span,
-            )
-        )
+                what=what,
+            ),
+            (num, text): localised(
+                "KZF017",
+                "{what} must be a number, but this is a text; text can only be compared with "
+                "= or !=",
+                span,
+                what=what,
+            ),
+            (num, hier): localised(
+                "KZF017",
+                "{what} must be a number, but this is a hierarchy; a hierarchy is an argument "
+                "of rollup() or complete() only",
+                span,
+                what=what,
+            ),
+            (cond, num): localised(
+                "KZF017", "{what} must be a condition, but this is a number", span, what=what
+            ),
+            (cond, text): localised(
+                "KZF017",
+                "{what} must be a condition, but this is a text; text can only be compared "
+                "with = or !=",
+                span,
+                what=what,
+            ),
+            (cond, hier): localised(
+                "KZF017",
+                "{what} must be a condition, but this is a hierarchy; a hierarchy is an "
+                "argument of rollup() or complete() only",
+                span,
+                what=what,
+            ),
+        }
+        self.bag.add(mismatch[kind, node.type])
         return POISON if kind is ir.Type.NUMBER else ir.Const(float("nan"), type=kind)
 
     def unary(self, e: ast.Unary, env: dict[str, ir.Node]) -> ir.Node:
@@ -646,21 +809,18 @@ class Resolver:
         b = self.expr(e.right, env)
         if POISON not in (a, b):
             if a.type is not b.type:
-                self.bag.add(
-                    error(
-                        "KZF017",
-                        f"cannot compare a {a.type.value} with a {b.type.value}",
-                        e.span,
-                    )
-                )
+                self.bag.add(_cannot_compare(a.type, b.type, e.span))
             elif a.type is ir.Type.HIERARCHY:
                 self.bag.add(
                     error("KZF017", "a hierarchy is not a value and cannot be compared", e.span)
                 )
             elif a.type is ir.Type.TEXT and e.op not in ("=", "!="):
                 self.bag.add(
-                    error(
-                        "KZF017", f"text can only be compared with = or !=, not {e.op}", e.op_span
+                    localised(
+                        "KZF017",
+                        "text can only be compared with = or !=, not {op}",
+                        e.op_span,
+                        op=e.op,
                     )
                 )
         return ir.Op(_COMPARE[e.op], (a, b), type=ir.Type.BOOL, span=e.span)
@@ -705,21 +865,37 @@ class Resolver:
         if not (builtin.min_args <= nargs <= builtin.max_args) or (
             builtin.kind is Kind.AGGREGATE and nargs > 1 and not elementwise_minmax
         ):
-            expected = (
-                f"{builtin.min_args}"
-                if builtin.min_args == builtin.max_args
-                else f"{builtin.min_args} to {builtin.max_args}"
-            )
+            low, high = builtin.min_args, builtin.max_args
             if builtin.kind is Kind.AGGREGATE and e.func not in FUNCTIONS:
-                expected = "1"
-            self.bag.add(
-                error(
+                low = high = 1
+            if low == high == 1:
+                wrong = localised(
                     "KZF013",
-                    f"{e.func}() takes {expected} argument{'s' if expected != '1' else ''}, "
-                    f"got {nargs}",
+                    "{function}() takes 1 argument, got {count}",
                     e.span,
+                    function=e.func,
+                    count=nargs,
                 )
-            )
+            elif low == high:
+                wrong = localised(
+                    "KZF013",
+                    "{function}() takes {expected} arguments, got {count}",
+                    e.span,
+                    function=e.func,
+                    expected=low,
+                    count=nargs,
+                )
+            else:
+                wrong = localised(
+                    "KZF013",
+                    "{function}() takes {low} to {high} arguments, got {count}",
+                    e.span,
+                    function=e.func,
+                    low=low,
+                    high=high,
+                    count=nargs,
+                )
+            self.bag.add(wrong)
             return POISON
         takes_over = (
             builtin.kind in (Kind.AGGREGATE, Kind.RANK, Kind.TRANSFORM) and not elementwise_minmax
@@ -727,19 +903,36 @@ class Resolver:
         if not takes_over and (e.over is not None or e.where is not None):
             clause = "over" if e.over is not None else "where"
             span = e.over.span if e.over is not None else e.span
-            extra = (
-                " (min and max of several arguments are element-wise)" if elementwise_minmax else ""
+            self.bag.add(
+                localised(
+                    "KZF015",
+                    "{function}() does not take `{clause}` (min and max of several arguments "
+                    "are element-wise)",
+                    span,
+                    function=e.func,
+                    clause=clause,
+                )
+                if elementwise_minmax
+                else localised(
+                    "KZF015",
+                    "{function}() does not take `{clause}`",
+                    span,
+                    function=e.func,
+                    clause=clause,
+                )
             )
-            self.bag.add(error("KZF015", f"{e.func}() does not take `{clause}`{extra}", span))
             return POISON
         if takes_over and e.over is None:
             dims = " or ".join(self.dims)
             self.bag.add(
-                error(
+                localised(
                     "KZF015",
-                    f"{e.func}() needs `over` and a dimension, "
-                    f"e.g. {e.func}(x over {self.dims[0]}); dimensions: {dims}",
+                    "{function}() needs `over` and a dimension, "
+                    "e.g. {function}(x over {first}); dimensions: {dims}",
                     e.span,
+                    function=e.func,
+                    first=self.dims[0],
+                    dims=dims,
                 )
             )
             return POISON
@@ -760,11 +953,13 @@ class Resolver:
             if any(bound is p for p in self.probes):  # a body checked on its own
                 return self.dims[0]
             self.bag.add(
-                error(
+                localised(
                     "KZF016",
-                    f"'{over}' is used as the dimension of `over`, so the argument given for "
-                    f"it must be a dimension ({', '.join(self.dims)})",
+                    "'{name}' is used as the dimension of `over`, so the argument given for "
+                    "it must be a dimension ({dims})",
                     bound.span or over_name.span,
+                    name=over,
+                    dims=", ".join(self.dims),
                 )
             )
             return ""
@@ -776,14 +971,7 @@ class Resolver:
         if not over:
             return POISON
         if over not in self.dims:
-            self.bag.add(
-                error(
-                    "KZF016",
-                    f"unknown dimension '{over}'{did_you_mean(over, self.dims)}; "
-                    f"the panel's dimensions are {', '.join(self.dims)}",
-                    e.over.span,
-                )
-            )
+            self.bag.add(self._unknown_dimension("KZF016", over, e.over.span))
             return POISON
         x = self.number(e.args[0], env, f"the argument of {e.func}()")
         where = None
@@ -806,11 +994,18 @@ class Resolver:
         can come from regions that are themselves totals of districts)."""
         f = e.func
         if e.over is not None or e.where is not None:
-            self.bag.add(error("KZF015", f"{f}() takes no `over`/`where`", e.span))
+            self.bag.add(
+                localised("KZF015", "{function}() takes no `over`/`where`", e.span, function=f)
+            )
             return POISON
         if len(e.args) != 2:
             self.bag.add(
-                error("KZF013", f"{f}() takes 2 arguments (a value and a hierarchy)", e.span)
+                localised(
+                    "KZF013",
+                    "{function}() takes 2 arguments (a value and a hierarchy)",
+                    e.span,
+                    function=f,
+                )
             )
             return POISON
         x = self.number(e.args[0], env, f"the first argument of {f}()")
@@ -819,14 +1014,8 @@ class Resolver:
             return x
         if not isinstance(ref, ir.HierarchyRef):
             if ref is not POISON:
-                known = ", ".join(self.hierarchies) or "none declared"
                 self.bag.add(
-                    error(
-                        "KZF017",
-                        f"the second argument of {f}() must name a hierarchy ({known}), "
-                        f"not a {ref.type.value}",
-                        e.args[1].span,
-                    )
+                    _not_a_hierarchy(f, ", ".join(self.hierarchies), ref.type, e.args[1].span)
                 )
             return POISON
         h = self.hierarchies[ref.name]
@@ -852,15 +1041,16 @@ class Resolver:
             cond = self.condition(given[0], env, f"the condition of {f}()")
             a, b = (self.expr(x, env) for x in given[1:])
             if a.type is not b.type and POISON not in (a, b):
+                self.bag.add(_branches_differ(f, a.type, b.type, e.span))
+            if a.type is ir.Type.TEXT:
                 self.bag.add(
-                    error(
+                    localised(
                         "KZF017",
-                        f"the branches of {f}() differ: a {a.type.value} and a {b.type.value}",
+                        "the branches of {function}() must not be text",
                         e.span,
+                        function=f,
                     )
                 )
-            if a.type is ir.Type.TEXT:
-                self.bag.add(error("KZF017", f"the branches of {f}() must not be text", e.span))
             args, kind = [cond, a, b], a.type
         attrs: tuple[object, ...] = ()
         if fn.digits is not None:
@@ -903,7 +1093,9 @@ class Resolver:
             value = -e.operand.value
         if value is None or value != int(value) or not (minimum <= value <= 10_000):
             self.bag.add(
-                error("KZF017", f"{what} must be a whole number written in the file", e.span)
+                localised(
+                    "KZF017", "{what} must be a whole number written in the file", e.span, what=what
+                )
             )
             return 0
         return int(value)
@@ -912,19 +1104,34 @@ class Resolver:
         fdef = self.functions[e.func]
         if e.over is not None or e.where is not None:
             self.bag.add(
-                error(
-                    "KZF015", f"{e.func}() is a user function and takes no `over`/`where`", e.span
+                localised(
+                    "KZF015",
+                    "{function}() is a user function and takes no `over`/`where`",
+                    e.span,
+                    function=e.func,
                 )
             )
             return POISON
         if len(e.args) != len(fdef.params):
+            values = {
+                "function": e.func,
+                "expected": len(fdef.params),
+                "count": len(e.args),
+                "defined": fdef.name_span,
+            }
             self.bag.add(
-                error(
+                localised(
                     "KZF013",
-                    f"{e.func}() takes {len(fdef.params)} argument"
-                    f"{'s' if len(fdef.params) != 1 else ''}, got {len(e.args)} "
-                    f"(defined at {fdef.name_span})",
+                    "{function}() takes 1 argument, got {count} (defined at {defined})",
                     e.span,
+                    **values,
+                )
+                if len(fdef.params) == 1
+                else localised(
+                    "KZF013",
+                    "{function}() takes {expected} arguments, got {count} (defined at {defined})",
+                    e.span,
+                    **values,
                 )
             )
             return POISON
@@ -933,7 +1140,7 @@ class Resolver:
             raise _TooLarge(e.span)
         if e.func in self.func_stack:
             chain = " -> ".join([*self.func_stack[self.func_stack.index(e.func) :], e.func])
-            self.bag.add(error("KZF018", f"recursive function: {chain}", e.span))
+            self.bag.add(localised("KZF018", "recursive function: {chain}", e.span, chain=chain))
             return POISON
         args = [self.expr(a, env) for a in e.args]
         inner = {p.id: a for p, a in zip(fdef.params, args, strict=True)}
@@ -952,10 +1159,11 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
     except _TooLarge as exc:
         raise ProgramError(
             [
-                error(
+                localised(
                     "KZF004",
-                    f"user functions expand to more than {MAX_EXPANSIONS} calls here",
+                    "user functions expand to more than {limit} calls here",
                     exc.span,
+                    limit=MAX_EXPANSIONS,
                 )
             ],
             modules.sources,
@@ -965,11 +1173,12 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         span = r.def_asts[chain][0].name_span if chain else None
         raise ProgramError(
             [
-                error(
+                localised(
                     "KZF004",
                     "definitions refer to one another too deeply "
-                    f"(a chain of about {len(r.def_stack)}); shorten the chain",
+                    "(a chain of about {count}); shorten the chain",
                     span,
+                    count=len(r.def_stack),
                 )
             ],
             modules.sources,
@@ -997,20 +1206,41 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
         for stmt in module.statements:
             if isinstance(stmt, ast.Label):
                 if stmt.name not in known:
-                    r.bag.add(error("KZF010", f"label for undefined name '{stmt.name}'", stmt.span))
+                    r.bag.add(
+                        localised(
+                            "KZF010",
+                            "label for undefined name '{name}'",
+                            stmt.span,
+                            name=stmt.name,
+                        )
+                    )
                 mine = labels.setdefault(stmt.name, {})
                 for tag, text in stmt.labels:
                     try:
                         lang = locales.canonical_tag(tag)
                     except locales.TagError as exc:
-                        r.bag.add(error("KZF023", f"label of '{stmt.name}': {exc}", stmt.span))
+                        r.bag.add(
+                            localised(
+                                "KZF023",
+                                "label of '{name}': {problem}",
+                                stmt.span,
+                                name=stmt.name,
+                                problem=exc,
+                            )
+                        )
                         continue
                     if lang in mine:  # a second label in one language: which one is meant?
-                        message = (
-                            f"'{stmt.name}' already has a label in {lang} "
-                            f'("{mine[lang]}"); give each language one label'
+                        r.bag.add(
+                            localised(
+                                "KZF023",
+                                "'{name}' already has a label in {lang} "
+                                '("{label}"); give each language one label',
+                                stmt.span,
+                                name=stmt.name,
+                                lang=lang,
+                                label=mine[lang],
+                            )
                         )
-                        r.bag.add(error("KZF023", message, stmt.span))
                         continue
                     mine[lang] = text
     asserts = [
@@ -1030,30 +1260,50 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
             unit_error = stmt.code in ("KZF030", "KZF031")
             if not (stmt.code in CODES and (stmt.code[3] == "3" or unit_error)):
                 r.bag.add(
-                    error(
+                    localised(
                         "KZF023",
-                        f"`allow` takes the code of a checker warning (KZF3nn), not {stmt.code!r}",
+                        "`allow` takes the code of a checker warning (KZF3nn), not {given}",
                         stmt.span,
+                        given=repr(stmt.code),
                     )
                 )
             elif unit_error and stmt.name is None:
                 r.bag.add(
-                    error(
+                    localised(
                         "KZF023",
-                        f"`allow {stmt.code}` must name the definition it excuses "
+                        "`allow {given}` must name the definition it excuses "
                         "(a formula kept as printed to show that it is wrong)",
                         stmt.span,
+                        given=stmt.code,
                     )
                 )
             elif stmt.name is not None and stmt.name not in scope_names:
-                r.bag.add(
-                    error(
+                hint, found = suggestion(stmt.name, scope_names)
+                values = {"name": stmt.name, **found}
+                if not hint:
+                    unknown = localised(
                         "KZF010",
-                        f"`allow` names '{stmt.name}', which is not defined in this file"
-                        + did_you_mean(stmt.name, scope_names),
+                        "`allow` names '{name}', which is not defined in this file",
                         stmt.span,
+                        **values,
                     )
-                )
+                elif "scripts" in found:
+                    unknown = localised(
+                        "KZF010",
+                        "`allow` names '{name}', which is not defined in this file; did you mean "
+                        "'{suggestion}'? ('{name}' has {scripts} letters that look alike)",
+                        stmt.span,
+                        **values,
+                    )
+                else:
+                    unknown = localised(
+                        "KZF010",
+                        "`allow` names '{name}', which is not defined in this file; did you mean "
+                        "'{suggestion}'?",
+                        stmt.span,
+                        **values,
+                    )
+                r.bag.add(unknown)
     from kzf.engine.compile.models import check_models
 
     models = check_models(
@@ -1066,22 +1316,42 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
             if stmt.origin == "unreproducible":
                 pass  # a printed value nothing in the file computes; listed, never judged
             elif stmt.name not in r.def_asts:
-                r.bag.add(
-                    error(
+                hint, found = suggestion(stmt.name, r.def_asts)
+                values = {"name": stmt.name, **found}
+                if not hint:
+                    unknown = localised(
                         "KZF010",
-                        f"expectation for undefined name '{stmt.name}'"
-                        + did_you_mean(stmt.name, r.def_asts),
+                        "expectation for undefined name '{name}'",
                         stmt.name_span,
+                        **values,
                     )
-                )
+                elif "scripts" in found:
+                    unknown = localised(
+                        "KZF010",
+                        "expectation for undefined name '{name}'; did you mean '{suggestion}'? "
+                        "('{name}' has {scripts} letters that look alike)",
+                        stmt.name_span,
+                        **values,
+                    )
+                else:
+                    unknown = localised(
+                        "KZF010",
+                        "expectation for undefined name '{name}'; did you mean '{suggestion}'?",
+                        stmt.name_span,
+                        **values,
+                    )
+                r.bag.add(unknown)
             elif stmt.key and len(stmt.key) != len(r.dims):
                 r.bag.add(
-                    error(
+                    localised(
                         "KZF023",
-                        f"the key [{', '.join(map(_fmt_key, stmt.key))}] has {len(stmt.key)} "
-                        f"part(s), but the panel has {len(r.dims)} dimension(s): "
-                        + ", ".join(r.dims),
+                        "the key [{key}] has {parts} part(s), but the panel has {count} "
+                        "dimension(s): {dims}",
                         stmt.span,
+                        key=", ".join(map(_fmt_key, stmt.key)),
+                        parts=len(stmt.key),
+                        count=len(r.dims),
+                        dims=", ".join(r.dims),
                     )
                 )
             expects.append(stmt)
@@ -1094,20 +1364,22 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
     for name, defined in definitions.items():  # results are numbers or conditions, per row
         if defined.node.type is ir.Type.HIERARCHY:
             r.bag.add(
-                error(
+                localised(
                     "KZF017",
-                    f"'{name}' is a hierarchy, not a value; rollup(x, h) gives the totals "
+                    "'{name}' is a hierarchy, not a value; rollup(x, h) gives the totals "
                     "of a hierarchy h",
                     defined.span,
+                    name=name,
                 )
             )
         elif defined.node.type is ir.Type.TEXT:
             r.bag.add(
-                error(
+                localised(
                     "KZF017",
-                    f"'{name}' is a text; a definition must be a number or a condition "
+                    "'{name}' is a text; a definition must be a number or a condition "
                     '(a text is compared or chosen by: entity = "KAZ", choose(mode, ...))',
                     defined.span,
+                    name=name,
                 )
             )
     # the rules of every file, imported rulesets first (`import "checks.kzf"`): each is an
@@ -1117,11 +1389,12 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
     for rule in rules.values():
         if definitions[rule.name].node.type is not ir.Type.BOOL:
             r.bag.add(
-                error(
+                localised(
                     "KZF017",
-                    f"rule '{rule.name}' must be a condition (a comparison, `and`, `or`, "
+                    "rule '{name}' must be a condition (a comparison, `and`, `or`, "
                     "present(x)), not a number",
                     rule.name_span,
+                    name=rule.name,
                 )
             )
     if r.bag.errors:
@@ -1177,8 +1450,154 @@ def resolve_extra(program: CheckedProgram, expr: ast.Expr, what: str) -> ir.Node
     if r.bag.errors:
         raise ProgramError(r.bag.errors, program.sources)
     if node.type is not ir.Type.BOOL:
-        raise ProgramError([error("KZF017", f"{what} must be a condition", expr.span)])
+        raise ProgramError(
+            [localised("KZF017", "{what} must be a condition", expr.span, what=what)]
+        )
     return node
+
+
+# Messages that name the types of two values: a whole sentence for each pair, so that each
+# language can say it (dsl/locale/*.po); only the one asked for is used.
+def _cannot_compare(a: ir.Type, b: ir.Type, span: Span | None) -> Diagnostic:
+    """KZF017 for a comparison of a value of type `a` with one of type `b` (a is not b)."""
+    num, cond, text, hier = ir.Type.NUMBER, ir.Type.BOOL, ir.Type.TEXT, ir.Type.HIERARCHY
+    code = "KZF017"
+    said = {
+        (num, cond): localised(code, "cannot compare a number with a condition", span),
+        (num, text): localised(code, "cannot compare a number with a text", span),
+        (num, hier): localised(code, "cannot compare a number with a hierarchy", span),
+        (cond, num): localised(code, "cannot compare a condition with a number", span),
+        (cond, text): localised(code, "cannot compare a condition with a text", span),
+        (cond, hier): localised(code, "cannot compare a condition with a hierarchy", span),
+        (text, num): localised(code, "cannot compare a text with a number", span),
+        (text, cond): localised(code, "cannot compare a text with a condition", span),
+        (text, hier): localised(code, "cannot compare a text with a hierarchy", span),
+        (hier, num): localised(code, "cannot compare a hierarchy with a number", span),
+        (hier, cond): localised(code, "cannot compare a hierarchy with a condition", span),
+        (hier, text): localised(code, "cannot compare a hierarchy with a text", span),
+    }
+    return said[a, b]
+
+
+def _branches_differ(f: str, a: ir.Type, b: ir.Type, span: Span | None) -> Diagnostic:
+    """KZF017 for if() (function `f`) whose branches are of types `a` and `b` (a is not b)."""
+    num, cond, text, hier = ir.Type.NUMBER, ir.Type.BOOL, ir.Type.TEXT, ir.Type.HIERARCHY
+    code = "KZF017"
+    said = {
+        (num, cond): localised(
+            code, "the branches of {function}() differ: a number and a condition", span, function=f
+        ),
+        (num, text): localised(
+            code, "the branches of {function}() differ: a number and a text", span, function=f
+        ),
+        (num, hier): localised(
+            code, "the branches of {function}() differ: a number and a hierarchy", span, function=f
+        ),
+        (cond, num): localised(
+            code, "the branches of {function}() differ: a condition and a number", span, function=f
+        ),
+        (cond, text): localised(
+            code, "the branches of {function}() differ: a condition and a text", span, function=f
+        ),
+        (cond, hier): localised(
+            code,
+            "the branches of {function}() differ: a condition and a hierarchy",
+            span,
+            function=f,
+        ),
+        (text, num): localised(
+            code, "the branches of {function}() differ: a text and a number", span, function=f
+        ),
+        (text, cond): localised(
+            code, "the branches of {function}() differ: a text and a condition", span, function=f
+        ),
+        (text, hier): localised(
+            code, "the branches of {function}() differ: a text and a hierarchy", span, function=f
+        ),
+        (hier, num): localised(
+            code, "the branches of {function}() differ: a hierarchy and a number", span, function=f
+        ),
+        (hier, cond): localised(
+            code,
+            "the branches of {function}() differ: a hierarchy and a condition",
+            span,
+            function=f,
+        ),
+        (hier, text): localised(
+            code, "the branches of {function}() differ: a hierarchy and a text", span, function=f
+        ),
+    }
+    return said[a, b]
+
+
+def _not_a_hierarchy(f: str, known: str, kind: ir.Type, span: Span | None) -> Diagnostic:
+    """KZF017 for a second argument of rollup()/complete() (function `f`) that is a value of
+    type `kind`, not a hierarchy's name; `known`: the hierarchies declared, or ""."""
+    num, cond, text, hier = ir.Type.NUMBER, ir.Type.BOOL, ir.Type.TEXT, ir.Type.HIERARCHY
+    code = "KZF017"
+    if not known:
+        said = {
+            num: localised(
+                code,
+                "the second argument of {function}() must name a hierarchy (none declared), "
+                "not a number",
+                span,
+                function=f,
+            ),
+            cond: localised(
+                code,
+                "the second argument of {function}() must name a hierarchy (none declared), "
+                "not a condition",
+                span,
+                function=f,
+            ),
+            text: localised(
+                code,
+                "the second argument of {function}() must name a hierarchy (none declared), "
+                "not a text",
+                span,
+                function=f,
+            ),
+            hier: localised(
+                code,
+                "the second argument of {function}() must name a hierarchy (none declared), "
+                "not a hierarchy",
+                span,
+                function=f,
+            ),
+        }
+        return said[kind]
+    said = {
+        num: localised(
+            code,
+            "the second argument of {function}() must name a hierarchy ({known}), not a number",
+            span,
+            function=f,
+            known=known,
+        ),
+        cond: localised(
+            code,
+            "the second argument of {function}() must name a hierarchy ({known}), not a condition",
+            span,
+            function=f,
+            known=known,
+        ),
+        text: localised(
+            code,
+            "the second argument of {function}() must name a hierarchy ({known}), not a text",
+            span,
+            function=f,
+            known=known,
+        ),
+        hier: localised(
+            code,
+            "the second argument of {function}() must name a hierarchy ({known}), not a hierarchy",
+            span,
+            function=f,
+            known=known,
+        ),
+    }
+    return said[kind]
 
 
 def _hierarchy_cycle(children: dict[str, tuple[str, ...]]) -> list[str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import UsageError, error
+from kzf.dsl.diagnostics import UsageError, error, localised
 from kzf.engine.compile.context import ResolverContext
 from kzf.engine.core import ir
 
@@ -54,7 +54,12 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
         return _resolve_across(r, e, env)
     if e.over is not None or e.where is not None:
         r.bag.add(
-            error("KZF015", f"{e.func}() averages its arguments on each row; no over/where", e.span)
+            localised(
+                "KZF015",
+                "{function}() averages its arguments on each row; no over/where",
+                e.span,
+                function=e.func,
+            )
         )
         return POISON
     args = list(e.args)
@@ -98,7 +103,14 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
         if least is None:
             return POISON
     if not args:
-        r.bag.add(error("KZF013", f"{e.func}() needs at least one value to average", e.span))
+        r.bag.add(
+            localised(
+                "KZF013",
+                "{function}() needs at least one value to average",
+                e.span,
+                function=e.func,
+            )
+        )
         return POISON
     values, weights = _values_and_weights(r, e, args, env)
     if POISON in values or POISON in weights:
@@ -111,10 +123,12 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
     if isinstance(method, str):
         if method not in METHODS:
             r.bag.add(
-                error(
+                localised(
                     "KZF024",
-                    f"unknown aggregation method {method!r}; use " + ", ".join(map(repr, METHODS)),
+                    "unknown aggregation method {method}; use {methods}",
                     e.span,
+                    method=repr(method),
+                    methods=", ".join(map(repr, METHODS)),
                 )
             )
             return POISON
@@ -132,11 +146,12 @@ def _resolve_across(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) ->
 
     if e.over is None or e.where is not None:
         r.bag.add(
-            error(
+            localised(
                 "KZF015",
-                f"{e.func}() compares each row with the others across a dimension: write "
-                f"{e.func}(a, b over entity), no where",
+                "{function}() compares each row with the others across a dimension: write "
+                "{function}(a, b over entity), no where",
                 e.span,
+                function=e.func,
             )
         )
         return POISON
@@ -188,11 +203,12 @@ def _least_share(
     written in the file, or a param), taken from the front of `args`."""
     if not args or isinstance(args[0], ast.Weighted):
         r.bag.add(
-            error(
+            localised(
                 "KZF013",
-                f"{e.func}() takes the least share of the weights present first, e.g. "
-                f"{e.func}(0.5, a: 1, b: 1)",
+                "{function}() takes the least share of the weights present first, e.g. "
+                "{function}(0.5, a: 1, b: 1)",
                 e.span,
+                function=e.func,
             )
         )
         return None
@@ -204,11 +220,13 @@ def _least_share(
         value = p.value if p is not None else None
     if isinstance(value, float) and not 0.0 < value <= 1.0:
         r.bag.add(
-            error(
+            localised(
                 "KZF024",
-                f"the least share of {e.func}() is above 0 and at most 1 (0.5: half the "
-                f"weights), not {value:g}",
+                "the least share of {function}() is above 0 and at most 1 (0.5: half the "
+                "weights), not {value}",
                 first.span,
+                function=e.func,
+                value=f"{value:g}",
             )
         )
         return None
@@ -244,11 +262,14 @@ def _check_method_param(
     for v in values:
         if v not in allowed:
             r.bag.add(
-                error(
+                localised(
                     "KZF024",
-                    f"param '{name}' chooses in {e.func}(), but {v!r} is not one of "
-                    + ", ".join(map(repr, allowed)),
+                    "param '{name}' chooses in {function}(), but {value} is not one of {allowed}",
                     e.span,
+                    name=name,
+                    function=e.func,
+                    value=repr(v),
+                    allowed=", ".join(map(repr, allowed)),
                 )
             )
     r.method_params[name] = possible
@@ -288,11 +309,12 @@ def resolve_choose(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> 
     if isinstance(key, ir.Const):
         if key.value not in labels:
             r.bag.add(
-                error(
+                localised(
                     "KZF024",
-                    f"{key.value!r} is not one of the alternatives: "
-                    + ", ".join(map(repr, labels)),
+                    "{value} is not one of the alternatives: {labels}",
                     e.args[0].span,
+                    value=repr(key.value),
+                    labels=", ".join(map(repr, labels)),
                 )
             )
             return POISON
@@ -496,11 +518,12 @@ def _scalar(e: ast.Expr | None, params: Mapping[str, float | str], where: str) -
         return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else float("nan")}[e.op]
     raise UsageError(
         [
-            error(
+            localised(
                 "KZF025",
-                f"a weight in {where} is not a number or a param, so the hierarchy's weights "
+                "a weight in {name} is not a number or a param, so the hierarchy's weights "
                 "cannot be read",
                 getattr(e, "span", None),
+                name=where,
             )
         ]
     )
@@ -510,10 +533,28 @@ def hierarchy(program: CheckedProgram, index: str) -> Hierarchy:
     """The tree of weighted means under `index`, read from the definitions as written."""
     defs = program.definitions
     if index not in defs:
-        from kzf.dsl.diagnostics import did_you_mean
+        from kzf.engine.compile.models import ending
 
+        which, said = ending(index, list(defs))
         raise UsageError(
-            [error("KZF025", f"no definition named '{index}'{did_you_mean(index, list(defs))}")]
+            [
+                localised("KZF025", "no definition named '{name}'", None, **said)
+                if which == 0
+                else localised(
+                    "KZF025",
+                    "no definition named '{name}'; did you mean '{suggestion}'?",
+                    None,
+                    **said,
+                )
+                if which == 1
+                else localised(
+                    "KZF025",
+                    "no definition named '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                    "{scripts} letters that look alike)",
+                    None,
+                    **said,
+                )
+            ]
         )
     nodes: dict[str, Node] = {}
     leaves: list[str] = []
@@ -525,12 +566,13 @@ def hierarchy(program: CheckedProgram, index: str) -> Hierarchy:
             if name == index:
                 raise UsageError(
                     [
-                        error(
+                        localised(
                             "KZF025",
-                            f"'{index}' is not a weighted mean of named indicators: write it as "
+                            "'{name}' is not a weighted mean of named indicators: write it as "
                             "amean(a: w, ...), gmean, hmean or aggregate(method, ...) (or their "
                             "_available forms)",
                             defs[index].span,
+                            name=index,
                         )
                     ]
                 )

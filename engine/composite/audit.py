@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kzf.dsl.diagnostics import Diagnostic, UsageError, error
+from kzf.dsl.diagnostics import Diagnostic, UsageError, error, localised
 from kzf.engine.api.program import Program
 from kzf.engine.compile.weighted import Hierarchy, hierarchy
 from kzf.engine.io.data import Panel, ReadOptions
@@ -168,7 +168,9 @@ def weighted_mean(
         elif method == "power" and exponent is not None:
             out = np.power((w * np.power(x, exponent)).sum(axis=0) / total, 1.0 / exponent)
         else:
-            raise UsageError([error("KZF024", f"unknown aggregation method {method!r}")])
+            raise UsageError(
+                [localised("KZF024", "unknown aggregation method {method}", method=repr(method))]
+            )
     out[np.isnan(x).any(axis=0) | np.isinf(out)] = np.nan
     return out
 
@@ -198,7 +200,9 @@ def _mean_of_present(
             quotients = (w / np.where(present, x, 1.0)).sum(axis=0)
             out = safe / np.where(carried > 0, quotients, 1.0)
         else:
-            raise UsageError([error("KZF024", f"unknown aggregation method {method!r}")])
+            raise UsageError(
+                [localised("KZF024", "unknown aggregation method {method}", method=repr(method))]
+            )
     out = np.where((share >= least) & (share > 0) & np.isfinite(out), out, np.nan)
     return np.asarray(out, dtype=np.float64)
 
@@ -257,10 +261,11 @@ def cross_section(prog: Program) -> tuple[str, str | None]:
     if len(others) != 1:
         raise UsageError(
             [
-                error(
+                localised(
                     "KZF026",
-                    f"the panel has dimensions {', '.join(prog.dims)}: composite analysis needs "
-                    "entities, or entities by a time dimension",
+                    "the panel has dimensions {dims}: composite analysis needs entities, or "
+                    "entities by a time dimension",
+                    dims=", ".join(prog.dims),
                 )
             ]
         )
@@ -290,10 +295,12 @@ def evaluate(
         if leaf not in panel.frame.columns:
             raise UsageError(
                 [
-                    error(
+                    localised(
                         "KZF025",
-                        f"'{leaf}', averaged by '{h.parent_of(leaf)}', is neither a definition "
-                        "nor an input, so it is not an indicator of the index",
+                        "'{leaf}', averaged by '{parent}', is neither a definition nor an input, "
+                        "so it is not an indicator of the index",
+                        leaf=leaf,
+                        parent=h.parent_of(leaf),
                     )
                 ]
             )
@@ -320,11 +327,16 @@ def _check_reproduced(ev: Evaluated) -> None:
             key = ", ".join(str(ev.frame[d].iloc[where]) for d in ev.dims)
             raise UsageError(
                 [
-                    error(
+                    localised(
                         "KZF025",
-                        f"re-aggregating the leaves does not reproduce '{node}' at ({key}): the "
-                        f"engine gives {engine[where]!r}, the weighted "
-                        f"{ev.tree.methods[node]} mean of its children {ours[where]!r}",
+                        "re-aggregating the leaves does not reproduce '{node}' at ({key}): the "
+                        "engine gives {engine}, the weighted {method} mean of its children "
+                        "{ours}",
+                        node=node,
+                        key=key,
+                        engine=repr(engine[where]),
+                        method=ev.tree.methods[node],
+                        ours=repr(ours[where]),
                     )
                 ]
             )
@@ -364,18 +376,27 @@ def choose_year(counts: pd.Series, index: str, year: str | int | None) -> int:
         try:
             chosen = int(str(year))
         except ValueError:
-            raise UsageError([error("KZF026", f"--year {year!r} is not a whole year")]) from None
+            raise UsageError(
+                [localised("KZF026", "--year {year} is not a whole year", year=repr(year))]
+            ) from None
         if chosen not in counts.index:
             raise UsageError(
-                [error("KZF026", f"--year {chosen}: the panel has no rows for that year")]
+                [
+                    localised(
+                        "KZF026", "--year {year}: the panel has no rows for that year", year=chosen
+                    )
+                ]
             )
         if counts[chosen] < 2:
             raise UsageError(
                 [
-                    error(
+                    localised(
                         "KZF026",
-                        f"'{index}' has values for {int(counts[chosen])} entity(ies) in "
-                        f"{chosen}; at least 2 are needed",
+                        "'{index}' has values for {count} entity(ies) in {year}; at least 2 are "
+                        "needed",
+                        index=index,
+                        count=int(counts[chosen]),
+                        year=chosen,
                     )
                 ]
             )
@@ -384,9 +405,11 @@ def choose_year(counts: pd.Series, index: str, year: str | int | None) -> int:
     if enough.empty:
         raise UsageError(
             [
-                error(
+                localised(
                     "KZF026",
-                    f"no year in which '{index}' has values for at least {MIN_ENTITIES} entities",
+                    "no year in which '{index}' has values for at least {least} entities",
+                    index=index,
+                    least=MIN_ENTITIES,
                 )
             ]
         )
@@ -622,12 +645,21 @@ def optimise_weights(
     if node not in tree.children:
         known = ", ".join(tree.children)
         raise UsageError(
-            [error("KZF025", f"--optimise-weights: '{node}' is not a node of the index ({known})")]
+            [
+                localised(
+                    "KZF025",
+                    "--optimise-weights: '{node}' is not a node of the index ({known})",
+                    node=node,
+                    known=known,
+                )
+            ]
         )
     kids = tree.children[node]
     k = len(kids)
     if k < 2:
-        raise UsageError([error("KZF025", f"'{node}' has one child: no weights to optimise")])
+        raise UsageError(
+            [localised("KZF025", "'{node}' has one child: no weights to optimise", node=node)]
+        )
     target = np.full(k, 1.0 / k) if targets is None else np.asarray(targets, dtype=np.float64)
     leaves = ev.leaf_values(rows)
     given = np.asarray(tree.weights[node], dtype=np.float64)
@@ -864,13 +896,25 @@ def contributions_for(
     if entity is not None:
         known = out[ev.entity_dim].astype(str).unique().tolist()
         if entity not in known:
-            from kzf.dsl.diagnostics import did_you_mean
+            from kzf.dsl.diagnostics import suggestion
 
+            hint, values = suggestion(entity, known)
+            values = {**values, "entity": repr(entity), "name": entity}
             raise UsageError(
                 [
-                    error(
+                    localised("KZF026", "--entity: no entity named {entity}", **values)
+                    if not hint
+                    else localised(
                         "KZF026",
-                        f"--entity: no entity named {entity!r}{did_you_mean(entity, known)}",
+                        "--entity: no entity named {entity}; did you mean '{suggestion}'?",
+                        **values,
+                    )
+                    if "scripts" not in values
+                    else localised(
+                        "KZF026",
+                        "--entity: no entity named {entity}; did you mean '{suggestion}'? "
+                        "('{name}' has {scripts} letters that look alike)",
+                        **values,
                     )
                 ]
             )
@@ -879,7 +923,9 @@ def contributions_for(
         if ev.time_dim is None:
             raise UsageError([error("KZF026", "--year: the panel has no time dimension")])
         if str(year) not in set(out[ev.time_dim].astype(str)):
-            raise UsageError([error("KZF026", f"--year {year}: the panel has no rows for it")])
+            raise UsageError(
+                [localised("KZF026", "--year {year}: the panel has no rows for it", year=year)]
+            )
         out = out[out[ev.time_dim].astype(str) == str(year)]
     if by_node:
         out = contributions_by_node(out, ev.tree, ev.dims)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kzf.dsl.diagnostics import Diagnostic, KzfError, UsageError, error
+from kzf.dsl.diagnostics import Diagnostic, KzfError, UsageError, error, localised
 from kzf.engine.api.program import Program
 from kzf.engine.compile.weighted import hierarchy
 from kzf.engine.composite.audit import cross_section, ranks_by_group
@@ -61,15 +61,29 @@ def choose_names(a: Program, b: Program, spec: str | None) -> tuple[str, str]:
         name_a, name_b = (left, right) if sep else (spec, spec)
         for prog, name in ((a, name_a), (b, name_b)):
             if name not in prog.checked.definitions:
-                from kzf.dsl.diagnostics import did_you_mean
+                from kzf.dsl.diagnostics import suggestion
 
                 known = list(prog.checked.definitions)
+                hint, values = suggestion(name, known)
+                values = {**values, "file": prog.path, "name": name}
                 raise UsageError(
                     [
-                        error(
+                        localised(
+                            "KZF025", "--index: {file} has no definition named '{name}'", **values
+                        )
+                        if not hint
+                        else localised(
                             "KZF025",
-                            f"--index: {prog.path} has no definition named "
-                            f"'{name}'{did_you_mean(name, known)}",
+                            "--index: {file} has no definition named '{name}'; did you mean "
+                            "'{suggestion}'?",
+                            **values,
+                        )
+                        if "scripts" not in values
+                        else localised(
+                            "KZF025",
+                            "--index: {file} has no definition named '{name}'; did you mean "
+                            "'{suggestion}'? ('{name}' has {scripts} letters that look alike)",
+                            **values,
                         )
                     ]
                 )
@@ -81,20 +95,27 @@ def choose_names(a: Program, b: Program, spec: str | None) -> tuple[str, str]:
     shared = [n for n in a.checked.definitions if n in b.checked.definitions]
     candidates = sorted(common) if common else shared
     listed = ", ".join(candidates[:12]) + (", ..." if len(candidates) > 12 else "")
-    why = (
-        "both files define several indices"
-        if common
-        else "the two files define no common weighted-mean index"
-    )
-    raise UsageError(
-        [
-            error(
-                "KZF025",
-                f"{why}; choose one with --index NAME (or NAME_A:NAME_B)"
-                + (f"; candidates: {listed}" if candidates else "; they share no definition"),
-            )
-        ]
-    )
+    if common:  # several: `common` is not empty, so neither is `candidates`
+        said = localised(
+            "KZF025",
+            "both files define several indices; choose one with --index NAME (or NAME_A:NAME_B)"
+            "; candidates: {candidates}",
+            candidates=listed,
+        )
+    elif candidates:
+        said = localised(
+            "KZF025",
+            "the two files define no common weighted-mean index; choose one with --index NAME "
+            "(or NAME_A:NAME_B); candidates: {candidates}",
+            candidates=listed,
+        )
+    else:
+        said = error(
+            "KZF025",
+            "the two files define no common weighted-mean index; choose one with --index NAME "
+            "(or NAME_A:NAME_B); they share no definition",
+        )
+    raise UsageError([said])
 
 
 def _params_for(prog: Program, overrides: Mapping[str, float | str]) -> dict[str, float | str]:
@@ -113,10 +134,12 @@ def diff(
     if a.dims != b.dims:
         raise UsageError(
             [
-                error(
+                localised(
                     "KZF026",
-                    f"the files have different dimensions ({', '.join(a.dims)} and "
-                    f"{', '.join(b.dims)}): their results cannot be lined up",
+                    "the files have different dimensions ({dims_a} and {dims_b}): their results "
+                    "cannot be lined up",
+                    dims_a=", ".join(a.dims),
+                    dims_b=", ".join(b.dims),
                 )
             ]
         )
@@ -124,7 +147,11 @@ def diff(
     unknown = [k for k in overrides if k not in a.params and k not in b.params]
     if unknown:
         raise UsageError(
-            [error("KZF019", f"--param: neither file has a param named '{unknown[0]}'")]
+            [
+                localised(
+                    "KZF019", "--param: neither file has a param named '{name}'", name=unknown[0]
+                )
+            ]
         )
     name_a, name_b = choose_names(a, b, index)
     entity_dim, time_dim = cross_section(a)
@@ -133,7 +160,13 @@ def diff(
         source = data if data is not None else prog.data_path
         if source is None:
             raise UsageError(
-                [error("KZF107", f"{prog.path} declares no `data`; give one with --data PATH")]
+                [
+                    localised(
+                        "KZF107",
+                        "{file} declares no `data`; give one with --data PATH",
+                        file=prog.path,
+                    )
+                ]
             )
         panel = prog.read_data(source, [name], **(read_options or {}))
         result = prog.run(panel, _params_for(prog, overrides), [name])

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kzf.dsl.diagnostics import Diagnostic, Severity, UsageError, error
+from kzf.dsl.diagnostics import Diagnostic, Severity, UsageError, error, localised
 from kzf.engine.api.program import Program
 from kzf.engine.composite.audit import cross_section, panel_of, rank_high_first, year_and_rows
 from kzf.engine.io.data import Panel, ReadOptions
@@ -83,10 +83,11 @@ def factors_of(prog: Program) -> list[Factor]:
     if not varies:
         raise UsageError(
             [
-                error(
+                localised(
                     "KZF026",
-                    f"{prog.path} has no `vary` statement: state what may change, e.g. "
-                    '`vary w in [0.2, 0.4]` or `vary agg in {"arithmetic", "geometric"}`',
+                    "{file} has no `vary` statement: state what may change, e.g. "
+                    '`vary w in [0.2, 0.4]` or `vary agg in {{"arithmetic", "geometric"}}`',
+                    file=prog.path,
                 )
             ]
         )
@@ -150,27 +151,62 @@ def check_budget(runs: int, sobol: int, seed: int, params: int) -> None:
     of 0 or more, and a budget beyond these limits would run for hours or run out of memory."""
     problems = []
     if runs < 1 or runs > MAX_RUNS:
-        problems.append(f"--runs must be between 1 and {MAX_RUNS:,}, not {runs:,}")
+        problems.append(
+            localised(
+                "KZF026",
+                "--runs must be between 1 and {most}, not {runs}",
+                most=f"{MAX_RUNS:,}",
+                runs=f"{runs:,}",
+            )
+        )
     if sobol < 0:
-        problems.append(f"--sobol must be 0 (no Sobol' indices) or more, not {sobol:,}")
+        problems.append(
+            localised(
+                "KZF026",
+                "--sobol must be 0 (no Sobol' indices) or more, not {sobol}",
+                sobol=f"{sobol:,}",
+            )
+        )
     elif sobol * (params + 2) > MAX_EVALUATIONS:
         problems.append(
-            f"--sobol {sobol:,} needs {sobol * (params + 2):,} evaluations "
-            f"({params} varied params); at most {MAX_EVALUATIONS:,}"
+            localised(
+                "KZF026",
+                "--sobol {sobol} needs {evaluations} evaluations ({params} varied params); at "
+                "most {most}",
+                sobol=f"{sobol:,}",
+                evaluations=f"{sobol * (params + 2):,}",
+                params=params,
+                most=f"{MAX_EVALUATIONS:,}",
+            )
         )
     if seed < 0:
-        problems.append(f"--seed must be 0 or more, not {seed}")
+        problems.append(localised("KZF026", "--seed must be 0 or more, not {seed}", seed=seed))
     if problems:
-        raise UsageError([error("KZF026", p) for p in problems])
+        raise UsageError(problems)
 
 
 def _check_index(prog: Program, index: str) -> None:
     if index not in prog.checked.definitions:
-        from kzf.dsl.diagnostics import did_you_mean
+        from kzf.dsl.diagnostics import suggestion
 
         known = list(prog.checked.definitions)
+        hint, values = suggestion(index, known)
+        values = {**values, "name": index}
         raise UsageError(
-            [error("KZF025", f"no definition named '{index}'{did_you_mean(index, known)}")]
+            [
+                localised("KZF025", "no definition named '{name}'", **values)
+                if not hint
+                else localised(
+                    "KZF025", "no definition named '{name}'; did you mean '{suggestion}'?", **values
+                )
+                if "scripts" not in values
+                else localised(
+                    "KZF025",
+                    "no definition named '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                    "{scripts} letters that look alike)",
+                    **values,
+                )
+            ]
         )
 
 

@@ -56,6 +56,7 @@ from kzf.dsl.diagnostics import (
     DataError,
     DataLocation,
     Diagnostic,
+    Note,
     data_error,
     localised_data_error,
 )
@@ -160,10 +161,11 @@ class CellSyntax:
     @classmethod
     def of(cls, decimal: str, missing: Sequence[str], source: str) -> CellSyntax:
         if decimal not in (".", ","):
-            raise data_error(
+            raise localised_data_error(
                 "KZF106",
-                f"the decimal separator must be '.' or ',', not {decimal!r}",
+                "the decimal separator must be '.' or ',', not {decimal}",
                 DataLocation(source),
+                decimal=repr(decimal),
             )
         if isinstance(missing, str):
             missing = [missing]
@@ -686,14 +688,39 @@ def _parse_values(
             values[coded] = np.nan
     if bad.any() or infinite.any():
         pos = int(np.flatnonzero(bad | infinite)[0])
-        about = f" (indicator '{indicator[pos]}')" if indicator is not None else ""
         where = DataLocation(source, int(rows[pos]), name)
+        shown = cells.show(pos)
         if infinite[pos]:
-            msg = f"{cells.show(pos)}: infinite values are not allowed{about}"
-            raise data_error("KZF104", msg, where, "leave the cell empty for a missing value")
+            if indicator is None:
+                raise localised_data_error(
+                    "KZF104",
+                    "{value}: infinite values are not allowed",
+                    where,
+                    "leave the cell empty for a missing value",
+                    value=shown,
+                )
+            raise localised_data_error(
+                "KZF104",
+                "{value}: infinite values are not allowed (indicator '{indicator}')",
+                where,
+                "leave the cell empty for a missing value",
+                value=shown,
+                indicator=indicator[pos],
+            )
         hint = _decimal_hint(str(cells.original.iloc[pos]).strip(), syntax.decimal)
         notes = [hint] if hint else []
-        raise data_error("KZF104", f"{cells.show(pos)} is not a number{about}", where, *notes)
+        if indicator is None:
+            raise localised_data_error(
+                "KZF104", "{value} is not a number", where, *notes, value=shown
+            )
+        raise localised_data_error(
+            "KZF104",
+            "{value} is not a number (indicator '{indicator}')",
+            where,
+            *notes,
+            value=shown,
+            indicator=indicator[pos],
+        )
     return values
 
 
@@ -847,10 +874,12 @@ def _parse_time(
     bad = ~integral
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise data_error(
+        raise localised_data_error(
             "KZF104",
-            f"{cells.show(pos)} is not an integer ('{name}' is the time dimension)",
+            "{value} is not an integer ('{dim}' is the time dimension)",
             DataLocation(source, int(rows[pos]), name),
+            value=cells.show(pos),
+            dim=name,
         )
     return values.astype("int64")
 
@@ -873,23 +902,45 @@ def _require_dims(table: RawTable, needed: Sequence[str], dims: Sequence[str]) -
     missing = [d for d in needed if not table.positions(d)]
     if not missing:
         return
-    notes = ["declare `dims ...` in the .kzf file to match the file's columns"]
+    notes: list[Note] = ["declare `dims ...` in the .kzf file to match the file's columns"]
     years = [n for n in table.names if is_time_column(n)]
     if years and not any(n.lower() == "indicator" for n in table.names):
         notes.append(
-            f"the file has year columns ({', '.join(years[:3])}, ...) but no 'indicator' "
-            "column, so it cannot be read as a years-as-columns table"
+            (
+                "the file has year columns ({years}, ...) but no 'indicator' column, so it "
+                "cannot be read as a years-as-columns table",
+                {"years": ", ".join(years[:3])},
+            )
         )
     guesses = {m: _did_you_mean(dict(table.bound).get(m, m), _file_names(table)) for m in missing}
+    where = DataLocation(table.source)
+    expected = ", ".join(dims)
+    columns = _listing(_file_names(table))
+    if len(missing) == 1 and guesses[missing[0]]:
+        raise localised_data_error(
+            "KZF105",
+            "missing dimension column {dim} (did you mean '{suggestion}'?): the program "
+            "expects dims ({dims}) and the file has columns {columns}",
+            where,
+            *notes,
+            dim=_shown(table, missing[0]),
+            suggestion=guesses[missing[0]],
+            dims=expected,
+            columns=columns,
+        )
+    # several missing: each with its did-you-mean, in English, inside the list
     quoted = ", ".join(
         _shown(table, m) + (f" (did you mean '{g}'?)" if g else "") for m, g in guesses.items()
     )
-    raise data_error(
+    raise localised_data_error(
         "KZF105",
-        f"missing dimension column {quoted}: the program expects dims "
-        f"({', '.join(dims)}) and the file has columns {_listing(_file_names(table))}",
-        DataLocation(table.source),
+        "missing dimension column {dim}: the program expects dims ({dims}) and the file has "
+        "columns {columns}",
+        where,
         *notes,
+        dim=quoted,
+        dims=expected,
+        columns=columns,
     )
 
 
@@ -900,17 +951,50 @@ def _missing_inputs(
     errors = []
     for name in missing:
         guess = _did_you_mean(dict(table.bound).get(name, name), candidates)
-        hint = " (did you mean '{suggestion}'?)" if guess else ""
-        values = {"input": _shown(table, name), "suggestion": guess or ""}
-        if ind_name is None:
-            template = "missing input column {input}" + hint
-            note = f"the file has columns {_listing(candidates)}"
-        else:
-            template = "no rows for input {input} in column '{column_name}'" + hint
-            values["column_name"] = ind_name
-            note = f"the indicators in the file are {_listing(candidates)}"
+        shown = _shown(table, name)
+        listed = _listing(candidates)
         where = DataLocation(table.source)
-        errors.append(localised_data_error("KZF102", template, where, note, **values))
+        if ind_name is None:
+            errors.append(
+                localised_data_error(
+                    "KZF102",
+                    "missing input column {input} (did you mean '{suggestion}'?)",
+                    where,
+                    ("the file has columns {columns}", {"columns": listed}),
+                    input=shown,
+                    suggestion=guess,
+                )
+                if guess
+                else localised_data_error(
+                    "KZF102",
+                    "missing input column {input}",
+                    where,
+                    ("the file has columns {columns}", {"columns": listed}),
+                    input=shown,
+                )
+            )
+            continue
+        errors.append(
+            localised_data_error(
+                "KZF102",
+                "no rows for input {input} in column '{column_name}' (did you mean "
+                "'{suggestion}'?)",
+                where,
+                ("the indicators in the file are {indicators}", {"indicators": listed}),
+                input=shown,
+                column_name=ind_name,
+                suggestion=guess,
+            )
+            if guess
+            else localised_data_error(
+                "KZF102",
+                "no rows for input {input} in column '{column_name}'",
+                where,
+                ("the indicators in the file are {indicators}", {"indicators": listed}),
+                input=shown,
+                column_name=ind_name,
+            )
+        )
     return DataError([e.first for e in errors], location=errors[0].location)
 
 

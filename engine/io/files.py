@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from kzf.dsl.diagnostics import DataError, UsageError, error
+from kzf.dsl.diagnostics import DataError, Diagnostic, UsageError, localised
 
 FORMATS = ("table", "csv", "json")  # what --format accepts
 OUT_EXTENSIONS = (".csv", ".json", ".parquet", ".xlsx")  # what --out may end with
@@ -41,14 +41,23 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[str], object
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise DataError([error("KZF108", f"cannot write {path}: folder {folder} does not exist")])
+        raise DataError(
+            [
+                localised(
+                    "KZF108",
+                    "cannot write {path}: folder {folder} does not exist",
+                    path=path,
+                    folder=folder,
+                )
+            ]
+        )
     try:
         mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~current_umask()
         fd, tmp = tempfile.mkstemp(
             prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=folder
         )
     except OSError as exc:
-        raise DataError([error("KZF108", f"cannot write {path}: {exc.strerror or exc}")]) from None
+        raise DataError([_cannot_write(path, exc)]) from None
     os.close(fd)
     try:
         with _signals_end_the_write():
@@ -56,10 +65,16 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[str], object
             os.chmod(tmp, mode)
             os.replace(tmp, target)
     except OSError as exc:
-        raise DataError([error("KZF108", f"cannot write {path}: {exc.strerror or exc}")]) from None
+        raise DataError([_cannot_write(path, exc)]) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _cannot_write(path: str | os.PathLike[str], exc: OSError) -> Diagnostic:
+    return localised(
+        "KZF108", "cannot write {path}: {reason}", path=path, reason=exc.strerror or exc
+    )
 
 
 @contextlib.contextmanager
@@ -95,10 +110,12 @@ def refuse_overwriting(out: str | os.PathLike[str], *inputs: str | os.PathLike[s
         if os.path.exists(given) and os.path.samefile(out, given):
             raise UsageError(
                 [
-                    error(
+                    localised(
                         "KZF108",
-                        f"the output {out} is {given}, which this run reads; writing the results "
+                        "the output {out} is {given}, which this run reads; writing the results "
                         "there would replace it. Choose another output file",
+                        out=out,
+                        given=given,
                     )
                 ]
             )

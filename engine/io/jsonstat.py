@@ -28,13 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kzf.dsl.diagnostics import DataError, DataLocation, data_error
+from kzf.dsl.diagnostics import DataLocation, data_error, localised_data_error
 from kzf.engine.core.periods import is_time_name
 
 # Above this many cells a cube cannot be indexed with int64 positions (np.unravel_index).
 MAX_CELLS = 2**62
 _SPEC = "https://json-stat.org/full/"
-_NOT_JSONSTAT = f"kzf reads a '.json' file as JSON-stat 2.0 ({_SPEC}); save other JSON as CSV"
 
 
 @dataclass(frozen=True)
@@ -80,26 +79,34 @@ def parse(text: str, source: str) -> Cube:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _error(
-            source, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        raise localised_data_error(
+            "KZF106",
+            "not valid JSON: {reason} at line {line}, column {colno}",
+            DataLocation(source),
+            reason=exc.msg,
+            line=exc.lineno,
+            colno=exc.colno,
         ) from None
     except RecursionError:
-        raise _error(source, "not valid JSON: nested too deeply") from None
+        raise data_error(
+            "KZF106", "not valid JSON: nested too deeply", DataLocation(source)
+        ) from None
     dataset, legacy = _the_dataset(doc, source)
     return _cube(dataset, legacy, source)
-
-
-def _error(source: str, message: str, *notes: str) -> DataError:
-    return data_error("KZF106", message, DataLocation(source), *notes)
 
 
 def _the_dataset(doc: object, source: str) -> tuple[dict[str, object], bool]:
     """The dataset a document holds, and whether it is laid out as JSON-stat 1.x."""
     if not isinstance(doc, dict):
-        raise _error(
-            source,
-            f"not a JSON-stat dataset: the file holds a JSON {_kind(doc)}, not an object",
-            _NOT_JSONSTAT,
+        raise localised_data_error(
+            "KZF106",
+            "not a JSON-stat dataset: the file holds a JSON {kind}, not an object",
+            DataLocation(source),
+            (
+                "kzf reads a '.json' file as JSON-stat 2.0 ({spec}); save other JSON as CSV",
+                {"spec": _SPEC},
+            ),
+            kind=_kind(doc),
         )
     kind = doc.get("class")
     if kind == "dataset":
@@ -107,31 +114,44 @@ def _the_dataset(doc: object, source: str) -> tuple[dict[str, object], bool]:
     if kind == "collection":
         return _from_collection(doc, source), False
     if kind == "dimension":
-        raise _error(
-            source, "a JSON-stat dimension, not a dataset: it holds categories but no values"
+        raise data_error(
+            "KZF106",
+            "a JSON-stat dimension, not a dataset: it holds categories but no values",
+            DataLocation(source),
         )
     if kind is not None:
-        raise _error(
-            source,
-            f"unknown JSON-stat class {kind!r}: kzf reads class 'dataset' (or a collection "
+        raise localised_data_error(
+            "KZF106",
+            "unknown JSON-stat class {kind}: kzf reads class 'dataset' (or a collection "
             "or bundle holding one dataset)",
+            DataLocation(source),
+            kind=repr(kind),
         )
     bundle = {k: v for k, v in doc.items() if isinstance(v, dict) and "dimension" in v}
     if bundle and "dimension" not in doc:  # JSON-stat 1.x: {"name": {dataset}, ...}
         if len(bundle) > 1:
-            raise _error(
-                source,
-                f"the JSON-stat bundle holds {len(bundle)} datasets "
-                f"({_names(list(bundle))}); kzf reads one dataset per file",
+            raise localised_data_error(
+                "KZF106",
+                "the JSON-stat bundle holds {count} datasets ({names}); kzf reads one dataset "
+                "per file",
+                DataLocation(source),
                 "download the dataset you need on its own",
+                count=len(bundle),
+                names=_names(list(bundle)),
             )
         return next(iter(bundle.values())), True
     if "value" in doc and "dimension" in doc:
-        raise _error(source, 'a JSON-stat dataset without "class": "dataset"')
-    raise _error(
-        source,
+        raise data_error(
+            "KZF106", 'a JSON-stat dataset without "class": "dataset"', DataLocation(source)
+        )
+    raise localised_data_error(
+        "KZF106",
         'not a JSON-stat dataset: no "class": "dataset" and no "value" and "dimension"',
-        _NOT_JSONSTAT,
+        DataLocation(source),
+        (
+            "kzf reads a '.json' file as JSON-stat 2.0 ({spec}); save other JSON as CSV",
+            {"spec": _SPEC},
+        ),
     )
 
 
@@ -139,28 +159,39 @@ def _from_collection(doc: dict[str, object], source: str) -> dict[str, object]:
     link = doc.get("link")
     items = link.get("item") if isinstance(link, dict) else None
     if not isinstance(items, list):
-        raise _error(source, 'the JSON-stat collection has no "link": {"item": [...]}')
+        raise localised_data_error(
+            "KZF106",
+            'the JSON-stat collection has no "link": {{"item": [...]}}',
+            DataLocation(source),
+        )
     datasets = [i for i in items if isinstance(i, dict) and i.get("class") == "dataset"]
     named = [
         str(d.get("label") or d.get("href") or f"item {n + 1}") for n, d in enumerate(datasets)
     ]
     if len(datasets) > 1:
-        raise _error(
-            source,
-            f"the JSON-stat collection holds {len(datasets)} datasets ({_names(named)}); "
-            "kzf reads one dataset per file",
+        raise localised_data_error(
+            "KZF106",
+            "the JSON-stat collection holds {count} datasets ({names}); kzf reads one dataset "
+            "per file",
+            DataLocation(source),
             "download the dataset you need on its own",
+            count=len(datasets),
+            names=_names(named),
         )
     if not datasets:
-        raise _error(source, "the JSON-stat collection holds no dataset")
+        raise data_error(
+            "KZF106", "the JSON-stat collection holds no dataset", DataLocation(source)
+        )
     dataset = datasets[0]
     if "value" not in dataset:
         href = dataset.get("href")
-        raise _error(
-            source,
-            f"the JSON-stat collection only links to its dataset ({href or named[0]}); "
-            "it does not hold the values",
+        raise localised_data_error(
+            "KZF106",
+            "the JSON-stat collection only links to its dataset ({link}); it does not hold "
+            "the values",
+            DataLocation(source),
             "download the dataset itself",
+            link=href or named[0],
         )
     return dataset
 
@@ -185,7 +216,9 @@ def _kind(value: object) -> str:
 def _cube(ds: dict[str, object], legacy: bool, source: str) -> Cube:
     dimension = ds.get("dimension")
     if not isinstance(dimension, dict):
-        raise _error(source, 'the JSON-stat dataset has no "dimension" object')
+        raise data_error(
+            "KZF106", 'the JSON-stat dataset has no "dimension" object', DataLocation(source)
+        )
     holder: Mapping[str, object] = dimension if legacy else ds
     ids = _ids(holder.get("id"), source)
     sizes = _sizes(holder.get("size"), ids, source)
@@ -194,9 +227,14 @@ def _cube(ds: dict[str, object], legacy: bool, source: str) -> Cube:
     )
     cells = math.prod(sizes)
     if cells > MAX_CELLS:
-        raise _error(source, f"the JSON-stat cube has {cells} cells, more than kzf can index")
+        raise localised_data_error(
+            "KZF106",
+            "the JSON-stat cube has {cells} cells, more than kzf can index",
+            DataLocation(source),
+            cells=cells,
+        )
     if "value" not in ds:
-        raise _error(source, 'the JSON-stat dataset has no "value"')
+        raise data_error("KZF106", 'the JSON-stat dataset has no "value"', DataLocation(source))
     positions, raw = _values(ds["value"], cells, source)
     values = _texts(raw, positions, source)
     present = np.array([v is not None for v in raw], dtype=bool)
@@ -216,15 +254,25 @@ def _cube(ds: dict[str, object], legacy: bool, source: str) -> Cube:
 
 def _ids(value: object, source: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(i, str) and i.strip() for i in value):
-        raise _error(source, 'the JSON-stat dataset\'s "id" must be a list of dimension names')
+        raise data_error(
+            "KZF106",
+            'the JSON-stat dataset\'s "id" must be a list of dimension names',
+            DataLocation(source),
+        )
     ids = tuple(i.strip() for i in value)
     twice = _repeated(ids)
     if twice:
-        raise _error(source, f"the JSON-stat dataset names dimension '{twice[0]}' twice in \"id\"")
+        raise localised_data_error(
+            "KZF106",
+            "the JSON-stat dataset names dimension '{dim}' twice in \"id\"",
+            DataLocation(source),
+            dim=twice[0],
+        )
     if "value" in (i.lower() for i in ids):
-        raise _error(
-            source,
+        raise data_error(
+            "KZF106",
             "a JSON-stat dimension is called 'value', the name of the values' column",
+            DataLocation(source),
         )
     return ids
 
@@ -233,12 +281,18 @@ def _sizes(value: object, ids: tuple[str, ...], source: str) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value
     ):
-        raise _error(source, 'the JSON-stat dataset\'s "size" must be a list of counts')
+        raise data_error(
+            "KZF106",
+            'the JSON-stat dataset\'s "size" must be a list of counts',
+            DataLocation(source),
+        )
     if len(value) != len(ids):
-        raise _error(
-            source,
-            f'the JSON-stat dataset has {len(ids)} dimensions in "id" but {len(value)} '
-            'numbers in "size"',
+        raise localised_data_error(
+            "KZF106",
+            'the JSON-stat dataset has {dims} dimensions in "id" but {numbers} numbers in "size"',
+            DataLocation(source),
+            dims=len(ids),
+            numbers=len(value),
         )
     return tuple(value)
 
@@ -248,41 +302,66 @@ def _categories(dim: object, name: str, size: int, source: str) -> tuple[str, ..
     or, for a dimension of one category, absent with the id as the one key of `label`."""
     category = dim.get("category") if isinstance(dim, dict) else None
     if not isinstance(category, dict):
-        raise _error(source, f"JSON-stat dimension '{name}' has no \"category\" object")
+        raise localised_data_error(
+            "KZF106",
+            "JSON-stat dimension '{name}' has no \"category\" object",
+            DataLocation(source),
+            name=name,
+        )
     index = category.get("index")
     label = category.get("label")
     if index is None and isinstance(label, dict) and len(label) == 1:
         index = list(label)
     if isinstance(index, list):
         if not all(isinstance(c, str | int) and not isinstance(c, bool) for c in index):
-            raise _error(source, f"the categories of JSON-stat dimension '{name}' must be ids")
+            raise localised_data_error(
+                "KZF106",
+                "the categories of JSON-stat dimension '{name}' must be ids",
+                DataLocation(source),
+                name=name,
+            )
         ids = tuple(str(c) for c in index)
     elif isinstance(index, dict):
         places = list(index.values())
         if sorted(p for p in places if isinstance(p, int) and not isinstance(p, bool)) != list(
             range(len(index))
         ):
-            raise _error(
-                source,
-                f"the category index of JSON-stat dimension '{name}' must give the positions "
-                f"0 to {len(index) - 1}, each once",
+            raise localised_data_error(
+                "KZF106",
+                "the category index of JSON-stat dimension '{name}' must give the positions "
+                "0 to {last}, each once",
+                DataLocation(source),
+                name=name,
+                last=len(index) - 1,
             )
         order = sorted(index.items(), key=lambda kv: kv[1])
         ids = tuple(str(k) for k, _ in order)
     else:
-        raise _error(
-            source,
-            f"JSON-stat dimension '{name}' has no category \"index\" (only a dimension of "
+        raise localised_data_error(
+            "KZF106",
+            "JSON-stat dimension '{name}' has no category \"index\" (only a dimension of "
             'one category may give just its "label")',
+            DataLocation(source),
+            name=name,
         )
     if len(ids) != size:
-        raise _error(
-            source,
-            f"JSON-stat dimension '{name}' has {len(ids)} categories but its \"size\" is {size}",
+        raise localised_data_error(
+            "KZF106",
+            "JSON-stat dimension '{name}' has {count} categories but its \"size\" is {size}",
+            DataLocation(source),
+            name=name,
+            count=len(ids),
+            size=size,
         )
     twice = _repeated(ids)
     if twice:
-        raise _error(source, f"JSON-stat dimension '{name}' lists category '{twice[0]}' twice")
+        raise localised_data_error(
+            "KZF106",
+            "JSON-stat dimension '{name}' lists category '{category}' twice",
+            DataLocation(source),
+            name=name,
+            category=twice[0],
+        )
     return ids
 
 
@@ -294,12 +373,15 @@ def _values(value: object, cells: int, source: str) -> tuple[np.ndarray, list[ob
     """The positions and raw values of the listed cells, in position order."""
     if isinstance(value, list):
         if len(value) != cells:
-            raise _error(
-                source,
-                f'the JSON-stat "value" has {len(value)} values but the sizes of the '
-                f"dimensions make {cells} cells",
+            raise localised_data_error(
+                "KZF106",
+                'the JSON-stat "value" has {count} values but the sizes of the dimensions '
+                "make {cells} cells",
+                DataLocation(source),
                 "the values must list every cell, in row-major order (or be an object of "
                 "positions for a sparse cube)",
+                count=len(value),
+                cells=cells,
             )
         return np.arange(len(value), dtype=np.int64), value
     if isinstance(value, dict):
@@ -310,16 +392,24 @@ def _values(value: object, cells: int, source: str) -> tuple[np.ndarray, list[ob
         found.sort(key=lambda pv: pv[0])
         positions = np.array([p for p, _ in found], dtype=np.int64)
         return positions, [v for _, v in found]
-    raise _error(source, 'the JSON-stat "value" must be an array or an object of positions')
+    raise data_error(
+        "KZF106",
+        'the JSON-stat "value" must be an array or an object of positions',
+        DataLocation(source),
+    )
 
 
 def _position(key: str, cells: int, source: str, what: str) -> int:
     text = key.strip()
     if not (text.isascii() and text.isdigit()) or int(text) >= cells:
-        raise _error(
-            source,
-            f'the JSON-stat "{what}" has the key {key!r}, which is not a position of the '
-            f"cube (0 to {cells - 1})",
+        raise localised_data_error(
+            "KZF106",
+            'the JSON-stat "{what}" has the key {key}, which is not a position of the cube '
+            "(0 to {last})",
+            DataLocation(source),
+            what=what,
+            key=repr(key),
+            last=cells - 1,
         )
     return int(text)
 
@@ -340,10 +430,12 @@ def _texts(raw: list[object], positions: np.ndarray, source: str) -> list[str]:
         elif kind is bool:
             out.append("true" if v else "false")  # not a number: the layer above names the row
         else:
-            raise _error(
-                source,
-                f"the JSON-stat value at position {int(positions[k])} is a JSON {_kind(v)}, "
-                "not a number",
+            raise localised_data_error(
+                "KZF106",
+                "the JSON-stat value at position {position} is a JSON {kind}, not a number",
+                DataLocation(source),
+                position=int(positions[k]),
+                kind=_kind(v),
             )
     return out
 
@@ -362,9 +454,12 @@ def _flags(
         return tuple(status.strip() if p else "" for p in present)
     if isinstance(status, list):
         if len(status) != cells:
-            raise _error(
-                source,
-                f'the JSON-stat "status" has {len(status)} entries but the cube has {cells} cells',
+            raise localised_data_error(
+                "KZF106",
+                'the JSON-stat "status" has {count} entries but the cube has {cells} cells',
+                DataLocation(source),
+                count=len(status),
+                cells=cells,
             )
         return tuple(_flag(status[p]) if v else "" for p, v in zip(positions, present, strict=True))
     if isinstance(status, dict):
@@ -373,7 +468,11 @@ def _flags(
             by_position.get(int(p), "") if v else ""
             for p, v in zip(positions, present, strict=True)
         )
-    raise _error(source, 'the JSON-stat "status" must be a string, an array or an object')
+    raise data_error(
+        "KZF106",
+        'the JSON-stat "status" must be a string, an array or an object',
+        DataLocation(source),
+    )
 
 
 def _flag(v: object) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kzf.dsl.diagnostics import UsageError, error
+from kzf.dsl.diagnostics import UsageError, localised
 from kzf.engine.core import locales
 from kzf.engine.io.files import OUT_EXTENSIONS, write_atomically
 
@@ -174,12 +174,22 @@ def write_frame(
     dialect); csv, json and parquet for programs keep the names, so they read back."""
     suffix = Path(path).suffix.lower()
     if suffix not in OUT_EXTENSIONS:
+        extensions = ", ".join(OUT_EXTENSIONS)
         raise UsageError(
             [
-                error(
+                localised(
                     "KZF108",
-                    f"--out {path}: unknown extension {suffix or '(none)'}; "
-                    f"use one of {', '.join(OUT_EXTENSIONS)}",
+                    "--out {path}: unknown extension {suffix}; use one of {extensions}",
+                    path=path,
+                    suffix=suffix,
+                    extensions=extensions,
+                )
+                if suffix
+                else localised(
+                    "KZF108",
+                    "--out {path}: unknown extension (none); use one of {extensions}",
+                    path=path,
+                    extensions=extensions,
                 )
             ]
         )
@@ -226,10 +236,13 @@ def _check_fits_excel(frame: pd.DataFrame, shown: str) -> None:
     if len(frame) + 1 > XLSX_MAX_ROWS:
         raise UsageError(
             [
-                error(
+                localised(
                     "KZF108",
-                    f"--out {shown}: {len(frame):,} rows do not fit an Excel sheet "
-                    f"({XLSX_MAX_ROWS - 1:,} at most); write .csv or .parquet",
+                    "--out {path}: {rows} rows do not fit an Excel sheet ({most} at most); "
+                    "write .csv or .parquet",
+                    path=shown,
+                    rows=f"{len(frame):,}",
+                    most=f"{XLSX_MAX_ROWS - 1:,}",
                 )
             ]
         )
@@ -243,11 +256,14 @@ def _check_fits_excel(frame: pd.DataFrame, shown: str) -> None:
             row = int(np.flatnonzero(bad)[0])
             raise UsageError(
                 [
-                    error(
+                    localised(
                         "KZF108",
-                        f"--out {shown}: the value {text.iloc[row]!r} (row {row + 2}, column "
-                        f"'{name}') holds a control character an Excel sheet cannot store; "
-                        "write .csv or .parquet",
+                        "--out {path}: the value {value} (row {row}, column '{column}') holds "
+                        "a control character an Excel sheet cannot store; write .csv or .parquet",
+                        path=shown,
+                        value=repr(text.iloc[row]),
+                        row=row + 2,
+                        column=name,
                     )
                 ]
             )

@@ -45,9 +45,10 @@ from kzf.dsl.diagnostics import (
     DataError,
     DataLocation,
     Diagnostic,
+    Note,
     data_error,
     localised_data_error,
-    warning,
+    localised_warning,
 )
 from kzf.engine.io import jsonstat, xlsx
 
@@ -102,11 +103,13 @@ class RawTable:
 
     def ambiguous(self, name: str, found: list[int]) -> DataError:
         numbers = " and ".join(str(i + 1) for i in found[:2])
-        return data_error(
+        return localised_data_error(
             "KZF106",
-            f"column '{name}' appears more than once in the header (columns {numbers})",
+            "column '{name}' appears more than once in the header (columns {numbers})",
             DataLocation(self.source, 1, name),
             "rename or delete the extra column",
+            name=name,
+            numbers=numbers,
         )
 
 
@@ -173,29 +176,36 @@ def _read_any(
                 "KZF101", "data file not found: '{source}'", where, source=source
             )
     if file.is_dir():
-        template = "'{source}' is a directory, not a data file"
-        raise localised_data_error("KZF101", template, where, source=source)
+        raise localised_data_error(
+            "KZF101", "'{source}' is a directory, not a data file", where, source=source
+        )
     info = file.stat()
     if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO: no end to read to
-        raise data_error("KZF101", f"'{source}' is not a regular file", where)
+        raise localised_data_error(
+            "KZF101", "'{source}' is not a regular file", where, source=source
+        )
     if info.st_size > limit:
         raise _too_large(source, limit)
     if header_row is not None and (
         isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1
     ):
-        raise data_error(
-            "KZF106", f"the header row must be a row number from 1, not {header_row!r}", where
+        raise localised_data_error(
+            "KZF106",
+            "the header row must be a row number from 1, not {given}",
+            where,
+            given=repr(header_row),
         )
     ext = file.suffix.lower()
     options = _Options(sep, encoding, sheet, header_row, limit)
     if ext == ".gz":
         inner = Path(file.stem).suffix.lower()
         if inner not in DATA_EXTENSIONS:
-            raise data_error(
+            raise localised_data_error(
                 "KZF106",
-                f"a gzip-compressed file must be named for what it holds (x.csv.gz, x.tsv.gz, "
-                f"x.json.gz), not '{file.name}'",
+                "a gzip-compressed file must be named for what it holds (x.csv.gz, x.tsv.gz, "
+                "x.json.gz), not '{name}'",
                 where,
+                name=file.name,
             )
         return _read_content(_gunzip(file, source, limit), inner, source, options)
     if ext == ".zip":
@@ -204,13 +214,21 @@ def _read_any(
     if ext in DATA_EXTENSIONS:
         return _read_content(file, ext, source, options)
     hint = "save it as .xlsx" if ext == ".xls" else "convert it to one of these"
-    raise data_error(
+    if not ext:
+        raise localised_data_error(
+            "KZF106",
+            "unsupported data format '(no extension)'; kzf reads .csv, .txt, .tsv, .xlsx, "
+            ".parquet and JSON-stat .json files (also as .gz or in a .zip)",
+            where,
+            hint,
+        )
+    raise localised_data_error(
         "KZF106",
-        f"unsupported data format '{ext or '(no extension)'}'; "
-        "kzf reads .csv, .txt, .tsv, .xlsx, .parquet and JSON-stat .json files "
-        "(also as .gz or in a .zip)",
+        "unsupported data format '{ext}'; kzf reads .csv, .txt, .tsv, .xlsx, .parquet and "
+        "JSON-stat .json files (also as .gz or in a .zip)",
         where,
         hint,
+        ext=ext,
     )
 
 
@@ -235,10 +253,17 @@ def _read_content(content: Content, ext: str, source: str, options: _Options) ->
     if ext in EXCEL_EXTENSIONS:
         return _read_excel(content, source, options.sheet, options.header_row)
     if options.header_row is not None:
-        kind = "a Parquet file" if ext in PARQUET_EXTENSIONS else "a JSON-stat dataset"
+        if ext in PARQUET_EXTENSIONS:
+            raise data_error(
+                "KZF106",
+                "a header row applies to CSV and Excel files; a Parquet file has no header row "
+                "to choose",
+                DataLocation(source),
+            )
         raise data_error(
             "KZF106",
-            f"a header row applies to CSV and Excel files; {kind} has no header row to choose",
+            "a header row applies to CSV and Excel files; a JSON-stat dataset has no header "
+            "row to choose",
             DataLocation(source),
         )
     if ext in PARQUET_EXTENSIONS:
@@ -260,12 +285,13 @@ def _bytes_of(content: Content, source: str, limit: int) -> Bytes:
 
 
 def _too_large(source: str, limit: int) -> DataError:
-    return data_error(
+    return localised_data_error(
         "KZF101",
-        f"the file is larger than {_size(limit)}, the most kzf reads from one data file",
+        "the file is larger than {size}, the most kzf reads from one data file",
         DataLocation(source),
         "pass --max-data-size (e.g. --max-data-size 8G; max_bytes= from Python) to read "
         "more: the pandas engine holds the data in memory",
+        size=_size(limit),
     )
 
 
@@ -287,12 +313,13 @@ def _unpacked(stream: _Stream, source: str, limit: int) -> bytearray:
     while chunk := stream.read(min(_CHUNK, limit + 1 - len(unpacked))):
         unpacked += chunk
         if len(unpacked) > limit:
-            raise data_error(
+            raise localised_data_error(
                 "KZF101",
-                f"the file unpacks to more than {_size(limit)}, the most kzf unpacks in memory",
+                "the file unpacks to more than {size}, the most kzf unpacks in memory",
                 DataLocation(source),
                 "pass --max-data-size to unpack more, or unpack it yourself and keep only the "
                 "rows and columns the program needs",
+                size=_size(limit),
             )
     return unpacked
 
@@ -333,35 +360,42 @@ def _unzip(file: Path, source: str, member: str | None, limit: int) -> tuple[str
             if member is not None:
                 chosen = [i for i in entries if i.filename == member]
                 if not chosen:
-                    raise data_error(
+                    raise localised_data_error(
                         "KZF101",
-                        f"the archive has no member '{member}'; it holds {_members(entries)}",
+                        "the archive has no member '{member}'; it holds {members}",
                         DataLocation(source),
+                        member=member,
+                        members=_members(entries),
                     )
             else:
                 chosen = [i for i in entries if Path(i.filename).suffix.lower() in DATA_EXTENSIONS]
             if not chosen:
-                raise data_error(
+                raise localised_data_error(
                     "KZF106",
                     "the archive holds no data file (.csv, .tsv, .txt, .json, .xlsx, "
-                    f".parquet); it holds {_members(entries)}",
+                    ".parquet); it holds {members}",
                     DataLocation(source),
+                    members=_members(entries),
                 )
             if len(chosen) > 1:
-                raise data_error(
+                raise localised_data_error(
                     "KZF106",
-                    f"the archive holds {len(chosen)} data files ({_members(chosen)}): "
-                    "kzf reads one",
+                    "the archive holds {count} data files ({members}): kzf reads one",
                     DataLocation(source),
-                    f"unzip it and pass the file you mean, or name it: "
-                    f"--data {source}:{chosen[0].filename}",
+                    (
+                        "unzip it and pass the file you mean, or name it: --data {source}:{member}",
+                        {"source": source, "member": chosen[0].filename},
+                    ),
+                    count=len(chosen),
+                    members=_members(chosen),
                 )
             info = chosen[0]
             if Path(info.filename).suffix.lower() not in DATA_EXTENSIONS:
-                raise data_error(
+                raise localised_data_error(
                     "KZF106",
-                    f"unsupported data format of '{info.filename}' in the archive",
+                    "unsupported data format of '{member}' in the archive",
                     DataLocation(f"{source}:{info.filename}"),
+                    member=info.filename,
                 )
             with archive.open(info) as stream:
                 return info.filename, _unpacked(stream, f"{source}:{info.filename}", limit)
@@ -398,7 +432,9 @@ def table_from_frame(df: pd.DataFrame, source: str) -> RawTable:
 
 def _unreadable(source: str, exc: BaseException) -> DataError:
     reason = str(exc).strip() or type(exc).__name__
-    return data_error("KZF101", f"cannot read the file: {reason}", DataLocation(source))
+    return localised_data_error(
+        "KZF101", "cannot read the file: {reason}", DataLocation(source), reason=reason
+    )
 
 
 # Byte-order marks, longest first (a UTF-32 LE mark begins with the UTF-16 LE one).
@@ -433,42 +469,70 @@ def _decode(raw: Bytes, source: str, encoding: str | None) -> str:
     try:
         text = raw.decode(chosen)
     except LookupError:
-        raise data_error("KZF106", f"unknown text encoding '{encoding}'", where) from None
+        raise localised_data_error(
+            "KZF106", "unknown text encoding '{encoding}'", where, encoding=encoding
+        ) from None
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         byte = raw[exc.start : exc.start + 1].hex()
         if encoding is None:
-            raise data_error(
-                "KZF101",
-                f"the file is not UTF-8 text (byte 0x{byte} on line {line}); "
-                + _encoding_hint(raw),
-                where,
-            ) from None
-        raise data_error(
+            raise _not_utf8(raw, where, byte, line) from None
+        raise localised_data_error(
             "KZF101",
-            f"the file cannot be decoded as {encoding} (byte 0x{byte} on line {line})",
+            "the file cannot be decoded as {encoding} (byte 0x{byte} on line {line})",
             where,
+            encoding=encoding,
+            byte=byte,
+            line=line,
         ) from None
     _check_plausible(text, raw, chosen, where)
     return text
 
 
-def _encoding_hint(raw: Bytes) -> str:
-    """Which single-byte Cyrillic encoding the bytes fit, said only as far as it is sure."""
+def _not_utf8(raw: Bytes, where: DataLocation, byte: str, line: int) -> DataError:
+    """KZF101 for a file that is not UTF-8, with a hint of which single-byte Cyrillic
+    encoding the bytes fit, said only as far as it is sure."""
     if raw[:200].count(b"\x00") > len(raw[:200]) // 4:
-        return "it looks like UTF-16 without a byte-order mark: pass --encoding utf-16-le"
+        return localised_data_error(
+            "KZF101",
+            "the file is not UTF-8 text (byte 0x{byte} on line {line}); it looks like UTF-16 "
+            "without a byte-order mark: pass --encoding utf-16-le",
+            where,
+            byte=byte,
+            line=line,
+        )
     as_1251 = raw.decode("cp1251", errors="replace")
     as_1048 = raw.decode("kz1048", errors="replace")
     if as_1251 == as_1048:
-        return "if it was saved by Excel or 1C on Windows, pass --encoding cp1251"
+        return localised_data_error(
+            "KZF101",
+            "the file is not UTF-8 text (byte 0x{byte} on line {line}); if it was saved by "
+            "Excel or 1C on Windows, pass --encoding cp1251",
+            where,
+            byte=byte,
+            line=line,
+        )
     if any(c in _NOT_RU_KZ_BY for c in as_1251):
-        word = _word_with(as_1048, _KAZAKH)
-        return f"its letters fit KZ-1048 (Kazakh: {word}): pass --encoding kz1048"
+        return localised_data_error(
+            "KZF101",
+            "the file is not UTF-8 text (byte 0x{byte} on line {line}); its letters fit "
+            "KZ-1048 (Kazakh: {word}): pass --encoding kz1048",
+            where,
+            byte=byte,
+            line=line,
+            word=_word_with(as_1048, _KAZAKH),
+        )
     # only Ў/ў against Ұ/ұ: Belarusian or Kazakh text, which only the reader knows
-    return (
-        "it is Windows Cyrillic, either cp1251 (Belarusian Ў: "
-        f"{_word_with(as_1251, 'Ўў')}) or KZ-1048 (Kazakh Ұ: {_word_with(as_1048, 'Ұұ')}); "
-        "pass --encoding cp1251 or --encoding kz1048"
+    return localised_data_error(
+        "KZF101",
+        "the file is not UTF-8 text (byte 0x{byte} on line {line}); it is Windows Cyrillic, "
+        "either cp1251 (Belarusian Ў: {belarusian}) or KZ-1048 (Kazakh Ұ: {kazakh}); "
+        "pass --encoding cp1251 or --encoding kz1048",
+        where,
+        byte=byte,
+        line=line,
+        belarusian=_word_with(as_1251, "Ўў"),
+        kazakh=_word_with(as_1048, "Ұұ"),
     )
 
 
@@ -480,21 +544,26 @@ def _word_with(text: str, letters: str) -> str:
 def _check_plausible(text: str, raw: Bytes, encoding: str, where: DataLocation) -> None:
     if "\ufffd" in text:
         line = text[: text.index("\ufffd")].count("\n") + 1
-        raise data_error(
+        raise localised_data_error(
             "KZF101",
-            f"line {line} holds the replacement character �: the text was damaged before kzf "
-            f"read it (decoded as {encoding}); export the file again",
+            "line {line} holds the replacement character �: the text was damaged before kzf "
+            "read it (decoded as {encoding}); export the file again",
             where,
+            line=line,
+            encoding=encoding,
         )
     if encoding.replace("-", "").replace("_", "").lower() in ("cp1251", "windows1251"):
         bad = _word_with(text, _NOT_RU_KZ_BY)
         if bad:
             kz = _word_with(raw.decode("kz1048", errors="replace"), _KAZAKH)
-            raise data_error(
+            raise localised_data_error(
                 "KZF101",
-                f"decoded as {encoding} the file reads {bad}, letters of no language of the "
-                f"region; as KZ-1048 it reads {kz}: pass --encoding kz1048",
+                "decoded as {encoding} the file reads {bad}, letters of no language of the "
+                "region; as KZ-1048 it reads {kz}: pass --encoding kz1048",
                 where,
+                encoding=encoding,
+                bad=bad,
+                kz=kz,
             )
 
 
@@ -526,8 +595,11 @@ def _read_text(
         sep = _sniff_separator(_first_line(body))
     sep = _SEPARATOR_ALIASES.get(sep, sep)
     if len(sep) != 1:
-        raise data_error(
-            "KZF106", f"the separator must be one character, not {sep!r}", DataLocation(source)
+        raise localised_data_error(
+            "KZF106",
+            "the separator must be one character, not {sep}",
+            DataLocation(source),
+            sep=repr(sep),
         )
     _check_width(_first_line(body), sep, source)
     grid = _parse_csv_fast(body, sep)
@@ -544,12 +616,15 @@ def _check_width(header: str, sep: str, source: str) -> None:
     of 100,000 columns took 12.8 s and 1.5 GB only to be rejected for a missing column)."""
     fields = header.count(sep) + 1
     if fields > MAX_COLUMNS:
-        raise data_error(
+        raise localised_data_error(
             "KZF106",
-            f"the header has {fields:,} fields, more than the {MAX_COLUMNS:,} columns kzf "
-            f"reads (is {sep!r} the separator?)",
+            "the header has {fields} fields, more than the {most} columns kzf reads (is {sep} "
+            "the separator?)",
             DataLocation(source, 1),
             "keep the columns the program needs, or give the separator with --sep",
+            fields=f"{fields:,}",
+            most=f"{MAX_COLUMNS:,}",
+            sep=repr(sep),
         )
 
 
@@ -602,12 +677,14 @@ def _parse_csv(body: str, sep: str, source: str) -> pd.DataFrame:
             return _read_grid(body, sep, width)
         except (pd.errors.ParserError, ValueError) as exc:
             msg = str(exc).replace("Error tokenizing data. C error: ", "").strip()
-            raise data_error(
+            raise localised_data_error(
                 "KZF106",
-                f"not a valid table with separator {sep!r}: {msg}",
+                "not a valid table with separator {sep}: {reason}",
                 DataLocation(source),
                 "every row must have as many fields as the header; quote fields that contain "
                 "the separator",
+                sep=repr(sep),
+                reason=msg,
             ) from None
 
 
@@ -650,17 +727,22 @@ def _read_excel(
             sheets = [str(s) for s in book.sheet_names]
             chosen: str | int = 0 if sheet is None else sheet
             if isinstance(chosen, int) and not 0 <= chosen < len(sheets):
-                raise data_error(
+                raise localised_data_error(
                     "KZF101",
-                    f"the workbook has no sheet number {chosen} (sheets are numbered from 0; "
-                    f"it has {len(sheets)}: {', '.join(sheets)})",
+                    "the workbook has no sheet number {number} (sheets are numbered from 0; "
+                    "it has {count}: {sheets})",
                     DataLocation(source),
+                    number=chosen,
+                    count=len(sheets),
+                    sheets=", ".join(sheets),
                 )
             if isinstance(chosen, str) and chosen not in sheets:
-                raise data_error(
+                raise localised_data_error(
                     "KZF101",
-                    f"the workbook has no sheet '{chosen}'; its sheets are: {', '.join(sheets)}",
+                    "the workbook has no sheet '{sheet}'; its sheets are: {sheets}",
                     DataLocation(source),
+                    sheet=chosen,
+                    sheets=", ".join(sheets),
                 )
             grid = _sheet_grid(content, source, chosen)
             # The header is row 1 unless told otherwise: merged cells there are a decorative
@@ -679,18 +761,22 @@ def _read_excel(
             "KZF106", "the sheet is empty: expected a header row", DataLocation(source)
         )
     if merged:
-        notes = [
-            f"unmerge the cells and put each column's name in row {top + 1} "
-            "(titles go in another sheet)"
+        notes: list[Note] = [
+            (
+                "unmerge the cells and put each column's name in row {number} "
+                "(titles go in another sheet)",
+                {"number": top + 1},
+            )
         ]
         if header_row is None:
             notes.append("or, when the header is lower down, give its row: --header-row N")
-        raise data_error(
+        raise localised_data_error(
             "KZF106",
-            f"the header row has merged cells ({', '.join(merged)}): kzf needs one header row "
-            "with one name per column",
+            "the header row has merged cells ({cells}): kzf needs one header row with one "
+            "name per column",
             DataLocation(source, top + 1),
             *notes,
+            cells=", ".join(merged),
         )
     return _from_grid(grid, source, 1, header_row)
 
@@ -710,23 +796,47 @@ def _sheet_grid(content: Content, source: str, sheet: str | int) -> pd.DataFrame
     if scan is not None and scan.uncached_count:
         listed = ", ".join(scan.uncached)
         more = scan.uncached_count - len(scan.uncached)
-        raise data_error(
+        if more > 0:
+            raise localised_data_error(
+                "KZF104",
+                "{count} formula cell(s) of the sheet have no saved value ({cells} and {more} "
+                "more): read as values they would be missing",
+                DataLocation(source),
+                "open the workbook in Excel (or LibreOffice with recalculation on) and save it, "
+                "or paste the cells as values",
+                count=scan.uncached_count,
+                cells=listed,
+                more=more,
+            )
+        raise localised_data_error(
             "KZF104",
-            f"{scan.uncached_count} formula cell(s) of the sheet have no saved value "
-            f"({listed}{f' and {more} more' if more > 0 else ''}): read as values they would "
-            "be missing",
+            "{count} formula cell(s) of the sheet have no saved value ({cells}): read as "
+            "values they would be missing",
             DataLocation(source),
             "open the workbook in Excel (or LibreOffice with recalculation on) and save it, "
             "or paste the cells as values",
+            count=scan.uncached_count,
+            cells=listed,
         )
     if scan is not None and (not scan.complete or scan.rows * scan.columns > MAX_SHEET_CELLS):
-        size = f"{scan.rows:,} rows x {scan.columns:,} columns" if scan.complete else "more"
-        raise data_error(
+        if not scan.complete:
+            raise localised_data_error(
+                "KZF106",
+                "the sheet's filled cells span more, more than the {most} cells kzf reads from "
+                "a sheet",
+                DataLocation(source),
+                "save the table as CSV or Parquet, or delete stray cells far from the table",
+                most=f"{MAX_SHEET_CELLS:,}",
+            )
+        raise localised_data_error(
             "KZF106",
-            f"the sheet's filled cells span {size}, more than the {MAX_SHEET_CELLS:,} cells "
-            "kzf reads from a sheet",
+            "the sheet's filled cells span {rows} rows x {columns} columns, more than the "
+            "{most} cells kzf reads from a sheet",
             DataLocation(source),
             "save the table as CSV or Parquet, or delete stray cells far from the table",
+            rows=f"{scan.rows:,}",
+            columns=f"{scan.columns:,}",
+            most=f"{MAX_SHEET_CELLS:,}",
         )
     book = openpyxl.load_workbook(_opened(content), read_only=True, data_only=True)
     try:
@@ -816,12 +926,21 @@ def _from_grid(
         h = header_row - first_row
         last = first_row + len(grid) - 1
         if not 0 <= h < len(grid) or blank[h]:
-            why = f"the last row is {last}" if h >= len(grid) else "that row is blank"
-            raise data_error(
+            if h >= len(grid):
+                raise localised_data_error(
+                    "KZF106",
+                    "the header row is {number}, but the last row is {last}",
+                    DataLocation(source, header_row),
+                    "give the row of the column names, counting from 1 as a spreadsheet does",
+                    number=header_row,
+                    last=last,
+                )
+            raise localised_data_error(
                 "KZF106",
-                f"the header row is {header_row}, but {why}",
+                "the header row is {number}, but that row is blank",
                 DataLocation(source, header_row),
                 "give the row of the column names, counting from 1 as a spreadsheet does",
+                number=header_row,
             )
     names = tuple(clean_name(v) for v in grid.iloc[h].tolist())
     data = grid.iloc[h + 1 :].reset_index(drop=True)
@@ -864,13 +983,38 @@ def _without_notes(table: RawTable, width: int) -> RawTable:
     if len(kept) == 0:
         return table  # only blank rows below: dropped as blank rows are
     rows = table.rows[kept]
-    span = f"row {rows[0]}" if len(rows) == 1 else f"rows {rows[0]}-{rows[-1]}"
     quoted = [_note_text(table.data.iloc[int(k)]) for k in kept[:_QUOTED_NOTES]]
     more = len(kept) - len(quoted)
-    listed = ", ".join(f"'{q}'" for q in quoted) + (f" and {more} more" if more > 0 else "")
-    note = warning(
-        "KZF264", f"{table.source}: {span} below the table were read as notes, not data: {listed}"
-    )
+    listed = ", ".join(f"'{q}'" for q in quoted)
+    source, first, last = table.source, rows[0], rows[-1]
+    if len(rows) == 1:
+        note = localised_warning(
+            "KZF264",
+            "{source}: row {first} below the table were read as notes, not data: {quoted}",
+            source=source,
+            first=first,
+            quoted=listed,
+        )
+    elif more > 0:
+        note = localised_warning(
+            "KZF264",
+            "{source}: rows {first}-{last} below the table were read as notes, not data: "
+            "{quoted} and {more} more",
+            source=source,
+            first=first,
+            last=last,
+            quoted=listed,
+            more=more,
+        )
+    else:
+        note = localised_warning(
+            "KZF264",
+            "{source}: rows {first}-{last} below the table were read as notes, not data: {quoted}",
+            source=source,
+            first=first,
+            last=last,
+            quoted=listed,
+        )
     return replace(
         table,
         data=table.data.iloc[:cut].reset_index(drop=True),
@@ -919,11 +1063,13 @@ def _eurostat(table: RawTable) -> RawTable:
     parts = table.data[0].astype(str).str.split(",", expand=True)
     if parts.shape[1] != len(keys):
         bad = int(np.flatnonzero(table.data[0].astype(str).str.count(",") != len(keys) - 1)[0])
-        raise data_error(
+        raise localised_data_error(
             "KZF106",
-            f"the series key {table.data[0].iloc[bad]!r} does not have the {len(keys)} parts "
-            f"{','.join(keys)}",
+            "the series key {key} does not have the {count} parts {parts}",
             DataLocation(table.source, int(table.rows[bad]), table.names[0]),
+            key=repr(table.data[0].iloc[bad]),
+            count=len(keys),
+            parts=",".join(keys),
         )
     columns: dict[int, pd.Series] = {i: parts[i].str.strip() for i in range(len(keys))}
     flags: dict[int, pd.Series] = {}
@@ -958,11 +1104,12 @@ def with_flags(table: RawTable, drop: Iterable[str] = ()) -> RawTable:
     wanted = frozenset(d.strip() for d in drop if d.strip())
     if not table.flags:
         if wanted:
-            raise data_error(
+            raise localised_data_error(
                 "KZF106",
-                f"--drop-flags {','.join(sorted(wanted))}: the file carries no flags "
-                "(kzf reads them from Eurostat TSV and JSON-stat statuses)",
+                "--drop-flags {flags}: the file carries no flags (kzf reads them from Eurostat "
+                "TSV and JSON-stat statuses)",
                 DataLocation(table.source),
+                flags=",".join(sorted(wanted)),
             )
         return table
     meanings = table.flag_meanings or {}
@@ -985,16 +1132,62 @@ def with_flags(table: RawTable, drop: Iterable[str] = ()) -> RawTable:
     unknown = sorted(f for f in wanted if f not in meanings and f not in kept and f not in dropped)
     notes = list(table.notes)
     if kept or dropped:
-        parts = []
-        if kept:
-            parts.append("read as values: " + _flag_counts(kept, meanings))
-        if dropped:
-            parts.append("read as missing (--drop-flags): " + _flag_counts(dropped, meanings))
-        text = f"{table.source}: values carry {table.flag_kind}, " + "; ".join(parts)
-        if unknown:
-            text += f" (no value carries {', '.join(unknown)})"
-        notes.append(warning("KZF263", text))
+        notes.append(_flags_note(table, kept, dropped, unknown, meanings))
     return replace(table, data=data, notes=tuple(notes), flags=None)
+
+
+def _flags_note(
+    table: RawTable,
+    kept: Counter[str],
+    dropped: Counter[str],
+    unknown: list[str],
+    meanings: Mapping[str, str],
+) -> Diagnostic:
+    """KZF263: the flags values carry, read as values and read as missing (--drop-flags),
+    and the flags to drop that no value carries."""
+    values = {
+        "source": table.source,
+        "kind": table.flag_kind,
+        "kept": _flag_counts(kept, meanings),
+        "dropped": _flag_counts(dropped, meanings),
+        "unknown": ", ".join(unknown),
+    }
+    if kept and dropped and unknown:
+        return localised_warning(
+            "KZF263",
+            "{source}: values carry {kind}, read as values: {kept}; read as missing "
+            "(--drop-flags): {dropped} (no value carries {unknown})",
+            **values,
+        )
+    if kept and dropped:
+        return localised_warning(
+            "KZF263",
+            "{source}: values carry {kind}, read as values: {kept}; read as missing "
+            "(--drop-flags): {dropped}",
+            **values,
+        )
+    if kept and unknown:
+        return localised_warning(
+            "KZF263",
+            "{source}: values carry {kind}, read as values: {kept} (no value carries {unknown})",
+            **values,
+        )
+    if kept:
+        return localised_warning(
+            "KZF263", "{source}: values carry {kind}, read as values: {kept}", **values
+        )
+    if unknown:
+        return localised_warning(
+            "KZF263",
+            "{source}: values carry {kind}, read as missing (--drop-flags): {dropped} (no value "
+            "carries {unknown})",
+            **values,
+        )
+    return localised_warning(
+        "KZF263",
+        "{source}: values carry {kind}, read as missing (--drop-flags): {dropped}",
+        **values,
+    )
 
 
 def _flag_counts(counts: Mapping[str, int], meanings: Mapping[str, str]) -> str:

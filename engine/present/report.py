@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import Diagnostic, Span, UsageError, error
+from kzf.dsl.diagnostics import Diagnostic, Span, UsageError, localised
 from kzf.engine.api.program import Evaluation, Program
 from kzf.engine.api.validation import Validation, validate
 from kzf.engine.checks.expect import Outcome, Status, judge
@@ -102,7 +102,13 @@ def build(
     if data is None:
         if program.data_path is None:
             raise UsageError(
-                [error("KZF107", f"{program.path} declares no `data`; give one with --data PATH")]
+                [
+                    localised(
+                        "KZF107",
+                        "{file} declares no `data`; give one with --data PATH",
+                        file=program.path,
+                    )
+                ]
             )
         data = program.data_path
     if isinstance(data, Panel):

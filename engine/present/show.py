@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import ProgramError, UsageError, error, source_text
+from kzf.dsl.diagnostics import ProgramError, UsageError, localised, source_text
 from kzf.engine.api.program import Program
 from kzf.engine.compile.resolve import CheckedProgram, resolver_for
 from kzf.engine.core import ir
@@ -58,16 +58,26 @@ def formulas(program: CheckedProgram, name: str | None = None) -> list[Formula]:
             head = f"{n}({', '.join(params)})"
             items.append(((f.span.line, f.span.column), Formula(n, head, node, params)))
     if name is not None and not items:
-        from kzf.dsl.diagnostics import did_you_mean
+        from kzf.dsl.diagnostics import suggestion
 
-        known = [*program.definitions, *program.functions]
-        raise UsageError(
-            [
-                error(
-                    "KZF107", f"no definition or function named '{name}'{did_you_mean(name, known)}"
-                )
-            ]
-        )
+        hint, values = suggestion(name, [*program.definitions, *program.functions])
+        values = {"name": name, **values}  # a look-alike's hint names it too
+        if not hint:
+            found = localised("KZF107", "no definition or function named '{name}'", **values)
+        elif "scripts" in values:
+            found = localised(
+                "KZF107",
+                "no definition or function named '{name}'; did you mean '{suggestion}'? "
+                "('{name}' has {scripts} letters that look alike)",
+                **values,
+            )
+        else:
+            found = localised(
+                "KZF107",
+                "no definition or function named '{name}'; did you mean '{suggestion}'?",
+                **values,
+            )
+        raise UsageError([found])
     return [f for _, f in sorted(items, key=lambda i: i[0])]
 
 
@@ -195,10 +205,13 @@ def _formula(program: CheckedProgram, name: str, like: Formula | None = None) ->
             if len(like.params) != len(params):
                 raise UsageError(
                     [
-                        error(
+                        localised(
                             "KZF013",
-                            f"--equiv: {like.name}() takes {len(like.params)} argument(s), "
-                            f"{name}() {len(params)}",
+                            "--equiv: {first}() takes {n} argument(s), {second}() {m}",
+                            first=like.name,
+                            n=len(like.params),
+                            second=name,
+                            m=len(params),
                         )
                     ]
                 )

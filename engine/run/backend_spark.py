@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from kzf.dsl.diagnostics import UsageError, error
+from kzf.dsl.diagnostics import UsageError, error, localised
 from kzf.engine.run.lower_sql import SqlBackend
 from kzf.engine.run.native import DataSource, StatementSession, column_kind
 
@@ -67,16 +67,22 @@ def session(master: str | None = None) -> Any:
             spark = _start(master)
         except Exception as exc:  # noqa: BLE001 - no Java, a master that does not answer, ...
             short = _short(exc)
-            notes = []
-            if "JAVA_GATEWAY_EXITED" in short:
-                notes.append("Spark's Java process did not start: is `java -version` 17+?")
             raise UsageError(
                 [
-                    error(
+                    localised(
                         "KZF109",
-                        f"the spark engine could not start on {master}: {short}",
+                        "the spark engine could not start on {master}: {problem}",
                         None,
-                        *notes,
+                        "Spark's Java process did not start: is `java -version` 17+?",
+                        master=master,
+                        problem=short,
+                    )
+                    if "JAVA_GATEWAY_EXITED" in short
+                    else localised(
+                        "KZF109",
+                        "the spark engine could not start on {master}: {problem}",
+                        master=master,
+                        problem=short,
                     )
                 ]
             ) from None

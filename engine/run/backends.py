@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from kzf.dsl.diagnostics import DataError, Diagnostic, UsageError, error
+from kzf.dsl.diagnostics import DataError, Diagnostic, UsageError, localised
 
 # The registry is read by the command's argument table on every start: what running needs
 # (numpy, pandas, the plan) is imported where it runs.
@@ -130,10 +130,25 @@ def get_backend(engine: str | Backend = "pandas", master: str | None = None) -> 
     spec = _REGISTRY.get(engine)
     if spec is None:
         names = ", ".join(backend_names())
-        raise UsageError([error("KZF109", f"unknown engine '{engine}'; choose one of {names}")])
+        raise UsageError(
+            [
+                localised(
+                    "KZF109",
+                    "unknown engine '{engine}'; choose one of {names}",
+                    engine=engine,
+                    names=names,
+                )
+            ]
+        )
     if master is not None and not spec.takes_master:
         takers = [s.name for s in backend_specs() if s.takes_master]
-        raise UsageError([error("KZF109", f"--master is only for --engine {' or '.join(takers)}")])
+        raise UsageError(
+            [
+                localised(
+                    "KZF109", "--master is only for --engine {engines}", engines=" or ".join(takers)
+                )
+            ]
+        )
     if spec.requires is not None:
         _require(spec.requires, spec.extra or spec.name)
     return spec.make(master)
@@ -149,11 +164,12 @@ def check_supported(backend: Backend, plan: Plan) -> None:
         if isinstance(step.node, ir.Trend):
             raise UsageError(
                 [
-                    error(
+                    localised(
                         "KZF150",
-                        f"trend() runs on the pandas engine only, not on {backend.name}; "
+                        "trend() runs on the pandas engine only, not on {engine}; "
                         "use --engine pandas",
                         step.node.span,
+                        engine=backend.name,
                     )
                 ]
             )
@@ -165,9 +181,11 @@ def _require(module: str, extra: str) -> None:
     if importlib.util.find_spec(module) is None:
         raise UsageError(
             [
-                error(
+                localised(
                     "KZF109",
-                    f"the {extra} engine needs the '{module}' package: pip install 'kzf[{extra}]'",
+                    "the {extra} engine needs the '{module}' package: pip install 'kzf[{extra}]'",
+                    extra=extra,
+                    module=module,
                 )
             ]
         )
@@ -202,20 +220,39 @@ def execute(
     try:
         return backend.execute(plan, frame, params, row_filter, progress=advance)
     except ImportError as exc:  # pragma: no cover - the package checks come first
-        raise UsageError([error("KZF109", f"the {backend.name} engine: {exc}")]) from None
+        raise UsageError(
+            [
+                localised(
+                    "KZF109", "the {engine} engine: {problem}", engine=backend.name, problem=exc
+                )
+            ]
+        ) from None
 
 
 def out_of_memory(engine: str, what: str, limit: str, text: str, advice: str) -> DataError:
     """KZF161: the engine ran out of memory evaluating `what`; its memory as it states it
     (`limit`), what it said, and the setting that changes it (`advice`)."""
+    values = {"engine": engine, "limit": limit, "text": text}
     return DataError(
         [
-            error(
+            # the SQL backends' own panel said in the language; a file's name as it is
+            localised(
                 "KZF161",
-                f"{engine} ran out of memory evaluating {what} (its memory limit is {limit}): "
-                f"{text}",
+                "{engine} ran out of memory evaluating the panel (its memory limit is {limit}): "
+                "{text}",
                 None,
                 advice,
+                **values,
+            )
+            if what == "the panel"
+            else localised(
+                "KZF161",
+                "{engine} ran out of memory evaluating {what} (its memory limit is {limit}): "
+                "{text}",
+                None,
+                advice,
+                what=what,
+                **values,
             )
         ]
     )

@@ -45,7 +45,7 @@ import numpy as np
 import sqlglot
 from sqlglot import exp
 
-from kzf.dsl.diagnostics import Span, UsageError, error
+from kzf.dsl.diagnostics import Span, UsageError, localised
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function, Signature, snapped_sql
@@ -351,10 +351,11 @@ class _Lowering:
         what = getattr(node, "func", type(node).__name__.lower())
         raise UsageError(
             [
-                error(
+                localised(
                     "KZF109",
-                    f"{what}() runs only on the pandas engine; use --engine pandas",
+                    "{function}() runs only on the pandas engine; use --engine pandas",
                     node.span,
+                    function=what,
                 )
             ]
         )
@@ -532,10 +533,11 @@ class _Lowering:
             return self.median(node, sid, m, part)
         raise UsageError(
             [
-                error(
+                localised(
                     "KZF109",
-                    f"{func}() runs only on the pandas engine; use --engine pandas",
+                    "{function}() runs only on the pandas engine; use --engine pandas",
                     node.span,
+                    function=func,
                 )
             ]
         )

@@ -44,8 +44,8 @@ from kzf.dsl.diagnostics import (
     Diagnostic,
     Severity,
     Span,
-    data_error,
-    error,
+    localised,
+    localised_data_error,
 )
 from kzf.engine.checks.domains import domain_violation
 from kzf.engine.checks.lint import data_checks, keys_text
@@ -413,32 +413,44 @@ def check_source(
     if any(row[f"pad_{col}"] for col in bound.untrimmed):
         return SourceCounts(n, padded=True)
     if n == 0:
-        message = f"{shown}: the file has a header but no data rows; nothing to evaluate"
-        raise DataError([error("KZF107", message)])
+        raise DataError(
+            [
+                localised(
+                    "KZF107",
+                    "{file}: the file has a header but no data rows; nothing to evaluate",
+                    file=shown,
+                )
+            ]
+        )
     for name, col in d.items():
         if row.get(f"bad_{col}"):
-            raise data_error(
+            raise localised_data_error(
                 "KZF105",
-                f"{row[f'bad_{col}']} rows have an empty value in dimension column '{name}'",
+                "{n} rows have an empty value in dimension column '{name}'",
                 DataLocation(shown, None, name),
                 "every row needs a value for each of the dims",
+                n=row[f"bad_{col}"],
+                name=name,
             )
     for name, col in d.items():
         if row.get(f"frac_{col}"):
-            raise data_error(
+            raise localised_data_error(
                 "KZF104",
-                f"{row[f'frac_{col}']} rows have a value that is not a whole number "
-                f"('{name}' is the time dimension)",
+                "{n} rows have a value that is not a whole number ('{name}' is the time dimension)",
                 DataLocation(shown, None, name),
                 "every row needs a value for each of the dims",
+                n=row[f"frac_{col}"],
+                name=name,
             )
     for name, col in c.items():
         if row[f"inf_{col}"]:
-            raise data_error(
+            raise localised_data_error(
                 "KZF104",
-                f"{row[f'inf_{col}']} rows of '{name}' hold infinite values, which are not allowed",
+                "{n} rows of '{name}' hold infinite values, which are not allowed",
                 DataLocation(shown, None, name),
                 "leave the cell empty for a missing value",
+                n=row[f"inf_{col}"],
+                name=name,
             )
     increase, file_ordered = _keys_increase(session, bound, keys) if streamed else (False, False)
     if streamed and not increase:  # count them instead
@@ -521,11 +533,13 @@ def _first_repeated_key(session: SqlSession, bound: Bound, keys: list[str]) -> N
         return
     first = table.to_pylist()[0]
     key = ", ".join(str(first[bound.source.dims[d]]) for d in bound.dims)
-    raise data_error(
+    raise localised_data_error(
         "KZF103",
-        f"duplicate row for ({key}): {first['k']} rows",
+        "duplicate row for ({key}): {n} rows",
         DataLocation(bound.shown),
         "each combination of the dims may appear only once",
+        key=key,
+        n=first["k"],
     )
 
 

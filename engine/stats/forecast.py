@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kzf.dsl.diagnostics import Diagnostic, warning
+from kzf.dsl.diagnostics import Diagnostic, localised_warning
 from kzf.engine.compile.models import ForecastSpec, Formed, ModelSpec
 from kzf.engine.core.ir import Trend, describe_kind
 from kzf.engine.stats.regression import CONST, Selection
@@ -102,13 +102,26 @@ def run_forecast(
         missing = np.isnan(values[term])
         if missing.any():
             shown = ", ".join(str(int(y)) for y in years[missing][:5])
-            hint = "" if given else f"; give its future values with `with {term} = …`"
             warnings.append(
-                warning(
+                localised_warning(
                     "KZF252",
-                    f"forecast {spec.name}: {source[term]} has no value in {shown}, so the "
-                    f"forecast is missing there{hint}",
+                    "forecast {forecast}: {variable} has no value in {years}, so the "
+                    "forecast is missing there",
                     spec.span,
+                    forecast=spec.name,
+                    variable=source[term],
+                    years=shown,
+                )
+                if given
+                else localised_warning(
+                    "KZF252",
+                    "forecast {forecast}: {variable} has no value in {years}, so the "
+                    "forecast is missing there; give its future values with "
+                    "`with {variable} = …`",
+                    spec.span,
+                    forecast=spec.name,
+                    variable=term,
+                    years=shown,
                 )
             )
 
@@ -425,12 +438,17 @@ def _alignment(
             f"{last_sample + 1}" if start == last_sample + 2 else f"{last_sample + 1}-{start - 1}"
         )
         found.append(
-            warning(
+            localised_warning(
                 "KZF252",
-                f"forecast {spec.name} starts in {start}, but the sample of model {model.name} "
-                f"ends in {last_sample}: {skipped} is left out, so the first forecast is "
+                "forecast {forecast} starts in {start}, but the sample of model {model} "
+                "ends in {last}: {skipped} is left out, so the first forecast is "
                 "two or more years past the data it was fitted on",
                 spec.span,
+                forecast=spec.name,
+                start=start,
+                model=model.name,
+                last=last_sample,
+                skipped=skipped,
             )
         )
     shifted = []
@@ -440,12 +458,16 @@ def _alignment(
             shifted.append(given)
     if shifted:
         found.append(
-            warning(
+            localised_warning(
                 "KZF252",
-                f"forecast {spec.name} uses {', '.join(shifted)}, trend lines in compat mode: "
-                f"the value written against {start} is the curve's value for {start - 1}, "
+                "forecast {forecast} uses {trends}, trend lines in compat mode: "
+                "the value written against {start} is the curve's value for {previous}, "
                 "and so on: every forecast is labelled one year late",
                 spec.span,
+                forecast=spec.name,
+                trends=", ".join(shifted),
+                start=start,
+                previous=start - 1,
             )
         )
     return found
@@ -481,11 +503,13 @@ def _widening(
     if not flat:
         return []
     return [
-        warning(
+        localised_warning(
             "KZF253",
-            f"forecast {spec.name}: the interval of {'; '.join(dict.fromkeys(flat))} does not "
+            "forecast {forecast}: the interval of {series} does not "
             "widen with the horizon; a prediction interval grows as the forecast moves away "
             "from the data",
             spec.span,
+            forecast=spec.name,
+            series="; ".join(dict.fromkeys(flat)),
         )
     ]

@@ -8,6 +8,7 @@ language, and English where it was asked for or where no translation exists yet.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -19,8 +20,21 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "dsl" / "locale"
-# the templates kzf localises (each with the suggestion endings it may take), which both
-# catalogues must translate
+# The functions that make a diagnostic, and the position of the first note among their
+# arguments (the message is the second): error(code, message, span, *notes), ...
+MAKERS = {
+    "error": 3,
+    "warning": 3,
+    "data_error": 3,
+    "localised": 3,
+    "localised_data_error": 3,
+    "localised_warning": None,  # its notes are one argument: a list
+}
+# Source files whose messages are not in the catalogues yet (said in English inside the
+# translated framing); the others' are all translated, and made from templates, not f-strings
+NOT_YET: set[str] = set()
+# the templates kzf localises that are put together in code, so that no literal of the
+# source holds them whole (each with the suggestion endings it may take)
 TEMPLATES = [
     "undefined name '{name}'",
     "undefined name '{name}'; did you mean '{suggestion}'?",
@@ -28,17 +42,6 @@ TEMPLATES = [
     "unknown function '{name}'",
     "unknown function '{name}'; did you mean '{suggestion}'?",
     "unknown function '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} letters that look alike)",
-    "'{name}' is not a function",
-    "file not found: {path}",
-    "{path}, row {row}: duplicate row for ({key}){what}: rows {first} and {second}",
-    "checked {count} file(s): no errors",
-    "{path}: data file not found: '{source}'",
-    "{path}: '{source}' is a directory, not a data file",
-    "{path}, row {row}, column '{column}': empty value in dimension column '{dim}'",
-    "{path}: missing input column {input}",
-    "{path}: missing input column {input} (did you mean '{suggestion}'?)",
-    "{path}: no rows for input {input} in column '{column_name}'",
-    "{path}: no rows for input {input} in column '{column_name}' (did you mean '{suggestion}'?)",
     # the warnings about rows of a computation, on every engine (engine/run/relevance.py)
     *[
         f"{message} in rows {{rows}}{more}"
@@ -50,16 +53,109 @@ TEMPLATES = [
             "a result too large for float64 gave a missing value",
             "a negative number to a fractional power gave a missing value",
             "an infinite result gave a missing value",
+            "ln() of a value <= 0 gave a missing value",
+            "log10() of a value <= 0 gave a missing value",
+            "sqrt() of a negative value gave a missing value",
         )
         for more in ("", " and {more} more")
     ],
     "used by {names}",
+    "checked {count} file(s): no errors",  # kzf check's summary, not a diagnostic
+    # a data error's message and its place, said apart (dsl/diagnostics.py Diagnostic.place)
+    "duplicate row for ({key}){what}: rows {first} and {second}",
+    "missing input column {input}",
+    "missing input column {input} (did you mean '{suggestion}'?)",
+    "no rows for input {input} in column '{column_name}'",
+    "no rows for input {input} in column '{column_name}' (did you mean '{suggestion}'?)",
+    "{path}, row {row}",
+    "{path}, column '{column}'",
+    "{path}, row {row}, column '{column}'",
+    # notes chosen or returned by helpers, messages built as a Diagnostic (a rule's)
+    "each combination of the dims may appear only once",
+    "the program declares no dims, so the file may hold only one value per input",
+    "the file seems to use decimal commas: pass --decimal ',' (decimal=',')",
+    "the decimal separator was set to ',' but this cell uses '.'",
+    "declare `dims ...` in the .kzf file to match the file's columns",
+    "the file has year columns ({years}, ...) but no 'indicator' column, so it cannot be read as a years-as-columns table",
+    "save it as .xlsx",
+    "convert it to one of these",
+    "unmerge the cells and put each column's name in row {number} (titles go in another sheet)",
+    "or, when the header is lower down, give its row: --header-row N",
+    "with --param {params}: the file's checks did not find this",
+    "rule '{name}'{code} fails on {count} row(s){said}: {listed}",
+    "rule '{name}'{code} fails on {count} row(s){said}: {listed} and {more} more",
+    "set KZF_DUCKDB_MEMORY_LIMIT to a size this process can use (for example 2GB); beyond it DuckDB spills to disk, so a limit below the data's size is fine",
+    "set KZF_SPARK_DRIVER_MEMORY (spark.driver.memory, for example 8g): in local mode every task runs in the driver; Spark spills what it sorts and caches to disk",
+    "set KZF_SPARK_EXECUTOR_MEMORY (spark.executor.memory, for example 4g), or give the job more partitions with KZF_SPARK_PARTITIONS (spark.sql.shuffle.partitions); the driver holds only the checks' counts and what is shown",
+    "up to renaming: {pairs}",
+    "counterexample: {assignment}",
+    "counterexample: {assignment}: {left} = {left_value}, {right} = {right_value}",
 ]
+
+
+def said_in_source(files: list[Path] | None = None) -> tuple[set[str], list[str]]:
+    """The texts of the diagnostics the package makes from literals (messages, templates and
+    notes), which the catalogues must translate; and where a message or a note is made from
+    an f-string or a sum of strings instead, which no catalogue can translate (a template
+    and its values, `localised(code, "... {name} ...", name=...)`, can)."""
+    if files is None:
+        files = sorted([*(ROOT / "dsl").rglob("*.py"), *(ROOT / "engine").rglob("*.py")])
+    texts: set[str] = set()
+    unsaid: list[str] = []
+
+    def take(node: ast.expr, where: str) -> None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            texts.add(node.value)
+        elif isinstance(node, ast.Tuple) and node.elts:  # a note: (template, values)
+            take(node.elts[0], where)
+        elif isinstance(node, ast.JoinedStr | ast.BinOp):
+            unsaid.append(where)
+
+    for path in files:
+        shown = str(path.relative_to(ROOT))
+        if shown in NOT_YET:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name not in MAKERS or len(node.args) < 2:
+                continue
+            where = f"{shown}:{node.lineno}"
+            take(node.args[1], where)
+            first_note = MAKERS[name]
+            notes: list[ast.expr] = []
+            if first_note is not None:
+                notes = list(node.args[first_note:])
+            else:
+                given = node.args[3:4] + [k.value for k in node.keywords if k.arg == "notes"]
+                for value in given:
+                    if isinstance(value, ast.List | ast.Tuple):
+                        notes += value.elts
+            for note in notes:
+                if not isinstance(note, ast.Starred):
+                    take(note, where)
+    return texts, unsaid
+
+
+def test_every_message_is_made_from_a_literal_or_a_template() -> None:
+    """No message or note of the translated files is an f-string or a sum: those reach the
+    user in English whatever the language."""
+    _, unsaid = said_in_source()
+    assert not unsaid, unsaid
 
 
 def _catalogue(lang: str) -> dict[str, str]:
     with open(LOCALE / f"{lang}.po", "rb") as f:
         return {str(m.id): str(m.string) for m in read_po(f) if m.id}
+
+
+def _computed() -> list[str]:
+    """Templates the package puts together from parts, as the package lists them."""
+    from kzf.engine.checks.units import mismatch_templates
+
+    return mismatch_templates()
 
 
 def _help_texts() -> list[str]:
@@ -74,7 +170,10 @@ def test_each_catalogue_translates_every_template_with_the_same_fields(lang: str
     """Every localised message and every text of the command line's help (descriptions,
     epilogs, headings, each option's help, argparse's own words), and nothing else."""
     found = _catalogue(lang)
-    assert set(found) == set(TEMPLATES) | set(_help_texts())
+    said, _ = said_in_source()
+    expected = said | set(TEMPLATES) | set(_help_texts()) | set(_computed())
+    assert not expected - set(found), sorted(expected - set(found))
+    assert not set(found) - expected, sorted(set(found) - expected)
     for template, text in found.items():
         assert text and text != template, template
         fields = lambda s: sorted(set(re.findall(r"\{(\w+)\}", s)))  # noqa: E731
@@ -176,11 +275,45 @@ def test_the_commands_lang_chooses_the_messages_language_too(tmp_path) -> None:
     assert "ошибка[KZF010]: неизвестное имя 'bb'" in done.stderr
 
 
-def test_an_untranslated_message_keeps_its_english_inside_the_languages_framing(tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("lang", "said", "noted"),
+    [
+        (
+            "ru",
+            "предупреждение[KZF310]: знаменатель `b` может быть равен 0: у b нет объявленной "
+            "области значений",
+            "  = пояснение: объявите, какие значения допускают данные, например `input b > 0`",
+        ),
+        (
+            "kk",
+            "ескерту[KZF310]: `b` бөлімі 0 болуы мүмкін: b үшін мәндер облысы жарияланбаған",
+            "  = түсініктеме: деректер рұқсат ететін мәндерді жариялаңыз, мысалы `input b > 0`",
+        ),
+    ],
+)
+def test_a_checks_warning_and_its_note_in_the_language(tmp_path, lang, said, noted) -> None:
+    """KZF310, the warning `kzf check` gives most (a denominator not proved nonzero): its
+    message and its note, a template with the name filled in."""
     (tmp_path / "f.kzf").write_text("dims entity, year\ninput a, b\ny = a / b\n", encoding="utf-8")
-    done = _kzf(tmp_path, {"KZF_LANG": "ru"}, "check", "f.kzf")
-    assert "предупреждение[KZF310]: the denominator `b` may be 0" in done.stderr
-    assert "  = пояснение: declare what the data allows" in done.stderr
+    done = _kzf(tmp_path, {"KZF_LANG": lang}, "check", "f.kzf")
+    assert said in done.stderr
+    assert noted in done.stderr
+
+
+def test_a_message_the_catalogue_lacks_keeps_its_english_inside_the_framing() -> None:
+    """A text made elsewhere (an exception's, a user's rule) reaches the user as it is."""
+    from kzf.dsl import messages
+    from kzf.dsl.diagnostics import warning
+
+    found = warning("KZF170", "a text no catalogue holds", None, "nor this note")
+    try:
+        messages.set_language("ru")
+        shown = found.render()
+    finally:
+        messages.set_language(None)
+    assert (
+        shown == "предупреждение[KZF170]: a text no catalogue holds\n  = пояснение: nor this note"
+    )
 
 
 def test_json_and_sarif_stay_in_english_for_the_machines(tmp_path) -> None:
