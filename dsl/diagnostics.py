@@ -155,20 +155,21 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
-    def text(self) -> str:
-        """The message in the language kzf speaks (dsl/messages.py), else in English: its
-        template's translation filled with its values, or a message made without a template
-        translated word for word; a data file's place said in the language too."""
-        if messages.language() not in messages.LANGUAGES:
+    def text(self, lang: str | None = None) -> str:
+        """The message in `lang` (default: the language kzf speaks, dsl/messages.py), else in
+        English: its template's translation filled with its values, or a message made
+        without a template translated word for word; a data file's place said in it too."""
+        lang = lang or messages.language()
+        if lang not in messages.LANGUAGES:
             return self.message
         if not self.template:
-            return messages.phrase(self.message)
+            return messages.phrase(self.message, lang)
         values = dict(self.values)
-        body = messages.translated(self.template, values)
+        body = messages.translated(self.template, values, lang)
         if not self.place[0]:
             return body if body is not None else self.message
         place_values = dict(self.place[1])
-        where = messages.translated(self.place[0], place_values)
+        where = messages.translated(self.place[0], place_values, lang)
         where = where if where is not None else self.place[0].format(**place_values)
         return f"{where}: {body if body is not None else self.template.format(**values)}"
 
@@ -198,13 +199,15 @@ class Diagnostic:
         lines.extend(f"  = {said}: {printable(n)}" for n in self.note_texts())
         return "\n".join(lines)
 
-    def note_texts(self) -> list[str]:
-        """The notes in the language kzf speaks, where their templates have translations."""
-        if messages.language() not in messages.LANGUAGES:
+    def note_texts(self, lang: str | None = None) -> list[str]:
+        """The notes in `lang` (default: the language kzf speaks), where the catalogue has
+        them."""
+        lang = lang or messages.language()
+        if lang not in messages.LANGUAGES:
             return list(self.notes)
-        texts = [messages.phrase(n) for n in self.notes]
+        texts = [messages.phrase(n, lang) for n in self.notes]
         for i, (template, values) in enumerate(self.note_templates[: len(texts)]):
-            found = messages.translated(template, dict(values)) if template else None
+            found = messages.translated(template, dict(values), lang) if template else None
             if found is not None:
                 texts[i] = found
         return texts

@@ -138,7 +138,7 @@ def build(
         except UsageError as exc:
             if index is not None:  # asked for by name: say why not, as `kzf audit` does
                 raise
-            composite_note = "; ".join(d.message for d in exc.diagnostics)
+            composite_note = "; ".join(d.text(language) for d in exc.diagnostics)
     return Report(
         program=program,
         lang=language,
@@ -405,11 +405,13 @@ def _slug(name: str) -> str:
     return re.sub(r"[^\w-]", "_", name)
 
 
-def _diagnostic_rows(items: Sequence[Diagnostic]) -> list[tuple[str, str, str]]:
+def _diagnostic_rows(items: Sequence[Diagnostic], lang: str) -> list[tuple[str, str, str]]:
+    """Code, place and message of each warning, the message and its notes in the report's
+    language (the catalogue's, dsl/locale; English where it has none)."""
     rows = []
     for d in items:
         where = f"{d.span.path}:{d.span.line}:{d.span.column}" if d.span else ""
-        message = d.message + "".join(f" ({n})" for n in d.notes)
+        message = d.text(lang) + "".join(f" ({n})" for n in d.note_texts(lang))
         rows.append((d.code, where, message))
     return rows
 
@@ -867,7 +869,7 @@ def _checks(report: Report, labels: Mapping[str, str]) -> str:
     out.append(f"<h3>{esc(t('warnings'))}</h3>")
     if warnings:
         frame = pd.DataFrame(
-            _diagnostic_rows(warnings), columns=[t("code"), t("location"), t("message")]
+            _diagnostic_rows(warnings, lang), columns=[t("code"), t("location"), t("message")]
         )
         out.append(_table(frame, lang))
     else:

@@ -114,6 +114,9 @@ def test_report_holds_methodology_data_results_charts_checks(egdi_kk: str) -> No
     assert '<html lang="kk">' in page
     assert 'class="badge reproduced"' in page
     assert "KZF201" in page  # the evaluation warning is listed under checks
+    # ... in the report's language, with its note (dsl/locale/kk.po)
+    assert "нөлге бөлу жоқ мән берді; жолдар: (Kazakhstan, 2020)" in page
+    assert "(мыналарда қолданылады: egdi_score_eaeu)" in page
 
 
 def test_report_escapes_everything_from_the_file(tmp_path: Path) -> None:
