@@ -113,6 +113,105 @@ class _Why:
     first: str = ""  # the first undeclared input, named in the note
 
 
+# The domain warnings, one whole sentence for each thing that may be 0 or of the wrong sign
+# and each reason (_Why.kind), so that a translator sees sentences: KZF310 by what may be 0
+ZERO_TEMPLATES: dict[tuple[str, str], str] = {
+    ("the denominator", FLAT): (
+        "the denominator `{text}` may be 0: it is 0 in a {group} where every {over} has "
+        "the same value"
+    ),
+    ("the denominator", UNDECLARED_ONE): (
+        "the denominator `{text}` may be 0: {names} has no declared domain"
+    ),
+    ("the denominator", UNDECLARED_MANY): (
+        "the denominator `{text}` may be 0: {names} have no declared domain"
+    ),
+    ("the denominator", POSITIVE): (
+        "the denominator `{text}` may be 0: it can be 0 even when the inputs are positive ({range})"
+    ),
+    ("the denominator", ALWAYS_ZERO): ("the denominator `{text}` may be 0: it is always 0"),
+    ("the denominator", LIES_IN): (
+        "the denominator `{text}` may be 0: from the declared domains it lies in {range}"
+    ),
+    ("the base of a negative power", FLAT): (
+        "the base of a negative power `{text}` may be 0: it is 0 in a {group} where "
+        "every {over} has the same value"
+    ),
+    ("the base of a negative power", UNDECLARED_ONE): (
+        "the base of a negative power `{text}` may be 0: {names} has no declared domain"
+    ),
+    ("the base of a negative power", UNDECLARED_MANY): (
+        "the base of a negative power `{text}` may be 0: {names} have no declared domain"
+    ),
+    ("the base of a negative power", POSITIVE): (
+        "the base of a negative power `{text}` may be 0: it can be 0 even when the "
+        "inputs are positive ({range})"
+    ),
+    ("the base of a negative power", ALWAYS_ZERO): (
+        "the base of a negative power `{text}` may be 0: it is always 0"
+    ),
+    ("the base of a negative power", LIES_IN): (
+        "the base of a negative power `{text}` may be 0: from the declared domains it "
+        "lies in {range}"
+    ),
+}
+# KZF311/KZF312 by whether it is the base of a power (else the argument of a function)
+SIGN_TEMPLATES: dict[tuple[bool, str], str] = {
+    (True, UNDECLARED_ONE): (
+        "the base of the power `{power}` must be {need}, but `{text}` may not be: "
+        "{names} has no declared domain"
+    ),
+    (True, UNDECLARED_MANY): (
+        "the base of the power `{power}` must be {need}, but `{text}` may not be: "
+        "{names} have no declared domain"
+    ),
+    (True, POSITIVE): (
+        "the base of the power `{power}` must be {need}, but `{text}` may not be: it "
+        "can be 0 even when the inputs are positive ({range})"
+    ),
+    (True, ALWAYS_ZERO): (
+        "the base of the power `{power}` must be {need}, but `{text}` may not be: it is always 0"
+    ),
+    (True, LIES_IN): (
+        "the base of the power `{power}` must be {need}, but `{text}` may not be: from "
+        "the declared domains it lies in {range}"
+    ),
+    (False, UNDECLARED_ONE): (
+        "the argument of {func}() must be {need}, but `{text}` may not be: {names} has "
+        "no declared domain"
+    ),
+    (False, UNDECLARED_MANY): (
+        "the argument of {func}() must be {need}, but `{text}` may not be: {names} have "
+        "no declared domain"
+    ),
+    (False, POSITIVE): (
+        "the argument of {func}() must be {need}, but `{text}` may not be: it can be 0 "
+        "even when the inputs are positive ({range})"
+    ),
+    (False, ALWAYS_ZERO): (
+        "the argument of {func}() must be {need}, but `{text}` may not be: it is always 0"
+    ),
+    (False, LIES_IN): (
+        "the argument of {func}() must be {need}, but `{text}` may not be: from the "
+        "declared domains it lies in {range}"
+    ),
+}
+GUARD_NOTE_TEMPLATE = (
+    "guard it, e.g. if(max(x over D) > min(x over D), ..., 0), or accept the missing value "
+    'with `allow KZF310 name "why"`'
+)
+DECLARE_NOTE_TEMPLATE = "declare what the data allows, e.g. `input {name} > 0`"
+
+
+def _why_notes(why: _Why) -> list[Note]:
+    """What to do about a domain warning, by its reason."""
+    if why.kind == FLAT:
+        return [GUARD_NOTE_TEMPLATE]
+    if why.kind in (UNDECLARED_ONE, UNDECLARED_MANY):
+        return [(DECLARE_NOTE_TEMPLATE, {"name": why.first})]
+    return []
+
+
 class _Domains:
     def __init__(self, program: CheckedProgram, optimistic: bool = False):
         self.program = program
@@ -353,141 +452,10 @@ class _Domains:
 
     def _zero_warning(self, what: str, span: Span | None, text: str, why: _Why) -> Diagnostic:
         """KZF310: `what` (the denominator, the base of a negative power) `text` may be 0, with
-        the reason `why`: one whole template for each, so that a translator sees sentences."""
+        the reason `why`, in its sentence of ZERO_TEMPLATES."""
         v = {"text": text, **why.values}
-        if what == "the denominator":
-            if why.kind == FLAT:
-                return localised_warning(
-                    "KZF310",
-                    "the denominator `{text}` may be 0: it is 0 in a {group} where every {over} "
-                    "has the same value",
-                    span,
-                    [
-                        "guard it, e.g. if(max(x over D) > min(x over D), ..., 0), or accept the "
-                        'missing value with `allow KZF310 name "why"`'
-                    ],
-                    **v,
-                )
-            if why.kind == UNDECLARED_ONE:
-                return localised_warning(
-                    "KZF310",
-                    "the denominator `{text}` may be 0: {names} has no declared domain",
-                    span,
-                    [
-                        (
-                            "declare what the data allows, e.g. `input {name} > 0`",
-                            {"name": why.first},
-                        )
-                    ],
-                    **v,
-                )
-            if why.kind == UNDECLARED_MANY:
-                return localised_warning(
-                    "KZF310",
-                    "the denominator `{text}` may be 0: {names} have no declared domain",
-                    span,
-                    [
-                        (
-                            "declare what the data allows, e.g. `input {name} > 0`",
-                            {"name": why.first},
-                        )
-                    ],
-                    **v,
-                )
-            if why.kind == POSITIVE:
-                return localised_warning(
-                    "KZF310",
-                    "the denominator `{text}` may be 0: it can be 0 even when the inputs are "
-                    "positive ({range})",
-                    span,
-                    [],
-                    **v,
-                )
-            if why.kind == ALWAYS_ZERO:
-                return localised_warning(
-                    "KZF310",
-                    "the denominator `{text}` may be 0: it is always 0",
-                    span,
-                    [],
-                    **v,
-                )
-            if why.kind == LIES_IN:
-                return localised_warning(
-                    "KZF310",
-                    "the denominator `{text}` may be 0: from the declared domains it lies in "
-                    "{range}",
-                    span,
-                    [],
-                    **v,
-                )
-        if what == "the base of a negative power":
-            if why.kind == FLAT:
-                return localised_warning(
-                    "KZF310",
-                    "the base of a negative power `{text}` may be 0: it is 0 in a {group} where "
-                    "every {over} has the same value",
-                    span,
-                    [
-                        "guard it, e.g. if(max(x over D) > min(x over D), ..., 0), or accept the "
-                        'missing value with `allow KZF310 name "why"`'
-                    ],
-                    **v,
-                )
-            if why.kind == UNDECLARED_ONE:
-                return localised_warning(
-                    "KZF310",
-                    "the base of a negative power `{text}` may be 0: {names} has no declared "
-                    "domain",
-                    span,
-                    [
-                        (
-                            "declare what the data allows, e.g. `input {name} > 0`",
-                            {"name": why.first},
-                        )
-                    ],
-                    **v,
-                )
-            if why.kind == UNDECLARED_MANY:
-                return localised_warning(
-                    "KZF310",
-                    "the base of a negative power `{text}` may be 0: {names} have no declared "
-                    "domain",
-                    span,
-                    [
-                        (
-                            "declare what the data allows, e.g. `input {name} > 0`",
-                            {"name": why.first},
-                        )
-                    ],
-                    **v,
-                )
-            if why.kind == POSITIVE:
-                return localised_warning(
-                    "KZF310",
-                    "the base of a negative power `{text}` may be 0: it can be 0 even when the "
-                    "inputs are positive ({range})",
-                    span,
-                    [],
-                    **v,
-                )
-            if why.kind == ALWAYS_ZERO:
-                return localised_warning(
-                    "KZF310",
-                    "the base of a negative power `{text}` may be 0: it is always 0",
-                    span,
-                    [],
-                    **v,
-                )
-            if why.kind == LIES_IN:
-                return localised_warning(
-                    "KZF310",
-                    "the base of a negative power `{text}` may be 0: from the declared domains it "
-                    "lies in {range}",
-                    span,
-                    [],
-                    **v,
-                )
-        raise AssertionError((what, why.kind))  # pragma: no cover
+        template = ZERO_TEMPLATES[(what, why.kind)]
+        return localised_warning("KZF310", template, span, _why_notes(why), **v)
 
     def _sign_warning(
         self,
@@ -500,123 +468,12 @@ class _Domains:
         why: _Why,
     ) -> Diagnostic:
         """KZF311/KZF312: the base of the power `power` (or the argument of `func`()) must be
-        `need`, but `text` may not be, with the reason `why`: one whole template for each."""
+        `need`, but `text` may not be, with the reason `why`, in its sentence of
+        SIGN_TEMPLATES."""
         v = {"text": text, "need": need, **why.values}
-        if power is not None:
-            v = {**v, "power": power}
-            if why.kind == UNDECLARED_ONE:
-                return localised_warning(
-                    code,
-                    "the base of the power `{power}` must be {need}, but `{text}` may not be: "
-                    "{names} has no declared domain",
-                    span,
-                    [
-                        (
-                            "declare what the data allows, e.g. `input {name} > 0`",
-                            {"name": why.first},
-                        )
-                    ],
-                    **v,
-                )
-            if why.kind == UNDECLARED_MANY:
-                return localised_warning(
-                    code,
-                    "the base of the power `{power}` must be {need}, but `{text}` may not be: "
-                    "{names} have no declared domain",
-                    span,
-                    [
-                        (
-                            "declare what the data allows, e.g. `input {name} > 0`",
-                            {"name": why.first},
-                        )
-                    ],
-                    **v,
-                )
-            if why.kind == POSITIVE:
-                return localised_warning(
-                    code,
-                    "the base of the power `{power}` must be {need}, but `{text}` may not be: it "
-                    "can be 0 even when the inputs are positive ({range})",
-                    span,
-                    [],
-                    **v,
-                )
-            if why.kind == ALWAYS_ZERO:
-                return localised_warning(
-                    code,
-                    "the base of the power `{power}` must be {need}, but `{text}` may not be: it "
-                    "is always 0",
-                    span,
-                    [],
-                    **v,
-                )
-            if why.kind == LIES_IN:
-                return localised_warning(
-                    code,
-                    "the base of the power `{power}` must be {need}, but `{text}` may not be: from "
-                    "the declared domains it lies in {range}",
-                    span,
-                    [],
-                    **v,
-                )
-        if power is None:
-            v = {**v, "func": func}
-            if why.kind == UNDECLARED_ONE:
-                return localised_warning(
-                    code,
-                    "the argument of {func}() must be {need}, but `{text}` may not be: {names} has "
-                    "no declared domain",
-                    span,
-                    [
-                        (
-                            "declare what the data allows, e.g. `input {name} > 0`",
-                            {"name": why.first},
-                        )
-                    ],
-                    **v,
-                )
-            if why.kind == UNDECLARED_MANY:
-                return localised_warning(
-                    code,
-                    "the argument of {func}() must be {need}, but `{text}` may not be: {names} "
-                    "have no declared domain",
-                    span,
-                    [
-                        (
-                            "declare what the data allows, e.g. `input {name} > 0`",
-                            {"name": why.first},
-                        )
-                    ],
-                    **v,
-                )
-            if why.kind == POSITIVE:
-                return localised_warning(
-                    code,
-                    "the argument of {func}() must be {need}, but `{text}` may not be: it can be 0 "
-                    "even when the inputs are positive ({range})",
-                    span,
-                    [],
-                    **v,
-                )
-            if why.kind == ALWAYS_ZERO:
-                return localised_warning(
-                    code,
-                    "the argument of {func}() must be {need}, but `{text}` may not be: it is "
-                    "always 0",
-                    span,
-                    [],
-                    **v,
-                )
-            if why.kind == LIES_IN:
-                return localised_warning(
-                    code,
-                    "the argument of {func}() must be {need}, but `{text}` may not be: from the "
-                    "declared domains it lies in {range}",
-                    span,
-                    [],
-                    **v,
-                )
-        raise AssertionError((power, why.kind))  # pragma: no cover
+        v |= {"power": power} if power is not None else {"func": func}
+        template = SIGN_TEMPLATES[(power is not None, why.kind)]
+        return localised_warning(code, template, span, _why_notes(why), **v)
 
     def _optimist(self) -> _Domains:
         if self._optimistic_twin is None:

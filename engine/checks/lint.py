@@ -475,251 +475,88 @@ def check_coverage(plan_nodes: list[ir.Node], facts: PanelFacts) -> list[Diagnos
     return out
 
 
+# KZF203, one whole sentence for each way it is said: (a ratio, both inputs lack rows,
+# more rows than named lacking in the first, in the second)
+COVERAGE_TEMPLATES: dict[tuple[bool, bool, bool, bool], str] = {
+    (True, True, True, True): (
+        "the numerator and denominator aggregate over different rows: '{a}' has no value "
+        "in rows {rows_a} and {more_a} more where '{b}' has one; '{b}' has no value in "
+        "rows {rows_b} and {more_b} more where '{a}' has one"
+    ),
+    (True, True, True, False): (
+        "the numerator and denominator aggregate over different rows: '{a}' has no value "
+        "in rows {rows_a} and {more_a} more where '{b}' has one; '{b}' has no value in "
+        "rows {rows_b} where '{a}' has one"
+    ),
+    (True, True, False, True): (
+        "the numerator and denominator aggregate over different rows: '{a}' has no value "
+        "in rows {rows_a} where '{b}' has one; '{b}' has no value in rows {rows_b} and "
+        "{more_b} more where '{a}' has one"
+    ),
+    (True, True, False, False): (
+        "the numerator and denominator aggregate over different rows: '{a}' has no value "
+        "in rows {rows_a} where '{b}' has one; '{b}' has no value in rows {rows_b} where "
+        "'{a}' has one"
+    ),
+    (True, False, True, False): (
+        "the numerator and denominator aggregate over different rows: '{name}' has no "
+        "value in rows {rows} and {more} more where '{other}' has one"
+    ),
+    (True, False, False, False): (
+        "the numerator and denominator aggregate over different rows: '{name}' has no "
+        "value in rows {rows} where '{other}' has one"
+    ),
+    (False, True, True, True): (
+        "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
+        "and {more_a} more where '{b}' has one; '{b}' has no value in rows {rows_b} and "
+        "{more_b} more where '{a}' has one"
+    ),
+    (False, True, True, False): (
+        "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
+        "and {more_a} more where '{b}' has one; '{b}' has no value in rows {rows_b} where "
+        "'{a}' has one"
+    ),
+    (False, True, False, True): (
+        "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
+        "where '{b}' has one; '{b}' has no value in rows {rows_b} and {more_b} more where "
+        "'{a}' has one"
+    ),
+    (False, True, False, False): (
+        "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
+        "where '{b}' has one; '{b}' has no value in rows {rows_b} where '{a}' has one"
+    ),
+    (False, False, True, False): (
+        "the two sides aggregate over different rows: '{name}' has no value in rows "
+        "{rows} and {more} more where '{other}' has one"
+    ),
+    (False, False, False, False): (
+        "the two sides aggregate over different rows: '{name}' has no value in rows "
+        "{rows} where '{other}' has one"
+    ),
+}
+COVERAGE_NOTE_TEMPLATE = (
+    "to use only the rows both have, add `where present({b})` to the aggregate of {a} and "
+    "`where present({a})` to the other"
+)
+
+
 def _coverage_warning(
     node: ir.Node, a: str, b: str, parts: list[tuple[str, str, str, int]]
 ) -> Diagnostic:
     """KZF203 for the rows where one of inputs `a` and `b` has a value and the other has
-    none (`parts`: the input lacking, the other, the rows named and how many more): one whole
-    template for each way it can be said."""
+    none (`parts`: the input lacking, the other, the rows named and how many more), in the
+    template of COVERAGE_TEMPLATES that says it."""
     div = _op(node) == "div"
-    if div:
-        if len(parts) == 1:
-            ((name, other, rows, more),) = parts
-            if not more:
-                return localised_warning(
-                    "KZF203",
-                    "the numerator and denominator aggregate over different rows: '{name}' has no "
-                    "value in rows {rows} where '{other}' has one",
-                    node.span,
-                    [
-                        (
-                            "to use only the rows both have, add `where present({b})` to the "
-                            "aggregate of {a} and `where present({a})` to the other",
-                            {"a": a, "b": b},
-                        )
-                    ],
-                    name=name,
-                    other=other,
-                    rows=rows,
-                )
-            if more:
-                return localised_warning(
-                    "KZF203",
-                    "the numerator and denominator aggregate over different rows: '{name}' has no "
-                    "value in rows {rows} and {more} more where '{other}' has one",
-                    node.span,
-                    [
-                        (
-                            "to use only the rows both have, add `where present({b})` to the "
-                            "aggregate of {a} and `where present({a})` to the other",
-                            {"a": a, "b": b},
-                        )
-                    ],
-                    name=name,
-                    other=other,
-                    rows=rows,
-                    more=more,
-                )
-        (_, _, rows_a, more_a), (_, _, rows_b, more_b) = parts
-        if not more_a and not more_b:
-            return localised_warning(
-                "KZF203",
-                "the numerator and denominator aggregate over different rows: '{a}' has no value "
-                "in rows {rows_a} where '{b}' has one; '{b}' has no value in rows {rows_b} where "
-                "'{a}' has one",
-                node.span,
-                [
-                    (
-                        "to use only the rows both have, add `where present({b})` to the "
-                        "aggregate of {a} and `where present({a})` to the other",
-                        {"a": a, "b": b},
-                    )
-                ],
-                a=a,
-                b=b,
-                rows_a=rows_a,
-                rows_b=rows_b,
-            )
-        if not more_a and more_b:
-            return localised_warning(
-                "KZF203",
-                "the numerator and denominator aggregate over different rows: '{a}' has no value "
-                "in rows {rows_a} where '{b}' has one; '{b}' has no value in rows {rows_b} and "
-                "{more_b} more where '{a}' has one",
-                node.span,
-                [
-                    (
-                        "to use only the rows both have, add `where present({b})` to the "
-                        "aggregate of {a} and `where present({a})` to the other",
-                        {"a": a, "b": b},
-                    )
-                ],
-                a=a,
-                b=b,
-                rows_a=rows_a,
-                rows_b=rows_b,
-                more_b=more_b,
-            )
-        if more_a and not more_b:
-            return localised_warning(
-                "KZF203",
-                "the numerator and denominator aggregate over different rows: '{a}' has no value "
-                "in rows {rows_a} and {more_a} more where '{b}' has one; '{b}' has no value in "
-                "rows {rows_b} where '{a}' has one",
-                node.span,
-                [
-                    (
-                        "to use only the rows both have, add `where present({b})` to the "
-                        "aggregate of {a} and `where present({a})` to the other",
-                        {"a": a, "b": b},
-                    )
-                ],
-                a=a,
-                b=b,
-                rows_a=rows_a,
-                rows_b=rows_b,
-                more_a=more_a,
-            )
-        if more_a and more_b:
-            return localised_warning(
-                "KZF203",
-                "the numerator and denominator aggregate over different rows: '{a}' has no value "
-                "in rows {rows_a} and {more_a} more where '{b}' has one; '{b}' has no value in "
-                "rows {rows_b} and {more_b} more where '{a}' has one",
-                node.span,
-                [
-                    (
-                        "to use only the rows both have, add `where present({b})` to the "
-                        "aggregate of {a} and `where present({a})` to the other",
-                        {"a": a, "b": b},
-                    )
-                ],
-                a=a,
-                b=b,
-                rows_a=rows_a,
-                rows_b=rows_b,
-                more_a=more_a,
-                more_b=more_b,
-            )
-    if not div:
-        if len(parts) == 1:
-            ((name, other, rows, more),) = parts
-            if not more:
-                return localised_warning(
-                    "KZF203",
-                    "the two sides aggregate over different rows: '{name}' has no value in rows "
-                    "{rows} where '{other}' has one",
-                    node.span,
-                    [
-                        (
-                            "to use only the rows both have, add `where present({b})` to the "
-                            "aggregate of {a} and `where present({a})` to the other",
-                            {"a": a, "b": b},
-                        )
-                    ],
-                    name=name,
-                    other=other,
-                    rows=rows,
-                )
-            if more:
-                return localised_warning(
-                    "KZF203",
-                    "the two sides aggregate over different rows: '{name}' has no value in rows "
-                    "{rows} and {more} more where '{other}' has one",
-                    node.span,
-                    [
-                        (
-                            "to use only the rows both have, add `where present({b})` to the "
-                            "aggregate of {a} and `where present({a})` to the other",
-                            {"a": a, "b": b},
-                        )
-                    ],
-                    name=name,
-                    other=other,
-                    rows=rows,
-                    more=more,
-                )
-        (_, _, rows_a, more_a), (_, _, rows_b, more_b) = parts
-        if not more_a and not more_b:
-            return localised_warning(
-                "KZF203",
-                "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
-                "where '{b}' has one; '{b}' has no value in rows {rows_b} where '{a}' has one",
-                node.span,
-                [
-                    (
-                        "to use only the rows both have, add `where present({b})` to the "
-                        "aggregate of {a} and `where present({a})` to the other",
-                        {"a": a, "b": b},
-                    )
-                ],
-                a=a,
-                b=b,
-                rows_a=rows_a,
-                rows_b=rows_b,
-            )
-        if not more_a and more_b:
-            return localised_warning(
-                "KZF203",
-                "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
-                "where '{b}' has one; '{b}' has no value in rows {rows_b} and {more_b} more where "
-                "'{a}' has one",
-                node.span,
-                [
-                    (
-                        "to use only the rows both have, add `where present({b})` to the "
-                        "aggregate of {a} and `where present({a})` to the other",
-                        {"a": a, "b": b},
-                    )
-                ],
-                a=a,
-                b=b,
-                rows_a=rows_a,
-                rows_b=rows_b,
-                more_b=more_b,
-            )
-        if more_a and not more_b:
-            return localised_warning(
-                "KZF203",
-                "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
-                "and {more_a} more where '{b}' has one; '{b}' has no value in rows {rows_b} where "
-                "'{a}' has one",
-                node.span,
-                [
-                    (
-                        "to use only the rows both have, add `where present({b})` to the "
-                        "aggregate of {a} and `where present({a})` to the other",
-                        {"a": a, "b": b},
-                    )
-                ],
-                a=a,
-                b=b,
-                rows_a=rows_a,
-                rows_b=rows_b,
-                more_a=more_a,
-            )
-        if more_a and more_b:
-            return localised_warning(
-                "KZF203",
-                "the two sides aggregate over different rows: '{a}' has no value in rows {rows_a} "
-                "and {more_a} more where '{b}' has one; '{b}' has no value in rows {rows_b} and "
-                "{more_b} more where '{a}' has one",
-                node.span,
-                [
-                    (
-                        "to use only the rows both have, add `where present({b})` to the "
-                        "aggregate of {a} and `where present({a})` to the other",
-                        {"a": a, "b": b},
-                    )
-                ],
-                a=a,
-                b=b,
-                rows_a=rows_a,
-                rows_b=rows_b,
-                more_a=more_a,
-                more_b=more_b,
-            )
-    raise AssertionError(parts)  # pragma: no cover
+    notes = [(COVERAGE_NOTE_TEMPLATE, {"a": a, "b": b})]
+    if len(parts) == 1:
+        ((name, other, rows, more),) = parts
+        template = COVERAGE_TEMPLATES[(div, False, bool(more), False)]
+        values = {"name": name, "other": other, "rows": rows, "more": more}
+        return localised_warning("KZF203", template, node.span, notes, **values)
+    (_, _, rows_a, more_a), (_, _, rows_b, more_b) = parts
+    template = COVERAGE_TEMPLATES[(div, True, bool(more_a), bool(more_b))]
+    values = {"a": a, "b": b, "rows_a": rows_a, "rows_b": rows_b, "more_a": more_a}
+    return localised_warning("KZF203", template, node.span, notes, more_b=more_b, **values)
 
 
 def _op(node: ir.Node) -> str | None:

@@ -95,7 +95,8 @@ TEMPLATES = [
 
 def said_in_source(files: list[Path] | None = None) -> tuple[set[str], list[str]]:
     """The texts of the diagnostics the package makes from literals (messages, templates and
-    notes), which the catalogues must translate; and where a message or a note is made from
+    notes, and the tables of templates the code chooses from, named NAME_TEMPLATES), which
+    the catalogues must translate; and where a message or a note is made from
     an f-string or a sum of strings instead, which no catalogue can translate (a template
     and its values, `localised(code, "... {name} ...", name=...)`, can)."""
     if files is None:
@@ -116,6 +117,18 @@ def said_in_source(files: list[Path] | None = None) -> tuple[set[str], list[str]
         if shown in NOT_YET:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+                # a table of templates, chosen from by the code (NAME_TEMPLATE(S) = ...)
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                named = [t.id for t in targets if isinstance(t, ast.Name)]
+                if any(n.endswith(("_TEMPLATE", "_TEMPLATES")) for n in named):
+                    table = node.value  # of a dict, its values: the keys choose
+                    held = table.values if isinstance(table, ast.Dict) else [table]
+                    for value in held:
+                        for part in ast.walk(value):
+                            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                                texts.add(part.value)
+                continue
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
