@@ -286,6 +286,26 @@ class EvaluationError(KzfError):
     exit_status = 1
 
 
+@dataclass(frozen=True)
+class RowsMessage:
+    """What a warning or note about some rows of a computation says before the rows are
+    named (`relevance.row_warning` adds ` in rows (KZ, 2020) and 3 more`): a template and its
+    values, so that the command line says it in Kazakh or Russian. `str()` is the English.
+    Made with `rows_message`; a plain string is a message without values."""
+
+    template: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    def __str__(self) -> str:
+        return self.template.format(**dict(self.values))
+
+
+def rows_message(template: str, /, **values: object) -> RowsMessage:
+    """A message about rows from its template and values (the catalogue holds the template
+    with ` in rows {rows}` and with ` in rows {rows} and {more} more`)."""
+    return RowsMessage(template, tuple((k, str(v)) for k, v in values.items()))
+
+
 # A note: said as it is (and translated word for word when the catalogue has it), or a
 # template and the values that fill it, translated as a message is
 Note = str | tuple[str, Mapping[str, object]]
@@ -498,11 +518,32 @@ def suggestion(name: str, candidates: Iterable[str]) -> tuple[str, dict[str, str
     return "; did you mean '{suggestion}'?", {"suggestion": matches[0]}
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """`; did you mean 'x'?` for the closest candidate, else an empty string: every "unknown
-    name" message in kzf ends with this (`suggestion` gives it as a template)."""
-    template, values = suggestion(name, candidates)
-    return template.format(**values)
+def nearest(name: str, candidates: Iterable[str]) -> tuple[int, dict[str, str]]:
+    """Which of the three sentences of an "unknown name" message says what is near `name`
+    (0: nothing near, 1: `; did you mean '{suggestion}'?`, 2: that and the letters that look
+    alike), and the values they say: `name`, and `suggestion` and `scripts` for the sentences
+    that say them. Each message is one whole template per sentence, so that a translator
+    sees sentences, not an ending glued on."""
+    hint, values = suggestion(name, candidates)
+    which = 0 if not hint else 2 if "scripts" in values else 1
+    return which, {**values, "name": name}
+
+
+def localised_unknown(
+    code: str,
+    templates: tuple[str, str, str],
+    name: str,
+    candidates: Iterable[str],
+    span: Span | None = None,
+    /,
+    *notes: Note,
+    **values: object,
+) -> Diagnostic:
+    """An error about an unknown `name`: the first of `templates` when no candidate is near
+    it, the second (with `{suggestion}`) when one is, the third (with `{suggestion}` and
+    `{scripts}`) when one differs from it only in letters that look alike (`nearest`)."""
+    which, near = nearest(name, candidates)
+    return localised(code, templates[which], span, *notes, **{**values, **near})
 
 
 def source_text(sources: dict[str, str], span: Span) -> str:

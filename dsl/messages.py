@@ -64,14 +64,29 @@ def catalogue(lang: str) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in parsed if m.id and m.string}
 
 
+# The names of scripts a look-alike name mixes (`{scripts}`: "Latin and Cyrillic",
+# diagnostics.suggestion), said in the language; a script not listed keeps its English name
+SCRIPT_NAMES = {
+    "kk": ({"Latin": "латын", "Cyrillic": "кирилл", "Greek": "грек"}, " және "),
+    "ru": ({"Latin": "латиница", "Cyrillic": "кириллица", "Greek": "греческий алфавит"}, " и "),
+}
+
+
 def translated(template: str, values: dict[str, str], lang: str | None = None) -> str | None:
     """`template` in `lang` (default: this process's language) with `values`, or None when
-    kzf speaks English or the catalogue lacks it."""
+    kzf speaks English or the catalogue lacks it. The values are as given, but for the
+    names of scripts (`{scripts}`), which are kzf's own words."""
     lang = lang or language()
     if lang not in LANGUAGES:
         return None
     text = catalogue(lang).get(template)
-    return text.format(**values) if text else None
+    if not text:
+        return None
+    if "scripts" in values:
+        names, joined = SCRIPT_NAMES[lang]
+        said = [names.get(s, s) for s in values["scripts"].split(" and ")]
+        values = {**values, "scripts": joined.join(said)}
+    return text.format(**values)
 
 
 def phrase(text: str, lang: str | None = None) -> str:

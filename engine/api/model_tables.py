@@ -25,10 +25,11 @@ from kzf.dsl.diagnostics import (
     UsageError,
     error,
     localised,
+    localised_unknown,
     localised_warning,
 )
 from kzf.engine.checks.expect import Outcome, Status, judge
-from kzf.engine.compile.models import FORECAST_TABLES, TABLE_KEYS, Models, ModelSpec, ending
+from kzf.engine.compile.models import FORECAST_TABLES, TABLE_KEYS, Models, ModelSpec
 from kzf.engine.core.ir import Trend
 from kzf.engine.io import output
 from kzf.engine.io.data import Panel
@@ -395,27 +396,20 @@ def _pick(tables: Mapping[str, pd.DataFrame], wanted: str | None) -> dict[str, p
     names = [w.strip() for w in wanted.split(",") if w.strip()]
     unknown = [w for w in names if w not in tables]
     if unknown:
-        found = []
-        for u in unknown:
-            which, said = ending(u, list(tables))
-            found.append(
-                localised("KZF107", "--table: no table named '{name}'", None, **said)
-                if which == 0
-                else localised(
-                    "KZF107",
+        found = [
+            localised_unknown(
+                "KZF107",
+                (
+                    "--table: no table named '{name}'",
                     "--table: no table named '{name}'; did you mean '{suggestion}'?",
-                    None,
-                    **said,
-                )
-                if which == 1
-                else localised(
-                    "KZF107",
                     "--table: no table named '{name}'; did you mean '{suggestion}'? ('{name}' "
                     "has {scripts} letters that look alike)",
-                    None,
-                    **said,
-                )
+                ),
+                u,
+                tables,
             )
+            for u in unknown
+        ]
         raise UsageError(found)
     return {w: tables[w] for w in names}
 

@@ -26,8 +26,8 @@ from kzf.dsl.diagnostics import (
     UsageError,
     error,
     localised,
+    localised_unknown,
     localised_warning,
-    suggestion,
 )
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
@@ -1068,45 +1068,31 @@ def import_boundary(folder: Path) -> Path:
 
 def _no_definition(name: str, known: list[str]) -> Diagnostic:
     """KZF107 for a --select naming no definition, with kzf's did-you-mean."""
-    tail, near = suggestion(name, known)
-    if not tail:
-        return localised("KZF107", "--select: no definition named '{name}'", name=name)
-    if "scripts" in near:
-        return localised(
-            "KZF107",
+    return localised_unknown(
+        "KZF107",
+        (
+            "--select: no definition named '{name}'",
+            "--select: no definition named '{name}'; did you mean '{suggestion}'?",
             "--select: no definition named '{name}'; did you mean '{suggestion}'? "
             "('{name}' has {scripts} letters that look alike)",
-            name=name,
-            suggestion=near["suggestion"],
-            scripts=near["scripts"],
-        )
-    return localised(
-        "KZF107",
-        "--select: no definition named '{name}'; did you mean '{suggestion}'?",
-        name=name,
-        suggestion=near["suggestion"],
+        ),
+        name,
+        known,
     )
 
 
 def _unknown_parameter(name: str, known: list[str]) -> Diagnostic:
     """KZF019 for a --param naming no param of the file, with kzf's did-you-mean."""
-    tail, near = suggestion(name, known)
-    if not tail:
-        return localised("KZF019", "unknown parameter '{name}'", name=name)
-    if "scripts" in near:
-        return localised(
-            "KZF019",
+    return localised_unknown(
+        "KZF019",
+        (
+            "unknown parameter '{name}'",
+            "unknown parameter '{name}'; did you mean '{suggestion}'?",
             "unknown parameter '{name}'; did you mean '{suggestion}'? "
             "('{name}' has {scripts} letters that look alike)",
-            name=name,
-            suggestion=near["suggestion"],
-            scripts=near["scripts"],
-        )
-    return localised(
-        "KZF019",
-        "unknown parameter '{name}'; did you mean '{suggestion}'?",
-        name=name,
-        suggestion=near["suggestion"],
+        ),
+        name,
+        known,
     )
 
 

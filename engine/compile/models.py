@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import Span, error, localised, suggestion
+from kzf.dsl.diagnostics import Span, error, localised, localised_unknown, nearest
 from kzf.engine.compile.context import ResolverContext
 from kzf.engine.core import ir
 from kzf.engine.core.ir import KINDS, MAX_DEGREE, Trend, normalise_kind
@@ -40,16 +40,6 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "trends": ("variable",),
 }
 TREND_SUMMARY = "trend(x, KIND [, compat] [where CONDITION])"
-
-
-def ending(name: str, candidates: list[str]) -> tuple[int, dict[str, str]]:
-    """Which ending `diagnostics.suggestion` gives an unknown `name` (0: none, 1: `; did you
-    mean '{suggestion}'?`, 2: that and the look-alike letters), and the values of the
-    message: `name`, and `suggestion` and `scripts` for the endings that say them. Each
-    message is then one template per ending, so that a translator sees whole sentences."""
-    hint, values = suggestion(name, candidates)
-    which = 0 if not hint else 2 if "scripts" in values else 1
-    return which, {**values, "name": name}
 
 
 MAX_POWER = 10  # the highest power a term may take (NIST StRD Filip is a polynomial of degree 10)
@@ -177,32 +167,20 @@ def resolve_trend(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> i
     known = [k for k in KINDS if k != "poly"] + ["poly(d)"]
     if kind_name is None or (kind_name not in KINDS and kind_name != "polynomial"):
         shown = kind_name or "this"
-        which, said = ending(shown, list(KINDS))
-        kinds = ", ".join(known)
+        which, near = nearest(shown, KINDS)
         r.bag.add(
             localised(
                 "KZF050",
-                "unknown trend kind '{name}'; the kinds are {kinds}",
+                (
+                    "unknown trend kind '{name}'; the kinds are {kinds}",
+                    "unknown trend kind '{name}'; did you mean '{suggestion}'?; the kinds are "
+                    "{kinds}",
+                    "unknown trend kind '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                    "{scripts} letters that look alike); the kinds are {kinds}",
+                )[which],
                 spec.span,
-                kinds=kinds,
-                **said,
-            )
-            if which == 0
-            else localised(
-                "KZF050",
-                "unknown trend kind '{name}'; did you mean '{suggestion}'?; the kinds are {kinds}",
-                spec.span,
-                kinds=kinds,
-                **said,
-            )
-            if which == 1
-            else localised(
-                "KZF050",
-                "unknown trend kind '{name}'; did you mean '{suggestion}'? ('{name}' has "
-                "{scripts} letters that look alike); the kinds are {kinds}",
-                spec.span,
-                kinds=kinds,
-                **said,
+                kinds=", ".join(known),
+                **near,
             )
         )
         return bad
@@ -261,28 +239,19 @@ def _variable(r: ResolverContext, name: ast.Name, what: str) -> ir.Node:
 def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
     ok = True
     if stmt.function.id not in MODEL_FUNCTIONS:
-        which, said = ending(stmt.function.id, list(MODEL_FUNCTIONS))
-        span, models = stmt.function.span, ", ".join(MODEL_FUNCTIONS)
+        which, near = nearest(stmt.function.id, MODEL_FUNCTIONS)
         r.bag.add(
             localised(
-                "KZF014", "unknown model '{name}'; models: {models}", span, models=models, **said
-            )
-            if which == 0
-            else localised(
                 "KZF014",
-                "unknown model '{name}'; did you mean '{suggestion}'?; models: {models}",
-                span,
-                models=models,
-                **said,
-            )
-            if which == 1
-            else localised(
-                "KZF014",
-                "unknown model '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} "
-                "letters that look alike); models: {models}",
-                span,
-                models=models,
-                **said,
+                (
+                    "unknown model '{name}'; models: {models}",
+                    "unknown model '{name}'; did you mean '{suggestion}'?; models: {models}",
+                    "unknown model '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} "
+                    "letters that look alike); models: {models}",
+                )[which],
+                stmt.function.span,
+                models=", ".join(MODEL_FUNCTIONS),
+                **near,
             )
         )
         ok = False
@@ -350,29 +319,20 @@ def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
                 ok = False
             for key, value in opt.settings:
                 if key not in ("enter", "remove"):
-                    which, said = ending(key, ["enter", "remove"])
+                    which, near = nearest(key, ["enter", "remove"])
                     r.bag.add(
                         localised(
                             "KZF050",
-                            "unknown criterion '{name}'; use enter P and remove P",
+                            (
+                                "unknown criterion '{name}'; use enter P and remove P",
+                                "unknown criterion '{name}'; did you mean '{suggestion}'?; "
+                                "use enter P and remove P",
+                                "unknown criterion '{name}'; did you mean '{suggestion}'? "
+                                "('{name}' has {scripts} letters that look alike); "
+                                "use enter P and remove P",
+                            )[which],
                             opt.span,
-                            **said,
-                        )
-                        if which == 0
-                        else localised(
-                            "KZF050",
-                            "unknown criterion '{name}'; did you mean '{suggestion}'?; "
-                            "use enter P and remove P",
-                            opt.span,
-                            **said,
-                        )
-                        if which == 1
-                        else localised(
-                            "KZF050",
-                            "unknown criterion '{name}'; did you mean '{suggestion}'? ('{name}' "
-                            "has {scripts} letters that look alike); use enter P and remove P",
-                            opt.span,
-                            **said,
+                            **near,
                         )
                     )
                     ok = False
@@ -416,33 +376,20 @@ def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
                 r.bag.add(error("KZF050", "`compat` takes no value", opt.span))
                 ok = False
         else:
-            which, said = ending(opt.name, list(MODEL_OPTIONS))
-            options = ", ".join(MODEL_OPTIONS)
+            which, near = nearest(opt.name, MODEL_OPTIONS)
             r.bag.add(
                 localised(
                     "KZF050",
-                    "unknown model option '{name}'; options: {options}",
+                    (
+                        "unknown model option '{name}'; options: {options}",
+                        "unknown model option '{name}'; did you mean '{suggestion}'?; "
+                        "options: {options}",
+                        "unknown model option '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                        "{scripts} letters that look alike); options: {options}",
+                    )[which],
                     opt.span,
-                    options=options,
-                    **said,
-                )
-                if which == 0
-                else localised(
-                    "KZF050",
-                    "unknown model option '{name}'; did you mean '{suggestion}'?; "
-                    "options: {options}",
-                    opt.span,
-                    options=options,
-                    **said,
-                )
-                if which == 1
-                else localised(
-                    "KZF050",
-                    "unknown model option '{name}'; did you mean '{suggestion}'? ('{name}' has "
-                    "{scripts} letters that look alike); options: {options}",
-                    opt.span,
-                    options=options,
-                    **said,
+                    options=", ".join(MODEL_OPTIONS),
+                    **near,
                 )
             )
             ok = False
@@ -523,31 +470,21 @@ def _expand_term(
             return None
         call = ast.Call("ln", (base,), None, None, span, term.function.span)
         return [(f"ln({base.id})", call, Formed(base.id, "ln"))]
-    which, said = ending(function, list(TERM_FUNCTIONS))
-    at = term.function.span
+    which, near = nearest(function, TERM_FUNCTIONS)
     r.bag.add(
         localised(
             "KZF050",
-            "unknown term function '{name}'; a term is a name, a power (x^2), poly(x, d) or ln(x)",
-            at,
-            **said,
-        )
-        if which == 0
-        else localised(
-            "KZF050",
-            "unknown term function '{name}'; did you mean '{suggestion}'?; "
-            "a term is a name, a power (x^2), poly(x, d) or ln(x)",
-            at,
-            **said,
-        )
-        if which == 1
-        else localised(
-            "KZF050",
-            "unknown term function '{name}'; did you mean '{suggestion}'? ('{name}' has "
-            "{scripts} letters that look alike); a term is a name, a power (x^2), poly(x, d) "
-            "or ln(x)",
-            at,
-            **said,
+            (
+                "unknown term function '{name}'; a term is a name, a power (x^2), poly(x, d) or "
+                "ln(x)",
+                "unknown term function '{name}'; did you mean '{suggestion}'?; "
+                "a term is a name, a power (x^2), poly(x, d) or ln(x)",
+                "unknown term function '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                "{scripts} letters that look alike); a term is a name, a power (x^2), poly(x, d) "
+                "or ln(x)",
+            )[which],
+            term.function.span,
+            **near,
         )
     )
     return None
@@ -559,21 +496,18 @@ def _check_forecast(
     ok = True
     spec = models.get(stmt.model.id)
     if stmt.model.id not in model_names:
-        which, said = ending(stmt.model.id, model_names)
-        at = stmt.model.span
         r.bag.add(
-            localised("KZF010", "no model named '{name}'", at, **said)
-            if which == 0
-            else localised(
-                "KZF010", "no model named '{name}'; did you mean '{suggestion}'?", at, **said
-            )
-            if which == 1
-            else localised(
+            localised_unknown(
                 "KZF010",
-                "no model named '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} "
-                "letters that look alike)",
-                at,
-                **said,
+                (
+                    "no model named '{name}'",
+                    "no model named '{name}'; did you mean '{suggestion}'?",
+                    "no model named '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} "
+                    "letters that look alike)",
+                ),
+                stmt.model.id,
+                model_names,
+                stmt.model.span,
             )
         )
         ok = False
@@ -593,31 +527,19 @@ def _check_forecast(
     for term, value in stmt.substitutions:
         bases = {f.base for f in spec.formed.values()} if spec is not None else set()
         if spec is not None and term.id not in spec.terms and term.id not in bases:
-            which, said = ending(term.id, list(spec.terms))
             r.bag.add(
-                localised(
+                localised_unknown(
                     "KZF050",
-                    "'{name}' is not a term of model '{model}'",
+                    (
+                        "'{name}' is not a term of model '{model}'",
+                        "'{name}' is not a term of model '{model}'; did you mean '{suggestion}'?",
+                        "'{name}' is not a term of model '{model}'; did you mean '{suggestion}'? "
+                        "('{name}' has {scripts} letters that look alike)",
+                    ),
+                    term.id,
+                    spec.terms,
                     term.span,
                     model=spec.name,
-                    **said,
-                )
-                if which == 0
-                else localised(
-                    "KZF050",
-                    "'{name}' is not a term of model '{model}'; did you mean '{suggestion}'?",
-                    term.span,
-                    model=spec.name,
-                    **said,
-                )
-                if which == 1
-                else localised(
-                    "KZF050",
-                    "'{name}' is not a term of model '{model}'; did you mean '{suggestion}'? "
-                    "('{name}' has {scripts} letters that look alike)",
-                    term.span,
-                    model=spec.name,
-                    **said,
                 )
             )
             ok = False
@@ -635,33 +557,20 @@ def _check_forecast(
         elif opt.name == "compat":
             compat = True
         else:
-            which, said = ending(opt.name, list(FORECAST_OPTIONS))
-            options = ", ".join(FORECAST_OPTIONS)
+            which, near = nearest(opt.name, FORECAST_OPTIONS)
             r.bag.add(
                 localised(
                     "KZF050",
-                    "unknown forecast option '{name}'; options: {options}",
+                    (
+                        "unknown forecast option '{name}'; options: {options}",
+                        "unknown forecast option '{name}'; did you mean '{suggestion}'?; "
+                        "options: {options}",
+                        "unknown forecast option '{name}'; did you mean '{suggestion}'? ('{name}' "
+                        "has {scripts} letters that look alike); options: {options}",
+                    )[which],
                     opt.span,
-                    options=options,
-                    **said,
-                )
-                if which == 0
-                else localised(
-                    "KZF050",
-                    "unknown forecast option '{name}'; did you mean '{suggestion}'?; "
-                    "options: {options}",
-                    opt.span,
-                    options=options,
-                    **said,
-                )
-                if which == 1
-                else localised(
-                    "KZF050",
-                    "unknown forecast option '{name}'; did you mean '{suggestion}'? ('{name}' has "
-                    "{scripts} letters that look alike); options: {options}",
-                    opt.span,
-                    options=options,
-                    **said,
+                    options=", ".join(FORECAST_OPTIONS),
+                    **near,
                 )
             )
             ok = False
@@ -695,59 +604,38 @@ def _check_table_expect(
         tables = FORECAST_TABLES
     else:
         owners = [*models.models, *models.forecasts]
-        which, said = ending(owner, owners)
-        at = stmt.name_span
         r.bag.add(
-            localised("KZF010", "expectation for an unknown model or forecast '{name}'", at, **said)
-            if which == 0
-            else localised(
+            localised_unknown(
                 "KZF010",
-                "expectation for an unknown model or forecast '{name}'; "
-                "did you mean '{suggestion}'?",
-                at,
-                **said,
-            )
-            if which == 1
-            else localised(
-                "KZF010",
-                "expectation for an unknown model or forecast '{name}'; "
-                "did you mean '{suggestion}'? ('{name}' has {scripts} letters that look alike)",
-                at,
-                **said,
+                (
+                    "expectation for an unknown model or forecast '{name}'",
+                    "expectation for an unknown model or forecast '{name}'; "
+                    "did you mean '{suggestion}'?",
+                    "expectation for an unknown model or forecast '{name}'; "
+                    "did you mean '{suggestion}'? ('{name}' has {scripts} letters that look alike)",
+                ),
+                owner,
+                owners,
+                stmt.name_span,
             )
         )
         return
     if table not in tables:
-        which, said = ending(table, list(tables))
-        at, listed = stmt.name_span, ", ".join(tables)
+        which, near = nearest(table, tables)
         r.bag.add(
             localised(
                 "KZF010",
-                "'{owner}' has no table '{name}'; its tables: {tables}",
-                at,
+                (
+                    "'{owner}' has no table '{name}'; its tables: {tables}",
+                    "'{owner}' has no table '{name}'; did you mean '{suggestion}'?; "
+                    "its tables: {tables}",
+                    "'{owner}' has no table '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                    "{scripts} letters that look alike); its tables: {tables}",
+                )[which],
+                stmt.name_span,
                 owner=owner,
-                tables=listed,
-                **said,
-            )
-            if which == 0
-            else localised(
-                "KZF010",
-                "'{owner}' has no table '{name}'; did you mean '{suggestion}'?; "
-                "its tables: {tables}",
-                at,
-                owner=owner,
-                tables=listed,
-                **said,
-            )
-            if which == 1
-            else localised(
-                "KZF010",
-                "'{owner}' has no table '{name}'; did you mean '{suggestion}'? ('{name}' has "
-                "{scripts} letters that look alike); its tables: {tables}",
-                at,
-                owner=owner,
-                tables=listed,
-                **said,
+                tables=", ".join(tables),
+                **near,
             )
         )
         return

@@ -22,8 +22,9 @@ from kzf.dsl.diagnostics import (
     Span,
     error,
     localised,
+    localised_unknown,
+    nearest,
     source_text,
-    suggestion,
     warning,
 )
 from kzf.dsl.modules import ModuleSet
@@ -319,29 +320,19 @@ class Resolver:
     def _unknown_dimension(self, code: str, name: str, span: Span | None) -> Diagnostic:
         """`unknown dimension 'x'`, with the closest dimension when one is close, and the
         dimensions of the panel."""
-        hint, found = suggestion(name, self.dims)
-        values = {"name": name, **found, "dims": ", ".join(self.dims)}
-        if not hint:
-            return localised(
-                code,
-                "unknown dimension '{name}'; the panel's dimensions are {dims}",
-                span,
-                **values,
-            )
-        if "scripts" in found:
-            return localised(
-                code,
-                "unknown dimension '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} "
-                "letters that look alike); the panel's dimensions are {dims}",
-                span,
-                **values,
-            )
+        which, near = nearest(name, self.dims)
         return localised(
             code,
-            "unknown dimension '{name}'; did you mean '{suggestion}'?; the panel's dimensions "
-            "are {dims}",
+            (
+                "unknown dimension '{name}'; the panel's dimensions are {dims}",
+                "unknown dimension '{name}'; did you mean '{suggestion}'?; the panel's dimensions "
+                "are {dims}",
+                "unknown dimension '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} "
+                "letters that look alike); the panel's dimensions are {dims}",
+            )[which],
             span,
-            **values,
+            **near,
+            dims=", ".join(self.dims),
         )
 
     def _check_domain(self, d: ast.Domain | None) -> None:
@@ -419,31 +410,19 @@ class Resolver:
         for v in self.varies.values():
             p = self.params.get(v.name)
             if p is None:
-                hint, found = suggestion(v.name, self.params)
-                values = {"name": v.name, **found}
-                if not hint:
-                    unknown = localised(
-                        "KZF024",
+                unknown = localised_unknown(
+                    "KZF024",
+                    (
                         "`vary` names '{name}', which is not a param of this file",
-                        v.name_span,
-                        **values,
-                    )
-                elif "scripts" in found:
-                    unknown = localised(
-                        "KZF024",
-                        "`vary` names '{name}', which is not a param of this file; did you mean "
-                        "'{suggestion}'? ('{name}' has {scripts} letters that look alike)",
-                        v.name_span,
-                        **values,
-                    )
-                else:
-                    unknown = localised(
-                        "KZF024",
                         "`vary` names '{name}', which is not a param of this file; did you mean "
                         "'{suggestion}'?",
-                        v.name_span,
-                        **values,
-                    )
+                        "`vary` names '{name}', which is not a param of this file; did you mean "
+                        "'{suggestion}'? ('{name}' has {scripts} letters that look alike)",
+                    ),
+                    v.name,
+                    self.params,
+                    v.name_span,
+                )
                 self.bag.add(unknown)
                 continue
             text = isinstance(p.value, str)
@@ -659,22 +638,18 @@ class Resolver:
             )
             return POISON
         candidates = [*env, *self.dims, *self.inputs, *self.params, *self.def_asts, *self.resolved]
-        hint, found = suggestion(n, candidates)
-        values = {"name": n, **found}  # a look-alike's hint names it too
-        if not hint:
-            unknown = localised("KZF010", "undefined name '{name}'", e.span, **values)
-        elif "scripts" in found:
-            unknown = localised(
-                "KZF010",
+        unknown = localised_unknown(
+            "KZF010",
+            (
+                "undefined name '{name}'",
+                "undefined name '{name}'; did you mean '{suggestion}'?",
                 "undefined name '{name}'; did you mean '{suggestion}'? ('{name}' has {scripts} "
                 "letters that look alike)",
-                e.span,
-                **values,
-            )
-        else:
-            unknown = localised(
-                "KZF010", "undefined name '{name}'; did you mean '{suggestion}'?", e.span, **values
-            )
+            ),
+            n,
+            candidates,
+            e.span,
+        )
         self.bag.add(unknown)
         return POISON
 
@@ -834,10 +809,18 @@ class Resolver:
             if e.func in self.def_asts or e.func in self.inputs or e.func in self.params:
                 found = localised("KZF014", "'{name}' is not a function", e.func_span, name=e.func)
             else:
-                hint, values = suggestion(e.func, [*BUILTINS, *self.functions])
-                template = "unknown function '{name}'" + hint
-                values = {"name": e.func, **values}
-                found = localised("KZF014", template, e.func_span, **values)
+                found = localised_unknown(
+                    "KZF014",
+                    (
+                        "unknown function '{name}'",
+                        "unknown function '{name}'; did you mean '{suggestion}'?",
+                        "unknown function '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                        "{scripts} letters that look alike)",
+                    ),
+                    e.func,
+                    [*BUILTINS, *self.functions],
+                    e.func_span,
+                )
             self.bag.add(found)
             return POISON
         if builtin.kind is Kind.TREND:  # trend(x, kind where c): engine/compile/models.py
@@ -1278,31 +1261,19 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
                     )
                 )
             elif stmt.name is not None and stmt.name not in scope_names:
-                hint, found = suggestion(stmt.name, scope_names)
-                values = {"name": stmt.name, **found}
-                if not hint:
-                    unknown = localised(
-                        "KZF010",
+                unknown = localised_unknown(
+                    "KZF010",
+                    (
                         "`allow` names '{name}', which is not defined in this file",
-                        stmt.span,
-                        **values,
-                    )
-                elif "scripts" in found:
-                    unknown = localised(
-                        "KZF010",
-                        "`allow` names '{name}', which is not defined in this file; did you mean "
-                        "'{suggestion}'? ('{name}' has {scripts} letters that look alike)",
-                        stmt.span,
-                        **values,
-                    )
-                else:
-                    unknown = localised(
-                        "KZF010",
                         "`allow` names '{name}', which is not defined in this file; did you mean "
                         "'{suggestion}'?",
-                        stmt.span,
-                        **values,
-                    )
+                        "`allow` names '{name}', which is not defined in this file; did you mean "
+                        "'{suggestion}'? ('{name}' has {scripts} letters that look alike)",
+                    ),
+                    stmt.name,
+                    scope_names,
+                    stmt.span,
+                )
                 r.bag.add(unknown)
     from kzf.engine.compile.models import check_models
 
@@ -1316,30 +1287,18 @@ def check_program(modules: ModuleSet, *, base_dir: str | None) -> CheckedProgram
             if stmt.origin == "unreproducible":
                 pass  # a printed value nothing in the file computes; listed, never judged
             elif stmt.name not in r.def_asts:
-                hint, found = suggestion(stmt.name, r.def_asts)
-                values = {"name": stmt.name, **found}
-                if not hint:
-                    unknown = localised(
-                        "KZF010",
+                unknown = localised_unknown(
+                    "KZF010",
+                    (
                         "expectation for undefined name '{name}'",
-                        stmt.name_span,
-                        **values,
-                    )
-                elif "scripts" in found:
-                    unknown = localised(
-                        "KZF010",
+                        "expectation for undefined name '{name}'; did you mean '{suggestion}'?",
                         "expectation for undefined name '{name}'; did you mean '{suggestion}'? "
                         "('{name}' has {scripts} letters that look alike)",
-                        stmt.name_span,
-                        **values,
-                    )
-                else:
-                    unknown = localised(
-                        "KZF010",
-                        "expectation for undefined name '{name}'; did you mean '{suggestion}'?",
-                        stmt.name_span,
-                        **values,
-                    )
+                    ),
+                    stmt.name,
+                    r.def_asts,
+                    stmt.name_span,
+                )
                 r.bag.add(unknown)
             elif stmt.key and len(stmt.key) != len(r.dims):
                 r.bag.add(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import UsageError, error, localised
+from kzf.dsl.diagnostics import UsageError, error, localised, localised_unknown
 from kzf.engine.compile.context import ResolverContext
 from kzf.engine.core import ir
 
@@ -533,29 +533,18 @@ def hierarchy(program: CheckedProgram, index: str) -> Hierarchy:
     """The tree of weighted means under `index`, read from the definitions as written."""
     defs = program.definitions
     if index not in defs:
-        from kzf.engine.compile.models import ending
-
-        which, said = ending(index, list(defs))
-        raise UsageError(
-            [
-                localised("KZF025", "no definition named '{name}'", None, **said)
-                if which == 0
-                else localised(
-                    "KZF025",
-                    "no definition named '{name}'; did you mean '{suggestion}'?",
-                    None,
-                    **said,
-                )
-                if which == 1
-                else localised(
-                    "KZF025",
-                    "no definition named '{name}'; did you mean '{suggestion}'? ('{name}' has "
-                    "{scripts} letters that look alike)",
-                    None,
-                    **said,
-                )
-            ]
+        unknown = localised_unknown(
+            "KZF025",
+            (
+                "no definition named '{name}'",
+                "no definition named '{name}'; did you mean '{suggestion}'?",
+                "no definition named '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                "{scripts} letters that look alike)",
+            ),
+            index,
+            defs,
         )
+        raise UsageError([unknown])
     nodes: dict[str, Node] = {}
     leaves: list[str] = []
     pending = [index]

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kzf.dsl.diagnostics import Diagnostic, UsageError, error, localised
+from kzf.dsl.diagnostics import Diagnostic, UsageError, error, localised, localised_unknown
 from kzf.engine.api.program import Program
 from kzf.engine.compile.weighted import Hierarchy, hierarchy
 from kzf.engine.io.data import Panel, ReadOptions
@@ -896,28 +896,19 @@ def contributions_for(
     if entity is not None:
         known = out[ev.entity_dim].astype(str).unique().tolist()
         if entity not in known:
-            from kzf.dsl.diagnostics import suggestion
-
-            hint, values = suggestion(entity, known)
-            values = {**values, "entity": repr(entity), "name": entity}
-            raise UsageError(
-                [
-                    localised("KZF026", "--entity: no entity named {entity}", **values)
-                    if not hint
-                    else localised(
-                        "KZF026",
-                        "--entity: no entity named {entity}; did you mean '{suggestion}'?",
-                        **values,
-                    )
-                    if "scripts" not in values
-                    else localised(
-                        "KZF026",
-                        "--entity: no entity named {entity}; did you mean '{suggestion}'? "
-                        "('{name}' has {scripts} letters that look alike)",
-                        **values,
-                    )
-                ]
+            unknown = localised_unknown(
+                "KZF026",
+                (
+                    "--entity: no entity named {entity}",
+                    "--entity: no entity named {entity}; did you mean '{suggestion}'?",
+                    "--entity: no entity named {entity}; did you mean '{suggestion}'? "
+                    "('{name}' has {scripts} letters that look alike)",
+                ),
+                entity,
+                known,
+                entity=repr(entity),
             )
+            raise UsageError([unknown])
         out = out[out[ev.entity_dim].astype(str) == entity]
     if year is not None:
         if ev.time_dim is None:

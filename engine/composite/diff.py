@@ -21,7 +21,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kzf.dsl.diagnostics import Diagnostic, KzfError, UsageError, error, localised
+from kzf.dsl.diagnostics import (
+    Diagnostic,
+    KzfError,
+    UsageError,
+    error,
+    localised,
+    localised_unknown,
+)
 from kzf.engine.api.program import Program
 from kzf.engine.compile.weighted import hierarchy
 from kzf.engine.composite.audit import cross_section, ranks_by_group
@@ -61,32 +68,20 @@ def choose_names(a: Program, b: Program, spec: str | None) -> tuple[str, str]:
         name_a, name_b = (left, right) if sep else (spec, spec)
         for prog, name in ((a, name_a), (b, name_b)):
             if name not in prog.checked.definitions:
-                from kzf.dsl.diagnostics import suggestion
-
-                known = list(prog.checked.definitions)
-                hint, values = suggestion(name, known)
-                values = {**values, "file": prog.path, "name": name}
-                raise UsageError(
-                    [
-                        localised(
-                            "KZF025", "--index: {file} has no definition named '{name}'", **values
-                        )
-                        if not hint
-                        else localised(
-                            "KZF025",
-                            "--index: {file} has no definition named '{name}'; did you mean "
-                            "'{suggestion}'?",
-                            **values,
-                        )
-                        if "scripts" not in values
-                        else localised(
-                            "KZF025",
-                            "--index: {file} has no definition named '{name}'; did you mean "
-                            "'{suggestion}'? ('{name}' has {scripts} letters that look alike)",
-                            **values,
-                        )
-                    ]
+                unknown = localised_unknown(
+                    "KZF025",
+                    (
+                        "--index: {file} has no definition named '{name}'",
+                        "--index: {file} has no definition named '{name}'; did you mean "
+                        "'{suggestion}'?",
+                        "--index: {file} has no definition named '{name}'; did you mean "
+                        "'{suggestion}'? ('{name}' has {scripts} letters that look alike)",
+                    ),
+                    name,
+                    list(prog.checked.definitions),
+                    file=prog.path,
                 )
+                raise UsageError([unknown])
         return name_a, name_b
     common = index_roots(a) & index_roots(b)
     if len(common) == 1:

@@ -36,7 +36,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kzf.dsl.diagnostics import Diagnostic, Severity, UsageError, error, localised
+from kzf.dsl.diagnostics import (
+    Diagnostic,
+    Severity,
+    UsageError,
+    error,
+    localised,
+    localised_unknown,
+)
 from kzf.engine.api.program import Program
 from kzf.engine.composite.audit import cross_section, panel_of, rank_high_first, year_and_rows
 from kzf.engine.io.data import Panel, ReadOptions
@@ -187,27 +194,18 @@ def check_budget(runs: int, sobol: int, seed: int, params: int) -> None:
 
 def _check_index(prog: Program, index: str) -> None:
     if index not in prog.checked.definitions:
-        from kzf.dsl.diagnostics import suggestion
-
-        known = list(prog.checked.definitions)
-        hint, values = suggestion(index, known)
-        values = {**values, "name": index}
-        raise UsageError(
-            [
-                localised("KZF025", "no definition named '{name}'", **values)
-                if not hint
-                else localised(
-                    "KZF025", "no definition named '{name}'; did you mean '{suggestion}'?", **values
-                )
-                if "scripts" not in values
-                else localised(
-                    "KZF025",
-                    "no definition named '{name}'; did you mean '{suggestion}'? ('{name}' has "
-                    "{scripts} letters that look alike)",
-                    **values,
-                )
-            ]
+        unknown = localised_unknown(
+            "KZF025",
+            (
+                "no definition named '{name}'",
+                "no definition named '{name}'; did you mean '{suggestion}'?",
+                "no definition named '{name}'; did you mean '{suggestion}'? ('{name}' has "
+                "{scripts} letters that look alike)",
+            ),
+            index,
+            list(prog.checked.definitions),
         )
+        raise UsageError([unknown])
 
 
 def prepare(

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kzf.dsl.diagnostics import RowsMessage, rows_message
+
 SKEW_LIMIT = 2.0
 KURT_LIMIT = 3.5
 # A standard deviation below this fraction of the largest |value| is representation noise
@@ -41,8 +43,24 @@ class Change:
     """Rows a transform changed in one group, and a sentence saying how."""
 
     rows: np.ndarray  # row indices
-    message: str
+    message: RowsMessage
     code: str = "KZF260"
+
+
+# What each imputation says of the values it filled, one whole sentence per function (the
+# rows are named after it: relevance.row_warning)
+FILL_ROWS_TEMPLATES = {
+    "fill_previous": "fill_previous() imputed {count} missing value(s) from the latest earlier "
+    "year observed",
+    "fill_next": "fill_next() imputed {count} missing value(s) from the earliest later year "
+    "observed",
+    "interpolate": "interpolate() imputed {count} missing value(s) by linear interpolation "
+    "between the nearest observed years",
+    "fill_mean": "fill_mean() imputed {count} missing value(s) by the mean {value} of {pool} "
+    "observed value(s)",
+    "fill_median": "fill_median() imputed {count} missing value(s) by the median {value} of "
+    "{pool} observed value(s)",
+}
 
 
 # ---------------------------------------------------------------- moments
@@ -95,7 +113,6 @@ def fill_along_time(
     time order, as the panel is sorted by its dimensions)."""
     out = x.copy()
     filled_rows: list[np.ndarray] = []
-    how = ""
     for _, rows in _groups(gid, ngroups):
         v, t = x[rows], time[rows]
         seen = ~np.isnan(v)
@@ -107,16 +124,13 @@ def fill_along_time(
             src = np.searchsorted(known, missing) - 1
             ok = src >= 0
             filled = v[known[src[ok]]]
-            how = "from the latest earlier year observed"
         elif func == "fill_next":
             src = np.searchsorted(known, missing)
             ok = src < len(known)
             filled = v[known[src[ok]]]
-            how = "from the earliest later year observed"
         else:
             ok = (missing > known[0]) & (missing < known[-1])
             filled = np.interp(t[missing[ok]], t[known], v[known])
-            how = "by linear interpolation between the nearest observed years"
         if not ok.any():
             continue
         target = rows[missing[ok]]
@@ -125,7 +139,8 @@ def fill_along_time(
     if not filled_rows:
         return out, []
     rows_done = np.concatenate(filled_rows)
-    return out, [Change(rows_done, f"{func}() imputed {len(rows_done)} missing value(s) {how}")]
+    said = rows_message(FILL_ROWS_TEMPLATES[func], count=len(rows_done))
+    return out, [Change(rows_done, said)]
 
 
 # ---------------------------------------------------------------- imputation across a group
@@ -147,14 +162,9 @@ def fill_group(
             continue
         value = float(stat(pool))
         out[gaps] = value
-        what = "mean" if func == "fill_mean" else "median"
-        changes.append(
-            Change(
-                gaps,
-                f"{func}() imputed {len(gaps)} missing value(s) by the {what} "
-                f"{_num(value)} of {len(pool)} observed value(s)",
-            )
-        )
+        template = FILL_ROWS_TEMPLATES[func]
+        said = rows_message(template, count=len(gaps), value=_num(value), pool=len(pool))
+        changes.append(Change(gaps, said))
     return out, changes
 
 
@@ -207,8 +217,14 @@ def boxcox_group(x: np.ndarray, gid: np.ndarray, ngroups: int) -> tuple[np.ndarr
         if len(values) == 0:
             continue
         if (values <= 0).any() or len(np.unique(values)) < 2:
-            why = "a value <= 0" if (values <= 0).any() else "fewer than two distinct values"
-            changes.append(Change(rows, f"boxcox() left the group missing: it has {why}", "KZF262"))
+            said = (
+                rows_message("boxcox() left the group missing: it has a value <= 0")
+                if (values <= 0).any()
+                else rows_message(
+                    "boxcox() left the group missing: it has fewer than two distinct values"
+                )
+            )
+            changes.append(Change(rows, said, "KZF262"))
             continue
         transformed, lam = stats.boxcox(values)
         got = np.full(len(v), np.nan)
@@ -217,7 +233,10 @@ def boxcox_group(x: np.ndarray, gid: np.ndarray, ngroups: int) -> tuple[np.ndarr
         changes.append(
             Change(
                 rows[present],
-                f"boxcox() transformed the values with λ = {_num(float(lam))} (maximum likelihood)",
+                rows_message(
+                    "boxcox() transformed the values with λ = {lam} (maximum likelihood)",
+                    lam=_num(float(lam)),
+                ),
                 "KZF262",
             )
         )
@@ -247,7 +266,7 @@ def treat_group(
         flagged, s, k = _flagged(v)
         if not flagged:
             continue
-        stats = f"skewness {_num(s)}, kurtosis {_num(k)}"
+        before = {"skew": _num(s), "kurt": _num(k)}
         new, changed, enough = winsorise_values(v, limit)
         if func in ("treat", "treat_coinr") and not enough:
             logged, form = _log_transform(v, s, coinr=func == "treat_coinr")
@@ -256,9 +275,16 @@ def treat_group(
             changes.append(
                 Change(
                     rows[~np.isnan(v)],
-                    f"treat() log-transformed the values as {form} ({stats}; winsorising "
-                    f"{limit} value(s) was not enough; after: skewness {_num(s2)}, "
-                    f"kurtosis {_num(k2)})",
+                    rows_message(
+                        "treat() log-transformed the values as {form} (skewness {skew}, "
+                        "kurtosis {kurt}; winsorising {limit} value(s) was not enough; after: "
+                        "skewness {skew_after}, kurtosis {kurt_after})",
+                        form=form,
+                        limit=limit,
+                        skew_after=_num(s2),
+                        kurt_after=_num(k2),
+                        **before,
+                    ),
                     "KZF262",
                 )
             )
@@ -268,15 +294,27 @@ def treat_group(
         moved = rows[(new != v) & ~np.isnan(v)]
         out[rows] = new
         s2, k2 = skew_kurt(new)
-        left = "" if enough else f"; still above the limits after {limit}"
-        changes.append(
-            Change(
-                moved,
-                f"{func}() winsorised {changed} outlying value(s) ({stats}; after: skewness "
-                f"{_num(s2)}, kurtosis {_num(k2)}{left})",
-                "KZF261",
+        after = {"skew_after": _num(s2), "kurt_after": _num(k2), **before}
+        said = (
+            rows_message(
+                "{func}() winsorised {changed} outlying value(s) (skewness {skew}, kurtosis "
+                "{kurt}; after: skewness {skew_after}, kurtosis {kurt_after})",
+                func=func,
+                changed=changed,
+                **after,
+            )
+            if enough
+            else rows_message(
+                "{func}() winsorised {changed} outlying value(s) (skewness {skew}, kurtosis "
+                "{kurt}; after: skewness {skew_after}, kurtosis {kurt_after}; still above the "
+                "limits after {limit})",
+                func=func,
+                changed=changed,
+                limit=limit,
+                **after,
             )
         )
+        changes.append(Change(moved, said, "KZF261"))
     return out, changes
 
 

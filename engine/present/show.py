@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kzf.dsl import ast
-from kzf.dsl.diagnostics import ProgramError, UsageError, localised, source_text
+from kzf.dsl.diagnostics import ProgramError, UsageError, localised, localised_unknown, source_text
 from kzf.engine.api.program import Program
 from kzf.engine.compile.resolve import CheckedProgram, resolver_for
 from kzf.engine.core import ir
@@ -58,25 +58,17 @@ def formulas(program: CheckedProgram, name: str | None = None) -> list[Formula]:
             head = f"{n}({', '.join(params)})"
             items.append(((f.span.line, f.span.column), Formula(n, head, node, params)))
     if name is not None and not items:
-        from kzf.dsl.diagnostics import suggestion
-
-        hint, values = suggestion(name, [*program.definitions, *program.functions])
-        values = {"name": name, **values}  # a look-alike's hint names it too
-        if not hint:
-            found = localised("KZF107", "no definition or function named '{name}'", **values)
-        elif "scripts" in values:
-            found = localised(
-                "KZF107",
+        found = localised_unknown(
+            "KZF107",
+            (
+                "no definition or function named '{name}'",
+                "no definition or function named '{name}'; did you mean '{suggestion}'?",
                 "no definition or function named '{name}'; did you mean '{suggestion}'? "
                 "('{name}' has {scripts} letters that look alike)",
-                **values,
-            )
-        else:
-            found = localised(
-                "KZF107",
-                "no definition or function named '{name}'; did you mean '{suggestion}'?",
-                **values,
-            )
+            ),
+            name,
+            [*program.definitions, *program.functions],
+        )
         raise UsageError([found])
     return [f for _, f in sorted(items, key=lambda i: i[0])]
 

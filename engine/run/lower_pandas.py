@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from kzf.dsl.diagnostics import Diagnostic
+from kzf.dsl.diagnostics import Diagnostic, RowsMessage, rows_message
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function
@@ -561,10 +561,13 @@ def _rollup(node: ir.Rollup, args: list[Value], ctx: EvalContext) -> Value:
     return out
 
 
-def complete_message(node: ir.Rollup) -> str:
+def complete_message(node: ir.Rollup) -> RowsMessage:
     """What complete() says of the totals it filled, the same on every engine (the rows
     are named after it)."""
-    return f"complete() computed missing totals of hierarchy '{node.hierarchy}' from their children"
+    return rows_message(
+        "complete() computed missing totals of hierarchy '{hierarchy}' from their children",
+        hierarchy=node.hierarchy,
+    )
 
 
 def _trend(node: Trend, args: list[Value], ctx: EvalContext) -> Value:
@@ -576,5 +579,6 @@ def _trend(node: Trend, args: list[Value], ctx: EvalContext) -> Value:
     where = ctx.full(args[1]) if node.where is not None else None
     out, problems = evaluate(node, ctx.full(args[0]), where, years, gid, ngroups)
     for rows, message in problems:
-        ctx.warn("KZF254", f"trend() cannot be fitted ({message})", node.span, rows)
+        said = rows_message("trend() cannot be fitted ({reason})", reason=message)
+        ctx.warn("KZF254", said, node.span, rows)
     return out

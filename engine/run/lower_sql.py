@@ -45,7 +45,7 @@ import numpy as np
 import sqlglot
 from sqlglot import exp
 
-from kzf.dsl.diagnostics import Span, UsageError, localised
+from kzf.dsl.diagnostics import RowsMessage, Span, UsageError, localised
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function, Signature, snapped_sql
@@ -84,7 +84,7 @@ class WarnSite:
 
     step: int
     code: str
-    message: str
+    message: str | RowsMessage
     span: Span | None
     mask: int
     bit: int
@@ -96,7 +96,7 @@ class FoldedWarning:
 
     step: int
     code: str
-    message: str
+    message: str | RowsMessage
     span: Span | None
 
 
@@ -265,7 +265,9 @@ class _Lowering:
         self.comps.append((alias, e.node, lvl))
         return Expr(_col(alias), frozenset({alias}), 1, e.is_bool)
 
-    def site(self, step: ir.Node, sid: int, code: str, message: str, flag: Expr) -> None:
+    def site(
+        self, step: ir.Node, sid: int, code: str, message: str | RowsMessage, flag: Expr
+    ) -> None:
         index = len(self.sites)
         self.sites.append(
             WarnSite(sid, code, message, step.span, index // BITS_PER_MASK, index % BITS_PER_MASK)

@@ -42,6 +42,7 @@ from kzf.dsl.diagnostics import (
     DataError,
     DataLocation,
     Diagnostic,
+    RowsMessage,
     Severity,
     Span,
     localised,
@@ -858,7 +859,7 @@ def site_warnings(
 
 def _warning(
     code: str,
-    message: str,
+    message: str | RowsMessage,
     span: Span | None,
     rows: RowsFound,
     reached: Mapping[int, list[str]],

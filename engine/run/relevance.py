@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from kzf.dsl.diagnostics import Diagnostic, Span, localised_warning
+from kzf.dsl.diagnostics import Diagnostic, RowsMessage, Span, localised_warning
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 
@@ -85,7 +85,7 @@ def walk_back(
 
 def row_warning(
     code: str,
-    message: str,
+    message: str | RowsMessage,
     span: Span | None,
     rows: str,
     more: int,
@@ -97,8 +97,12 @@ def row_warning(
     osi_norm`; hidden names, kzf's own, starting with NUL, left out). Made from templates, so
     that the command line says it in Kazakh or Russian where the message is one of the
     catalogue's."""
-    template = message.replace("{", "{{").replace("}", "}}") + " in rows {rows}"
     values: dict[str, object] = {"rows": rows}
+    if isinstance(message, RowsMessage):
+        template = message.template + " in rows {rows}"
+        values.update(message.values)
+    else:
+        template = message.replace("{", "{{").replace("}", "}}") + " in rows {rows}"
     if more > 0:
         template += " and {more} more"
         values["more"] = more

@@ -29,6 +29,7 @@ MAKERS = {
     "localised": 3,
     "localised_data_error": 3,
     "localised_warning": None,  # its notes are one argument: a list
+    "localised_unknown": 5,  # its message is three templates: (none near, near, look-alike)
 }
 # Source files whose messages are not in the catalogues yet (said in English inside the
 # translated framing); the others' are all translated, and made from templates, not f-strings
@@ -93,9 +94,17 @@ TEMPLATES = [
 ]
 
 
+def with_rows(message: str) -> list[str]:
+    """A message about rows as the catalogue holds it: with the rows it names, and with as
+    many more (engine/run/relevance.py row_warning)."""
+    return [f"{message} in rows {{rows}}", f"{message} in rows {{rows}} and {{more}} more"]
+
+
 def said_in_source(files: list[Path] | None = None) -> tuple[set[str], list[str]]:
     """The texts of the diagnostics the package makes from literals (messages, templates and
-    notes, and the tables of templates the code chooses from, named NAME_TEMPLATES), which
+    notes, messages about rows made with `rows_message`, and the tables of templates the
+    code chooses from, named NAME_TEMPLATES, or NAME_ROWS_TEMPLATES for messages about rows),
+    which
     the catalogues must translate; and where a message or a note is made from
     an f-string or a sum of strings instead, which no catalogue can translate (a template
     and its values, `localised(code, "... {name} ...", name=...)`, can)."""
@@ -107,6 +116,9 @@ def said_in_source(files: list[Path] | None = None) -> tuple[set[str], list[str]
     def take(node: ast.expr, where: str) -> None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             texts.add(node.value)
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Tuple | ast.List):
+            for chosen in node.value.elts:  # one of several whole sentences: ("a", "b")[i]
+                take(chosen, where)
         elif isinstance(node, ast.Tuple) and node.elts:  # a note: (template, values)
             take(node.elts[0], where)
         elif isinstance(node, ast.JoinedStr | ast.BinOp):
@@ -122,21 +134,33 @@ def said_in_source(files: list[Path] | None = None) -> tuple[set[str], list[str]
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 named = [t.id for t in targets if isinstance(t, ast.Name)]
                 if any(n.endswith(("_TEMPLATE", "_TEMPLATES")) for n in named):
+                    about_rows = any(n.endswith("_ROWS_TEMPLATES") for n in named)
                     table = node.value  # of a dict, its values: the keys choose
                     held = table.values if isinstance(table, ast.Dict) else [table]
                     for value in held:
                         for part in ast.walk(value):
                             if isinstance(part, ast.Constant) and isinstance(part.value, str):
-                                texts.add(part.value)
+                                texts.update(with_rows(part.value) if about_rows else [part.value])
                 continue
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name == "rows_message" and node.args:  # said with the rows it names
+                message = node.args[0]
+                if isinstance(message, ast.Constant) and isinstance(message.value, str):
+                    texts.update(with_rows(message.value))
+                elif isinstance(message, ast.JoinedStr | ast.BinOp):
+                    unsaid.append(f"{shown}:{node.lineno}")
+                continue
             if name not in MAKERS or len(node.args) < 2:
                 continue
             where = f"{shown}:{node.lineno}"
-            take(node.args[1], where)
+            if name == "localised_unknown" and isinstance(node.args[1], ast.Tuple):
+                for sentence in node.args[1].elts:
+                    take(sentence, where)
+            else:
+                take(node.args[1], where)
             first_note = MAKERS[name]
             notes: list[ast.expr] = []
             if first_note is not None:
@@ -440,3 +464,75 @@ def test_more_rows_than_named_are_counted_in_the_language(tmp_path: Path) -> Non
     en = _kzf(tmp_path, {"KZF_LANG": "en"}, "eval", "f.kzf", "--data", "d.csv", "--out", "o.csv")
     assert f"division by zero gave a missing value in rows {named} and 2 more" in en.stderr
     assert "= note: used by y" in en.stderr
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "ru",
+            "неизвестное имя 'еgdi'; может быть, 'egdi'? (в 'еgdi' есть похожие буквы разных "
+            "алфавитов: кириллица и латиница)",
+        ),
+        (
+            "kk",
+            "белгісіз атау 'еgdi'; мүмкін, 'egdi'? ('еgdi' ішінде әртүрлі әліпбидің ұқсас "
+            "әріптері бар: кирилл және латын)",
+        ),
+    ],
+)
+def test_the_scripts_of_a_look_alike_name_are_named_in_the_language(lang, said) -> None:
+    """`еgdi` with a Cyrillic е: the scripts it mixes are kzf's words, so they are said in
+    the language too, in the order the name has them."""
+    from kzf.dsl.diagnostics import localised, suggestion
+
+    tail, values = suggestion("\u0435gdi", ["egdi", "gdp"])
+    found = localised("KZF010", "undefined name '{name}'" + tail, None, **values)
+    assert found.message.endswith("('еgdi' has Cyrillic and Latin letters that look alike)")
+    assert found.text(lang) == said
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "ru",
+            "примечание[KZF260]: fill_previous() заполнила пропуски (значений: 1) последним "
+            "наблюдённым значением за более ранний год в строках (KZ, 2021)",
+        ),
+        (
+            "kk",
+            "хабарлама[KZF260]: fill_previous() жетіспейтін мәндерді (саны: 1) ертеректегі "
+            "соңғы бақыланған жылдың мәнімен толтырды; жолдар: (KZ, 2021)",
+        ),
+    ],
+)
+def test_a_note_of_an_imputation_with_its_count_in_the_language(tmp_path, lang, said) -> None:
+    """A note about rows whose sentence holds values (how many were imputed): its template
+    and values reach the command line (rows_message), not an English sentence."""
+    (tmp_path / "f.kzf").write_text("dims entity, year\ninput a\ny = fill_previous(a)\n")
+    (tmp_path / "d.csv").write_text("entity,year,a\nKZ,2020,1\nKZ,2021,\nKZ,2022,3\n")
+    done = _kzf(tmp_path, {"KZF_LANG": lang}, "eval", "f.kzf", "--data", "d.csv")
+    assert done.returncode == 0, done.stderr
+    assert said in done.stderr
+
+
+def test_complete_says_its_hierarchy_in_the_language_with_many_rows() -> None:
+    """complete()'s note names its hierarchy inside the sentence, on every engine (the
+    message reaches row_warning as a template and values)."""
+    from kzf.dsl.diagnostics import rows_message
+    from kzf.engine.run.relevance import row_warning
+
+    message = rows_message(
+        "complete() computed missing totals of hierarchy '{hierarchy}' from their children",
+        hierarchy="geo",
+    )
+    found = row_warning("KZF265", message, None, "(North, 2021)", 4, {}, 0)
+    assert found.message == (
+        "complete() computed missing totals of hierarchy 'geo' from their children in rows "
+        "(North, 2021) and 4 more"
+    )
+    assert found.text("ru") == (
+        "complete() вычислила недостающие итоги иерархии 'geo' по их дочерним элементам в "
+        "строках (North, 2021) и ещё 4"
+    )
