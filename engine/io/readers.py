@@ -50,7 +50,6 @@ from kzf.dsl.diagnostics import (
     localised_data_error,
     localised_warning,
 )
-from kzf.engine.io import jsonstat, xlsx
 
 TEXT_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
 EXCEL_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
@@ -792,6 +791,8 @@ def _sheet_grid(content: Content, source: str, sheet: str | int) -> pd.DataFrame
     them, instead of becoming missing values."""
     import openpyxl
 
+    from kzf.engine.io import xlsx  # here, not at the top: a CSV's cold start skips its XML
+
     scan = xlsx.scan_sheet(_opened(content), sheet)
     if scan is not None and scan.uncached_count:
         listed = ", ".join(scan.uncached)
@@ -887,6 +888,8 @@ def _read_jsonstat(raw: Bytes, source: str, encoding: str | None) -> RawTable:
     table's series key (`RawTable.series_keys`): those the program does not declare as dims
     make the indicator, as for a Eurostat TSV. Statuses (Eurostat's flags) are counted in a
     note (KZF263) with what the file says they mean."""
+    from kzf.engine.io import jsonstat  # here, not at the top: only JSON-stat needs it
+
     cube = jsonstat.parse(_decode(raw, source, encoding), source)
     text = pd.StringDtype("pyarrow", na_value=np.nan)
     columns: dict[int, pd.Series] = {
