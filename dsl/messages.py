@@ -89,6 +89,15 @@ def translated(template: str, values: dict[str, str], lang: str | None = None) -
     return text.format(**values)
 
 
+def say(template: str, /, lang: str | None = None, **values: object) -> str:
+    """A text of the command line that is not a diagnostic (`kzf test`'s lines, `kzf
+    check`'s summary): `template` in `lang` (default: this process's language) filled with
+    `values`, else in English. The catalogue test reads the templates of these calls."""
+    shown = {k: str(v) for k, v in values.items()}
+    found = translated(template, shown, lang)
+    return found if found is not None else template.format(**shown)
+
+
 def phrase(text: str, lang: str | None = None) -> str:
     """`text` as the catalogue of `lang` (default: this process's language) words it, as it
     is (no fields filled: a help text may hold braces), or `text` itself."""

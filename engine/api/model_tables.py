@@ -28,7 +28,7 @@ from kzf.dsl.diagnostics import (
     localised_unknown,
     localised_warning,
 )
-from kzf.engine.checks.expect import Outcome, Status, judge
+from kzf.engine.checks.expect import Outcome, failed, judge
 from kzf.engine.compile.models import FORECAST_TABLES, TABLE_KEYS, Models, ModelSpec
 from kzf.engine.core.ir import Trend
 from kzf.engine.io import output
@@ -353,11 +353,12 @@ def judge_cell(
     """An expectation about a cell of a model's table: `expect gdp.summary[4].R2 = 0.996`."""
     table = tables.get(e.name)
     if table is None:
-        return Outcome(e, Status.FAILED, None, None, f"no table {e.name} in this run")
+        return failed(e, "no table {name} in this run", name=e.name)
     assert e.column is not None
     if e.column not in table.columns:
         cols = ", ".join(str(c) for c in table.columns)
-        return Outcome(e, Status.FAILED, None, None, f"{e.name} has no column {e.column} ({cols})")
+        template = "{name} has no column {column} ({columns})"
+        return failed(e, template, name=e.name, column=e.column, columns=cols)
     keys = list(table_keys(e.name, dims, time_dim))
     shown = replace(e, name=f"{e.name}.{e.column}")  # reported as gdp.coefficients.B[4, X4]
     frame = table[[*keys, e.column]].rename(columns={e.column: shown.name})

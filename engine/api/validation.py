@@ -20,6 +20,7 @@ import pandas as pd
 
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import Diagnostic, Severity
+from kzf.dsl.messages import say
 from kzf.engine.compile.resolve import CheckedProgram
 from kzf.engine.core import ir
 
@@ -99,13 +100,27 @@ def validate(
 def rule_counts(row: Any) -> str:
     """`rule yoy (warning): 1 passed, 1 failed, 2 not evaluated (a value missing), of 4
     rows`: one line of the summary, as the command line and the report say it."""
-    line = (
-        f"rule {row.rule} ({row.severity}): {row.passed} passed, {row.failed} failed, "
-        f"{row.not_evaluated} not evaluated (a value missing)"
-    )
+    values = {
+        "rule": row.rule,
+        "severity": row.severity,
+        "passed": row.passed,
+        "failed": row.failed,
+        "missing": row.not_evaluated,
+        "rows": row.rows,
+    }
     if row.not_applicable:
-        line += f", {row.not_applicable} not applicable (not {row.applies_to})"
-    return f"{line}, of {row.rows} rows"
+        return say(
+            "rule {rule} ({severity}): {passed} passed, {failed} failed, {missing} not evaluated "
+            "(a value missing), {inapplicable} not applicable (not {applies}), of {rows} rows",
+            inapplicable=row.not_applicable,
+            applies=row.applies_to,
+            **values,
+        )
+    return say(
+        "rule {rule} ({severity}): {passed} passed, {failed} failed, {missing} not evaluated "
+        "(a value missing), of {rows} rows",
+        **values,
+    )
 
 
 def _totals(node: ir.Node) -> list[ir.Rollup]:

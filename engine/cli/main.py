@@ -320,14 +320,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
             sys.stdout.write(units_table(prog))
     if status == 0 and args.diagnostics_format == "text":
-        from kzf.dsl import messages
+        from kzf.dsl.messages import say
 
-        summary = "checked {count} file(s): no errors"
-        count = len(args.files)
-        print(
-            messages.translated(summary, {"count": str(count)}) or summary.format(count=count),
-            file=sys.stderr,
-        )
+        print(say("checked {count} file(s): no errors", count=len(args.files)), file=sys.stderr)
     return status
 
 
@@ -374,13 +369,14 @@ def _kzf_files(paths: Sequence[str]) -> list[Path]:
 
 
 def _cmd_test(args: argparse.Namespace) -> int:
+    from kzf.dsl.messages import say
     from kzf.engine.checks.expect import Status
 
     shown_as = {
-        Status.REPRODUCED: "ok",
-        Status.ERRATUM: "erratum",
-        Status.FAILED: "FAILED",
-        Status.UNREPRODUCIBLE: "cannot",
+        Status.REPRODUCED: say("ok"),
+        Status.ERRATUM: say("erratum"),
+        Status.FAILED: say("FAILED"),
+        Status.UNREPRODUCIBLE: say("cannot"),
     }
     counts = {Status.REPRODUCED: 0, Status.ERRATUM: 0, Status.FAILED: 0, Status.UNREPRODUCIBLE: 0}
     derived = 0  # reproduced values the files derive themselves, counted apart
@@ -389,12 +385,12 @@ def _cmd_test(args: argparse.Namespace) -> int:
         try:
             prog = load_program(file, args)
             if not prog.checked.expects and not prog.checked.rules:
-                print(f"{file}: no expectations")
+                print(say("{file}: no expectations", file=file))
                 continue
             outcomes = _run_expectations(prog) if prog.checked.expects else []
             checked_rules = _run_rules(prog)
         except KzfError as exc:
-            print(f"{file}: ERROR")
+            print(say("{file}: ERROR", file=file))
             print_diagnostics(exc.diagnostics, exc.sources)
             broken += 1
             continue
@@ -403,8 +399,8 @@ def _cmd_test(args: argparse.Namespace) -> int:
             is_own = o.status is Status.REPRODUCED and o.expect.origin == "derived"
             derived += is_own
             counts[o.status] += not is_own
-            label = "derived" if is_own else shown_as[o.status]
-            how = f" (derived: {o.expect.origin_note})" if is_own else ""
+            label = say("derived") if is_own else shown_as[o.status]
+            how = " " + say("(derived: {note})", note=o.expect.origin_note) if is_own else ""
             print(f"  {label:<8} {o.describe()}{how}")
         summary = checked_rules.summary if checked_rules else None
         for rule, severity, failed in (
@@ -416,21 +412,43 @@ def _cmd_test(args: argparse.Namespace) -> int:
             rules_broken += failing
             rules_warned += int(failed) > 0 and not failing
             rules_met += int(failed) == 0
-            said = f"{int(failed)} row(s) fail" if int(failed) else "every row meets it"
-            shown = "FAILED" if failing else "ok" if not int(failed) else str(severity)
-            print(f"  {shown:<8} rule {rule}: {said}")
-    rules = (
-        f"; rules: {rules_met} met, {rules_warned} with warnings, {rules_broken} broken"
-        if rules_met + rules_warned + rules_broken
-        else ""
-    )
-    checked_own = f"; {derived} derived values checked" if derived else ""
-    unavailable = counts[Status.UNREPRODUCIBLE]
-    cannot = f"; {unavailable} published values cannot be reproduced" if unavailable else ""
-    print(
-        f"{counts[Status.REPRODUCED]} reproduced, {counts[Status.ERRATUM]} known errata, "
-        f"{counts[Status.FAILED]} failed{checked_own}{cannot}{rules}, {broken} file(s) with errors"
-    )
+            said = (
+                say("rule {rule}: {count} row(s) fail", rule=rule, count=int(failed))
+                if int(failed)
+                else say("rule {rule}: every row meets it", rule=rule)
+            )
+            shown = (
+                shown_as[Status.FAILED]
+                if failing
+                else say("ok")
+                if not int(failed)
+                else str(severity)
+            )
+            print(f"  {shown:<8} {said}")
+    # the summary, a part for each count there is, each said in the language
+    parts = [
+        say(
+            "{reproduced} reproduced, {errata} known errata, {failed} failed",
+            reproduced=counts[Status.REPRODUCED],
+            errata=counts[Status.ERRATUM],
+            failed=counts[Status.FAILED],
+        )
+    ]
+    if derived:
+        parts.append(say("; {count} derived values checked", count=derived))
+    if unavailable := counts[Status.UNREPRODUCIBLE]:
+        parts.append(say("; {count} published values cannot be reproduced", count=unavailable))
+    if rules_met + rules_warned + rules_broken:
+        parts.append(
+            say(
+                "; rules: {met} met, {warned} with warnings, {broken} broken",
+                met=rules_met,
+                warned=rules_warned,
+                broken=rules_broken,
+            )
+        )
+    parts.append(say(", {count} file(s) with errors", count=broken))
+    print("".join(parts))
     return 1 if counts[Status.FAILED] or broken or rules_broken else 0
 
 

@@ -31,6 +31,9 @@ MAKERS = {
     "localised_warning": None,  # its notes are one argument: a list
     "localised_unknown": 5,  # its message is three templates: (none near, near, look-alike)
 }
+# Functions that say a text of the command line that is not a diagnostic, and the position
+# of its template: messages.say(template, ...), expect.failed(expect, template, ...)
+SAYERS = {"say": 0, "failed": 1}
 # Source files whose messages are not in the catalogues yet (said in English inside the
 # translated framing); the others' are all translated, and made from templates, not f-strings
 NOT_YET: set[str] = set()
@@ -61,7 +64,6 @@ TEMPLATES = [
         for more in ("", " and {more} more")
     ],
     "used by {names}",
-    "checked {count} file(s): no errors",  # kzf check's summary, not a diagnostic
     # a data error's message and its place, said apart (dsl/diagnostics.py Diagnostic.place)
     "duplicate row for ({key}){what}: rows {first} and {second}",
     "missing input column {input}",
@@ -146,6 +148,9 @@ def said_in_source(files: list[Path] | None = None) -> tuple[set[str], list[str]
                 continue
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name in SAYERS and len(node.args) > SAYERS[name]:  # texts that are not diagnostics
+                take(node.args[SAYERS[name]], f"{shown}:{node.lineno}")
+                continue
             if name == "rows_message" and node.args:  # said with the rows it names
                 message = node.args[0]
                 if isinstance(message, ast.Constant) and isinstance(message.value, str):
@@ -536,3 +541,50 @@ def test_complete_says_its_hierarchy_in_the_language_with_many_rows() -> None:
         "complete() вычислила недостающие итоги иерархии 'geo' по их дочерним элементам в "
         "строках (North, 2021) и ещё 4"
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "lines"),
+    [
+        (
+            "ru",
+            [
+                "  верно    y[KZ, 2020] = 2: вычислено 2",
+                "  ОШИБКА   y[KZ, 2021] = 5: вычислено 4",
+                "  ОШИБКА   y[KZ, 2030] = 1: вычислено нет значения; в данных нет такой строки",
+                "воспроизведено 1, известных опечаток 0, не воспроизведено 2, файлов с ошибками: 0",
+            ],
+        ),
+        (
+            "kk",
+            [
+                "  дұрыс    y[KZ, 2020] = 2: есептелгені 2",
+                "  ҚАТЕ     y[KZ, 2021] = 5: есептелгені 4",
+                "  ҚАТЕ     y[KZ, 2030] = 1: есептелгені мән жоқ; деректерде мұндай жол жоқ",
+                "қайта есептелді 1, белгілі қателіктер 0, сәйкес келмеді 2, қатесі бар файлдар: 0",
+            ],
+        ),
+        (
+            "en",
+            [
+                "  ok       y[KZ, 2020] = 2: computed 2",
+                "  FAILED   y[KZ, 2021] = 5: computed 4",
+                "  FAILED   y[KZ, 2030] = 1: computed missing; no such row in the data",
+                "1 reproduced, 0 known errata, 2 failed, 0 file(s) with errors",
+            ],
+        ),
+    ],
+)
+def test_kzf_test_reports_in_the_language(tmp_path, lang, lines) -> None:
+    """`kzf test`: each expectation's outcome and the summary in the language; the file's
+    own text (names, keys, values) as written."""
+    (tmp_path / "d.csv").write_text("entity,year,a\nKZ,2020,1\nKZ,2021,2\n", encoding="utf-8")
+    (tmp_path / "f.kzf").write_text(
+        'dims entity, year\ndata "d.csv"\ninput a\ny = 2 * a\n'
+        "expect y[KZ, 2020] = 2\nexpect y[KZ, 2021] = 5\nexpect y[KZ, 2030] = 1\n",
+        encoding="utf-8",
+    )
+    done = _kzf(tmp_path, {"KZF_LANG": lang}, "test", "f.kzf")
+    assert done.returncode == 1, done.stderr
+    for line in lines:
+        assert line in done.stdout.splitlines(), (line, done.stdout)
