@@ -142,7 +142,7 @@ class Diagnostic:
     # the English template the message was filled from, and its values (`localised`), so
     # that the command line can say it in Kazakh or Russian (dsl/messages.py)
     template: str = ""
-    values: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, str | messages.Phrase], ...] = ()
     # the same for each note: its template and values, or ("", ()) for a note said as it is
     # (then translated when the catalogue has it word for word)
     note_templates: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
@@ -312,6 +312,11 @@ Note = str | tuple[str, Mapping[str, object]]
 Kept = tuple[tuple[str, str], ...]
 
 
+def _kept_values(values: Mapping[str, object]) -> dict[str, str | messages.Phrase]:
+    """A message's values as it keeps them: text, or a Phrase to be said in the language."""
+    return {k: v if isinstance(v, messages.Phrase) else str(v) for k, v in values.items()}
+
+
 def _kept_notes(notes: Iterable[Note]) -> tuple[tuple[str, ...], tuple[tuple[str, Kept], ...]]:
     """Each note's English text, and its template and values ("" and () for a plain one)."""
     texts: list[str] = []
@@ -340,7 +345,7 @@ def localised(
     """An error whose message is `template` filled with `values`, kept both ways so that the
     command line can say it in Kazakh or Russian (dsl/messages.py). The arguments before the
     values are positional only, so that a value may be called anything (`code`, `notes`)."""
-    shown = {k: str(v) for k, v in values.items()}
+    shown = _kept_values(values)
     texts, kept = _kept_notes(notes)
     return Diagnostic(
         code,
@@ -364,7 +369,7 @@ def localised_warning(
 ) -> Diagnostic:
     """A warning (or a note, for the codes in NOTES) whose message and notes are made from
     templates filled with values, each kept both ways, as `localised` does for an error."""
-    shown = {k: str(v) for k, v in values.items()}
+    shown = _kept_values(values)
     texts, kept = _kept_notes(notes)
     severity = Severity.NOTE if code in NOTES else Severity.WARNING
     return Diagnostic(
@@ -423,7 +428,7 @@ def localised_data_error(
     """`data_error` with a message made from a template (dsl/messages.py); the place's words
     (row, column) are translated apart from the message (Diagnostic.place)."""
     place, at = where.template()
-    shown = {k: str(v) for k, v in values.items()}
+    shown = _kept_values(values)
     texts, kept = _kept_notes(notes)
     diag = Diagnostic(
         code,

@@ -20,6 +20,8 @@ English.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -72,28 +74,62 @@ SCRIPT_NAMES = {
 }
 
 
-def translated(template: str, values: dict[str, str], lang: str | None = None) -> str | None:
+@dataclass(frozen=True)
+class Phrase:
+    """A part of a message in kzf's own words, with values of its own (`the left side of
+    '{op}'`), given to a message's template as a value (`{what} must be a number`): said in
+    the message's language with it. `str()` is the English."""
+
+    template: str
+    values: tuple[tuple[str, str | Phrase], ...] = ()  # a value may be a phrase in turn
+
+    def __str__(self) -> str:
+        return self.template.format(**dict(self.values))
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def phrased(template: str, /, **values: object) -> Phrase:
+    """A Phrase from its template and values (the catalogue test reads these calls)."""
+    kept = tuple((k, v if isinstance(v, Phrase) else str(v)) for k, v in values.items())
+    return Phrase(template, kept)
+
+
+def translated(
+    template: str, values: Mapping[str, object], lang: str | None = None
+) -> str | None:
     """`template` in `lang` (default: this process's language) with `values`, or None when
-    kzf speaks English or the catalogue lacks it. The values are as given, but for the
-    names of scripts (`{scripts}`), which are kzf's own words."""
+    kzf speaks English or the catalogue lacks it. The values are as given, but for phrases
+    (Phrase: said in the language too) and the names of scripts (`{scripts}`), which are
+    kzf's own words."""
     lang = lang or language()
     if lang not in LANGUAGES:
         return None
     text = catalogue(lang).get(template)
     if not text:
         return None
-    if "scripts" in values:
+    said = {k: _said(v, lang) for k, v in values.items()}
+    if "scripts" in said:
         names, joined = SCRIPT_NAMES[lang]
-        said = [names.get(s, s) for s in values["scripts"].split(" and ")]
-        values = {**values, "scripts": joined.join(said)}
-    return text.format(**values)
+        scripts = [names.get(s, s) for s in said["scripts"].split(" and ")]
+        said["scripts"] = joined.join(scripts)
+    return text.format(**said)
+
+
+def _said(value: object, lang: str) -> str:
+    """A value of a message as the message in `lang` says it."""
+    if isinstance(value, Phrase):
+        found = translated(value.template, dict(value.values), lang)
+        return found if found is not None else str(value)
+    return str(value)
 
 
 def say(template: str, /, lang: str | None = None, **values: object) -> str:
     """A text of the command line that is not a diagnostic (`kzf test`'s lines, `kzf
     check`'s summary): `template` in `lang` (default: this process's language) filled with
     `values`, else in English. The catalogue test reads the templates of these calls."""
-    shown = {k: str(v) for k, v in values.items()}
+    shown = {k: v if isinstance(v, Phrase) else str(v) for k, v in values.items()}
     found = translated(template, shown, lang)
     return found if found is not None else template.format(**shown)
 

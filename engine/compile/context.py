@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import DiagnosticBag, Span
+from kzf.dsl.messages import Phrase
 from kzf.dsl.modules import ModuleSet
 from kzf.engine.core import ir
 
@@ -58,11 +59,11 @@ class ResolverContext(Protocol):
         """Resolve any expression."""
         ...
 
-    def number(self, e: ast.Expr, env: dict[str, ir.Node], what: str) -> ir.Node:
+    def number(self, e: ast.Expr, env: dict[str, ir.Node], what: str | Phrase) -> ir.Node:
         """Resolve an expression that must be a number (KZF015 otherwise)."""
         ...
 
-    def condition(self, e: ast.Expr, env: dict[str, ir.Node], what: str) -> ir.Node:
+    def condition(self, e: ast.Expr, env: dict[str, ir.Node], what: str | Phrase) -> ir.Node:
         """Resolve an expression that must be a condition."""
         ...
 

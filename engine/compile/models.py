@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import Span, error, localised, localised_unknown, nearest
+from kzf.dsl.messages import Phrase, phrased
 from kzf.engine.compile.context import ResolverContext
 from kzf.engine.core import ir
 from kzf.engine.core.ir import KINDS, MAX_DEGREE, Trend, normalise_kind
@@ -144,7 +145,7 @@ def resolve_trend(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> i
             )
         )
         return bad
-    x = r.number(e.args[0], env, "the argument of trend()")
+    x = r.number(e.args[0], env, phrased("the argument of trend()"))
     spec = e.args[1]
     kind_name, degree = None, None
     if isinstance(spec, ast.Name):
@@ -208,7 +209,7 @@ def resolve_trend(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> i
         return bad
     where = None
     if e.where is not None:
-        where = r.condition(e.where, env, "the `where` condition")
+        where = r.condition(e.where, env, phrased("the `where` condition"))
     kind, deg = normalise_kind(kind_name, degree)
     return Trend(x, where, kind, deg, compat, type=ir.Type.NUMBER, span=e.span)
 
@@ -232,7 +233,7 @@ def _level(r: ResolverContext, opt: ast.ModelOption) -> float:
     return 0.95
 
 
-def _variable(r: ResolverContext, name: ast.Name, what: str) -> ir.Node:
+def _variable(r: ResolverContext, name: ast.Name, what: str | Phrase) -> ir.Node:
     return r.number(name, {}, what)
 
 
@@ -256,7 +257,7 @@ def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
         )
         ok = False
     variables: dict[str, ir.Node] = {}
-    variables[stmt.dependent.id] = _variable(r, stmt.dependent, "the dependent variable")
+    variables[stmt.dependent.id] = _variable(r, stmt.dependent, phrased("the dependent variable"))
     terms: list[str] = []
     formed: dict[str, Formed] = {}
     for written in stmt.terms:
@@ -285,11 +286,13 @@ def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
                 ok = False
                 continue
             terms.append(name)
-            variables[name] = r.number(expr, {}, "a term of the model")
+            variables[name] = r.number(expr, {}, phrased("a term of the model"))
             if form is not None:
                 formed[name] = form
                 if form.base not in variables:  # the solver forms the power from it
-                    variables[form.base] = _variable(r, written.base, "a term of the model")
+                    variables[form.base] = _variable(
+                        r, written.base, phrased("a term of the model")
+                    )
     method, p_enter, p_remove = "enter", 0.05, 0.10
     intercept, level, compat = True, 0.95, False
     chosen: ast.ModelOption | None = None
@@ -398,7 +401,7 @@ def _check_model(r: ResolverContext, stmt: ast.Model) -> ModelSpec | None:
         ok = False
     sample = None
     if stmt.where is not None:
-        sample = r.condition(stmt.where, {}, "the `where` condition")
+        sample = r.condition(stmt.where, {}, phrased("the `where` condition"))
     if not ok:
         return None
     return ModelSpec(
@@ -549,7 +552,7 @@ def _check_forecast(
             ok = False
             continue
         substitutions[term.id] = value.id
-        values[value.id] = _variable(r, value, "the values of a predictor")
+        values[value.id] = _variable(r, value, phrased("the values of a predictor"))
     level, compat = 0.95, False
     for opt in stmt.options:
         if opt.name == "interval":

@@ -27,6 +27,7 @@ from kzf.dsl.diagnostics import (
     source_text,
     warning,
 )
+from kzf.dsl.messages import Phrase, phrased
 from kzf.dsl.modules import ModuleSet
 from kzf.engine.core import ir, locales
 from kzf.engine.core.builtins import BUILTINS, FUNCTIONS, Function, Kind, Signature
@@ -395,8 +396,8 @@ class Resolver:
                 self.func_stack.pop()
             left, right = nodes
         else:
-            left = self.number(a, {}, "an argument of same()")
-            right = self.number(b, {}, "an argument of same()")
+            left = self.number(a, {}, phrased("an argument of same()"))
+            right = self.number(b, {}, phrased("an argument of same()"))
         return AssertInfo(negated, left, right, texts[0], texts[1], stmt.span, stmt.expr)
 
     def probe(self, p: ast.Name) -> ir.Node:
@@ -595,9 +596,9 @@ class Resolver:
             )
             return POISON
         if isinstance(e, ast.Between):
-            x = self.number(e.operand, env, "the value tested by `in`")
-            lo = self.number(e.low, env, "a bound of the range")
-            hi = self.number(e.high, env, "a bound of the range")
+            x = self.number(e.operand, env, phrased("the value tested by `in`"))
+            lo = self.number(e.low, env, phrased("a bound of the range"))
+            hi = self.number(e.high, env, phrased("a bound of the range"))
             return ir.Op(
                 "and",
                 (
@@ -683,15 +684,15 @@ class Resolver:
         )
         return False
 
-    def number(self, e: ast.Expr, env: dict[str, ir.Node], what: str) -> ir.Node:
+    def number(self, e: ast.Expr, env: dict[str, ir.Node], what: str | Phrase) -> ir.Node:
         node = self.expr(e, env)
         return self._require(node, ir.Type.NUMBER, e.span, what)
 
-    def condition(self, e: ast.Expr, env: dict[str, ir.Node], what: str) -> ir.Node:
+    def condition(self, e: ast.Expr, env: dict[str, ir.Node], what: str | Phrase) -> ir.Node:
         node = self.expr(e, env)
         return self._require(node, ir.Type.BOOL, e.span, what)
 
-    def _require(self, node: ir.Node, kind: ir.Type, span: Span, what: str) -> ir.Node:
+    def _require(self, node: ir.Node, kind: ir.Type, span: Span, what: str | Phrase) -> ir.Node:
         if node.type is kind or node is POISON:
             return node
         # `kind` is a number or a condition (number(), condition()); each mismatch is said
@@ -742,9 +743,9 @@ class Resolver:
 
     def unary(self, e: ast.Unary, env: dict[str, ir.Node]) -> ir.Node:
         if e.op == "not":
-            x = self.condition(e.operand, env, "the operand of `not`")
+            x = self.condition(e.operand, env, phrased("the operand of `not`"))
             return ir.Op("not", (x,), type=ir.Type.BOOL, span=e.span)
-        x = self.number(e.operand, env, f"the operand of unary '{e.op}'")
+        x = self.number(e.operand, env, phrased("the operand of unary '{op}'", op=e.op))
         if e.op == "+":
             return x
         if (
@@ -773,12 +774,12 @@ class Resolver:
 
     def binary(self, e: ast.Binary, env: dict[str, ir.Node]) -> ir.Node:
         if e.op in _ARITH:
-            a = self.number(e.left, env, f"the left side of '{e.op}'")
-            b = self.number(e.right, env, f"the right side of '{e.op}'")
+            a = self.number(e.left, env, phrased("the left side of '{op}'", op=e.op))
+            b = self.number(e.right, env, phrased("the right side of '{op}'", op=e.op))
             return ir.Op(_ARITH[e.op], (a, b), type=ir.Type.NUMBER, span=e.span)
         if e.op in ("and", "or"):
-            a = self.condition(e.left, env, f"the left side of `{e.op}`")
-            b = self.condition(e.right, env, f"the right side of `{e.op}`")
+            a = self.condition(e.left, env, phrased("the left side of `{op}`", op=e.op))
+            b = self.condition(e.right, env, phrased("the right side of `{op}`", op=e.op))
             return ir.Op(e.op, (a, b), type=ir.Type.BOOL, span=e.span)
         a = self.expr(e.left, env)
         b = self.expr(e.right, env)
@@ -956,10 +957,10 @@ class Resolver:
         if over not in self.dims:
             self.bag.add(self._unknown_dimension("KZF016", over, e.over.span))
             return POISON
-        x = self.number(e.args[0], env, f"the argument of {e.func}()")
+        x = self.number(e.args[0], env, phrased("the argument of {func}()", func=e.func))
         where = None
         if e.where is not None:
-            where = self.condition(e.where, env, "the `where` condition")
+            where = self.condition(e.where, env, phrased("the `where` condition"))
         if kind is Kind.RANK:
             return ir.Rank(x, over, where, type=ir.Type.NUMBER, span=e.span)
         if kind is Kind.TRANSFORM:
@@ -967,7 +968,9 @@ class Resolver:
             if e.func in ir.TREATMENTS:
                 limit = 5  # the OECD/JRC handbook's and COINr's usual maximum
                 if len(e.args) == 2:
-                    limit = self.whole_number(e.args[1], f"the points {e.func}() may change", 1)
+                    limit = self.whole_number(
+                        e.args[1], phrased("the points {func}() may change", func=e.func), 1
+                    )
             return ir.Transform(e.func, x, over, where, limit, type=ir.Type.NUMBER, span=e.span)
         return ir.Aggregate(e.func, x, over, where, type=ir.Type.NUMBER, span=e.span)
 
@@ -991,7 +994,7 @@ class Resolver:
                 )
             )
             return POISON
-        x = self.number(e.args[0], env, f"the first argument of {f}()")
+        x = self.number(e.args[0], env, phrased("the first argument of {func}()", func=f))
         ref = self.expr(e.args[1], env)
         if any(ref is p for p in self.probes):  # a function body checked on its own
             return x
@@ -1018,10 +1021,17 @@ class Resolver:
         given = e.args[: fn.values(len(e.args))]
         args: list[ir.Node]
         if fn.signature is not Signature.IF:  # NUMBERS, TEST
-            args = [self.number(a, env, f"{fn.argument(i)} of {f}()") for i, a in enumerate(given)]
+            args = [
+                self.number(
+                    a,
+                    env,
+                    phrased("{argument} of {func}()", argument=phrased(fn.argument(i)), func=f),
+                )
+                for i, a in enumerate(given)
+            ]
             kind = ir.Type.BOOL if fn.signature is Signature.TEST else ir.Type.NUMBER
         else:
-            cond = self.condition(given[0], env, f"the condition of {f}()")
+            cond = self.condition(given[0], env, phrased("the condition of {func}()", func=f))
             a, b = (self.expr(x, env) for x in given[1:])
             if a.type is not b.type and POISON not in (a, b):
                 self.bag.add(_branches_differ(f, a.type, b.type, e.span))
@@ -1040,7 +1050,11 @@ class Resolver:
             written = e.args[len(given) :]
             d = fn.digits
             attrs = (
-                self.whole_number(written[0], f"{d.what} of {f}()", d.minimum)
+                self.whole_number(
+                    written[0],
+                    phrased("{what} of {func}()", what=phrased(d.what), func=f),
+                    d.minimum,
+                )
                 if written
                 else d.default,
             )
@@ -1050,7 +1064,7 @@ class Resolver:
         """Calls along time: fill_previous(x), lag(x, k), diff(x), growth(x)."""
         f = e.func
         num = ir.Type.NUMBER
-        x = self.number(e.args[0], env, f"the argument of {f}()")
+        x = self.number(e.args[0], env, phrased("the argument of {func}()", func=f))
         if not self.require_time(e):
             return POISON
         if kind is Kind.FILL:
@@ -1058,7 +1072,7 @@ class Resolver:
         if kind is Kind.SHIFT:
             k = 1
             if len(e.args) == 2:
-                k = self.whole_number(e.args[1], f"the step of {f}()", minimum=0)
+                k = self.whole_number(e.args[1], phrased("the step of {func}()", func=f), minimum=0)
             return ir.Shift(x, k if f == "lag" else -k, type=num, span=e.span)
         if kind is Kind.TIME:
             previous = ir.Shift(x, 1, type=num, span=e.span)
@@ -1068,7 +1082,7 @@ class Resolver:
         ratio = ir.Op("div", (x, previous), ir.GROWTH, type=num, span=e.span)
         return ir.Op("sub", (ratio, ir.Const(1.0, type=num)), type=num, span=e.span)
 
-    def whole_number(self, e: ast.Expr, what: str, minimum: int) -> int:
+    def whole_number(self, e: ast.Expr, what: str | Phrase, minimum: int) -> int:
         value: float | None = None
         if isinstance(e, ast.Number):
             value = e.value
@@ -1402,7 +1416,7 @@ def resolver_for(program: CheckedProgram) -> Resolver:
     return r
 
 
-def resolve_extra(program: CheckedProgram, expr: ast.Expr, what: str) -> ir.Node:
+def resolve_extra(program: CheckedProgram, expr: ast.Expr, what: str | Phrase) -> ir.Node:
     """Resolve an expression given outside the file (`--where`) in the program's scope."""
     r = resolver_for(program)
     node = r.expr(expr, {})

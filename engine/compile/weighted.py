@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from kzf.dsl import ast
 from kzf.dsl.diagnostics import UsageError, error, localised, localised_unknown
+from kzf.dsl.messages import phrased
 from kzf.engine.compile.context import ResolverContext
 from kzf.engine.core import ir
 
@@ -96,7 +97,7 @@ def resolve_weighted(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -
                 )
             )
             return POISON
-        exponent = r.number(args.pop(0), env, "the exponent of power_mean()")
+        exponent = r.number(args.pop(0), env, phrased("the exponent of power_mean()"))
     least: ir.Node | None = None
     if e.func in AVAILABLE_FORMS:
         least = _least_share(r, e, args, env)
@@ -181,11 +182,11 @@ def _values_and_weights(
     weights: list[ir.Node] = []
     for a in args:
         value, weight = (a.value, a.weight) if isinstance(a, ast.Weighted) else (a, None)
-        values.append(r.number(value, env, f"an argument of {e.func}()"))
+        values.append(r.number(value, env, phrased("an argument of {func}()", func=e.func)))
         if weight is None:
             weights.append(ir.Const(1.0, type=_NUM, span=a.span))
             continue
-        w = r.number(weight, env, f"a weight in {e.func}()")
+        w = r.number(weight, env, phrased("a weight in {func}()", func=e.func))
         negative = isinstance(w, ir.Const) and isinstance(w.value, float) and w.value < 0
         if isinstance(w, ir.Param):
             p = r.params.get(w.name)
@@ -213,7 +214,7 @@ def _least_share(
         )
         return None
     first = args.pop(0)
-    least = r.number(first, env, f"the least share of {e.func}()")
+    least = r.number(first, env, phrased("the least share of {func}()", func=e.func))
     value = least.value if isinstance(least, ir.Const) else None
     if isinstance(least, ir.Param):
         p = r.params.get(least.name)
@@ -295,7 +296,14 @@ def resolve_choose(r: ResolverContext, e: ast.Call, env: dict[str, ir.Node]) -> 
                 error("KZF024", 'each alternative of choose() is written "label": value', a.span)
             )
             return POISON
-        options.append((a.value.value, r.number(a.weight, env, f"the value for {a.value.value!r}")))
+        options.append(
+            (
+                a.value.value,
+                r.number(
+                    a.weight, env, phrased("the value for {value}", value=repr(a.value.value))
+                ),
+            )
+        )
     labels = tuple(label for label, _ in options)
     if len(set(labels)) != len(labels):
         r.bag.add(error("KZF024", "choose() lists a label twice", e.span))

@@ -766,6 +766,18 @@ _FUNCTIONS.append(SCREEN)
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _FUNCTIONS}
 
+
+def argument_words() -> list[str]:
+    """Every name messages give an argument of a function (`Function.argument`: "the lower
+    bound") or a number written in the file (`WrittenNumber.what`: "the digits"): phrases
+    said in the language of the message that names them (dsl/locale)."""
+    words = {"the argument", "an argument"}
+    for function in FUNCTIONS.values():
+        words.update(function.arguments)
+        if function.digits is not None:
+            words.add(function.digits.what)
+    return sorted(words)
+
 # Each function is also a builtin, listed after the functions along time; a name that is
 # already an aggregate (min, max) is that aggregate's element-wise form, with several arguments.
 _AT = next(i for i, b in enumerate(_TABLE) if b.name == "growth") + 1

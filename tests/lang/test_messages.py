@@ -33,7 +33,7 @@ MAKERS = {
 }
 # Functions that say a text of the command line that is not a diagnostic, and the position
 # of its template: messages.say(template, ...), expect.failed(expect, template, ...)
-SAYERS = {"say": 0, "failed": 1}
+SAYERS = {"say": 0, "failed": 1, "phrased": 0}
 # Source files whose messages are not in the catalogues yet (said in English inside the
 # translated framing); the others' are all translated, and made from templates, not f-strings
 NOT_YET: set[str] = set()
@@ -196,8 +196,9 @@ def _catalogue(lang: str) -> dict[str, str]:
 def _computed() -> list[str]:
     """Templates the package puts together from parts, as the package lists them."""
     from kzf.engine.checks.units import mismatch_templates
+    from kzf.engine.core.builtins import argument_words
 
-    return mismatch_templates()
+    return mismatch_templates() + argument_words()
 
 
 def _help_texts() -> list[str]:
@@ -588,3 +589,43 @@ def test_kzf_test_reports_in_the_language(tmp_path, lang, lines) -> None:
     assert done.returncode == 1, done.stderr
     for line in lines:
         assert line in done.stdout.splitlines(), (line, done.stdout)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "ru",
+            [
+                "ошибка[KZF017]: правая часть '+': должно быть число, а это условие",
+                "ошибка[KZF017]: нижняя граница clamp(): должно быть число, а это условие",
+            ],
+        ),
+        (
+            "kk",
+            [
+                "қате[KZF017]: '+' оң жағы: сан болуы керек, ал бұл — шарт",
+                "қате[KZF017]: clamp() — төменгі шек: сан болуы керек, ал бұл — шарт",
+            ],
+        ),
+        (
+            "en",
+            [
+                "error[KZF017]: the right side of '+' must be a number, but this is a condition",
+                "error[KZF017]: the lower bound of clamp() must be a number, but this is a condition",
+            ],
+        ),
+    ],
+)
+def test_the_part_of_a_formula_a_type_error_names_is_said_in_the_language(
+    tmp_path, lang, said
+) -> None:
+    """`{what}` of a type error is kzf's own phrase (the right side of '+', the lower bound
+    of clamp(), a phrase within a phrase), so it is translated with the message."""
+    (tmp_path / "g.kzf").write_text(
+        "dims entity, year\ninput a\ny = a + (a > 1)\nz = clamp(a, a > 1, 2)\n", encoding="utf-8"
+    )
+    done = _kzf(tmp_path, {"KZF_LANG": lang}, "check", "g.kzf")
+    assert done.returncode == 2, done.stderr
+    for text in said:
+        assert text in done.stderr, (text, done.stderr)
