@@ -25,6 +25,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
+from kzf.dsl import messages
 from kzf.dsl.diagnostics import Severity, Span
 from kzf.dsl.modules import file_of
 from kzf.engine.core.builtins import BUILTINS
@@ -110,13 +111,15 @@ def _from_lsp(analysis: Analysis, path: str, at: lsp.Position) -> tuple[int, int
 
 def lsp_diagnostics(analysis: Analysis) -> list[lsp.Diagnostic]:
     """The checker's diagnostics of the file, as LSP's: those of other files (an import, a
-    framework table) at the top of this one, naming where they are."""
+    framework table) at the top of this one, naming where they are. In the language the
+    editor asked for at `initialize` (its `locale`), else the command line's (KZF_LANG, the
+    locale), as `kzf check` says them."""
     out = []
+    said = messages.NOTE_WORD.get(messages.language(), "note")
     for d in analysis.diagnostics:
         here = d.span is not None and Path(d.span.path).resolve() == Path(analysis.path).resolve()
-        message = d.message if here or d.span is None else f"{d.span}: {d.message}"
-        if d.notes:
-            message += "".join(f"\nnote: {n}" for n in d.notes)
+        message = d.text() if here or d.span is None else f"{d.span}: {d.text()}"
+        message += "".join(f"\n{said}: {n}" for n in d.note_texts())
         where = (
             _to_lsp(analysis, d.span)
             if here and d.span is not None
@@ -251,6 +254,11 @@ def build_server() -> KzfLanguageServer:  # noqa: C901 - one handler per request
         ls.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, diagnostics=found)
         )
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: KzfLanguageServer, params: lsp.InitializeParams) -> None:
+        if params.locale:  # the editor's language (VS Code sends its display language)
+            messages.set_language(params.locale)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: KzfLanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:

@@ -233,3 +233,29 @@ def test_positions_after_a_character_beyond_the_bmp_count_utf16_units(
     starts = [d["range"]["start"] for d in diagnostics]
     # `c = "𝑥" + zz`: zz at code point 10 (0-based), UTF-16 unit 11
     assert {"line": 3, "character": 11} in starts
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        ("ru", "знаменатель `b` может быть равен 0: у b нет объявленной области значений"),
+        ("kk", "`b` бөлімі 0 болуы мүмкін: b үшін мәндер облысы жарияланбаған"),
+    ],
+)
+def test_the_editors_locale_chooses_the_language_of_the_diagnostics(
+    tmp_path: Path, locale: str, said: str
+) -> None:
+    """`initialize` with the editor's `locale` (LSP 3.16; VS Code sends its display
+    language): the diagnostics and their notes as `kzf check --lang` says them."""
+    c = Client(tmp_path)
+    params = {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}
+    c.request("initialize", {**params, "locale": locale})
+    c.send({"method": "initialized", "params": {}})
+    path = tmp_path / "w.kzf"
+    [found] = _open(c, path, "dims entity, year\ninput a, b\nshare = a / b\n")["diagnostics"]
+    assert found["code"] == "KZF310"
+    assert found["message"].startswith(said), found["message"]
+    assert "\n" + {"ru": "пояснение", "kk": "түсініктеме"}[locale] + ": " in found["message"]
+    c.request("shutdown", None)
+    c.send({"method": "exit"})
+    assert c.process.wait(timeout=30) == 0
