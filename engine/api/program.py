@@ -29,6 +29,7 @@ from kzf.dsl.diagnostics import (
     localised_unknown,
     localised_warning,
 )
+from kzf.dsl.messages import Phrase, phrased
 from kzf.dsl.modules import load_modules, read_source
 from kzf.dsl.parser import parse_expression
 from kzf.engine.checks.analysis import Analysis, analyse
@@ -372,7 +373,7 @@ class Program:
         from kzf.engine.run.backends import NativeBackend, check_supported
         from kzf.engine.run.native import file_source
 
-        def by_pandas(reason: str) -> Diagnostic:
+        def by_pandas(reason: str | Phrase) -> Diagnostic:
             return localised_warning(
                 "KZF160",
                 "{data} was read by pandas in this process, not by {engine}: {reason}",
@@ -382,17 +383,17 @@ class Program:
             )
 
         if models:
-            return by_pandas("the file's models and forecasts run on pandas")
+            return by_pandas(phrased("the file's models and forecasts run on pandas"))
         source = file_source(data)
-        if isinstance(source, str):
+        if isinstance(source, Phrase):
             return by_pandas(source)
         if not isinstance(backend, NativeBackend):
-            return by_pandas(f"{backend.name} does not read files itself")
+            return by_pandas(phrased("{engine} does not read files itself", engine=backend.name))
         check_supported(backend, plan)
         found = self._natively(
             backend.session(), backend.name, plan, source, values, where, write, out_kind
         )
-        if isinstance(found, str):
+        if isinstance(found, Phrase):
             return by_pandas(found)
         return found
 
@@ -407,7 +408,7 @@ class Program:
         write: Callable[[Callable[[str], None]], None] | None = None,
         out_kind: str | None = None,
         deliver: Callable[[str], Any] | None = None,
-    ) -> NativeEvaluation | str:
+    ) -> NativeEvaluation | Phrase:
         """`native.evaluate` on a session, closed afterwards: the evaluation, or why the
         engine cannot evaluate this source (a reason to say). Out of memory is KZF161,
         naming the engine's limit and the setting that changes it."""
@@ -434,7 +435,9 @@ class Program:
                 raise
             kind, text = failure
             if kind == "read":
-                return f"{engine} could not read it ({text})"
+                return phrased(
+                    "{engine} could not read it ({problem})", engine=engine, problem=text
+                )
             raise out_of_memory(
                 engine, source.shown, session.memory_limit, text, session.memory_advice
             ) from None
@@ -480,7 +483,7 @@ class Program:
             raise UsageError([wrong])
         shown = f"the {_RELATIONS[own]}"
 
-        def refused(reason: str) -> UsageError:
+        def refused(reason: str | Phrase) -> UsageError:
             if own == "duckdb":
                 why = localised(
                     "KZF162",
@@ -500,7 +503,7 @@ class Program:
             return UsageError([why])
 
         if self.has_models:
-            raise refused("the file's models and forecasts run on pandas")
+            raise refused(phrased("the file's models and forecasts run on pandas"))
         plan = self.plan(select, where)
         check_supported(get_backend(own), plan)
         values = self.param_values(params)
@@ -516,7 +519,7 @@ class Program:
         source = DataSource("relation", session.table, shown)
         deliver = session.lazy if lazy else None
         found = self._natively(session, own, plan, source, values, where, deliver=deliver)
-        if isinstance(found, str):
+        if isinstance(found, Phrase):
             raise refused(found)
         issues = recheck_params(self.checked, values, params or {})
         return replace(found, diagnostics=[*issues, *found.diagnostics])

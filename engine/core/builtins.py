@@ -778,6 +778,7 @@ def argument_words() -> list[str]:
             words.add(function.digits.what)
     return sorted(words)
 
+
 # Each function is also a builtin, listed after the functions along time; a name that is
 # already an aggregate (min, max) is that aggregate's element-wise form, with several arguments.
 _AT = next(i for i, b in enumerate(_TABLE) if b.name == "growth") + 1

@@ -48,6 +48,7 @@ from kzf.dsl.diagnostics import (
     localised,
     localised_data_error,
 )
+from kzf.dsl.messages import Phrase, phrased
 from kzf.engine.checks.domains import domain_violation
 from kzf.engine.checks.lint import data_checks, keys_text
 from kzf.engine.compile.plan import Plan
@@ -99,7 +100,7 @@ class DataSource:
     folder: str | None = None  # a hive-partitioned folder itself (Spark reads the folder)
 
 
-def file_source(path: str | os.PathLike[str]) -> DataSource | str:
+def file_source(path: str | os.PathLike[str]) -> DataSource | Phrase:
     """The source for a path the engine can read itself, or why it cannot (a reason for the
     KZF160 note)."""
     text = os.fspath(path)
@@ -108,17 +109,19 @@ def file_source(path: str | os.PathLike[str]) -> DataSource | str:
             glob.glob(os.path.join(glob.escape(text), "**", "*.parquet"), recursive=True)
         )
         if not parts:
-            return f"the folder {text} has no .parquet files"
+            return phrased("the folder {folder} has no .parquet files", folder=text)
         pattern = os.path.join(text, "**", "*.parquet")
         return DataSource("parquet", pattern, text, hive=True, folder=text)
     kind = NATIVE_FORMATS.get(Path(text).suffix.lower())
     if kind is None:
-        return f"{Path(text).suffix or 'a file without an extension'} files are read by pandas"
+        if not Path(text).suffix:
+            return phrased("a file without an extension files are read by pandas")
+        return phrased("{suffix} files are read by pandas", suffix=Path(text).suffix)
     if glob.has_magic(text):
         if not glob.glob(text):
-            return f"no file matches {text}"
+            return phrased("no file matches {pattern}", pattern=text)
     elif not os.path.isfile(text):
-        return f"{text} is not a file"
+        return phrased("{path} is not a file", path=text)
     return DataSource(kind, text, text)
 
 
@@ -228,7 +231,7 @@ def bind(
     sources: Mapping[str, str],
     shown: str,
     trim: bool = False,
-) -> Bound | str:
+) -> Bound | Phrase:
     """The typed view over the raw source (text dims, integer time, float64 inputs with NaN
     as missing), or why pandas must read this source instead.
 
@@ -242,7 +245,9 @@ def bind(
     absent = [n for n in wanted if column_of[n] not in schema]
     if absent:
         names = ", ".join(f"'{column_of[n]}'" for n in absent[:3])
-        return f"it has no column {names} (another layout, or a column to find)"
+        return phrased(
+            "it has no column {names} (another layout, or a column to find)", names=names
+        )
     time = plan.time_dim if plan.time_dim in dims else None
     dim_names, col_names = source_names(dims, tuple(inputs))
     items: list[exp.Expr] = []
@@ -263,7 +268,7 @@ def bind(
             value = raw_col  # checked whole in check_source
         elif d == time:
             found = _period_labels(session, raw, value, plan, d)
-            if isinstance(found, str):
+            if isinstance(found, Phrase):
                 return found
             ordinals = found
             time_is_integer = ordinals is not None
@@ -276,10 +281,17 @@ def bind(
         dim_names = {**dim_names, FILE_ROW: FILE_ROW_COLUMN}
     for c in inputs:
         kind = schema[column_of[c]]
+        if kind == "text":
+            return phrased(
+                "its column '{column}' is text, not numbers (cells such as '1,5' or '..' are "
+                "read by pandas)",
+                column=column_of[c],
+            )
         if kind not in ("integer", "number"):
-            return (
-                f"its column '{column_of[c]}' is {kind}, not numbers (cells such as '1,5' or "
-                "'..' are read by pandas)"
+            return phrased(
+                "its column '{column}' is other, not numbers (cells such as '1,5' or '..' are "
+                "read by pandas)",
+                column=column_of[c],
             )
         double = exp.cast(_col(column_of[c]), "DOUBLE")
         nan = exp.func("ISNAN", double.copy())
@@ -300,7 +312,7 @@ MAX_PERIODS = 10_000  # distinct labels of a text time dimension turned into a C
 
 def _period_labels(
     session: SqlSession, raw: str, label: exp.Expr, plan: Plan, dim: str
-) -> dict[str, int] | None | str:
+) -> dict[str, int] | None | Phrase:
     """A text time dimension: the ordinal of each of its period labels (2020-Q1, 2020-01),
     read from its distinct values; None for other labels (sorted as text, as pandas does,
     when nothing steps along them); or why pandas must read the source: labels that are
@@ -316,14 +328,20 @@ def _period_labels(
     table = session.fetch(query.sql(dialect=session.dialect))
     labels = [str(v) for v in table.column(0).to_pylist() if v is not None]
     if len(labels) > MAX_PERIODS:
-        return f"its time dimension '{dim}' has more than {MAX_PERIODS} distinct labels"
+        return phrased(
+            "its time dimension '{dim}' has more than {limit} distinct labels",
+            dim=dim,
+            limit=MAX_PERIODS,
+        )
     try:
         parsed = periods.parse_periods(labels, dim)
     except periods.PeriodError:
-        return f"its time dimension '{dim}' holds labels that are not all periods"
+        return phrased("its time dimension '{dim}' holds labels that are not all periods", dim=dim)
     if parsed is None:
         if any(isinstance(s.node, ir.Shift) for s in plan.steps):
-            return f"its time dimension '{dim}' holds labels a shift cannot step along"
+            return phrased(
+                "its time dimension '{dim}' holds labels a shift cannot step along", dim=dim
+            )
         return None
     return dict(zip(labels, parsed[0], strict=True))
 
@@ -969,7 +987,7 @@ def evaluate(
     write: Callable[[Callable[[str], None]], None] | None = None,
     out_kind: str | None = None,
     deliver: Callable[[str], Any] | None = None,
-) -> NativeEvaluation | str:
+) -> NativeEvaluation | Phrase:
     """Evaluate `plan` on `source` inside the engine, or say why pandas must read it.
     `columns` binds kzf names to the source's columns (`input pop = "SP.POP.TOTL"`)."""
     raw = "kzf_source"
@@ -979,7 +997,7 @@ def evaluate(
     trim = False
     while True:  # once, or twice when a text dim has values to trim
         bound = bind(session, raw, plan, checked.dims, inputs, columns, source.shown, trim)
-        if isinstance(bound, str):
+        if isinstance(bound, Phrase):
             return bound
         session.keep(bound.view, bound.sql, materialise=False)
         counted = check_source(session, bound, [d for d in bound.dims if d in over])
@@ -1102,7 +1120,7 @@ def statement_of(
     raw = "kzf_source"
     session.open(DataSource("relation", table, table), raw)
     bound = bind(session, raw, plan, checked.dims, inputs, columns, table)
-    assert not isinstance(bound, str)  # every column is there, of the kind it needs
+    assert not isinstance(bound, Phrase)  # every column is there, of the kind it needs
     session.keep(bound.view, bound.sql, materialise=False)
     program = lower(plan, params, bound.source, dialect)
     result = f"{raw}_result"

@@ -629,3 +629,17 @@ def test_the_part_of_a_formula_a_type_error_names_is_said_in_the_language(
     assert done.returncode == 2, done.stderr
     for text in said:
         assert text in done.stderr, (text, done.stderr)
+
+
+def test_why_pandas_reads_the_data_is_said_in_the_language(tmp_path) -> None:
+    """KZF160: the note and its reason (the engine's own words about the file) in Russian."""
+    (tmp_path / "h.kzf").write_text("dims entity, year\ninput a\ny = a * 2\n", encoding="utf-8")
+    (tmp_path / "g.txt").write_text("entity,year,a\nKZ,2020,1\n", encoding="utf-8")
+    done = _kzf(
+        tmp_path, {"KZF_LANG": "ru"}, "eval", "h.kzf", "--data", "g.txt", "--engine", "duckdb"
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        "примечание[KZF160]: g.txt прочитан pandas в этом процессе, а не duckdb: "
+        "файлы .txt читает pandas"
+    ) in done.stderr
