@@ -1452,55 +1452,48 @@ def _cannot_compare(a: ir.Type, b: ir.Type, span: Span | None) -> Diagnostic:
     return said[a, b]
 
 
+# KZF017 for if() whose branches differ, one whole sentence per pair of types (then, else)
+BRANCHES_TEMPLATES: dict[tuple[ir.Type, ir.Type], str] = {
+    (ir.Type.NUMBER, ir.Type.BOOL): (
+        "the branches of {function}() differ: a number and a condition"
+    ),
+    (ir.Type.NUMBER, ir.Type.TEXT): ("the branches of {function}() differ: a number and a text"),
+    (
+        ir.Type.NUMBER,
+        ir.Type.HIERARCHY,
+    ): "the branches of {function}() differ: a number and a hierarchy",
+    (ir.Type.BOOL, ir.Type.NUMBER): (
+        "the branches of {function}() differ: a condition and a number"
+    ),
+    (ir.Type.BOOL, ir.Type.TEXT): ("the branches of {function}() differ: a condition and a text"),
+    (
+        ir.Type.BOOL,
+        ir.Type.HIERARCHY,
+    ): "the branches of {function}() differ: a condition and a hierarchy",
+    (ir.Type.TEXT, ir.Type.NUMBER): ("the branches of {function}() differ: a text and a number"),
+    (ir.Type.TEXT, ir.Type.BOOL): ("the branches of {function}() differ: a text and a condition"),
+    (
+        ir.Type.TEXT,
+        ir.Type.HIERARCHY,
+    ): "the branches of {function}() differ: a text and a hierarchy",
+    (
+        ir.Type.HIERARCHY,
+        ir.Type.NUMBER,
+    ): "the branches of {function}() differ: a hierarchy and a number",
+    (
+        ir.Type.HIERARCHY,
+        ir.Type.BOOL,
+    ): "the branches of {function}() differ: a hierarchy and a condition",
+    (
+        ir.Type.HIERARCHY,
+        ir.Type.TEXT,
+    ): "the branches of {function}() differ: a hierarchy and a text",
+}
+
+
 def _branches_differ(f: str, a: ir.Type, b: ir.Type, span: Span | None) -> Diagnostic:
     """KZF017 for if() (function `f`) whose branches are of types `a` and `b` (a is not b)."""
-    num, cond, text, hier = ir.Type.NUMBER, ir.Type.BOOL, ir.Type.TEXT, ir.Type.HIERARCHY
-    code = "KZF017"
-    said = {
-        (num, cond): localised(
-            code, "the branches of {function}() differ: a number and a condition", span, function=f
-        ),
-        (num, text): localised(
-            code, "the branches of {function}() differ: a number and a text", span, function=f
-        ),
-        (num, hier): localised(
-            code, "the branches of {function}() differ: a number and a hierarchy", span, function=f
-        ),
-        (cond, num): localised(
-            code, "the branches of {function}() differ: a condition and a number", span, function=f
-        ),
-        (cond, text): localised(
-            code, "the branches of {function}() differ: a condition and a text", span, function=f
-        ),
-        (cond, hier): localised(
-            code,
-            "the branches of {function}() differ: a condition and a hierarchy",
-            span,
-            function=f,
-        ),
-        (text, num): localised(
-            code, "the branches of {function}() differ: a text and a number", span, function=f
-        ),
-        (text, cond): localised(
-            code, "the branches of {function}() differ: a text and a condition", span, function=f
-        ),
-        (text, hier): localised(
-            code, "the branches of {function}() differ: a text and a hierarchy", span, function=f
-        ),
-        (hier, num): localised(
-            code, "the branches of {function}() differ: a hierarchy and a number", span, function=f
-        ),
-        (hier, cond): localised(
-            code,
-            "the branches of {function}() differ: a hierarchy and a condition",
-            span,
-            function=f,
-        ),
-        (hier, text): localised(
-            code, "the branches of {function}() differ: a hierarchy and a text", span, function=f
-        ),
-    }
-    return said[a, b]
+    return localised("KZF017", BRANCHES_TEMPLATES[a, b], span, function=f)
 
 
 def _not_a_hierarchy(f: str, known: str, kind: ir.Type, span: Span | None) -> Diagnostic:

@@ -15,7 +15,7 @@ leave-one-out analysis (engine/composite/audit.py) walk this structure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -537,22 +537,27 @@ def _scalar(e: ast.Expr | None, params: Mapping[str, float | str], where: str) -
     )
 
 
+def unknown_index(index: str, known: Iterable[str]) -> UsageError:
+    """KZF025 for an index named on the command line that the file does not define."""
+    unknown = localised_unknown(
+        "KZF025",
+        (
+            "no definition named '{name}'",
+            "no definition named '{name}'; did you mean '{suggestion}'?",
+            "no definition named '{name}'; did you mean '{suggestion}'? ('{name}' has "
+            "{scripts} letters that look alike)",
+        ),
+        index,
+        known,
+    )
+    return UsageError([unknown])
+
+
 def hierarchy(program: CheckedProgram, index: str) -> Hierarchy:
     """The tree of weighted means under `index`, read from the definitions as written."""
     defs = program.definitions
     if index not in defs:
-        unknown = localised_unknown(
-            "KZF025",
-            (
-                "no definition named '{name}'",
-                "no definition named '{name}'; did you mean '{suggestion}'?",
-                "no definition named '{name}'; did you mean '{suggestion}'? ('{name}' has "
-                "{scripts} letters that look alike)",
-            ),
-            index,
-            defs,
-        )
-        raise UsageError([unknown])
+        raise unknown_index(index, defs)
     nodes: dict[str, Node] = {}
     leaves: list[str] = []
     pending = [index]

@@ -42,9 +42,9 @@ from kzf.dsl.diagnostics import (
     UsageError,
     error,
     localised,
-    localised_unknown,
 )
 from kzf.engine.api.program import Program
+from kzf.engine.compile.weighted import unknown_index
 from kzf.engine.composite.audit import cross_section, panel_of, rank_high_first, year_and_rows
 from kzf.engine.io.data import Panel, ReadOptions
 
@@ -194,18 +194,7 @@ def check_budget(runs: int, sobol: int, seed: int, params: int) -> None:
 
 def _check_index(prog: Program, index: str) -> None:
     if index not in prog.checked.definitions:
-        unknown = localised_unknown(
-            "KZF025",
-            (
-                "no definition named '{name}'",
-                "no definition named '{name}'; did you mean '{suggestion}'?",
-                "no definition named '{name}'; did you mean '{suggestion}'? ('{name}' has "
-                "{scripts} letters that look alike)",
-            ),
-            index,
-            list(prog.checked.definitions),
-        )
-        raise UsageError([unknown])
+        raise unknown_index(index, prog.checked.definitions)
 
 
 def prepare(
