@@ -145,7 +145,7 @@ class Diagnostic:
     values: tuple[tuple[str, str | messages.Phrase], ...] = ()
     # the same for each note: its template and values, or ("", ()) for a note said as it is
     # (then translated when the catalogue has it word for word)
-    note_templates: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    note_templates: tuple[tuple[str, tuple[tuple[str, str | messages.Phrase], ...]], ...] = ()
     # where in a data file, as a template and values (DataLocation.template), said before the
     # message and translated apart from it: the same message has one entry in the catalogue
     # whatever the place
@@ -309,7 +309,7 @@ def rows_message(template: str, /, **values: object) -> RowsMessage:
 # A note: said as it is (and translated word for word when the catalogue has it), or a
 # template and the values that fill it, translated as a message is
 Note = str | tuple[str, Mapping[str, object]]
-Kept = tuple[tuple[str, str], ...]
+Kept = tuple[tuple[str, str | messages.Phrase], ...]
 
 
 def _kept_values(values: Mapping[str, object]) -> dict[str, str | messages.Phrase]:
@@ -327,7 +327,7 @@ def _kept_notes(notes: Iterable[Note]) -> tuple[tuple[str, ...], tuple[tuple[str
             kept.append(("", ()))
         else:
             template, filled = note
-            values = tuple((k, str(v)) for k, v in filled.items())
+            values = tuple(_kept_values(filled).items())
             texts.append(template.format(**dict(values)))
             kept.append((template, values))
     return tuple(texts), tuple(kept)

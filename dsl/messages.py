@@ -96,9 +96,18 @@ def phrased(template: str, /, **values: object) -> Phrase:
     return Phrase(template, kept)
 
 
-def translated(
-    template: str, values: Mapping[str, object], lang: str | None = None
-) -> str | None:
+def listed(quoted: list[str], limit: int, empty: str | Phrase = "") -> str | Phrase:
+    """`'a', 'b', 'c' and 3 more`: the first `limit` of some names (already quoted as the
+    message shows them), the rest counted, in the message's language; `empty` for none."""
+    if not quoted:
+        return empty
+    shown = ", ".join(quoted[:limit])
+    if len(quoted) > limit:
+        return phrased("{names} and {more} more", names=shown, more=len(quoted) - limit)
+    return shown
+
+
+def translated(template: str, values: Mapping[str, object], lang: str | None = None) -> str | None:
     """`template` in `lang` (default: this process's language) with `values`, or None when
     kzf speaks English or the catalogue lacks it. The values are as given, but for phrases
     (Phrase: said in the language too) and the names of scripts (`{scripts}`), which are

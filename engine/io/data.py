@@ -60,6 +60,7 @@ from kzf.dsl.diagnostics import (
     data_error,
     localised_data_error,
 )
+from kzf.dsl.messages import Phrase, listed, phrased
 from kzf.engine.core import periods
 from kzf.engine.core.numeric import infinite_mask
 from kzf.engine.io.readers import RawTable, read_table, table_from_frame
@@ -1007,10 +1008,8 @@ def _did_you_mean(name: str, candidates: Sequence[str]) -> str | None:
     return by_lower[close[0]] if close else None
 
 
-def _listing(names: Sequence[str], limit: int = 12) -> str:
-    shown = [f"'{n}'" for n in names if n][:limit]
-    rest = sum(1 for n in names if n) - len(shown)
-    return ", ".join(shown) + (f" and {rest} more" if rest > 0 else "") if shown else "(none)"
+def _listing(names: Sequence[str], limit: int = 12) -> str | Phrase:
+    return listed([f"'{n}'" for n in names if n], limit, phrased("(none)"))
 
 
 def _check_unique(keys: pd.DataFrame, rows: np.ndarray, source: str, indicator: str | None) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kzf.dsl.diagnostics import DataLocation, data_error, localised_data_error
+from kzf.dsl.messages import Phrase, listed
 from kzf.engine.core.periods import is_time_name
 
 # Above this many cells a cube cannot be indexed with int64 positions (np.unravel_index).
@@ -196,9 +197,8 @@ def _from_collection(doc: dict[str, object], source: str) -> dict[str, object]:
     return dataset
 
 
-def _names(names: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(f"'{n}'" for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+def _names(names: Sequence[str], limit: int = 5) -> str | Phrase:
+    return listed([f"'{n}'" for n in names], limit)
 
 
 def _kind(value: object) -> str:

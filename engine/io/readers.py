@@ -50,6 +50,7 @@ from kzf.dsl.diagnostics import (
     localised_data_error,
     localised_warning,
 )
+from kzf.dsl.messages import Phrase, listed, phrased
 
 TEXT_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
 EXCEL_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
@@ -412,12 +413,8 @@ def _unzip(file: Path, source: str, member: str | None, limit: int) -> tuple[str
         raise _unreadable(source, exc) from None
 
 
-def _members(entries: list[zipfile.ZipInfo], limit: int = 6) -> str:
-    if not entries:
-        return "nothing"
-    names = [f"'{i.filename}'" for i in entries[:limit]]
-    more = len(entries) - limit
-    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+def _members(entries: list[zipfile.ZipInfo], limit: int = 6) -> str | Phrase:
+    return listed([f"'{i.filename}'" for i in entries], limit, phrased("nothing"))
 
 
 def table_from_frame(df: pd.DataFrame, source: str) -> RawTable:

@@ -643,3 +643,19 @@ def test_why_pandas_reads_the_data_is_said_in_the_language(tmp_path) -> None:
         "примечание[KZF160]: g.txt прочитан pandas в этом процессе, а не duckdb: "
         "файлы .txt читает pandas"
     ) in done.stderr
+
+
+def test_a_list_in_a_message_counts_the_rest_in_the_language(tmp_path) -> None:
+    """`'c1', ..., 'c12' and 3 more` inside a note: the count is said in the language."""
+    header = ",".join(["entity", "year", *[f"c{i}" for i in range(1, 14)]])
+    (tmp_path / "d.csv").write_text(header + "\nKZ,2020" + ",1" * 13 + "\n", encoding="utf-8")
+    (tmp_path / "m.kzf").write_text("dims entity, year\ninput zz\ny = zz * 2\n")
+    shown = ", ".join(f"'{c}'" for c in ["entity", "year", *[f"c{i}" for i in range(1, 11)]])
+    for lang, said in (
+        ("ru", f"  = пояснение: в файле столбцы {shown} и ещё 3"),
+        ("kk", f" {shown} және тағы 3"),
+        ("en", f"  = note: the file has columns {shown} and 3 more"),
+    ):
+        done = _kzf(tmp_path, {"KZF_LANG": lang}, "eval", "m.kzf", "--data", "d.csv")
+        assert done.returncode == 1
+        assert said in done.stderr, (lang, done.stderr)
