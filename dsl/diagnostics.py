@@ -286,35 +286,20 @@ class EvaluationError(KzfError):
     exit_status = 1
 
 
-@dataclass(frozen=True)
-class RowsMessage:
+def rows_message(template: str, /, **values: object) -> messages.Phrase:
     """What a warning or note about some rows of a computation says before the rows are
-    named (`relevance.row_warning` adds ` in rows (KZ, 2020) and 3 more`): a template and its
-    values, so that the command line says it in Kazakh or Russian. `str()` is the English.
-    Made with `rows_message`; a plain string is a message without values."""
-
-    template: str
-    values: tuple[tuple[str, str], ...] = ()
-
-    def __str__(self) -> str:
-        return self.template.format(**dict(self.values))
-
-
-def rows_message(template: str, /, **values: object) -> RowsMessage:
-    """A message about rows from its template and values (the catalogue holds the template
-    with ` in rows {rows}` and with ` in rows {rows} and {more} more`)."""
-    return RowsMessage(template, tuple((k, str(v)) for k, v in values.items()))
+    named (`relevance.row_warning` adds ` in rows (KZ, 2020) and 3 more`), from its template
+    and values, so that the command line says it in Kazakh or Russian: a Phrase whose
+    catalogue entries are the template with ` in rows {rows}` and with ` in rows {rows} and
+    {more} more` (the catalogue test reads these calls). A plain string is a message
+    without values."""
+    return messages.phrased(template, **values)
 
 
 # A note: said as it is (and translated word for word when the catalogue has it), or a
 # template and the values that fill it, translated as a message is
 Note = str | tuple[str, Mapping[str, object]]
 Kept = tuple[tuple[str, str | messages.Phrase], ...]
-
-
-def _kept_values(values: Mapping[str, object]) -> dict[str, str | messages.Phrase]:
-    """A message's values as it keeps them: text, or a Phrase to be said in the language."""
-    return {k: v if isinstance(v, messages.Phrase) else str(v) for k, v in values.items()}
 
 
 def _kept_notes(notes: Iterable[Note]) -> tuple[tuple[str, ...], tuple[tuple[str, Kept], ...]]:
@@ -327,7 +312,7 @@ def _kept_notes(notes: Iterable[Note]) -> tuple[tuple[str, ...], tuple[tuple[str
             kept.append(("", ()))
         else:
             template, filled = note
-            values = tuple(_kept_values(filled).items())
+            values = tuple(messages.kept(filled).items())
             texts.append(template.format(**dict(values)))
             kept.append((template, values))
     return tuple(texts), tuple(kept)
@@ -345,7 +330,7 @@ def localised(
     """An error whose message is `template` filled with `values`, kept both ways so that the
     command line can say it in Kazakh or Russian (dsl/messages.py). The arguments before the
     values are positional only, so that a value may be called anything (`code`, `notes`)."""
-    shown = _kept_values(values)
+    shown = messages.kept(values)
     texts, kept = _kept_notes(notes)
     return Diagnostic(
         code,
@@ -369,7 +354,7 @@ def localised_warning(
 ) -> Diagnostic:
     """A warning (or a note, for the codes in NOTES) whose message and notes are made from
     templates filled with values, each kept both ways, as `localised` does for an error."""
-    shown = _kept_values(values)
+    shown = messages.kept(values)
     texts, kept = _kept_notes(notes)
     severity = Severity.NOTE if code in NOTES else Severity.WARNING
     return Diagnostic(
@@ -428,7 +413,7 @@ def localised_data_error(
     """`data_error` with a message made from a template (dsl/messages.py); the place's words
     (row, column) are translated apart from the message (Diagnostic.place)."""
     place, at = where.template()
-    shown = _kept_values(values)
+    shown = messages.kept(values)
     texts, kept = _kept_notes(notes)
     diag = Diagnostic(
         code,

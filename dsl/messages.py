@@ -92,8 +92,12 @@ class Phrase:
 
 def phrased(template: str, /, **values: object) -> Phrase:
     """A Phrase from its template and values (the catalogue test reads these calls)."""
-    kept = tuple((k, v if isinstance(v, Phrase) else str(v)) for k, v in values.items())
-    return Phrase(template, kept)
+    return Phrase(template, tuple(kept(values).items()))
+
+
+def kept(values: Mapping[str, object]) -> dict[str, str | Phrase]:
+    """A message's values as it keeps them: text, or a Phrase to be said in its language."""
+    return {k: v if isinstance(v, Phrase) else str(v) for k, v in values.items()}
 
 
 def listed(quoted: list[str], limit: int, empty: str | Phrase = "") -> str | Phrase:
@@ -138,7 +142,7 @@ def say(template: str, /, lang: str | None = None, **values: object) -> str:
     """A text of the command line that is not a diagnostic (`kzf test`'s lines, `kzf
     check`'s summary): `template` in `lang` (default: this process's language) filled with
     `values`, else in English. The catalogue test reads the templates of these calls."""
-    shown = {k: v if isinstance(v, Phrase) else str(v) for k, v in values.items()}
+    shown = kept(values)
     found = translated(template, shown, lang)
     return found if found is not None else template.format(**shown)
 

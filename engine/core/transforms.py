@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kzf.dsl.diagnostics import RowsMessage, rows_message
+from kzf.dsl.diagnostics import rows_message
+from kzf.dsl.messages import Phrase
 
 SKEW_LIMIT = 2.0
 KURT_LIMIT = 3.5
@@ -43,7 +44,7 @@ class Change:
     """Rows a transform changed in one group, and a sentence saying how."""
 
     rows: np.ndarray  # row indices
-    message: RowsMessage
+    message: Phrase
     code: str = "KZF260"
 
 

@@ -955,45 +955,35 @@ def _missing_inputs(
         shown = _shown(table, name)
         listed = _listing(candidates)
         where = DataLocation(table.source)
+        near = bool(guess)  # which sentence: without or with the did-you-mean
         if ind_name is None:
             errors.append(
                 localised_data_error(
                     "KZF102",
-                    "missing input column {input} (did you mean '{suggestion}'?)",
+                    (
+                        "missing input column {input}",
+                        "missing input column {input} (did you mean '{suggestion}'?)",
+                    )[near],
                     where,
                     ("the file has columns {columns}", {"columns": listed}),
                     input=shown,
                     suggestion=guess,
-                )
-                if guess
-                else localised_data_error(
-                    "KZF102",
-                    "missing input column {input}",
-                    where,
-                    ("the file has columns {columns}", {"columns": listed}),
-                    input=shown,
                 )
             )
             continue
         errors.append(
             localised_data_error(
                 "KZF102",
-                "no rows for input {input} in column '{column_name}' (did you mean "
-                "'{suggestion}'?)",
+                (
+                    "no rows for input {input} in column '{column_name}'",
+                    "no rows for input {input} in column '{column_name}' (did you mean "
+                    "'{suggestion}'?)",
+                )[near],
                 where,
                 ("the indicators in the file are {indicators}", {"indicators": listed}),
                 input=shown,
                 column_name=ind_name,
                 suggestion=guess,
-            )
-            if guess
-            else localised_data_error(
-                "KZF102",
-                "no rows for input {input} in column '{column_name}'",
-                where,
-                ("the indicators in the file are {indicators}", {"indicators": listed}),
-                input=shown,
-                column_name=ind_name,
             )
         )
     return DataError([e.first for e in errors], location=errors[0].location)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from kzf.dsl.diagnostics import Diagnostic, RowsMessage, rows_message
+from kzf.dsl.diagnostics import Diagnostic, rows_message
+from kzf.dsl.messages import Phrase
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function
@@ -561,7 +562,7 @@ def _rollup(node: ir.Rollup, args: list[Value], ctx: EvalContext) -> Value:
     return out
 
 
-def complete_message(node: ir.Rollup) -> RowsMessage:
+def complete_message(node: ir.Rollup) -> Phrase:
     """What complete() says of the totals it filled, the same on every engine (the rows
     are named after it)."""
     return rows_message(

@@ -45,7 +45,8 @@ import numpy as np
 import sqlglot
 from sqlglot import exp
 
-from kzf.dsl.diagnostics import RowsMessage, Span, UsageError, localised
+from kzf.dsl.diagnostics import Span, UsageError, localised
+from kzf.dsl.messages import Phrase
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 from kzf.engine.core.builtins import FUNCTIONS, Function, Signature, snapped_sql
@@ -84,7 +85,7 @@ class WarnSite:
 
     step: int
     code: str
-    message: str | RowsMessage
+    message: str | Phrase
     span: Span | None
     mask: int
     bit: int
@@ -96,7 +97,7 @@ class FoldedWarning:
 
     step: int
     code: str
-    message: str | RowsMessage
+    message: str | Phrase
     span: Span | None
 
 
@@ -265,9 +266,7 @@ class _Lowering:
         self.comps.append((alias, e.node, lvl))
         return Expr(_col(alias), frozenset({alias}), 1, e.is_bool)
 
-    def site(
-        self, step: ir.Node, sid: int, code: str, message: str | RowsMessage, flag: Expr
-    ) -> None:
+    def site(self, step: ir.Node, sid: int, code: str, message: str | Phrase, flag: Expr) -> None:
         index = len(self.sites)
         self.sites.append(
             WarnSite(sid, code, message, step.span, index // BITS_PER_MASK, index % BITS_PER_MASK)

@@ -42,7 +42,6 @@ from kzf.dsl.diagnostics import (
     DataError,
     DataLocation,
     Diagnostic,
-    RowsMessage,
     Severity,
     Span,
     localised,
@@ -877,7 +876,7 @@ def site_warnings(
 
 def _warning(
     code: str,
-    message: str | RowsMessage,
+    message: str | Phrase,
     span: Span | None,
     rows: RowsFound,
     reached: Mapping[int, list[str]],

@@ -16,7 +16,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from kzf.dsl.diagnostics import Diagnostic, RowsMessage, Span, localised_warning
+from kzf.dsl.diagnostics import Diagnostic, Span, localised_warning
+from kzf.dsl.messages import Phrase
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core import ir
 
@@ -85,7 +86,7 @@ def walk_back(
 
 def row_warning(
     code: str,
-    message: str | RowsMessage,
+    message: str | Phrase,
     span: Span | None,
     rows: str,
     more: int,
@@ -98,7 +99,7 @@ def row_warning(
     that the command line says it in Kazakh or Russian where the message is one of the
     catalogue's."""
     values: dict[str, object] = {"rows": rows}
-    if isinstance(message, RowsMessage):
+    if isinstance(message, Phrase):
         template = message.template + " in rows {rows}"
         values.update(message.values)
     else:

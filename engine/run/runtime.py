@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kzf.dsl.diagnostics import Diagnostic, RowsMessage, Span
+from kzf.dsl.diagnostics import Diagnostic, Span
+from kzf.dsl.messages import Phrase
 from kzf.engine.compile.plan import Plan
 from kzf.engine.core.periods import ORDINAL_COLUMN
 from kzf.engine.run.relevance import outputs_reached, relevant_rows, row_warning
@@ -41,7 +42,7 @@ class EvalContext:
     params: Mapping[str, float | str]
     n: int
     step: int = -1  # the step being evaluated, for the warnings it raises
-    pending: list[tuple[int, str, str | RowsMessage, Span | None, np.ndarray]] = field(
+    pending: list[tuple[int, str, str | Phrase, Span | None, np.ndarray]] = field(
         default_factory=list
     )
     conditions: dict[int, np.ndarray] = field(default_factory=dict)
@@ -116,9 +117,7 @@ class EvalContext:
         shown = ["(" + ", ".join(str(c[i]) for c in columns) + ")" for i in range(len(first))]
         return ", ".join(shown), len(rows) - len(first)
 
-    def warn(
-        self, code: str, message: str | RowsMessage, span: Span | None, mask: np.ndarray
-    ) -> None:
+    def warn(self, code: str, message: str | Phrase, span: Span | None, mask: np.ndarray) -> None:
         """Note a problem on some rows; `issues` reports it for the rows that reach a result."""
         self.pending.append((self.step, code, message, span, np.broadcast_to(mask, (self.n,))))
 
