@@ -133,6 +133,27 @@ class Source:
     # last bit of pandas. A source the engine reads itself (engine/run/native.py) has no row
     # order: its windows are only partitioned, and sums may differ in the last bits.
     row_ordered: bool = True
+    # The source streams its rows in panel order: a file checked to be in panel order
+    # (native.check_source), read by one scan. A plan that `streams_in_file_order` then
+    # finds a row's neighbour in time as the row before (after) it in that stream.
+    in_file_order: bool = False
+
+
+def streams_in_file_order(plan: Plan, source: Source) -> bool:
+    """Whether `plan` on `source` is computed as the rows stream, keeping their order: its
+    values come from their own row, or from the row next to them in time (lag and lead by
+    one period, `growth`). Such a plan on a source `in_file_order` needs no sort at all:
+    each neighbour is a window over no partition (one the engine streams in the order it
+    reads, DuckDB's order preservation), and the result is in the file's order as computed.
+    Any other window (an aggregate, a rank, a longer shift) reorders the rows it reads, so a
+    neighbour after it would not be the row before in the file: such a plan is sorted."""
+    if not (source.in_file_order and source.time_is_integer and plan.time_dim):
+        return False
+    return all(
+        isinstance(s.node, ir.Const | ir.Param | ir.Column | ir.Op)
+        or (isinstance(s.node, ir.Shift) and abs(s.node.k) <= 1)
+        for s in plan.steps
+    )
 
 
 def source_names(dims: tuple[str, ...], inputs: tuple[str, ...]) -> tuple[dict, dict]:
@@ -671,6 +692,8 @@ class _Lowering:
             return x
         if self.source.time_is_integer:
             t = self.source.dims.get(ORDINAL_COLUMN) or self.source.dims[self.plan.time_dim]
+            if abs(k) == 1 and streams_in_file_order(self.plan, self.source):
+                return self.neighbour_in_stream(x, k, t)
             if abs(k) == 1:
                 # The neighbouring row, when its period is the one before (after): the keys
                 # are unique, so the value at t - 1 can only be there. 20 % faster on 10^7
@@ -697,6 +720,23 @@ class _Lowering:
             self.tie_break(),
         )
         return Expr(e, x.refs, 1)
+
+    def neighbour_in_stream(self, x: Expr, k: int, t: str) -> Expr:
+        """shift(x, ±1) on a source streamed in panel order (`streams_in_file_order`): the
+        row before (after) in the stream, when it has the same other keys and the period
+        before (after). The keys are unique and increase along the stream, so the period
+        next to a row's, when it is there, is in the row next to it. On 10^7 rows the whole
+        growth chain then streams: no sort, and none for the output either."""
+        fn = exp.Lag if k > 0 else exp.Lead
+        step = exp.Sub if k > 0 else exp.Add
+        same: exp.Expression = _bin(
+            exp.EQ, _window(fn(this=_col(t)), []), _bin(step, _col(t), exp.Literal.number(1))
+        )
+        others = self.partition(self.plan.time_dim)
+        for d in others:
+            same = _bin(exp.And, same, _bin(exp.EQ, _window(fn(this=_col(d)), []), _col(d)))
+        near_x = _window(fn(this=x.node.copy()), [])
+        return Expr(_case((same, near_x)), x.refs | {t, *others}, 4 + 2 * len(others))
 
 
 _TOO_LARGE = "a result too large for float64 gave a missing value"
@@ -865,6 +905,7 @@ def lower(
         tuple(source.columns.items()),
         source.time_is_integer,
         source.row_ordered,
+        source.in_file_order,
     )
     hit = _LOWERED.get(key)
     if hit is not None and hit[0] is plan:

@@ -210,24 +210,93 @@ def test_a_file_in_panel_order_is_checked_by_neighbours_and_kept_in_its_own_orde
     """A file already in panel order (the usual case: kzf and most tools write panels so) is
     told free of repeated keys by comparing each row with the one before it, with no count
     of distinct keys, and its result is put in order by the file's own row numbers rather
-    than sorted by the dims again."""
+    than sorted by the dims again (a share of each country's total reads across rows, so
+    its rows are reordered and must be put back)."""
     path = tmp_path / "d.parquet"
     pd.DataFrame(
-        {"c": ["KZ", "KZ", "RU", "RU"], "year": [2010, 2011, 2010, 2011], "x": [1.0, 2.0, 4.0, 5.0]}
+        {"c": ["KZ", "KZ", "RU", "RU"], "year": [2010, 2011, 2010, 2011], "x": [1.0, 3.0, 4.0, 4.0]}
     ).to_parquet(path)
     statements = _Statements(monkeypatch)
-    found = kzf.compile(GROWTH).run(path, engine="duckdb").frame
+    share = "dims c, year\ninput x\ng = x / sum(x over year)\n"
+    found = kzf.compile(share).run(path, engine="duckdb").frame
     assert list(zip(found["c"], found["year"], strict=True)) == [
         ("KZ", 2010),
         ("KZ", 2011),
         ("RU", 2010),
         ("RU", 2011),
     ]
-    _same(found["g"].tolist(), [NAN, 1.0, NAN, 0.25], "growth")  # 2/1 - 1, 5/4 - 1
+    _same(found["g"].tolist(), [0.25, 0.75, 0.5, 0.5], "share")  # 1/4, 3/4, 4/8, 4/8
     assert not statements.counting_keys(), statements.sql
     assert any(
         "ORDER BY" in q and "kzf_file_row" in q.split("ORDER BY")[-1] for q in statements.sql
     )
+
+
+NEIGHBOURS = "dims c, year\ninput x\ng = growth(x)\nback = lag(x)\nahead = lead(x)\n"
+
+
+def _neighbours_by_hand(frame: pd.DataFrame) -> dict[str, list[float]]:
+    """lag, lead and growth by one year, each looked up by its key (country, year - 1 or
+    year + 1): missing where that year is not in the file."""
+    value = {(c, y): x for c, y, x in zip(frame["c"], frame["year"], frame["x"], strict=True)}
+    keys = list(zip(frame["c"], frame["year"], strict=True))
+    back = [value.get((c, y - 1), NAN) for c, y in keys]
+    ahead = [value.get((c, y + 1), NAN) for c, y in keys]
+    growth = [x / b - 1 for x, b in zip(frame["x"], back, strict=True)]
+    return {"g": growth, "back": back, "ahead": ahead}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_neighbours_in_time_of_a_file_in_panel_order_stream_without_a_sort(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    """lag, lead and growth by one period on a file in panel order are the row before or
+    after in the file, when it is the same country's year before or after: no window over a
+    partition and no sort, for the plan or for the output. The file has gaps (years left
+    out at random), many row groups read on several threads, and countries of one row; each
+    value is checked against a lookup by key."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    countries = [f"C{i:04d}" for i in range(1500)]
+    years = list(range(1990, 2020))
+    frame = pd.DataFrame(
+        {"c": np.repeat(countries, len(years)), "year": np.tile(years, len(countries))}
+    )
+    frame = frame[rng.uniform(size=len(frame)) > 0.2]  # gaps
+    # one country's first year is the year after the last of the country before it: the
+    # row before is not its year before
+    joined = pd.DataFrame({"c": ["B0"] * 6 + ["B1"] * 5, "year": [*range(2000, 2011)]})
+    frame = pd.concat([joined, frame], ignore_index=True)
+    frame["x"] = rng.uniform(1.0, 2.0, len(frame))
+    path = tmp_path / "d.parquet"
+    frame.to_parquet(path, row_group_size=1000)
+    from kzf.engine.run.backend_duckdb import DuckDBBackend
+
+    statements = _Statements(monkeypatch)
+    found = kzf.compile(NEIGHBOURS).run(path, engine=DuckDBBackend(threads=threads)).frame
+    assert found["c"].tolist() == frame["c"].tolist()
+    assert found["year"].tolist() == frame["year"].tolist()
+    for name, want in _neighbours_by_hand(frame).items():
+        _same(found[name].tolist(), want, name)
+    computed = [q for q in statements.sql if "LAG(" in q or "LEAD(" in q]
+    assert computed and not any("PARTITION BY" in q or "ORDER BY" in q for q in computed)
+
+
+def test_a_neighbour_of_a_value_read_across_rows_is_still_found_by_its_key(
+    tmp_path: Path,
+) -> None:
+    """Once a window over a partition has reordered the rows (each year's total), the row
+    before in the stream is no longer the year before: such a plan finds the neighbour by
+    its key, and the result is put in panel order."""
+    rows = [("KZ", 2010, 1.0), ("KZ", 2011, 3.0), ("RU", 2010, 3.0), ("RU", 2011, 1.0)]
+    path = tmp_path / "d.parquet"
+    pd.DataFrame(rows, columns=["c", "year", "x"]).to_parquet(path)
+    source = "dims c, year\ninput x\nshare = x / sum(x over c)\ng = growth(share)\n"
+    found = kzf.compile(source).run(path, engine="duckdb").frame
+    assert found["c"].tolist() == ["KZ", "KZ", "RU", "RU"]
+    _same(found["share"].tolist(), [0.25, 0.75, 0.75, 0.25], "share")  # of 4 in each year
+    _same(found["g"].tolist(), [NAN, 2.0, NAN, -2 / 3], "growth")  # 0.75/0.25 - 1, ...
 
 
 @pytest.mark.parametrize(
