@@ -816,9 +816,12 @@ _SQL = _SqlBuilder()
 # ---------------------------------------------------------------- assembling the query
 
 
-def _layers(low: _Lowering, final: dict[str, exp.Expression], masks: int) -> exp.Expression:
+def _layers(
+    low: _Lowering, final: dict[str, exp.Expression], masks: int, carry: Sequence[str] = ()
+) -> exp.Expression:
     """The chain of SELECTs: level k computes what sits at level k and carries forward what a
-    later level (or the final SELECT) still reads."""
+    later level (or the final SELECT) still reads, and the source columns `carry` to the
+    end."""
     top = max([lvl for _, _, lvl in low.comps] + [lvl for _, _, lvl in low.flags] + [0])
     last_read: dict[str, int] = {}
     for alias, _, lvl in low.comps:
@@ -830,6 +833,8 @@ def _layers(low: _Lowering, final: dict[str, exp.Expression], masks: int) -> exp
     for e in final.values():
         for c in e.find_all(exp.Column):
             last_read[c.name] = top + 1
+    for name in carry:
+        last_read[name] = top + 1
     dims = list(low.source.dims.values())
     by_level: dict[int, list[tuple[str, exp.Expression]]] = {}
     for alias, node, lvl in low.comps:
@@ -867,6 +872,7 @@ def _layers(low: _Lowering, final: dict[str, exp.Expression], masks: int) -> exp
         previous = name
     keys = [_col(ROW)] if low.source.row_ordered else [_col(d) for d in dims]
     outer = [*keys, *(exp.alias_(e, name) for name, e in final.items())]
+    outer += [_col(name) for name in carry]
     outer += (
         [_col(f"b{j}") for j in range(masks)]
         if top
@@ -941,6 +947,16 @@ def lower_with_conditions(
     return query.sql
 
 
+def lower_carrying_inputs(
+    plan: Plan, params: Mapping[str, float | str], source: Source, dialect: str
+) -> str:
+    """The main query with the source's input columns in its result as well: what a native
+    run scans once for both the checks of the cells and which warnings fired."""
+    carry = tuple(source.columns.values())
+    query, _ = _query(plan, params, source, dialect, with_conditions=False, carry=carry)
+    return query.sql
+
+
 def _query(
     plan: Plan,
     params: Mapping[str, float | str],
@@ -948,6 +964,7 @@ def _query(
     dialect: str,
     with_conditions: bool,
     with_outputs: bool = False,
+    carry: Sequence[str] = (),
 ) -> tuple[SqlQuery, _Lowering]:
     low = _Lowering(plan, params, source, with_conditions)
     values, _ = low.lower()
@@ -966,7 +983,7 @@ def _query(
             else:
                 scalars[name] = _scalar_number(v)
     masks = (len(low.sites) + BITS_PER_MASK - 1) // BITS_PER_MASK
-    query = _layers(low, final, masks)
+    query = _layers(low, final, masks, carry)
     sql = _render(query, dialect)
     return (
         SqlQuery(sql, outputs, scalars, [f"b{j}" for j in range(masks)], dict(low.conditions)),

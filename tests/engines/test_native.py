@@ -453,6 +453,36 @@ def test_a_value_outside_its_declared_domain_is_named_by_the_engine_as_by_pandas
     assert on_duckdb.warnings[0].message == without_row
 
 
+def test_a_clean_file_is_read_once_for_its_checks_and_warnings_and_kept_in_no_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan that may warn (a division) on a file where nothing fires: the checks of the
+    cells and the question of which warnings fired are one aggregate over the result, and
+    no table of the result is made (it streams to the output); a zero denominator in the
+    same file then makes the table and names its row."""
+    source = "dims c, year\ninput a, b\nr = a / b\nshare = a / sum(a over c)\n"
+    path = tmp_path / "d.parquet"
+    frame = pd.DataFrame(
+        {"c": ["KZ", "KZ", "RU"], "year": [2010, 2011, 2010], "a": [1.0, 3.0, 2.0]}
+    )
+    frame.assign(b=[2.0, 4.0, 8.0]).to_parquet(path)
+    statements = _Statements(monkeypatch)
+    found = kzf.compile(source).run(path, engine="duckdb")
+    _same(found.frame["r"].tolist(), [0.5, 0.75, 0.25], "r")  # 1/2, 3/4, 2/8
+    _same(found.frame["share"].tolist(), [1 / 3, 1.0, 2 / 3], "share")  # of 3, of 3, of 3
+    assert not found.warnings
+    asked = [q for q in statements.sql if "BIT_OR" in q]
+    assert len(asked) == 1 and "COUNT(*)" in asked[0] and "inf_" in asked[0], statements.sql
+    kept = "kzf_source_panel_kept "  # keep(name, query, materialise=True): the table
+    assert not any(q.startswith(kept) for q in statements.sql), statements.sql
+    frame.assign(b=[2.0, 0.0, 8.0]).to_parquet(path)
+    statements.sql.clear()
+    warned = kzf.compile(source).run(path, engine="duckdb")
+    assert [w.code for w in warned.warnings] == ["KZF201"]
+    assert "(KZ, 2011)" in warned.warnings[0].message
+    assert any(q.startswith(kept) for q in statements.sql), statements.sql
+
+
 def test_a_division_by_zero_names_the_same_rows_on_the_engine_as_on_pandas(
     tmp_path: Path, native_engine: str
 ) -> None:
