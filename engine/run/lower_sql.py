@@ -898,10 +898,16 @@ _LOWERED_MAX = 64
 
 
 def lower(
-    plan: Plan, params: Mapping[str, float | str], source: Source, dialect: str
+    plan: Plan,
+    params: Mapping[str, float | str],
+    source: Source,
+    dialect: str,
+    carry_inputs: bool = False,
 ) -> SqlProgram:
     """The SQL for a plan, in `dialect` ("duckdb" or "spark"); cached, as plans are immutable
-    (a Program caches its plans, so a repeated evaluation reuses the SQL)."""
+    (a Program caches its plans, so a repeated evaluation reuses the SQL). With
+    `carry_inputs` the main query's result has the source's input columns as well: what a
+    native run scans once for both the checks of the cells and which warnings fired."""
     key = (
         id(plan),
         dialect,
@@ -912,11 +918,12 @@ def lower(
         source.time_is_integer,
         source.row_ordered,
         source.in_file_order,
+        carry_inputs,
     )
     hit = _LOWERED.get(key)
     if hit is not None and hit[0] is plan:
         return hit[1]
-    program = _lower(plan, params, source, dialect)
+    program = _lower(plan, params, source, dialect, carry_inputs)
     if len(_LOWERED) >= _LOWERED_MAX:
         _LOWERED.pop(next(iter(_LOWERED)))
     _LOWERED[key] = (plan, program)
@@ -924,9 +931,14 @@ def lower(
 
 
 def _lower(
-    plan: Plan, params: Mapping[str, float | str], source: Source, dialect: str
+    plan: Plan,
+    params: Mapping[str, float | str],
+    source: Source,
+    dialect: str,
+    carry_inputs: bool = False,
 ) -> SqlProgram:
-    main, low = _query(plan, params, source, dialect, with_conditions=False)
+    carry = tuple(source.columns.values()) if carry_inputs else ()
+    main, low = _query(plan, params, source, dialect, with_conditions=False, carry=carry)
     diagnostics = None
     if (low.sites or low.folded) and any(
         isinstance(s.node, ir.Op) and s.node.op == "if" for s in plan.steps
@@ -944,16 +956,6 @@ def lower_with_conditions(
     native run (engine/run/native.py) keeps, so that its warnings' queries can tell which
     rows reach a result, as `relevance.relevant_rows` does on pandas."""
     query, _ = _query(plan, params, source, dialect, with_conditions=True, with_outputs=True)
-    return query.sql
-
-
-def lower_carrying_inputs(
-    plan: Plan, params: Mapping[str, float | str], source: Source, dialect: str
-) -> str:
-    """The main query with the source's input columns in its result as well: what a native
-    run scans once for both the checks of the cells and which warnings fired."""
-    carry = tuple(source.columns.values())
-    query, _ = _query(plan, params, source, dialect, with_conditions=False, carry=carry)
     return query.sql
 
 

@@ -60,7 +60,6 @@ from kzf.engine.run.lower_sql import (
     Source,
     SqlProgram,
     lower,
-    lower_carrying_inputs,
     lower_with_conditions,
     source_names,
     streams_in_file_order,
@@ -369,8 +368,6 @@ class SourceCounts:
     rows: int
     extremes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # dim: (min, max)
     padded: bool = False  # a dim bound untrimmed has values to trim: nothing else was checked
-    # the source's rows are in panel order in its file: FILE_ROW orders the result
-    file_ordered: bool = False
     also: dict[str, Any] = field(default_factory=dict)  # the aggregates `over` asked for
 
 
@@ -484,7 +481,7 @@ def check_source(
             )
     if order is None:
         order = keys_order(session, bound)
-    increase, file_ordered = order
+    increase = order[0]
     if streamed and not increase:  # count them instead
         counted = _fetch_row(
             session, _select([exp.alias_(_distinct_keys(session, keys), "kzf_keys")], bound.view)
@@ -494,7 +491,7 @@ def check_source(
         _first_repeated_key(session, bound, keys)
     extremes = {dim: (row[f"lo_{d[dim]}"], row[f"hi_{d[dim]}"]) for dim in distinct_of}
     also = {str(e.alias_or_name): row[str(e.alias_or_name)] for e in more}
-    return SourceCounts(n, extremes, file_ordered=file_ordered, also=also)
+    return SourceCounts(n, extremes, also=also)
 
 
 def keys_order(session: SqlSession, bound: Bound) -> tuple[bool, bool]:
@@ -748,13 +745,12 @@ def result_query(
     row_filter: str | None,
     booleans: set[str],
     as_text: bool = False,
-    file_ordered: bool = False,
 ) -> exp.Select:
     """The result as the user sees it: the dims under their names, then each output under
     its name (booleans as booleans, or as True/False text for a csv file), kept by
     --where, in panel order: by the source's row numbers when its file is in panel order
-    (`file_ordered`), as it is read when nothing but projections lies between (a row-wise
-    plan), else by the dims."""
+    (the source `in_file_order`), as it is read when nothing but projections and neighbours
+    in the stream lie between (`streams_in_file_order`), else by the dims."""
     main = program.main
     items: list[exp.Expr] = []
     for d in bound.dims:
@@ -784,6 +780,7 @@ def result_query(
         query = query.where(_filter_condition(program, row_filter, table), copy=False)
     # qualified: an output may be called d1 like a column of the result (ORDER BY reads
     # an output's name first)
+    file_ordered = bound.source.in_file_order
     if file_ordered and (plan.row_wise or streams_in_file_order(plan, bound.source)):
         # the file is in panel order, and a query of projections over one table keeps the
         # order of its rows (DuckDB's order preservation: no join or grouping here, and no
@@ -815,7 +812,6 @@ class Prepared:
     bound: Bound  # as lowered: `in_file_order` when the file is in panel order
     program: SqlProgram
     table: str  # the result's view; it carries the inputs when the plan has warning sites
-    file_ordered: bool
 
     def fired_sites(self) -> list[exp.Expr]:
         """The aggregates that tell which warning sites fired on some row of the result: one
@@ -837,12 +833,11 @@ def prepare(
     if file_ordered:  # the source's rows stream in panel order (keys_order)
         bound = replace(bound, source=replace(bound.source, in_file_order=True))
     program = lower(plan, params, bound.source, session.dialect)
-    table = f"{bound.view}_result"
-    sql = program.main.sql
     if program.sites:
-        sql = lower_carrying_inputs(plan, params, bound.source, session.dialect)
-    session.keep(table, sql, materialise=False)
-    return Prepared(bound, program, table, file_ordered)
+        program = lower(plan, params, bound.source, session.dialect, carry_inputs=True)
+    table = f"{bound.view}_result"
+    session.keep(table, program.main.sql, materialise=False)
+    return Prepared(bound, program, table)
 
 
 def run(
@@ -863,16 +858,15 @@ def run(
     session's `lazy`: the caller composes it further); else the result is fetched as Arrow.
 
     The result is a view the output reads as it streams. Which warning sites fired on any
-    row (`fired`) was asked in one aggregate over that view (`Prepared.fired_sites`, with the
-    checks of the cells in `check_source`); only when one did
-    (or the plan has warnings folded at compile time) is the result computed once into a
-    table that the warnings' queries, which look for the rows, and the output both read.
+    row (`fired`) was asked in one aggregate over that view (`Prepared.fired_sites`, beside
+    the checks of the cells in `check_source`). Only when one did, or the plan has warnings
+    folded at compile time, is the result computed once into a table that the warnings'
+    queries, which look for the rows, and the output both read.
     A run without warnings so computes its plan twice, streaming (an aggregate and the
     output), instead of writing every row into a table and reading it back: on 10^7 rows
     of the EGDI chain on DuckDB, 1.8 s against 2.7 s for the two, and a peak of 790 MB
     against 1160 MB for the whole process (docs/performance.md)."""
     bound, program, table = prepared.bound, prepared.program, prepared.table
-    file_ordered = prepared.file_ordered
     warnings: list[Diagnostic] = []
     if program.folded or any(fired.values()):
         sql = lower_with_conditions(plan, params, bound.source, session.dialect)
@@ -880,7 +874,7 @@ def run(
         session.keep(table, sql, materialise=True)  # by a table
         warnings = site_warnings(session, plan, bound, program, table, row_filter, fired)
     as_text = out_kind == "csv"
-    query = result_query(plan, bound, program, table, row_filter, booleans, as_text, file_ordered)
+    query = result_query(plan, bound, program, table, row_filter, booleans, as_text)
     sql = query.sql(dialect=session.dialect)
     if write is not None:
         assert out_kind is not None
